@@ -1,0 +1,45 @@
+"""Codes written compactly (`loinc#2823-3`) and the code systems they stand for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOCAL_SYSTEM = "https://vigil-cds.org/fhir/CodeSystem/vigil"
+
+DEFAULT_SYSTEMS: dict[str, str] = {
+    "loinc": "http://loinc.org",
+    "sct": "http://snomed.info/sct",
+    "ucum": "http://unitsofmeasure.org",
+    "vigil": LOCAL_SYSTEM,
+}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Code:
+    system: str
+    code: str
+    display: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity for matching: system and code only, never the display text."""
+        return (self.system, self.code)
+
+    def compact(self, systems: dict[str, str] | None = None) -> str:
+        for prefix, url in (systems or DEFAULT_SYSTEMS).items():
+            if url == self.system:
+                return f"{prefix}#{self.code}"
+        return f"{self.system}#{self.code}"
+
+
+def parse_code(text: str, systems: dict[str, str] | None = None) -> Code:
+    """Read `prefix#code` (or `system-url#code`); raise ValueError naming what is wrong."""
+    known = systems or DEFAULT_SYSTEMS
+    prefix, sep, code = text.strip().partition("#")
+    if not sep or not prefix or not code or " " in code:
+        raise ValueError(f"{text!r} is not a code; write it as system#code, e.g. loinc#2823-3")
+    if prefix in known:
+        return Code(known[prefix], code)
+    if ":" in prefix:
+        return Code(prefix, code)
+    raise ValueError(f"unknown code system {prefix!r} in {text!r}; known: {', '.join(known)}")

@@ -1,0 +1,161 @@
+"""The result of evaluating one patient: escalation, suggestions, findings, trace, warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from .model import Citation, Referral
+
+RedFlagStatus = Literal["present", "absent", "not recorded", "not met"]
+
+
+@dataclass(frozen=True, slots=True)
+class DataWarning:
+    """Data the engine could not use, and why; `source` names the resource (`Observation/x`)."""
+
+    message: str
+    source: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}" if self.source else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """A fact a rule matched: a concept summary or a derived finding, with the values it used."""
+
+    kind: Literal["concept", "finding"]
+    name: str
+    values: tuple[tuple[str, str], ...]  # (attribute, value with unit), e.g. ("latest", "3.1 mmol/L")
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """One rule firing, in firing order."""
+
+    order: int
+    rule: str
+    title: str
+    matched: tuple[Matched, ...]
+    derived: str | None = None
+    suggested: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    name: str
+    rule: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlagCheck:
+    label: str
+    status: RedFlagStatus
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    rule: str
+    level: str
+    summary: str
+    detail: str
+    evidence: tuple[str, ...]
+    citations: tuple[Citation, ...] = ()
+    referral: Referral | None = None
+    advice: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RulesetIdentity:
+    id: str
+    version: str
+    content_hash: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    ruleset: RulesetIdentity
+    as_of: datetime
+    escalation: str
+    suggestions: tuple[Suggestion, ...]
+    findings: tuple[Finding, ...]
+    trace: tuple[Firing, ...]
+    warnings: tuple[DataWarning, ...]
+    red_flags: tuple[RedFlagCheck, ...] = ()
+
+    @property
+    def in_scope(self) -> bool:
+        return bool(self.trace)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; keys and order are stable."""
+        return {
+            "ruleset": {
+                "id": self.ruleset.id,
+                "version": self.ruleset.version,
+                "hash": self.ruleset.content_hash,
+            },
+            "as_of": self.as_of.isoformat(),
+            "escalation": self.escalation,
+            "suggestions": [_suggestion_dict(s) for s in self.suggestions],
+            "findings": [
+                {"name": f.name, "rule": f.rule, "evidence": list(f.evidence)} for f in self.findings
+            ],
+            "red_flags": [
+                {"label": r.label, "status": r.status, "evidence": list(r.evidence)}
+                for r in self.red_flags
+            ],
+            "trace": [_firing_dict(f) for f in self.trace],
+            "warnings": [_warning_dict(w) for w in self.warnings],
+        }
+
+
+def _suggestion_dict(s: Suggestion) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule": s.rule,
+        "level": s.level,
+        "summary": s.summary,
+        "detail": s.detail,
+        "evidence": list(s.evidence),
+        "citations": [
+            {k: v for k, v in (("title", c.title), ("section", c.section), ("url", c.url)) if v}
+            for c in s.citations
+        ],
+    }
+    if s.referral is not None:
+        out["referral"] = {
+            "system": s.referral.code.system,
+            "code": s.referral.code.code,
+            "display": s.referral.code.display,
+            "priority": s.referral.priority,
+        }
+    if s.advice:
+        out["advice"] = list(s.advice)
+    return out
+
+
+def _firing_dict(f: Firing) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "order": f.order,
+        "rule": f.rule,
+        "title": f.title,
+        "matched": [
+            {"kind": m.kind, "name": m.name, "values": dict(m.values), "sources": list(m.sources)}
+            for m in f.matched
+        ],
+    }
+    if f.derived:
+        out["derived"] = f.derived
+    if f.suggested:
+        out["suggested"] = f.suggested
+    return out
+
+
+def _warning_dict(w: DataWarning) -> dict[str, Any]:
+    return {"source": w.source, "message": w.message} if w.source else {"message": w.message}

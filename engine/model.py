@@ -1,0 +1,159 @@
+"""A loaded, validated ruleset: the vocabulary every other part of Vigil works in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .codes import Code
+
+if TYPE_CHECKING:
+    from .conditions import Condition
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """A named clinical concept: the codes that mean it, and how its values are read.
+
+    `unit` is the canonical unit quantities are converted to (None for findings and scores).
+    `lookback` bounds how old a record may be and still count (None: any age). `molar_mass`
+    (g/mol) and `valence` allow mass and equivalent concentrations to become molar ones.
+    """
+
+    name: str
+    codes: tuple[Code, ...]
+    unit: str | None = None
+    lookback: timedelta | None = None
+    molar_mass: float | None = None
+    valence: int | None = None
+    title: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    value: float
+    unit: str  # UCUM code; "1" when unitless
+    text: str  # as written, for explanations
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    id: str
+    title: str
+    url: str | None = None
+    section: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.title}, {self.section}" if self.section else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """What a suggestion at a level proposes: a referral code and its priority."""
+
+    code: Code
+    priority: str  # FHIR request priority: routine | urgent | asap | stat
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """A piece of self-care advice, shown when its finding was derived (always when None)."""
+
+    text: str
+    finding: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    derive: str | None = None
+    suggest: str | None = None  # a level
+    summary: str | None = None
+    detail: str | None = None
+    cite: tuple[str, ...] = ()
+    referral: Referral | None = None  # overrides the level's default
+    advice: tuple[Advice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    when: Condition
+    then: Action
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlag:
+    """A red flag that every primary-care-or-above suggestion reports as checked.
+
+    Exactly one of `concept` (reported present, absent or not recorded) and `finding` (a derived
+    finding, reported present or not met) is set.
+    """
+
+    label: str
+    concept: str | None = None
+    finding: str | None = None
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    id: str
+    version: str
+    status: str
+    title: str
+    description: str
+    content_hash: str
+    concepts: Mapping[str, Concept]
+    sites: Mapping[str, tuple[Code, ...]]
+    parameters: Mapping[str, Parameter]
+    rules: tuple[Rule, ...]
+    citations: Mapping[str, Citation] = field(default_factory=dict)
+    referrals: Mapping[str, Referral] = field(default_factory=dict)
+    red_flags: tuple[RedFlag, ...] = ()
+    scope: Condition | None = None
+    authors: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    source: Path | None = None
+    code_systems: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Unique name of this exact content: id, version and a prefix of the content hash."""
+        return f"{self.id}@{self.version}#{self.content_hash[:12]}"
+
+    def concept_for(self, system: str, code: str) -> Concept | None:
+        """The concept a coding means, matched on system and code only."""
+        return self._code_index.get((system, code))
+
+    def site_for(self, system: str, code: str) -> str | None:
+        """The name of the body site a coding means, if the ruleset names it."""
+        return self._site_index.get((system, code))
+
+    def referral_for(self, level: str) -> Referral | None:
+        return self.referrals.get(level)
+
+    @property
+    def _code_index(self) -> dict[tuple[str, str], Concept]:
+        index = self.__dict__.get("_codes")
+        if index is None:
+            index = {c.key: concept for concept in self.concepts.values() for c in concept.codes}
+            self.__dict__["_codes"] = index
+        return index
+
+    @property
+    def _site_index(self) -> dict[tuple[str, str], str]:
+        index = self.__dict__.get("_sites")
+        if index is None:
+            index = {c.key: name for name, codes in self.sites.items() for c in codes}
+            self.__dict__["_sites"] = index
+        return index

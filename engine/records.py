@@ -1,0 +1,44 @@
+"""What the engine evaluates: records of clinical concepts, free of FHIR.
+
+An adapter (FHIR, a database, a test) turns its data into `Record`s: one per observation of a
+concept, with its value and unit as recorded, its time, and the reference of the source it came
+from. The engine summarises them per concept, relative to the evaluation time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    value: float
+    unit: str  # UCUM code, or an unambiguous spelling of one
+
+    def __str__(self) -> str:
+        return f"{self.value:g} {self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One observation of a concept.
+
+    `present` is True for a finding that is there, False for one recorded as absent (evidence
+    against, never for). `value` is a `Quantity` for a measurement, a plain number for a score or
+    grade, or None for a bare finding. `time` is when it was observed (timezone-aware); `end` closes
+    an interval (a Period, a Condition's abatement); `ongoing` marks an interval still open at
+    evaluation time (an active Condition). `site` is a body-site code (`sct#53840002`).
+    `reference_low` is the lower limit of the result's own reference range, in `value`'s unit.
+    """
+
+    concept: str
+    source: str
+    time: datetime | None = None
+    present: bool = True
+    value: Quantity | float | int | None = None
+    end: datetime | None = None
+    ongoing: bool = False
+    site: str | None = None
+    reference_low: Quantity | None = None
+    preliminary: bool = False
