@@ -1,0 +1,212 @@
+"""Pydantic models of CDS Hooks 2.0, written from the tables of https://cds-hooks.hl7.org/2.0/.
+
+No official JSON Schema exists for 2.0. Incoming documents (requests, feedback) accept unknown
+members, as the spec's `extension` mechanism allows; outgoing ones (discovery, cards) forbid them,
+so a typo in Vigil's own output fails loudly. Serialise outgoing models with `dump()`, which omits
+null fields; lists are either absent or non-empty by construction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+Indicator = Literal["info", "warning", "critical"]
+SelectionBehavior = Literal["at-most-one", "any"]
+
+
+class _Outgoing(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready form without null fields."""
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+class _Incoming(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+# --- shared ---------------------------------------------------------------------------------
+
+
+class Coding(_Outgoing):
+    code: NonEmpty
+    system: NonEmpty
+    display: NonEmpty | None = None
+
+
+class IncomingCoding(_Incoming):
+    code: NonEmpty
+    system: NonEmpty
+    display: str | None = None
+
+
+# --- discovery ------------------------------------------------------------------------------
+
+
+class Service(_Outgoing):
+    hook: NonEmpty
+    id: NonEmpty
+    description: NonEmpty
+    title: NonEmpty | None = None
+    prefetch: dict[str, NonEmpty] | None = Field(default=None, min_length=1)
+    usageRequirements: NonEmpty | None = None
+
+
+class DiscoveryResponse(_Outgoing):
+    services: list[Service]
+
+
+# --- request --------------------------------------------------------------------------------
+
+
+class FhirAuthorization(_Incoming):
+    access_token: NonEmpty
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(ge=0)
+    scope: NonEmpty
+    subject: NonEmpty
+    patient: str | None = None
+
+
+class PatientViewContext(_Incoming):
+    userId: NonEmpty
+    patientId: NonEmpty
+    encounterId: str | None = None
+
+
+class HookRequest(_Incoming):
+    hook: NonEmpty
+    hookInstance: NonEmpty
+    context: dict[str, Any]
+    fhirServer: AnyHttpUrl | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    prefetch: dict[str, dict[str, Any] | None] | None = None
+
+    @model_validator(mode="after")
+    def _authorization_needs_server(self) -> HookRequest:
+        if self.fhirAuthorization is not None and self.fhirServer is None:
+            raise ValueError("fhirAuthorization is given but fhirServer is missing")
+        return self
+
+    def patient_view(self) -> PatientViewContext:
+        """The context read as patient-view's; raises pydantic.ValidationError when it is not."""
+        return PatientViewContext.model_validate(self.context)
+
+
+# --- cards ----------------------------------------------------------------------------------
+
+
+class Source(_Outgoing):
+    label: NonEmpty
+    url: AnyHttpUrl | None = None
+    icon: AnyHttpUrl | None = None
+    topic: Coding | None = None
+
+
+class Action(_Outgoing):
+    type: Literal["create", "update", "delete"]
+    description: NonEmpty
+    resource: dict[str, Any] | None = None
+    resourceId: list[NonEmpty] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _resource_for_type(self) -> Action:
+        if self.type in ("create", "update") and not self.resource:
+            raise ValueError(f"a {self.type} action needs a resource")
+        return self
+
+
+class Suggestion(_Outgoing):
+    label: NonEmpty
+    uuid: NonEmpty | None = None
+    isRecommended: bool | None = None
+    actions: list[Action] | None = Field(default=None, min_length=1)
+
+
+class Link(_Outgoing):
+    label: NonEmpty
+    url: AnyHttpUrl
+    type: Literal["absolute", "smart"]
+    appContext: NonEmpty | None = None
+
+
+class Card(_Outgoing):
+    uuid: NonEmpty | None = None
+    summary: Annotated[str, StringConstraints(min_length=1, max_length=139)]
+    detail: NonEmpty | None = None
+    indicator: Indicator
+    source: Source
+    suggestions: list[Suggestion] | None = Field(default=None, min_length=1)
+    selectionBehavior: SelectionBehavior | None = None
+    overrideReasons: list[Coding] | None = Field(default=None, min_length=1)
+    links: list[Link] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _selection_with_suggestions(self) -> Card:
+        if self.suggestions and self.selectionBehavior is None:
+            raise ValueError("selectionBehavior is required when a card has suggestions")
+        return self
+
+
+class CardResponse(_Outgoing):
+    cards: list[Card]
+    systemActions: list[Action] | None = Field(default=None, min_length=1)
+
+
+# --- feedback -------------------------------------------------------------------------------
+
+
+class AcceptedSuggestion(_Incoming):
+    id: NonEmpty
+
+
+class OverrideReason(_Incoming):
+    reason: IncomingCoding | None = None
+    userComment: str | None = None
+
+
+class FeedbackItem(_Incoming):
+    card: NonEmpty
+    outcome: Literal["accepted", "overridden"]
+    outcomeTimestamp: datetime
+    acceptedSuggestions: list[AcceptedSuggestion] | None = None
+    overrideReason: OverrideReason | None = None
+
+    @model_validator(mode="after")
+    def _outcome_fields(self) -> FeedbackItem:
+        if self.outcome == "accepted" and self.overrideReason is not None:
+            raise ValueError("overrideReason is only allowed when the outcome is overridden")
+        if self.outcome == "overridden" and self.acceptedSuggestions:
+            raise ValueError("acceptedSuggestions is only allowed when the outcome is accepted")
+        return self
+
+
+class FeedbackRequest(_Incoming):
+    feedback: list[FeedbackItem] = Field(min_length=1)
+
+
+__all__ = [
+    "AcceptedSuggestion",
+    "Action",
+    "Card",
+    "CardResponse",
+    "Coding",
+    "DiscoveryResponse",
+    "FeedbackItem",
+    "FeedbackRequest",
+    "FhirAuthorization",
+    "HookRequest",
+    "Indicator",
+    "Link",
+    "OverrideReason",
+    "PatientViewContext",
+    "SelectionBehavior",
+    "Service",
+    "Source",
+    "Suggestion",
+]

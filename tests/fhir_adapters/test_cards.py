@@ -1,0 +1,205 @@
+"""Evaluation -> CDS Hooks cards: one card per patient, by escalation level."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from engine.codes import Code
+from engine.evaluation import Evaluation, RedFlagCheck, RulesetIdentity, Suggestion
+from engine.model import Citation, Referral
+from fhir_adapters.cards import build_cards, cards_json, indicator_for, service_request
+from fhir_adapters.cds_hooks.models import Card, CardResponse
+
+PATIENT = "Patient/p1"
+GP = Referral(
+    Code("http://snomed.info/sct", "183561008", "Referral to general practitioner"), "routine"
+)
+NEURO = Referral(
+    Code("http://snomed.info/sct", "183521007", "Referral to neurology service"), "routine"
+)
+URGENT = Referral(
+    Code("http://snomed.info/sct", "183561008", "Referral to general practitioner"), "urgent"
+)
+TRIGGERS = Citation(
+    "triggers", "Calf twitching article", "https://example.org/article#triggers", "Triggers"
+)
+NICE = Citation("ng127", "NICE NG127", None, None)
+
+
+def suggestion(rule: str, level: str, **kw: object) -> Suggestion:
+    defaults: dict[str, object] = {
+        "summary": f"{rule} summary",
+        "detail": f"Because of {rule}.",
+        "evidence": (f"Observation/{rule}-1",),
+        "citations": (TRIGGERS,),
+    }
+    defaults.update(kw)
+    return Suggestion(rule=rule, level=level, **defaults)  # type: ignore[arg-type]
+
+
+def evaluation(
+    escalation: str, *suggestions: Suggestion, red_flags: tuple[RedFlagCheck, ...] = ()
+) -> Evaluation:
+    return Evaluation(
+        ruleset=RulesetIdentity("calf-fasciculation", "1.0.0", "abc123", "Calf fasciculation"),
+        as_of=datetime(2024, 5, 1, tzinfo=UTC),
+        escalation=escalation,
+        suggestions=suggestions,
+        findings=(),
+        trace=(),
+        warnings=(),
+        red_flags=red_flags,
+    )
+
+
+RED_FLAGS = (
+    RedFlagCheck("Muscle weakness", "present", ("Observation/w1",)),
+    RedFlagCheck("Muscle atrophy", "absent", ("Observation/a1",)),
+    RedFlagCheck("Bulbar sign | tongue", "not recorded"),
+    RedFlagCheck("Persistent weakness", "not met"),
+)
+
+
+def counter() -> object:
+    numbers = itertools.count(1)
+    return lambda: f"00000000-0000-4000-8000-{next(numbers):012d}"
+
+
+def validate(cards: list[dict[str, object]]) -> list[Card]:
+    """Every card validates against the models, and carries no null or empty field."""
+    CardResponse.model_validate({"cards": cards})
+
+    def walk(value: object) -> None:
+        assert value is not None and value != [] and value != {} and value != ""
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for card in cards:
+        walk(card)
+        for s in card.get("suggestions", []):  # type: ignore[attr-defined]
+            for action in s["actions"]:
+                ServiceRequest.model_validate(action["resource"])
+    return [Card.model_validate(c) for c in cards]
+
+
+def test_none_gives_no_card() -> None:
+    assert build_cards(evaluation("none"), PATIENT) == []
+    assert indicator_for("none") is None
+
+
+def test_self_care_is_an_info_card_without_referral_or_red_flags() -> None:
+    ev = evaluation(
+        "self-care",
+        suggestion(
+            "benign-twitching", "self-care", advice=("Cut caffeine, especially before bed.",)
+        ),
+        red_flags=RED_FLAGS,
+    )
+    [card] = validate(cards_json(ev, PATIENT))
+    assert card.indicator == "info"
+    assert card.suggestions is None and card.selectionBehavior is None
+    assert card.detail is not None
+    assert "Cut caffeine" in card.detail
+    assert "Red flags" not in card.detail
+
+
+@pytest.mark.parametrize(
+    ("level", "referral", "indicator"),
+    [
+        ("primary-care", GP, "warning"),
+        ("neurology", NEURO, "warning"),
+        ("urgent", URGENT, "critical"),
+    ],
+)
+def test_referral_levels_offer_a_draft_service_request(
+    level: str, referral: Referral, indicator: str
+) -> None:
+    ev = evaluation(level, suggestion("r1", level, referral=referral), red_flags=RED_FLAGS)
+    [card] = validate(cards_json(ev, PATIENT))
+    assert card.indicator == indicator
+    assert card.selectionBehavior == "any"
+    assert card.uuid and card.suggestions and card.suggestions[0].uuid
+    [action] = card.suggestions[0].actions or []
+    sr = action.resource or {}
+    assert sr["status"] == "draft" and sr["intent"] == "proposal"
+    assert sr["priority"] == referral.priority
+    assert sr["code"]["coding"][0]["code"] == referral.code.code
+    assert sr["subject"] == {"reference": PATIENT}
+    assert sr["reasonReference"] == [{"reference": "Observation/r1-1"}]
+
+
+def test_detail_lists_reasons_red_flags_and_citations() -> None:
+    ev = evaluation(
+        "urgent",
+        suggestion("low-potassium", "primary-care", referral=GP),
+        suggestion(
+            "hypokalemia-with-weakness", "urgent", referral=URGENT, citations=(TRIGGERS, NICE)
+        ),
+        red_flags=RED_FLAGS,
+    )
+    [card] = validate(cards_json(ev, PATIENT))
+    detail = card.detail or ""
+    assert detail.index("hypokalemia-with-weakness") < detail.index("low-potassium")
+    assert card.summary == "hypokalemia-with-weakness summary"
+    for status in ("present", "absent", "not recorded", "not met"):
+        assert f"| {status} |" in detail
+    assert "Bulbar sign \\| tongue" in detail
+    assert "[Calf twitching article, Triggers](https://example.org/article#triggers)" in detail
+    assert "NICE NG127" in detail
+    assert card.source.label.startswith("Vigil: Calf fasciculation 1.0.0; Calf twitching article")
+    # two distinct referrals (urgent GP first, recommended), each with its own evidence
+    assert [s.isRecommended for s in card.suggestions or []] == [True, None]
+    resources = [s.actions[0].resource for s in card.suggestions or [] if s.actions]
+    assert [r["priority"] for r in resources if r] == ["urgent", "routine"]
+
+
+def test_same_referral_from_two_reasons_is_offered_once_with_all_evidence() -> None:
+    ev = evaluation(
+        "primary-care",
+        suggestion("low-potassium", "primary-care", referral=GP),
+        suggestion("chronic-twitching", "primary-care", referral=GP),
+    )
+    [card] = validate(cards_json(ev, PATIENT))
+    [s] = card.suggestions or []
+    resource = (s.actions or [])[0].resource or {}
+    assert resource["reasonReference"] == [
+        {"reference": "Observation/low-potassium-1"},
+        {"reference": "Observation/chronic-twitching-1"},
+    ]
+
+
+def test_long_summary_is_clipped_below_140() -> None:
+    ev = evaluation(
+        "primary-care", suggestion("r", "primary-care", summary="x " * 200, referral=GP)
+    )
+    [card] = validate(cards_json(ev, PATIENT))
+    assert len(card.summary) < 140 and card.summary.endswith("…")
+
+
+def test_cards_are_deterministic_except_uuids() -> None:
+    ev = evaluation("urgent", suggestion("a", "urgent", referral=URGENT), red_flags=RED_FLAGS)
+    assert cards_json(ev, PATIENT, counter()) == cards_json(ev, PATIENT, counter())  # type: ignore[arg-type]
+    first, second = cards_json(ev, PATIENT), cards_json(ev, PATIENT)
+    assert first[0]["uuid"] != second[0]["uuid"]
+
+
+def test_service_request_without_evidence_omits_reason_reference() -> None:
+    sr = service_request(GP, PATIENT, ())
+    assert "reasonReference" not in sr
+    ServiceRequest.model_validate(sr)
+
+
+def test_card_model_refuses_suggestions_without_selection_behavior() -> None:
+    ev = evaluation("primary-care", suggestion("r", "primary-care", referral=GP))
+    data = cards_json(ev, PATIENT)[0]
+    del data["selectionBehavior"]
+    with pytest.raises(ValueError, match="selectionBehavior"):
+        Card.model_validate(data)
