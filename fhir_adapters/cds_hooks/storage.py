@@ -1,0 +1,306 @@
+"""Stores behind small interfaces: replayed-jti cache, audit log, feedback.
+
+`SqliteStore` implements all three on one SQLite file (standard library, WAL mode), which every
+uvicorn worker process opens on its own; a server database can implement the same protocols later.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .models import FeedbackItem
+
+
+@dataclass(frozen=True, slots=True)
+class CardRecord:
+    """What Vigil answered: a card's uuid, indicator and the rules behind it."""
+
+    uuid: str
+    indicator: str
+    rules: tuple[str, ...]
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    time: float
+    service: str
+    status: int
+    kind: str = "service"  # service | feedback
+    hook_instance: str | None = None
+    issuer: str | None = None
+    ruleset_id: str | None = None
+    ruleset_version: str | None = None
+    ruleset_hash: str | None = None
+    patient: str | None = None
+    escalation: str | None = None
+    data_source: str | None = None  # prefetch | fhirServer | none
+    cards: tuple[CardRecord, ...] = ()
+    duration_ms: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "time": self.time,
+            "kind": self.kind,
+            "service": self.service,
+            "status": self.status,
+        }
+        for key in (
+            "hook_instance",
+            "issuer",
+            "ruleset_id",
+            "ruleset_version",
+            "ruleset_hash",
+            "patient",
+            "escalation",
+            "data_source",
+            "duration_ms",
+        ):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        out["cards"] = [
+            {"uuid": c.uuid, "indicator": c.indicator, "rules": list(c.rules)} for c in self.cards
+        ]
+        return out
+
+
+@dataclass(slots=True)
+class RuleFeedback:
+    """Feedback counts for one rule: accepted, overridden, and the override reasons given."""
+
+    rule: str
+    accepted: int = 0
+    overridden: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+class ReplayCache(Protocol):
+    def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
+        """Record a token id; False when it was already seen and has not expired."""
+
+
+class AuditLog(Protocol):
+    def record(self, entry: AuditRecord) -> None: ...
+
+    def query(
+        self, *, service: str | None = None, since: float | None = None, limit: int = 100
+    ) -> list[AuditRecord]: ...
+
+
+class FeedbackStore(Protocol):
+    def add_feedback(
+        self, service: str, items: Sequence[FeedbackItem], issuer: str | None
+    ) -> None: ...
+
+    def feedback_report(self, service: str | None = None) -> list[RuleFeedback]: ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jti (
+    issuer TEXT NOT NULL, jti TEXT NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (issuer, jti));
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL, service TEXT NOT NULL,
+    status INTEGER NOT NULL, hook_instance TEXT, issuer TEXT, ruleset_id TEXT,
+    ruleset_version TEXT, ruleset_hash TEXT, patient TEXT, escalation TEXT, data_source TEXT,
+    duration_ms REAL, cards TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
+CREATE TABLE IF NOT EXISTS card (
+    uuid TEXT PRIMARY KEY, service TEXT NOT NULL, indicator TEXT NOT NULL, rules TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY, received REAL NOT NULL, service TEXT NOT NULL, issuer TEXT,
+    card TEXT NOT NULL, outcome TEXT NOT NULL, outcome_time TEXT NOT NULL,
+    accepted_suggestions TEXT, override_code TEXT, override_display TEXT, comment TEXT);
+"""
+
+
+class SqliteStore:
+    """Replay cache, audit log and feedback store on one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        with self._tx() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+        with self._tx() as db:
+            db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._db:
+            yield self._db
+
+    # -- ReplayCache ---------------------------------------------------------------------------
+
+    def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
+        now = time.time()
+        with self._tx() as db:
+            db.execute("DELETE FROM jti WHERE expires_at < ?", (now,))
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO jti (issuer, jti, expires_at) VALUES (?, ?, ?)",
+                (issuer, jti, expires_at),
+            )
+            return cursor.rowcount == 1
+
+    # -- AuditLog ------------------------------------------------------------------------------
+
+    def record(self, entry: AuditRecord) -> None:
+        cards = [
+            {"uuid": c.uuid, "indicator": c.indicator, "rules": list(c.rules)} for c in entry.cards
+        ]
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO audit (time, kind, service, status, hook_instance, issuer, ruleset_id,"
+                " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms,"
+                " cards) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.time,
+                    entry.kind,
+                    entry.service,
+                    entry.status,
+                    entry.hook_instance,
+                    entry.issuer,
+                    entry.ruleset_id,
+                    entry.ruleset_version,
+                    entry.ruleset_hash,
+                    entry.patient,
+                    entry.escalation,
+                    entry.data_source,
+                    entry.duration_ms,
+                    json.dumps(cards),
+                ),
+            )
+            for card in entry.cards:
+                rules = json.dumps(list(card.rules))
+                db.execute(
+                    "INSERT OR REPLACE INTO card (uuid, service, indicator, rules)"
+                    " VALUES (?, ?, ?, ?)",
+                    (card.uuid, entry.service, card.indicator, rules),
+                )
+                for suggestion in card.suggestions:
+                    db.execute(
+                        "INSERT OR REPLACE INTO card (uuid, service, indicator, rules)"
+                        " VALUES (?, ?, ?, ?)",
+                        (suggestion, entry.service, card.indicator, rules),
+                    )
+
+    def query(
+        self, *, service: str | None = None, since: float | None = None, limit: int = 100
+    ) -> list[AuditRecord]:
+        sql = (
+            "SELECT time, kind, service, status, hook_instance, issuer, ruleset_id,"
+            " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms, cards"
+            " FROM audit WHERE 1=1"
+        )
+        args: list[Any] = []
+        if service is not None:
+            sql += " AND service = ?"
+            args.append(service)
+        if since is not None:
+            sql += " AND time >= ?"
+            args.append(since)
+        sql += " ORDER BY time DESC, id DESC LIMIT ?"
+        args.append(max(0, limit))
+        with self._tx() as db:
+            rows = db.execute(sql, args).fetchall()
+        return [_audit_from_row(row) for row in rows]
+
+    # -- FeedbackStore -------------------------------------------------------------------------
+
+    def add_feedback(self, service: str, items: Sequence[FeedbackItem], issuer: str | None) -> None:
+        now = time.time()
+        with self._tx() as db:
+            for item in items:
+                reason = item.overrideReason
+                coding = reason.reason if reason is not None else None
+                accepted = [s.id for s in item.acceptedSuggestions or []]
+                db.execute(
+                    "INSERT INTO feedback (received, service, issuer, card, outcome, outcome_time,"
+                    " accepted_suggestions, override_code, override_display, comment)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        now,
+                        service,
+                        issuer,
+                        item.card,
+                        item.outcome,
+                        item.outcomeTimestamp.isoformat(),
+                        json.dumps(accepted),
+                        coding.code if coding else None,
+                        (coding.display or coding.code) if coding else None,
+                        reason.userComment if reason is not None else None,
+                    ),
+                )
+
+    def feedback_report(self, service: str | None = None) -> list[RuleFeedback]:
+        sql = (
+            "SELECT f.outcome, f.override_display, f.comment, c.rules FROM feedback f"
+            " LEFT JOIN card c ON c.uuid = f.card"
+        )
+        args: list[Any] = []
+        if service is not None:
+            sql += " WHERE f.service = ?"
+            args.append(service)
+        with self._tx() as db:
+            rows = db.execute(sql, args).fetchall()
+        report: dict[str, RuleFeedback] = {}
+        for outcome, display, comment, rules_json in rows:
+            rules = json.loads(rules_json) if rules_json else ["(card not in the audit log)"]
+            for rule in rules:
+                entry = report.setdefault(rule, RuleFeedback(rule))
+                if outcome == "accepted":
+                    entry.accepted += 1
+                else:
+                    entry.overridden += 1
+                    reason = display or ("(comment only)" if comment else "(no reason given)")
+                    entry.reasons[reason] = entry.reasons.get(reason, 0) + 1
+        return sorted(report.values(), key=lambda r: r.rule)
+
+
+def _audit_from_row(row: tuple[Any, ...]) -> AuditRecord:
+    cards = tuple(
+        CardRecord(c["uuid"], c["indicator"], tuple(c["rules"])) for c in json.loads(row[13])
+    )
+    return AuditRecord(
+        time=row[0],
+        kind=row[1],
+        service=row[2],
+        status=row[3],
+        hook_instance=row[4],
+        issuer=row[5],
+        ruleset_id=row[6],
+        ruleset_version=row[7],
+        ruleset_hash=row[8],
+        patient=row[9],
+        escalation=row[10],
+        data_source=row[11],
+        duration_ms=row[12],
+        cards=cards,
+    )
+
+
+__all__ = [
+    "AuditLog",
+    "AuditRecord",
+    "CardRecord",
+    "FeedbackStore",
+    "ReplayCache",
+    "RuleFeedback",
+    "SqliteStore",
+]

@@ -1,0 +1,84 @@
+"""SQLite stores: audit records round-trip; feedback is reported per rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fhir_adapters.cds_hooks.models import FeedbackItem
+from fhir_adapters.cds_hooks.storage import AuditRecord, CardRecord, SqliteStore
+
+
+def feedback(card: str, outcome: str, reason: str | None = None) -> FeedbackItem:
+    data: dict[str, object] = {
+        "card": card,
+        "outcome": outcome,
+        "outcomeTimestamp": datetime(2024, 5, 1, tzinfo=UTC).isoformat(),
+    }
+    if reason:
+        data["overrideReason"] = {"reason": {"system": "s", "code": reason, "display": reason}}
+    return FeedbackItem.model_validate(data)
+
+
+def test_audit_round_trip_newest_first(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "a.sqlite3")
+    card = CardRecord("c1", "critical", ("severe-hypokalemia",), ("s1",))
+    store.record(AuditRecord(time=1.0, service="svc", status=200, patient="Patient/p1"))
+    store.record(
+        AuditRecord(
+            time=2.0,
+            service="svc",
+            status=200,
+            hook_instance="h",
+            issuer="iss",
+            ruleset_id="svc",
+            ruleset_version="1.0.0",
+            ruleset_hash="abc",
+            patient="Patient/p2",
+            escalation="urgent",
+            data_source="prefetch",
+            cards=(card,),
+            duration_ms=3.5,
+        )
+    )
+    store.record(AuditRecord(time=3.0, service="other", status=404))
+    newest, oldest = store.query(service="svc")
+    assert newest.patient == "Patient/p2" and oldest.patient == "Patient/p1"
+    assert newest.cards == (CardRecord("c1", "critical", ("severe-hypokalemia",)),)
+    assert newest.to_dict()["cards"] == [
+        {"uuid": "c1", "indicator": "critical", "rules": ["severe-hypokalemia"]}
+    ]
+    assert [r.service for r in store.query(since=2.5)] == ["other"]
+    assert len(store.query(limit=1)) == 1
+    store.close()
+
+
+def test_feedback_report_counts_per_rule(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "f.sqlite3")
+    store.record(
+        AuditRecord(
+            time=1.0,
+            service="svc",
+            status=200,
+            cards=(
+                CardRecord("c1", "warning", ("low-potassium", "chronic-twitching")),
+                CardRecord("c2", "warning", ("low-potassium",)),
+            ),
+        )
+    )
+    store.add_feedback(
+        "svc",
+        [
+            feedback("c1", "accepted"),
+            feedback("c2", "overridden", "already-addressed"),
+            feedback("c9", "overridden"),
+        ],
+        issuer="iss",
+    )
+    report = {r.rule: r for r in store.feedback_report()}
+    assert (report["low-potassium"].accepted, report["low-potassium"].overridden) == (1, 1)
+    assert report["low-potassium"].reasons == {"already-addressed": 1}
+    assert report["chronic-twitching"].accepted == 1
+    assert report["(card not in the audit log)"].reasons == {"(no reason given)": 1}
+    assert store.feedback_report(service="elsewhere") == []
+    store.close()
