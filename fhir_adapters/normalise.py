@@ -1,0 +1,411 @@
+"""Validated Observations and Conditions as engine `Record`s, as clinical-spec.md reads them.
+
+Observations: only status final/amended/corrected counts; preliminary counts for findings and
+scores, flagged `preliminary`, but a preliminary lab result (a concentration) is left out with a
+warning, because the spec counts preliminary for findings only. A finding is present with
+`valueBoolean: true`, no value, SNOMED Present, or a quantity (a cramp's duration); absent with
+`valueBoolean: false`, SNOMED Absent, or interpretation NEG. Quantities keep their recorded
+number and resolved UCUM unit: the engine converts. Conditions are present findings unless
+refuted. Codes are matched on system and code, never display text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.observation import Observation, ObservationComponent
+from fhir.resources.R4B.period import Period
+from fhir.resources.R4B.quantity import Quantity as FhirQuantity
+
+from engine import units
+from engine.evaluation import DataWarning
+from engine.model import Concept, Ruleset
+from engine.records import Quantity, Record
+
+from . import loinc
+from ._quantities import QuantityProblem, read_quantity
+from ._time import instant
+from .validation import Validated
+
+__all__ = ["condition_records", "observation_records", "records_for"]
+
+SNOMED = "http://snomed.info/sct"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+PRESENT, ABSENT = "52101004", "2667000"
+
+COUNTED = frozenset({"final", "amended", "corrected"})
+IGNORED = frozenset({"entered-in-error", "cancelled", "registered"})
+_LAB_DIMENSIONS = frozenset(units.dimension(u) for u in ("mmol/L", "mg/dL", "meq/L"))
+_NUMBER = units.dimension("1")
+
+_ONGOING = frozenset({"active", "recurrence", "relapse"})
+_OVER = frozenset({"inactive", "remission", "resolved"})
+_PROVISIONAL = frozenset({"unconfirmed", "provisional", "differential"})
+
+Records = tuple[list[Record], list[DataWarning]]
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    present: bool
+    value: Quantity | float | int | None = None
+    reference_low: Quantity | None = None
+
+
+def records_for(item: Validated, ruleset: Ruleset) -> Records:
+    """The records one validated resource contributes (none for a Patient)."""
+    model = item.model
+    if isinstance(model, Observation):
+        return observation_records(model, item.reference, ruleset)
+    if isinstance(model, Condition):
+        return condition_records(model, item.reference, ruleset)
+    return [], []
+
+
+def is_lab(concept: Concept) -> bool:
+    """A concentration measured by a laboratory, as opposed to a finding, score or duration."""
+    return concept.unit is not None and units.dimension(concept.unit) in _LAB_DIMENSIONS
+
+
+# Observations
+
+
+def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Records:
+    warnings: list[DataWarning] = []
+
+    def warn(message: str) -> None:
+        warnings.append(DataWarning(message, source))
+
+    status = obs.status or ""
+    if status in IGNORED:
+        warn(f"status {status!r}: ignored")
+        return [], warnings
+    if status not in COUNTED and status != "preliminary":
+        warn(f"status {status!r} is not final, amended, corrected or preliminary: ignored")
+        return [], warnings
+    preliminary = status == "preliminary"
+    time, end = _effective(obs, warn)
+    site = _site(obs.bodySite, ruleset)
+    records: list[Record] = []
+    for concept in _concepts(obs.code, ruleset):
+        if preliminary and is_lab(concept):
+            warn(f"status 'preliminary': a preliminary {concept.label} result does not count")
+            continue
+        reading = _read_observation(obs, concept, warn)
+        if reading is None:
+            continue
+        records.append(
+            Record(
+                concept=concept.name,
+                source=source,
+                time=time,
+                present=reading.present,
+                value=reading.value,
+                end=end,
+                site=site,
+                reference_low=reading.reference_low,
+                preliminary=preliminary,
+            )
+        )
+    return records, warnings
+
+
+def _read_observation(obs: Observation, concept: Concept, warn: Warn) -> _Reading | None:
+    negative = _has_code(obs.interpretation, INTERPRETATION, "NEG")
+    if obs.valueQuantity is not None:
+        value = _concept_quantity(obs.valueQuantity, concept, obs, warn)
+        if value is None:
+            return None
+        low = _reference_low(obs, value, concept, warn) if isinstance(value, Quantity) else None
+        return _Reading(True, value, low)
+    if obs.valueInteger is not None:
+        if concept.unit is not None and units.dimension(concept.unit) != _NUMBER:
+            warn(f"an integer value for {concept.label} has no unit ({concept.unit} expected)")
+            return None
+        return _Reading(True, obs.valueInteger)
+    if obs.valueBoolean is not None:
+        if obs.valueBoolean and negative:
+            warn("valueBoolean true contradicts interpretation NEG: left out")
+            return None
+        return _Reading(obs.valueBoolean, _component_duration(obs.component, concept, warn))
+    if obs.valueCodeableConcept is not None:
+        if _has_code([obs.valueCodeableConcept], SNOMED, PRESENT) and not negative:
+            return _Reading(True, _component_duration(obs.component, concept, warn))
+        if _has_code([obs.valueCodeableConcept], SNOMED, ABSENT):
+            return _Reading(False)
+        warn("coded value is neither SNOMED 52101004 Present nor 2667000 Absent: left out")
+        return None
+    other = _other_value(obs)
+    if other is not None:
+        warn(f"a value of type {other} is not read: left out")
+        return None
+    if obs.dataAbsentReason is not None:
+        warn(f"no value ({_describe(obs.dataAbsentReason)}): left out")
+        return None
+    if is_lab(concept):
+        warn(f"a {concept.label} result without a value: left out")
+        return None
+    return _Reading(not negative, _component_duration(obs.component, concept, warn))
+
+
+def _concept_quantity(
+    quantity: FhirQuantity, concept: Concept, obs: Observation, warn: Warn
+) -> Quantity | float | None:
+    """The recorded quantity if the concept can use it: a Quantity, or a number for a score."""
+    try:
+        value = read_quantity(quantity)
+    except QuantityProblem as problem:
+        warn(f"{problem}: value left out")
+        return None
+    if concept.unit is None or units.dimension(concept.unit) == _NUMBER:
+        if units.dimension(value.unit) != _NUMBER:
+            warn(f"{concept.label} is a number but the value is in {value.unit}: left out")
+            return None
+        return value.value
+    if value.unit == "1" and quantity.unit is None and quantity.code is None:
+        warn(f"value has no unit ({concept.unit} expected): left out")
+        return None
+    if not _convertible(value, concept):
+        warn(
+            f"{value.unit} ({units.dimension(value.unit)}) cannot be converted to "
+            f"{concept.unit} for {concept.label}: value left out"
+        )
+        return None
+    for coding in (obs.code.coding or []) if obs.code else []:
+        if coding.system == loinc.LOINC and coding.code:
+            mismatch = loinc.property_mismatch(coding.code, value.unit)
+            if mismatch:
+                warn(mismatch)
+    return value
+
+
+def _convertible(value: Quantity, concept: Concept) -> bool:
+    assert concept.unit is not None
+    try:
+        units.convert(
+            value.value,
+            value.unit,
+            concept.unit,
+            molar_mass=concept.molar_mass,
+            valence=concept.valence,
+        )
+    except units.UnitError:
+        return False
+    return True
+
+
+def _reference_low(
+    obs: Observation, value: Quantity, concept: Concept, warn: Warn
+) -> Quantity | None:
+    """The normal range's lower limit, in the value's unit (the engine compares them)."""
+    for ref in obs.referenceRange or []:
+        if ref.low is None or ref.appliesTo or ref.age is not None:
+            continue
+        if ref.type is not None and not _has_code([ref.type], None, "normal"):
+            continue
+        try:
+            low = read_quantity(ref.low, "referenceRange.low")
+        except QuantityProblem as problem:
+            warn(f"{problem}: reference range ignored")
+            return None
+        if low.unit == "1" and ref.low.unit is None and ref.low.code is None:
+            warn("referenceRange.low has no unit: reference range ignored")
+            return None
+        try:
+            number = units.convert(
+                low.value,
+                low.unit,
+                value.unit,
+                molar_mass=concept.molar_mass,
+                valence=concept.valence,
+            )
+        except units.UnitError:
+            warn(f"referenceRange.low in {low.unit} cannot be compared with {value.unit}: ignored")
+            return None
+        return Quantity(number, value.unit)
+    return None
+
+
+def _component_duration(
+    components: Sequence[ObservationComponent] | None, concept: Concept, warn: Warn
+) -> Quantity | None:
+    """A component quantity in the concept unit's dimension (a cramp's duration), if one."""
+    if not components or concept.unit is None:
+        return None
+    wanted = units.dimension(concept.unit)
+    found: list[Quantity] = []
+    for component in components:
+        if component.valueQuantity is None:
+            continue
+        try:
+            value = read_quantity(component.valueQuantity, "component value")
+        except QuantityProblem:
+            continue  # other components (a severity score, free text units) are not ours
+        if units.dimension(value.unit) == wanted:
+            found.append(value)
+    if len(found) > 1:
+        warn(f"{len(found)} components could be the {concept.label} value; none used")
+        return None
+    return found[0] if found else None
+
+
+def _effective(obs: Observation, warn: Warn) -> tuple[datetime | None, datetime | None]:
+    if obs.effectiveDateTime is not None:
+        return _moment(obs.effectiveDateTime, "effectiveDateTime", warn), None
+    if obs.effectiveInstant is not None:
+        return _moment(obs.effectiveInstant, "effectiveInstant", warn), None
+    if obs.effectivePeriod is not None:
+        return _period(obs.effectivePeriod, "effectivePeriod", warn)
+    if obs.effectiveTiming is not None:
+        warn("effectiveTiming is not read: time unknown")
+    else:
+        warn("no effective[x]: time unknown")
+    return None, None
+
+
+def _other_value(obs: Observation) -> str | None:
+    for kind in ("String", "Range", "Ratio", "SampledData", "Time", "DateTime", "Period"):
+        if getattr(obs, f"value{kind}", None) is not None:
+            return kind
+    return None
+
+
+# Conditions
+
+
+def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Records:
+    warnings: list[DataWarning] = []
+
+    def warn(message: str) -> None:
+        warnings.append(DataWarning(message, source))
+
+    verification = _status_code(condition.verificationStatus)
+    if verification == "entered-in-error":
+        warn("verificationStatus 'entered-in-error': ignored")
+        return [], warnings
+    clinical = _status_code(condition.clinicalStatus)
+    if clinical is not None and clinical not in _ONGOING | _OVER:
+        warn(f"clinicalStatus {clinical!r} is not one Vigil reads: ignored")
+        return [], warnings
+    time = _onset(condition, warn)
+    abated, end = _abatement(condition, warn)
+    present = verification != "refuted"
+    ongoing = present and clinical in _ONGOING and not abated
+    sites = _sites(condition.bodySite, ruleset) or [None]
+    records = [
+        Record(
+            concept=concept.name,
+            source=source,
+            time=time,
+            present=present,
+            end=end if present else None,
+            ongoing=ongoing,
+            site=site,
+            preliminary=verification in _PROVISIONAL,
+        )
+        for concept in _concepts(condition.code, ruleset)
+        for site in sites
+    ]
+    return records, warnings
+
+
+def _onset(condition: Condition, warn: Warn) -> datetime | None:
+    if condition.onsetDateTime is not None:
+        return _moment(condition.onsetDateTime, "onsetDateTime", warn)
+    if condition.onsetPeriod is not None:
+        return _period(condition.onsetPeriod, "onsetPeriod", warn)[0]
+    for kind in ("Age", "Range", "String"):
+        if getattr(condition, f"onset{kind}", None) is not None:
+            warn(f"onset{kind} is not read: onset unknown")
+            return None
+    warn("no onset[x]: onset unknown")
+    return None
+
+
+def _abatement(condition: Condition, warn: Warn) -> tuple[bool, datetime | None]:
+    """(abated at all, when). An abatement Period's start is when the condition had ended."""
+    if condition.abatementDateTime is not None:
+        return True, _moment(condition.abatementDateTime, "abatementDateTime", warn)
+    if condition.abatementPeriod is not None:
+        start, end = _period(condition.abatementPeriod, "abatementPeriod", warn)
+        return True, start or end
+    for kind in ("Age", "Range", "String"):
+        if getattr(condition, f"abatement{kind}", None) is not None:
+            warn(f"abatement{kind} is not read: abatement time unknown")
+            return True, None
+    return False, None
+
+
+# Shared
+
+
+def _moment(value: object, where: str, warn: Warn) -> datetime | None:
+    moment = instant(value)
+    if moment is None:
+        warn(f"{where} {value!r} is not a date: time unknown")
+    return moment
+
+
+def _period(period: Period, where: str, warn: Warn) -> tuple[datetime | None, datetime | None]:
+    start = instant(period.start) if period.start is not None else None
+    end = instant(period.end) if period.end is not None else None
+    if start is None and end is None:
+        warn(f"{where} has neither start nor end: time unknown")
+    return (start or end), end
+
+
+def _concepts(code: CodeableConcept | None, ruleset: Ruleset) -> list[Concept]:
+    found: list[Concept] = []
+    for coding in (code.coding or []) if code is not None else []:
+        if coding.system and coding.code:
+            concept = ruleset.concept_for(coding.system, coding.code)
+            if concept is not None and concept not in found:
+                found.append(concept)
+    return found
+
+
+def _site(body_site: CodeableConcept | None, ruleset: Ruleset) -> str | None:
+    """One body site as `system#code`: a coding the ruleset names if any, else the first."""
+    codings = [c for c in (body_site.coding or []) if c.system and c.code] if body_site else []
+    for coding in codings:
+        assert coding.system is not None and coding.code is not None
+        if ruleset.site_for(coding.system, coding.code) is not None:
+            return f"{coding.system}#{coding.code}"
+    return f"{codings[0].system}#{codings[0].code}" if codings else None
+
+
+def _sites(body_sites: Iterable[CodeableConcept] | None, ruleset: Ruleset) -> list[str | None]:
+    sites: list[str | None] = []
+    for body_site in body_sites or []:
+        site = _site(body_site, ruleset)
+        if site is not None and site not in sites:
+            sites.append(site)
+    return sites
+
+
+def _has_code(concepts: Iterable[CodeableConcept] | None, system: str | None, code: str) -> bool:
+    """Whether any coding has `code` (in `system`, when given)."""
+    return any(
+        coding.code == code and (system is None or coding.system == system)
+        for concept in concepts or []
+        for coding in concept.coding or []
+    )
+
+
+def _status_code(status: CodeableConcept | None) -> str | None:
+    for coding in (status.coding or []) if status is not None else []:
+        if coding.code:
+            return coding.code
+    return None
+
+
+def _describe(concept: CodeableConcept) -> str:
+    for coding in concept.coding or []:
+        if coding.code:
+            return f"dataAbsentReason {coding.code}"
+    return f"dataAbsentReason {concept.text!r}" if concept.text else "dataAbsentReason"

@@ -1,0 +1,122 @@
+"""FHIR input to per-patient engine records: read, pick what the ruleset uses, validate,
+group by patient, normalise.
+
+Resources are grouped through `subject` (or `patient`) references, written relative
+(`Patient/x`), absolute (`https://host/fhir/Patient/x`) or as a Bundle's `urn:uuid:`
+fullUrl. A resource of one patient never reaches another's records. Warnings that belong to
+no patient (unreadable entries, resources without a patient) are returned on the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from engine.evaluation import DataWarning
+from engine.model import Ruleset
+from engine.records import Record
+
+from .normalise import records_for
+from .reading import Input, Loaded, RawResource, load_resources, split_reference
+from .validation import is_used, validate
+
+__all__ = ["PatientBatch", "PatientData", "patient_of", "patient_records"]
+
+_SUBJECT_KEYS = ("subject", "patient")
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientData:
+    """One patient's records and the warnings about their data."""
+
+    patient: str  # "Patient/<id>"
+    records: tuple[Record, ...] = ()
+    warnings: tuple[DataWarning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PatientBatch:
+    """Every patient found, sorted by reference, and the warnings that belong to none."""
+
+    patients: tuple[PatientData, ...] = ()
+    warnings: tuple[DataWarning, ...] = ()
+
+    def get(self, patient: str) -> PatientData | None:
+        return next((p for p in self.patients if p.patient == patient), None)
+
+
+@dataclass
+class _Patient:
+    records: list[Record] = field(default_factory=list)
+    warnings: list[DataWarning] = field(default_factory=list)
+
+
+def patient_records(data: Loaded | Input, ruleset: Ruleset) -> PatientBatch:
+    """Read FHIR input (see `load_resources`) into each patient's records for `ruleset`."""
+    loaded = data if isinstance(data, Loaded) else load_resources(data)
+    patients: dict[str, _Patient] = {}
+    unowned: list[DataWarning] = list(loaded.warnings)
+    seen: dict[str, RawResource] = {}
+    known = frozenset(r.reference for r in loaded.resources if r.type == "Patient")
+
+    for raw in loaded.resources:
+        if not is_used(raw, ruleset):
+            continue
+        reference = raw.reference
+        first = seen.setdefault(reference, raw)
+        if first is not raw:
+            if first.data != raw.data:
+                unowned.append(
+                    DataWarning(
+                        f"read twice with different content; the copy at {first.origin} is used",
+                        reference,
+                    )
+                )
+            continue
+        owner = reference if raw.type == "Patient" else patient_of(raw, loaded.aliases, known)
+        validated, warnings = validate(raw)
+        if owner is None:
+            if validated is not None:
+                warnings.append(DataWarning("no Patient subject: left out", reference))
+            unowned.extend(warnings)
+            continue
+        bucket = patients.setdefault(owner, _Patient())
+        bucket.warnings.extend(warnings)
+        if validated is not None:
+            records, warnings = records_for(validated, ruleset)
+            bucket.records.extend(records)
+            bucket.warnings.extend(warnings)
+
+    return PatientBatch(
+        tuple(
+            PatientData(ref, tuple(sorted(p.records, key=_record_order)), tuple(p.warnings))
+            for ref, p in sorted(patients.items())
+        ),
+        tuple(unowned),
+    )
+
+
+def patient_of(
+    raw: RawResource, aliases: Mapping[str, str], patients: frozenset[str] = frozenset()
+) -> str | None:
+    """The patient a resource belongs to, from its raw `subject`/`patient` reference.
+
+    Read before validation so that a resource failing validation still warns its patient;
+    `patients` are the references of Patient resources read (some have no `Type/id` form).
+    """
+    for key in _SUBJECT_KEYS:
+        ref = raw.data.get(key)
+        text = ref.get("reference") if isinstance(ref, Mapping) else None
+        if isinstance(text, str) and text:
+            target = aliases.get(text, text)
+            if target in patients:
+                return target
+            parts = split_reference(target)
+            return f"Patient/{parts[1]}" if parts and parts[0] == "Patient" else None
+    return None
+
+
+def _record_order(record: Record) -> tuple[str, datetime, str]:
+    return (record.concept, record.time or _EARLIEST, record.source)

@@ -1,0 +1,190 @@
+"""Validating the resources a ruleset can use with the `fhir.resources.R4B` models.
+
+R4B models read R4 JSON (the default R5 models reject it). Validation is the dominant cost of
+reading FHIR, so only resources the ruleset could use are validated: Patients, and
+Observations and Conditions whose `code` has a coding the ruleset maps to a concept (checked on
+the raw dict first). Every resource that is used is validated.
+
+Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
+resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and
+a dateTime without a timezone is read as UTC. Any other fault leaves the resource out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+from pydantic import ValidationError
+
+from engine.evaluation import DataWarning
+from engine.model import Concept, Ruleset
+
+from .reading import RawResource
+
+__all__ = ["Model", "Validated", "coded_concepts", "is_used", "validate"]
+
+Model: TypeAlias = Observation | Condition | Patient
+
+_MODELS: dict[str, type[Model]] = {
+    "Observation": Observation,
+    "Condition": Condition,
+    "Patient": Patient,
+}
+_CODED = frozenset({"Observation", "Condition"})
+_NAIVE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_REPAIR_ROUNDS = 3
+_SHOWN_ERRORS = 2
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """A resource that passed validation, with the raw form it was read from."""
+
+    raw: RawResource
+    model: Model
+
+    @property
+    def reference(self) -> str:
+        return self.raw.reference
+
+
+def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
+    """The concepts a raw resource's `code` codings mean, distinct, in coding order."""
+    code = data.get("code")
+    codings = code.get("coding") if isinstance(code, Mapping) else None
+    if not isinstance(codings, list):
+        return []
+    found: list[Concept] = []
+    for coding in codings:
+        if not isinstance(coding, Mapping):
+            continue
+        system, value = coding.get("system"), coding.get("code")
+        if isinstance(system, str) and isinstance(value, str):
+            concept = ruleset.concept_for(system, value)
+            if concept is not None and concept not in found:
+                found.append(concept)
+    return found
+
+
+def is_used(raw: RawResource, ruleset: Ruleset) -> bool:
+    """Whether the ruleset could use this resource: a Patient, or a coded resource it maps."""
+    kind = raw.type
+    if kind == "Patient":
+        return True
+    return kind in _CODED and bool(coded_concepts(raw.data, ruleset))
+
+
+def validate(raw: RawResource) -> tuple[Validated | None, list[DataWarning]]:
+    """Validate one resource; None (with a warning saying why) when it cannot be used."""
+    source = raw.reference
+    model_class = _MODELS.get(raw.type)
+    if model_class is None:
+        return None, [DataWarning(f"{raw.type} resources are not read", source)]
+    data: Mapping[str, Any] = raw.data
+    warnings: list[DataWarning] = []
+    for _ in range(_REPAIR_ROUNDS):
+        try:
+            return Validated(raw, model_class.model_validate(data)), warnings
+        except ValidationError as error:
+            repaired = _repair(data, error, source)
+        except (ValueError, TypeError, RecursionError) as error:
+            return None, [*warnings, _invalid(source, [str(error)])]
+        if isinstance(repaired, list):
+            return None, [*warnings, _invalid(source, repaired)]
+        data, fixed = repaired
+        warnings.extend(fixed)
+    return None, [*warnings, DataWarning("could not be repaired into valid FHIR R4", source)]
+
+
+def _invalid(source: str, problems: list[str]) -> DataWarning:
+    shown = "; ".join(problems[:_SHOWN_ERRORS])
+    more = len(problems) - _SHOWN_ERRORS
+    tail = f" (and {more} more)" if more > 0 else ""
+    return DataWarning(f"not valid FHIR R4, left out: {shown}{tail}", source)
+
+
+def _repair(
+    data: Mapping[str, Any], error: ValidationError, source: str
+) -> tuple[Mapping[str, Any], list[DataWarning]] | list[str]:
+    """The data with every repairable fault fixed, or the problems that cannot be repaired."""
+    fixes: list[tuple[Path_, Any]] = []  # (path, new value); _DROP removes the element
+    warnings: list[DataWarning] = []
+    fatal: list[str] = []
+    for detail in error.errors():
+        path: Path_ = tuple(detail["loc"])
+        where = _dotted(path)
+        value = _get(data, path)
+        if detail["type"] == "extra_forbidden":
+            fixes.append((path, _DROP))
+            message = f"element {where!r} is not defined in FHIR R4; ignored"
+            warnings.append(DataWarning(message, source))
+        elif isinstance(value, str) and _NAIVE_DATETIME.match(value):
+            fixed = value + ("Z" if value.count(":") == 2 else ":00Z")
+            fixes.append((path, fixed))
+            warnings.append(DataWarning(f"{where} {value!r} has no timezone; read as UTC", source))
+        else:
+            fatal.append(f"{where}: {_one_line(detail['msg'])}")
+    if fatal:
+        return fatal
+    result = data
+    for path, new in fixes:
+        result = _replaced(result, path, new)
+    return result, warnings
+
+
+class _Drop:
+    pass
+
+
+_DROP = _Drop()
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(resource)"
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.removeprefix("Value error, ").split())
+
+
+def _get(data: object, path: Path_) -> object:
+    for part in path:
+        if isinstance(part, int) and isinstance(data, list) and -len(data) <= part < len(data):
+            data = data[part]
+        elif isinstance(part, str) and isinstance(data, Mapping):
+            data = data.get(part)
+        else:
+            return None
+    return data
+
+
+def _replaced(data: Any, path: Path_, new: object) -> Any:
+    """A copy of `data` with the element at `path` replaced (or dropped); copies only the path."""
+    if not path:
+        return data
+    head, rest = path[0], path[1:]
+    if isinstance(data, Mapping) and isinstance(head, str) and head in data:
+        copy = dict(data)
+        if rest:
+            copy[head] = _replaced(data[head], rest, new)
+        elif isinstance(new, _Drop):
+            del copy[head]
+        else:
+            copy[head] = new
+        return copy
+    if isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data):
+        items = list(data)
+        items[head] = _replaced(data[head], rest, new) if rest else new
+        return items
+    return data
