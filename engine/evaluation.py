@@ -28,7 +28,9 @@ class Matched:
 
     kind: Literal["concept", "finding"]
     name: str
-    values: tuple[tuple[str, str], ...]  # (attribute, value with unit), e.g. ("latest", "3.1 mmol/L")
+    values: tuple[
+        tuple[str, str], ...
+    ]  # (attribute, value with unit), e.g. ("latest", "3.1 mmol/L")
     sources: tuple[str, ...]
 
 
@@ -105,7 +107,8 @@ class Evaluation:
             "escalation": self.escalation,
             "suggestions": [_suggestion_dict(s) for s in self.suggestions],
             "findings": [
-                {"name": f.name, "rule": f.rule, "evidence": list(f.evidence)} for f in self.findings
+                {"name": f.name, "rule": f.rule, "evidence": list(f.evidence)}
+                for f in self.findings
             ],
             "red_flags": [
                 {"label": r.label, "status": r.status, "evidence": list(r.evidence)}

@@ -1,0 +1,167 @@
+"""Compile a ruleset into durable_rules' JSON ruleset form.
+
+Each rule's condition is put in disjunctive normal form; every conjunction becomes one
+durable_rules rule whose patterns match facts:
+
+- one *concept fact* per concept with the patient's summary (`t: c`), tested on its attributes;
+- one *finding fact* per derived finding (`t: f`), asserted by the action of the rule deriving it:
+  rules that read a finding fire from inside that action, which is the forward chaining;
+- one *suggestion fact* per suggestion (`t: s`), for rules that ask whether any was made;
+- one *stage fact* per stratum (`t: g`): a rule runs only once its stratum's stage fact arrives,
+  after every rule it depends on negatively has run (see `dependencies`).
+
+Codes never appear in rules (adapters map them to concepts first) and numbers are integers in
+millionths of the concept's unit, so durable_rules compares exactly what the ruleset says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conditions import (
+    Atom,
+    BelowReference,
+    Compare,
+    FindingRef,
+    NoSuggestion,
+    Presence,
+    to_dnf,
+)
+from .dependencies import strata
+from .levels import rank
+from .model import Rule, Ruleset
+from .thresholds import resolve_threshold
+
+SCALE = 1_000_000
+SCALED_ATTRIBUTES = frozenset({"latest", "lowest", "highest", "span"})
+END_RULE = "vigil$end"
+
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """What a pattern in a compiled rule matched: a concept or a finding, and which attributes."""
+
+    kind: str  # "concept" | "finding"
+    name: str
+    attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    rule: Rule
+    patterns: dict[str, Pattern]
+
+
+@dataclass
+class Compiled:
+    name: str
+    definition: dict[str, Any]
+    branches: dict[str, Branch]
+    stages: tuple[int, ...]
+    concepts: frozenset[str]
+    findings: frozenset[str]  # findings some rule reads
+    reads_suggestions: bool
+    rules: tuple[Rule, ...] = field(default=())
+
+
+def scaled(value: float) -> int:
+    return round(value * SCALE)
+
+
+def compile_ruleset(ruleset: Ruleset, rules: tuple[Rule, ...]) -> Compiled:
+    """`rules` are the ruleset's rules plus the scope rule, in firing-priority order."""
+    stratum = strata(rules)
+    definition: dict[str, Any] = {}
+    branches: dict[str, Branch] = {}
+    concepts: set[str] = set()
+    findings: set[str] = set()
+    reads_suggestions = False
+    for index, rule in enumerate(rules):
+        for b, conjunction in enumerate(to_dnf(rule.when)):
+            compiled = _Conjunction(ruleset)
+            for atom, negated in conjunction:
+                compiled.add(atom, negated)
+            compiled.stage(stratum[rule.id])
+            name = f"r{index}b{b}"
+            definition[name] = {"all": compiled.patterns, "pri": index, "run": name}
+            branches[name] = Branch(rule, compiled.info)
+            concepts |= compiled.concepts
+            findings |= compiled.findings
+            reads_suggestions |= compiled.reads_suggestions
+    definition[END_RULE] = {"all": [{"m": {"t": "end"}}], "run": END_RULE}
+    return Compiled(
+        name=f"vigil:{ruleset.key}",
+        definition=definition,
+        branches=branches,
+        stages=tuple(sorted(set(stratum.values()))),
+        concepts=frozenset(concepts),
+        findings=frozenset(findings),
+        reads_suggestions=reads_suggestions,
+        rules=rules,
+    )
+
+
+class _Conjunction:
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self.patterns: list[dict[str, Any]] = []
+        self.info: dict[str, Pattern] = {}
+        self.concepts: set[str] = set()
+        self.findings: set[str] = set()
+        self.reads_suggestions = False
+        self._positive: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+
+    def add(self, atom: Atom, negated: bool) -> None:
+        if isinstance(atom, FindingRef):
+            self.findings.add(atom.name)
+            self._emit([{"t": "f"}, {"f": atom.name}], negated, Pattern("finding", atom.name))
+            return
+        if isinstance(atom, NoSuggestion):
+            self.reads_suggestions = True
+            floor = rank(atom.level) if atom.level else 1
+            # "no suggestion at or above L" is the negation of "a suggestion at or above L"
+            self._emit([{"t": "s"}, {"$gte": {"rank": floor}}], not negated, None)
+            return
+        self.concepts.add(atom.concept)
+        test, attribute = self._test(atom)
+        if negated:
+            self._emit([{"t": "c"}, {"c": atom.concept}, test], True, None)
+            return
+        tests, attributes = self._positive.setdefault(atom.concept, ([], []))
+        tests.append(test)
+        attributes.append(attribute)
+
+    def stage(self, stratum: int) -> None:
+        for concept, (tests, attributes) in self._positive.items():
+            pattern = Pattern("concept", concept, tuple(dict.fromkeys(attributes)))
+            self._emit([{"t": "c"}, {"c": concept}, *tests], False, pattern)
+        # durable_rules tests a negated pattern once, when a partial match reaches it, and never
+        # retracts that match later. The stage fact arrives after everything this rule negates
+        # is settled, so it goes first and the negations right after it.
+        stage = {"m": {"$and": [{"t": "g"}, {"n": stratum}]}}
+        negated = [p for p in self.patterns if next(iter(p)).endswith("$not")]
+        positive = [p for p in self.patterns if not next(iter(p)).endswith("$not")]
+        self.patterns = [stage, *negated, *positive]
+
+    def _emit(self, tests: list[dict[str, Any]], negated: bool, info: Pattern | None) -> None:
+        name = f"m{len(self.patterns)}"
+        self.patterns.append({f"{name}$not" if negated else name: {"$and": tests}})
+        if info is not None and not negated:
+            self.info[name] = info
+
+    def _test(self, atom: Atom) -> tuple[dict[str, Any], str]:
+        if isinstance(atom, Presence):
+            if atom.site:
+                return {f"site_{atom.site}": 1}, f"site:{atom.site}"
+            return {atom.state: 1}, atom.state
+        if isinstance(atom, BelowReference):
+            return {"below_ref": 1}, "below_ref"
+        assert isinstance(atom, Compare)
+        value = resolve_threshold(atom, self.ruleset)
+        number = scaled(value) if atom.attribute in SCALED_ATTRIBUTES else int(value)
+        if atom.op == "=":
+            return {atom.attribute: number}, atom.attribute
+        return {_OPS[atom.op]: {atom.attribute: number}}, atom.attribute

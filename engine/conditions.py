@@ -1,0 +1,208 @@
+"""The condition language clinicians write in `when:`, parsed into a small tree.
+
+A condition is one line of text, or a list of them (all must hold), or a mapping with one key
+`all`, `any` or `not`. One line reads as one of:
+
+    potassium < severe_potassium          the latest current value against a parameter
+    potassium < 2.5 mmol/L                ... or against a number with its unit
+    mrc_grade lowest <= 4                 lowest / highest / latest value, count, sites, span
+    fasciculation span >= 14 days
+    weakness present                      present / absent / recorded / not recorded
+    fasciculation present at tongue       a finding at a named body site
+    potassium below reference range       below the result's own reference range
+    low-potassium                         a finding derived by another rule
+    no suggestion at or above primary-care
+    not <any of the above>
+
+Parsing only reads the shape; whether names exist is checked when the ruleset is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, cast
+
+Op = Literal["<", "<=", ">", ">=", "="]
+Attribute = Literal["latest", "lowest", "highest", "count", "sites", "span"]
+PresenceState = Literal["present", "absent", "recorded"]
+
+ATTRIBUTES: tuple[str, ...] = ("latest", "lowest", "highest", "count", "sites", "span")
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    concept: str
+    attribute: Attribute
+    op: Op
+    threshold: str  # a parameter name, or a number with an optional unit
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    concept: str
+    state: PresenceState
+    site: str | None
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class BelowReference:
+    concept: str
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRef:
+    name: str
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class NoSuggestion:
+    level: str | None  # None: no suggestion at all
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Condition
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    items: tuple[Condition, ...]
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Any_:
+    items: tuple[Condition, ...]
+    path: Path
+
+
+Atom = Compare | Presence | BelowReference | FindingRef | NoSuggestion
+Condition = Atom | Not | All | Any_
+
+
+class ConditionSyntaxError(ValueError):
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+_NAME = r"[a-z][a-z0-9_]*"
+_FINDING = r"[a-z][a-z0-9-]*"
+_COMPARE = re.compile(
+    rf"^(?P<concept>{_NAME})(?:\s+(?P<attr>[a-z]+))?\s*(?P<op><=|>=|<|>|=)\s*(?P<rhs>\S.*)$"
+)
+_PRESENCE = re.compile(
+    rf"^(?P<concept>{_NAME})\s+(?P<state>present|absent|recorded|not recorded)"
+    rf"(?:\s+at\s+(?P<site>{_NAME}))?$"
+)
+_BELOW_REFERENCE = re.compile(rf"^(?P<concept>{_NAME})\s+below\s+(?:its\s+)?reference\s+range$")
+_NO_SUGGESTION = re.compile(r"^no\s+suggestion(?:\s+at\s+or\s+above\s+(?P<level>[a-z][a-z-]*))?$")
+_FINDING_REF = re.compile(rf"^{_FINDING}$")
+_NOT = re.compile(r"^not\s+(?P<rest>.+)$")
+
+
+def parse_condition(raw: object, path: Path) -> Condition:
+    """Parse the YAML value of a `when:`; raise ConditionSyntaxError at the offending path."""
+    if isinstance(raw, str):
+        return _parse_line(raw, path)
+    if isinstance(raw, list):
+        if not raw:
+            raise ConditionSyntaxError("an empty list of conditions", path)
+        return All(tuple(parse_condition(item, (*path, i)) for i, item in enumerate(raw)), path)
+    if isinstance(raw, dict):
+        if len(raw) != 1:
+            keys = ", ".join(map(str, raw)) or "nothing"
+            raise ConditionSyntaxError(
+                f"a condition block takes exactly one of all / any / not, found {keys}", path
+            )
+        ((key, value),) = raw.items()
+        inner = (*path, key)
+        if key == "not":
+            return Not(parse_condition(value, inner), path)
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise ConditionSyntaxError(f"{key}: needs a list of conditions", inner)
+            items = tuple(parse_condition(item, (*inner, i)) for i, item in enumerate(value))
+            return All(items, path) if key == "all" else Any_(items, path)
+        raise ConditionSyntaxError(f"unknown condition block {key!r}; use all, any or not", path)
+    raise ConditionSyntaxError(f"a condition must be text, a list or a block, not {raw!r}", path)
+
+
+def _parse_line(raw: str, path: Path) -> Condition:
+    text = " ".join(raw.split())
+    if not text:
+        raise ConditionSyntaxError("an empty condition", path)
+    if match := _NOT.match(text):
+        return Not(_parse_line(match.group("rest"), path), path)
+    if match := _NO_SUGGESTION.match(text):
+        return NoSuggestion(match.group("level"), text, path)
+    if match := _PRESENCE.match(text):
+        state = match.group("state")
+        presence = Presence(
+            match.group("concept"),
+            cast(PresenceState, "recorded" if state == "not recorded" else state),
+            match.group("site"),
+            text,
+            path,
+        )
+        return Not(presence, path) if state == "not recorded" else presence
+    if match := _BELOW_REFERENCE.match(text):
+        return BelowReference(match.group("concept"), text, path)
+    if match := _COMPARE.match(text):
+        attribute = match.group("attr") or "latest"
+        if attribute not in ATTRIBUTES:
+            raise ConditionSyntaxError(
+                f"{attribute!r} in {text!r} is not something to compare; "
+                f"use one of {', '.join(ATTRIBUTES)}",
+                path,
+            )
+        op = match.group("op")
+        return Compare(match.group("concept"), attribute, op, match.group("rhs"), text, path)  # type: ignore[arg-type]
+    if _FINDING_REF.match(text):
+        return FindingRef(text, text, path)
+    raise ConditionSyntaxError(
+        f"cannot read the condition {text!r}; write e.g. 'potassium < low_potassium', "
+        "'weakness present', or the name of a derived finding",
+        path,
+    )
+
+
+def atoms(condition: Condition) -> list[Atom]:
+    """Every atom in a condition, in reading order."""
+    if isinstance(condition, Not):
+        return atoms(condition.item)
+    if isinstance(condition, All | Any_):
+        return [a for item in condition.items for a in atoms(item)]
+    return [condition]
+
+
+Literal_ = tuple[Atom, bool]  # an atom and whether it is negated
+
+
+def to_dnf(condition: Condition, negated: bool = False) -> list[list[Literal_]]:
+    """Disjunctive normal form: a list of conjunctions of (atom, negated) literals."""
+    if isinstance(condition, Not):
+        return to_dnf(condition.item, not negated)
+    if isinstance(condition, All | Any_):
+        conjunctive = isinstance(condition, All) != negated
+        parts = [to_dnf(item, negated) for item in condition.items]
+        if not conjunctive:
+            return [branch for part in parts for branch in part]
+        result: list[list[Literal_]] = [[]]
+        for part in parts:
+            result = [left + right for left in result for right in part]
+        return result
+    return [[(condition, negated)]]

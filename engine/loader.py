@@ -1,0 +1,419 @@
+"""Load a ruleset file: check its shape and its meaning, report every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import units
+from .codes import DEFAULT_SYSTEMS, Code, parse_code
+from .conditions import (
+    BelowReference,
+    Compare,
+    Condition,
+    ConditionSyntaxError,
+    FindingRef,
+    NoSuggestion,
+    Presence,
+    atoms,
+    parse_condition,
+)
+from .dependencies import Cycle, strata
+from .errors import Problem, RulesetError
+from .levels import LEVELS
+from .model import (
+    Action,
+    Advice,
+    Citation,
+    Concept,
+    Parameter,
+    RedFlag,
+    Referral,
+    Rule,
+    Ruleset,
+)
+from .schema import RulesetSpec, ThenSpec
+from .thresholds import ThresholdError, resolve_threshold
+from .yaml_source import Source, load_yaml
+
+SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def load_file(path: Path) -> Ruleset:
+    """Read and check one ruleset file; raise `RulesetError` listing every problem."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise RulesetError(
+            [Problem(name, 0, 0, f"cannot read the file: {error.strerror}")]
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RulesetError([Problem(name, 1, 1, "the file is not UTF-8 text")]) from None
+    return load_text(text, name, content_hash=hashlib.sha256(raw).hexdigest(), source=path)
+
+
+def load_text(
+    text: str,
+    file: str = "<ruleset>",
+    *,
+    content_hash: str | None = None,
+    source: Path | None = None,
+) -> Ruleset:
+    digest = content_hash or hashlib.sha256(text.encode()).hexdigest()
+    parsed, problems = load_yaml(text, file)
+    if parsed is None:
+        raise RulesetError(problems)
+    if not isinstance(parsed.data, dict):
+        raise RulesetError([parsed.problem((), "a ruleset must be a mapping of keys to values")])
+    try:
+        spec = RulesetSpec.model_validate(parsed.data)
+    except ValidationError as error:
+        raise RulesetError(problems + _shape_problems(error, parsed)) from None
+    checker = _Checker(parsed, spec)
+    ruleset = checker.build(digest, source)
+    problems += checker.problems
+    if problems:
+        raise RulesetError(problems)
+    return ruleset
+
+
+def _shape_problems(error: ValidationError, source: Source) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        kind = item["type"]
+        where = ".".join(map(str, loc)) or "the ruleset"
+        if kind == "missing":
+            message = f"{where} is missing"
+        elif kind == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r} in {'.'.join(map(str, loc[:-1])) or 'the ruleset'}"
+        elif kind == "literal_error":
+            message = f"{where}: {item['msg'].lower()}, not {item['input']!r}"
+        elif kind == "string_pattern_mismatch" and loc[-1] == "version":
+            message = f"version {item['input']!r} is not semantic (major.minor.patch)"
+        elif kind == "string_pattern_mismatch":
+            message = f"{where} {item['input']!r}: use lowercase letters, digits and hyphens"
+        else:
+            message = f"{where}: {item['msg']}"
+        problems.append(source.problem(loc, message))
+    return problems
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class _Checker:
+    def __init__(self, source: Source, spec: RulesetSpec) -> None:
+        self.source = source
+        self.spec = spec
+        self.problems: list[Problem] = []
+        self.systems = {**DEFAULT_SYSTEMS, **spec.code_systems}
+
+    def report(self, path: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(self.source.problem(path, message))
+
+    def build(self, digest: str, source: Path | None) -> Ruleset:
+        spec = self.spec
+        concepts = {
+            name: self._concept(name, c)
+            for name, c in spec.concepts.items()
+            if self._is_name(("concepts", name), name)
+        }
+        sites = {
+            name: tuple(self._code(("sites", name, i), text) for i, text in enumerate(codes))
+            for name, codes in spec.sites.items()
+        }
+        parameters = {
+            name: p
+            for name, value in spec.parameters.items()
+            if (p := self._parameter(name, value))
+        }
+        citations = {
+            key: Citation(key, c.title, c.url, c.section) for key, c in spec.citations.items()
+        }
+        referrals = {}
+        for level, r in spec.referrals.items():
+            self._level(("referrals", level), level)
+            referrals[level] = Referral(
+                self._code(("referrals", level, "code"), r.code, r.display), r.priority
+            )
+        self._check_duplicate_codes(concepts)
+
+        partial = Ruleset(
+            id=spec.id,
+            version=spec.version,
+            status=spec.status,
+            title=spec.title,
+            description=spec.description,
+            content_hash=digest,
+            concepts=concepts,
+            sites=sites,
+            parameters=parameters,
+            rules=(),
+            citations=citations,
+            referrals=referrals,
+            authors=tuple(spec.authors),
+            reviewers=tuple(spec.reviewers),
+            source=source,
+            code_systems=self.systems,
+        )
+        rules = self._rules(partial)
+        derived = {r.then.derive for r in rules if r.then.derive}
+        for rule in rules:
+            self._check_condition(rule.when, partial, derived)
+            self._check_action(rule, partial, derived)
+        scope = self._condition(spec.scope, ("scope",)) if spec.scope is not None else None
+        if scope is not None:
+            self._check_condition(scope, partial, derived)
+        red_flags = tuple(self._red_flag(i, partial, derived) for i in range(len(spec.red_flags)))
+        try:
+            strata(rules)
+        except Cycle as cycle:
+            first = next(r for r in rules if r.id == cycle.rules[0])
+            self.report(
+                ("rules", rules.index(first)),
+                f"these rules derive each other's findings in a cycle: {cycle}",
+            )
+        return Ruleset(
+            **{
+                **partial.__dict__,
+                "rules": rules,
+                "scope": scope,
+                "red_flags": red_flags,
+            }
+        )
+
+    # -- pieces -----------------------------------------------------------------------------
+
+    def _is_name(self, path: tuple[str | int, ...], name: str) -> bool:
+        if re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            return True
+        self.report(path, f"concept name {name!r}: use lowercase letters, digits and underscores")
+        return False
+
+    def _code(self, path: tuple[str | int, ...], text: str, display: str | None = None) -> Code:
+        try:
+            code = parse_code(text, self.systems)
+        except ValueError as error:
+            self.report(path, str(error))
+            return Code("invalid", text)
+        return Code(code.system, code.code, display)
+
+    def _concept(self, name: str, spec: Any) -> Concept:
+        path: tuple[str | int, ...] = ("concepts", name)
+        codes = tuple(self._code((*path, "codes", i), c) for i, c in enumerate(spec.codes))
+        unit = None
+        if spec.unit is not None:
+            try:
+                unit = units.lookup(spec.unit).code
+            except units.UnitError:
+                self.report((*path, "unit"), f"{name}: unknown unit {spec.unit!r}")
+        lookback = None
+        if spec.lookback is not None:
+            lookback = self._duration((*path, "lookback"), spec.lookback, f"{name} lookback")
+        molar_mass = None
+        if spec.molar_mass is not None:
+            try:
+                value, mass_unit = units.parse_quantity(spec.molar_mass.replace("g/mol", ""))
+                if mass_unit != "1":
+                    raise units.UnitError(mass_unit)
+                molar_mass = value
+            except units.UnitError:
+                self.report(
+                    (*path, "molar-mass"), f"{name}: write molar-mass as e.g. '24.305 g/mol'"
+                )
+        return Concept(name, codes, unit, lookback, molar_mass, spec.valence, spec.title)
+
+    def _duration(self, path: tuple[str | int, ...], text: str, what: str) -> timedelta | None:
+        try:
+            value, unit = units.parse_quantity(text)
+            return units.to_timedelta(value, unit)
+        except units.UnitError:
+            self.report(path, f"{what} {text!r} is not a duration such as '30 days'")
+            return None
+
+    def _parameter(self, name: str, raw: str | int | float) -> Parameter | None:
+        path = ("parameters", name)
+        try:
+            value, unit = units.parse_quantity(str(raw))
+        except units.UnitError as error:
+            self.report(path, f"parameter {name}: {error}")
+            return None
+        return Parameter(name, value, unit, str(raw))
+
+    def _level(self, path: tuple[str | int, ...], level: str) -> bool:
+        if level in LEVELS and level != "none":
+            return True
+        self.report(
+            path,
+            f"there is no level {level!r}{_did_you_mean(level, LEVELS[1:])} "
+            f"(levels: {', '.join(LEVELS[1:])})",
+        )
+        return False
+
+    def _check_duplicate_codes(self, concepts: dict[str, Concept]) -> None:
+        seen: dict[tuple[str, str], str] = {}
+        for name, concept in concepts.items():
+            for i, code in enumerate(concept.codes):
+                other = seen.setdefault(code.key, name)
+                if other != name:
+                    self.report(
+                        ("concepts", name, "codes", i),
+                        f"{code.compact(self.systems)} already means {other}; a code may "
+                        "belong to one concept only",
+                    )
+
+    def _condition(self, raw: Any, path: tuple[str | int, ...]) -> Condition | None:
+        try:
+            return parse_condition(raw, path)
+        except ConditionSyntaxError as error:
+            self.report(error.path, str(error))
+            return None
+
+    def _rules(self, partial: Ruleset) -> tuple[Rule, ...]:
+        rules: list[Rule] = []
+        seen: set[str] = set()
+        for i, spec in enumerate(self.spec.rules):
+            path: tuple[str | int, ...] = ("rules", i)
+            if spec.id in seen:
+                self.report((*path, "id"), f"rule id {spec.id!r} is used twice")
+                continue
+            seen.add(spec.id)
+            when = self._condition(spec.when, (*path, "when"))
+            action = self._action(spec.then, (*path, "then"), partial)
+            if when is None or action is None:
+                continue
+            line, _ = self.source.where(path)
+            rules.append(Rule(spec.id, spec.title or spec.id, when, action, line))
+        return tuple(rules)
+
+    def _action(
+        self, spec: ThenSpec, path: tuple[str | int, ...], partial: Ruleset
+    ) -> Action | None:
+        ok = True
+        if not spec.derive and not spec.suggest:
+            self.report(path, "then: needs derive, suggest, or both")
+            ok = False
+        if spec.derive and not re.fullmatch(r"[a-z][a-z0-9-]*", spec.derive):
+            self.report((*path, "derive"), f"finding {spec.derive!r}: use lowercase and hyphens")
+            ok = False
+        if spec.suggest is not None:
+            ok = self._level((*path, "suggest"), spec.suggest) and ok
+            if not spec.summary:
+                self.report(path, "a suggestion needs a summary")
+                ok = False
+        for key in ("summary", "detail"):
+            text = getattr(spec, key)
+            for name in _PLACEHOLDER.findall(text or ""):
+                if name not in partial.concepts and name not in partial.parameters:
+                    self.report(
+                        (*path, key),
+                        f"{{{name}}} names no concept or parameter"
+                        f"{_did_you_mean(name, [*partial.concepts, *partial.parameters])}",
+                    )
+                    ok = False
+        if spec.summary and len(spec.summary) > SUMMARY_LIMIT:
+            self.report(
+                (*path, "summary"),
+                f"summary is {len(spec.summary)} characters; keep it under {SUMMARY_LIMIT}",
+            )
+            ok = False
+        cites = [spec.cite] if isinstance(spec.cite, str) else spec.cite
+        for i, key in enumerate(cites):
+            if key not in partial.citations:
+                where = (*path, "cite") if isinstance(spec.cite, str) else (*path, "cite", i)
+                self.report(
+                    where,
+                    f"no citation {key!r} in citations{_did_you_mean(key, partial.citations)}",
+                )
+                ok = False
+        referral = None
+        if spec.suggest and ok:
+            base = partial.referral_for(spec.suggest)
+            code = (
+                self._code((*path, "referral"), spec.referral)
+                if spec.referral
+                else (base.code if base else None)
+            )
+            if code is not None:
+                referral = Referral(code, spec.priority or (base.priority if base else "routine"))
+        advice = tuple(Advice(a.text, a.when) for a in spec.advice)
+        if not ok:
+            return None
+        return Action(
+            derive=spec.derive,
+            suggest=spec.suggest,
+            summary=spec.summary,
+            detail=spec.detail,
+            cite=tuple(cites),
+            referral=referral,
+            advice=advice,
+        )
+
+    def _check_action(self, rule: Rule, partial: Ruleset, derived: set[str]) -> None:
+        index = next(i for i, r in enumerate(self.spec.rules) if r.id == rule.id)
+        for i, advice in enumerate(rule.then.advice):
+            if advice.finding and advice.finding not in derived:
+                self.report(
+                    ("rules", index, "then", "advice", i, "if"),
+                    f"no rule derives {advice.finding!r}{_did_you_mean(advice.finding, derived)}",
+                )
+
+    def _check_condition(self, condition: Condition, partial: Ruleset, derived: set[str]) -> None:
+        for atom in atoms(condition):
+            if isinstance(atom, FindingRef):
+                if atom.name not in derived:
+                    hint = (
+                        f"; {atom.name} is a concept: write '{atom.name} present'"
+                        if atom.name in partial.concepts
+                        else _did_you_mean(atom.name, derived)
+                    )
+                    self.report(atom.path, f"no rule derives the finding {atom.name!r}{hint}")
+            elif isinstance(atom, NoSuggestion):
+                if atom.level is not None:
+                    self._level(atom.path, atom.level)
+            elif atom.concept not in partial.concepts:
+                hint = _did_you_mean(atom.concept, partial.concepts)
+                self.report(atom.path, f"unknown concept {atom.concept!r}{hint}")
+            elif isinstance(atom, Presence) and atom.site and atom.site not in partial.sites:
+                self.report(
+                    atom.path,
+                    f"unknown body site {atom.site!r}{_did_you_mean(atom.site, partial.sites)}",
+                )
+            elif isinstance(atom, BelowReference) and partial.concepts[atom.concept].unit is None:
+                self.report(atom.path, f"{atom.concept} has no unit, so no reference range")
+            elif isinstance(atom, Compare):
+                try:
+                    resolve_threshold(atom, partial)
+                except ThresholdError as error:
+                    self.report(atom.path, str(error))
+
+    def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:
+        spec = self.spec.red_flags[i]
+        path = ("red-flags", i)
+        if (spec.concept is None) == (spec.finding is None):
+            self.report(path, "a red flag names exactly one of concept or finding")
+        elif spec.concept is not None and spec.concept not in partial.concepts:
+            self.report(
+                (*path, "concept"),
+                f"unknown concept {spec.concept!r}{_did_you_mean(spec.concept, partial.concepts)}",
+            )
+        elif spec.finding is not None and spec.finding not in derived:
+            self.report(
+                (*path, "finding"),
+                f"no rule derives {spec.finding!r}{_did_you_mean(spec.finding, derived)}",
+            )
+        return RedFlag(spec.label, spec.concept, spec.finding)

@@ -1,0 +1,47 @@
+"""Find a ruleset by packaged id or by path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import RulesetNotFound
+from .loader import load_file
+from .model import Ruleset
+
+RULESET_FILE = "ruleset.yaml"
+
+
+def _packaged_root() -> Path:
+    import rulesets
+
+    return Path(rulesets.__file__).parent
+
+
+def packaged_rulesets() -> dict[str, Path]:
+    """Packaged ruleset ids and their files (folder `calf_fasciculation`: `calf-fasciculation`)."""
+    root = _packaged_root()
+    return {
+        folder.name.replace("_", "-"): folder / RULESET_FILE
+        for folder in sorted(root.iterdir())
+        if (folder / RULESET_FILE).is_file()
+    }
+
+
+def load_ruleset(ref: str | Path) -> Ruleset:
+    """Load a ruleset: a packaged id (`"calf-fasciculation"`), a YAML file, or a ruleset folder.
+
+    Every call reads the file again, so an edited file loads as a new ruleset (its content hash
+    differs) without restarting the process."""
+    if isinstance(ref, Ruleset):
+        return ref
+    if not isinstance(ref, str | Path):
+        raise TypeError(f"a ruleset reference is an id or a path, not {type(ref).__name__}")
+    packaged = packaged_rulesets()
+    if isinstance(ref, str) and ref in packaged:
+        return load_file(packaged[ref])
+    path = Path(ref)
+    if path.is_dir():
+        path = path / RULESET_FILE
+    if path.is_file():
+        return load_file(path)
+    raise RulesetNotFound(str(ref), tuple(packaged))

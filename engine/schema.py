@@ -1,0 +1,80 @@
+"""The shape of a ruleset file, checked before its meaning: keys, types, required fields."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ConceptSpec(_Strict):
+    codes: list[str] = Field(min_length=1)
+    unit: str | None = None
+    lookback: str | None = None
+    molar_mass: str | None = Field(default=None, alias="molar-mass")
+    valence: int | None = Field(default=None, ge=1, le=4)
+    title: str | None = None
+
+
+class CitationSpec(_Strict):
+    title: str
+    section: str | None = None
+    url: str | None = None
+
+
+class ReferralSpec(_Strict):
+    code: str
+    display: str | None = None
+    priority: Literal["routine", "urgent", "asap", "stat"] = "routine"
+
+
+class AdviceSpec(_Strict):
+    text: str
+    when: str | None = Field(default=None, alias="if")
+
+
+class ThenSpec(_Strict):
+    derive: str | None = None
+    suggest: str | None = None
+    summary: str | None = None
+    detail: str | None = None
+    cite: str | list[str] = Field(default_factory=list)
+    referral: str | None = None
+    priority: Literal["routine", "urgent", "asap", "stat"] | None = None
+    advice: list[AdviceSpec] = Field(default_factory=list)
+
+
+class RuleSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    title: str | None = None
+    when: Any
+    then: ThenSpec
+
+
+class RedFlagSpec(_Strict):
+    label: str
+    concept: str | None = None
+    finding: str | None = None
+
+
+class RulesetSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+    status: Literal["draft", "active", "retired"]
+    title: str
+    description: str = ""
+    authors: list[str] = Field(default_factory=list)
+    reviewers: list[str] = Field(default_factory=list)
+    citations: dict[str, CitationSpec] = Field(default_factory=dict)
+    code_systems: dict[str, str] = Field(default_factory=dict, alias="code-systems")
+    concepts: dict[str, ConceptSpec]
+    sites: dict[str, list[str]] = Field(default_factory=dict)
+    parameters: dict[str, str | int | float] = Field(default_factory=dict)
+    referrals: dict[str, ReferralSpec] = Field(default_factory=dict)
+    red_flags: list[RedFlagSpec] = Field(default_factory=list, alias="red-flags")
+    scope: Any = None
+    rules: list[RuleSpec] = Field(min_length=1)

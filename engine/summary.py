@@ -1,0 +1,177 @@
+"""Per-concept summaries of a patient's records, relative to the evaluation time.
+
+This is where clinical time lives: a record counts only if it was made on or before `as_of`,
+and (when the concept has a lookback) no longer ago than the lookback. durable_rules never sees
+a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from . import units
+from .codes import parse_code
+from .evaluation import DataWarning
+from .model import Concept, Ruleset
+from .records import Quantity, Record
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A record that counts, with its value in the concept's canonical unit."""
+
+    record: Record
+    value: float | None
+    site: str | None  # the ruleset's site name, or the code itself
+
+
+@dataclass
+class Summary:
+    concept: Concept
+    present: list[Reading] = field(default_factory=list)
+    absent: list[Reading] = field(default_factory=list)
+    valued: list[Reading] = field(default_factory=list)  # current readings with a value
+    as_of: datetime | None = None
+
+    @property
+    def is_present(self) -> bool:
+        return bool(self.present)
+
+    @property
+    def is_absent(self) -> bool:
+        return not self.present and bool(self.absent)
+
+    @property
+    def latest(self) -> Reading | None:
+        return max(self.valued, key=_chronological, default=None)
+
+    @property
+    def lowest(self) -> Reading | None:
+        return min(self.valued, key=lambda r: (r.value, _chronological(r)), default=None)
+
+    @property
+    def highest(self) -> Reading | None:
+        return max(self.valued, key=lambda r: (r.value, _chronological(r)), default=None)
+
+    @property
+    def sites(self) -> set[str]:
+        return {r.site for r in self.present if r.site}
+
+    @property
+    def first(self) -> datetime | None:
+        times = [r.record.time for r in self.present if r.record.time]
+        return min(times, default=None)
+
+    @property
+    def last(self) -> datetime | None:
+        ends = [_end(r.record, self.as_of) for r in self.present if r.record.time]
+        return max((e for e in ends if e), default=None)
+
+    @property
+    def span_days(self) -> float:
+        first, last = self.first, self.last
+        return (last - first).total_seconds() / 86400 if first and last else 0.0
+
+    @property
+    def below_reference(self) -> bool:
+        latest = self.latest
+        if latest is None or latest.value is None or latest.record.reference_low is None:
+            return False
+        low = _canonical(latest.record.reference_low, self.concept)
+        return low is not None and latest.value < low
+
+
+_UNDATED = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def _chronological(reading: Reading) -> tuple[datetime, str]:
+    return (reading.record.time or _UNDATED, reading.record.source)
+
+
+def _end(record: Record, as_of: datetime | None) -> datetime | None:
+    if record.ongoing and as_of is not None:
+        return as_of
+    return record.end or record.time
+
+
+def _canonical(quantity: Quantity, concept: Concept) -> float | None:
+    target = concept.unit or "1"
+    try:
+        return units.convert(
+            float(quantity.value),
+            quantity.unit,
+            target,
+            molar_mass=concept.molar_mass,
+            valence=concept.valence,
+        )
+    except units.UnitError:
+        return None
+
+
+def summarise(
+    records: Iterable[Record], ruleset: Ruleset, as_of: datetime
+) -> tuple[dict[str, Summary], list[DataWarning]]:
+    """Summaries of every concept that has at least one record that counts."""
+    summaries: dict[str, Summary] = {}
+    warnings: list[DataWarning] = []
+    for record in records:
+        concept = ruleset.concepts[record.concept]
+        time = record.time
+        if time is not None and time > as_of:
+            continue  # recorded after the evaluation time: not known then
+        if concept.lookback is not None:
+            if time is None:
+                warnings.append(
+                    DataWarning(
+                        f"{concept.name} has no date, so it cannot be current", record.source
+                    )
+                )
+                continue
+            end = _end(record, as_of) or time
+            if end < as_of - concept.lookback:
+                continue
+        value, warning = _value(record, concept)
+        if warning:
+            warnings.append(warning)
+        reading = Reading(record, value, _site(record, ruleset))
+        summary = summaries.setdefault(concept.name, Summary(concept, as_of=as_of))
+        if record.present:
+            summary.present.append(reading)
+        else:
+            summary.absent.append(reading)
+        if value is not None and record.present:
+            summary.valued.append(reading)
+    return summaries, warnings
+
+
+def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning | None]:
+    raw = record.value
+    if raw is None or isinstance(raw, bool):
+        return None, None
+    if isinstance(raw, int | float):
+        if concept.unit is not None:
+            return None, DataWarning(
+                f"{concept.name} value {raw} has no unit (expected {concept.unit}); value left out",
+                record.source,
+            )
+        return float(raw), None
+    value = _canonical(raw, concept)
+    if value is None:
+        return None, DataWarning(
+            f"{concept.name} value {raw} cannot be converted to {concept.unit or 'a plain number'}"
+            "; value left out",
+            record.source,
+        )
+    return value, None
+
+
+def _site(record: Record, ruleset: Ruleset) -> str | None:
+    if not record.site:
+        return None
+    try:
+        code = parse_code(record.site, dict(ruleset.code_systems))
+    except ValueError:
+        return record.site
+    return ruleset.site_for(code.system, code.code) or f"{code.system}#{code.code}"

@@ -1,0 +1,83 @@
+"""YAML read into plain Python data, remembering where every value stood in the file.
+
+Clinicians' errors must point at a line and column; PyYAML's node tree has those marks but its
+plain loader drops them. This module composes the node tree, builds the data, and keeps a map
+from each value's path (keys and list indexes) to its 1-based line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    file: str
+    data: Any
+    marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Sequence[str | int]) -> tuple[int, int]:
+        """Line and column of `path`, or of its nearest located ancestor."""
+        key = tuple(path)
+        while key not in self.marks and key:
+            key = key[:-1]
+        return self.marks.get(key, (1, 1))
+
+    def problem(self, path: Sequence[str | int], message: str) -> Problem:
+        line, column = self.where(path)
+        return Problem(self.file, line, column, message)
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.marks: dict[Path, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self._scalars = yaml.SafeLoader("")
+
+    def _mark(self, path: Path, node: yaml.Node) -> None:
+        self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self._mark(path, node)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self._scalars.construct_object(key_node)
+                if not isinstance(key, str):
+                    key = str(key)
+                if key in result:
+                    line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                    self.problems.append(Problem(self.file, line, col, f"{key!r} is written twice"))
+                    continue
+                result[key] = self.build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalars.construct_object(node)
+
+
+def load_yaml(text: str, file: str) -> tuple[Source | None, list[Problem]]:
+    """Parse `text`; on a syntax error return no source and the located problem."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = error.problem or error.context or "invalid YAML"
+        return None, [Problem(file, line, col, f"not valid YAML: {reason}")]
+    except yaml.YAMLError as error:
+        return None, [Problem(file, 1, 1, f"not valid YAML: {error}")]
+    if node is None:
+        return None, [Problem(file, 1, 1, "the file is empty")]
+    builder = _Builder(file)
+    data = builder.build(node, ())
+    return Source(file, data, builder.marks), builder.problems
