@@ -25,7 +25,7 @@ _MAX_BUNDLE_DEPTH = 8
 # The tail of an absolute or relative literal reference: Type/id, optionally with a version.
 _TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
-Input = Path | str | bytes | Mapping[str, Any] | Sequence[Any]
+Input = Path | str | bytes | Mapping[str, Any] | Sequence[Any] | int | float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +81,9 @@ def load_resources(data: Input, *, origin: str | None = None) -> Loaded:
         return _load_text(_decode(data, name), name, ndjson=False)
     if isinstance(data, str):
         return _load_text(data, origin or "<input>", ndjson=False)
-    if isinstance(data, Mapping | Sequence):
-        collector = _Collector(origin or "<input>")
-        collector.top_level(data, collector.name)
-        return collector.result()
-    raise TypeError(f"cannot read FHIR from {type(data).__name__}")
+    collector = _Collector(origin or "<input>")  # parsed JSON
+    collector.top_level(data, collector.name)
+    return collector.result()
 
 
 def split_reference(reference: str) -> tuple[str, str] | None:
