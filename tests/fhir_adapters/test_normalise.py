@@ -1,0 +1,444 @@
+"""Observations and Conditions as engine Records, row by row of clinical-spec.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from engine.codes import LOCAL_SYSTEM
+from engine.model import Ruleset
+from engine.records import Quantity, Record
+from fhir_adapters.normalise import records_for
+from fhir_adapters.reading import RawResource
+from fhir_adapters.validation import validate
+
+SCT = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+CALF = f"{SCT}#53840002"
+WHEN = "2024-03-01T09:00:00Z"
+AT = datetime(2024, 3, 1, 9, tzinfo=UTC)
+
+
+def coded(system: str, code: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def observation(code: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    resource = {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": "final",
+        "code": code,
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": WHEN,
+    }
+    resource.update(fields)
+    return {k: v for k, v in resource.items() if v is not None}
+
+
+def finding(**fields: Any) -> dict[str, Any]:
+    return observation(coded(SCT, "82470000"), **fields)  # fasciculation
+
+
+def lab(value: dict[str, Any] | None, code: str = "2823-3", **fields: Any) -> dict[str, Any]:
+    return observation(coded(LOINC, code), valueQuantity=value, **fields)
+
+
+def condition(**fields: Any) -> dict[str, Any]:
+    resource = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "code": coded(SCT, "82470000"),
+        "subject": {"reference": "Patient/p1"},
+        "clinicalStatus": coded(
+            "http://terminology.hl7.org/CodeSystem/condition-clinical", "active"
+        ),
+        "onsetDateTime": "2024-02-01",
+    }
+    resource.update(fields)
+    return {k: v for k, v in resource.items() if v is not None}
+
+
+def status(code: str, kind: str = "clinical") -> dict[str, Any]:
+    system = {"clinical": "condition-clinical", "verification": "condition-ver-status"}[kind]
+    return coded(f"http://terminology.hl7.org/CodeSystem/{system}", code)
+
+
+def read(resource: dict[str, Any], ruleset: Ruleset) -> tuple[list[Record], list[str]]:
+    validated, warnings = validate(RawResource(resource, "test"))
+    assert validated is not None, warnings
+    records, more = records_for(validated, ruleset)
+    return records, [w.message for w in [*warnings, *more]]
+
+
+def one(resource: dict[str, Any], ruleset: Ruleset) -> Record:
+    records, warnings = read(resource, ruleset)
+    assert warnings == []
+    [record] = records
+    return record
+
+
+# Presence and absence of findings
+
+NEG = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+            "code": "NEG",
+        }
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("fields", "present"),
+    [
+        ({}, True),
+        ({"valueBoolean": True}, True),
+        ({"valueBoolean": False}, False),
+        ({"valueCodeableConcept": coded(SCT, "52101004")}, True),
+        ({"valueCodeableConcept": coded(SCT, "2667000")}, False),
+        ({"interpretation": [NEG]}, False),
+        ({"valueBoolean": False, "interpretation": [NEG]}, False),
+    ],
+)
+def test_finding_presence(fhir_ruleset: Ruleset, fields: dict[str, Any], present: bool) -> None:
+    record = one(finding(**fields), fhir_ruleset)
+    assert (record.concept, record.present, record.value) == ("fasciculation", present, None)
+    assert (record.source, record.time, record.preliminary) == ("Observation/o1", AT, False)
+
+
+def test_present_value_matched_on_code_not_display(fhir_ruleset: Ruleset) -> None:
+    value = {"coding": [{"system": SCT, "code": "999", "display": "Present"}], "text": "Present"}
+    records, warnings = read(finding(valueCodeableConcept=value), fhir_ruleset)
+    assert records == []
+    assert warnings == [
+        "coded value is neither SNOMED 52101004 Present nor 2667000 Absent: left out"
+    ]
+
+
+def test_true_value_with_negative_interpretation_is_left_out(fhir_ruleset: Ruleset) -> None:
+    records, warnings = read(finding(valueBoolean=True, interpretation=[NEG]), fhir_ruleset)
+    assert records == []
+    assert warnings == ["valueBoolean true contradicts interpretation NEG: left out"]
+
+
+def test_codes_not_display_choose_the_concept(fhir_ruleset: Ruleset) -> None:
+    code = {"coding": [{"system": SCT, "code": "1", "display": "Muscle fasciculation"}]}
+    assert read(observation(code), fhir_ruleset) == ([], [])
+
+
+def test_body_site_is_system_and_code(fhir_ruleset: Ruleset) -> None:
+    site = {
+        "coding": [
+            {"system": "http://example.org/local", "code": "LC"},
+            {"system": SCT, "code": "53840002"},
+        ]
+    }
+    assert one(finding(bodySite=site), fhir_ruleset).site == CALF  # the coding the ruleset names
+    assert one(finding(bodySite=coded(SCT, "12345")), fhir_ruleset).site == f"{SCT}#12345"
+
+
+# Status
+
+
+@pytest.mark.parametrize("code", ["final", "amended", "corrected"])
+def test_counted_statuses(fhir_ruleset: Ruleset, code: str) -> None:
+    assert one(finding(status=code), fhir_ruleset).preliminary is False
+
+
+def test_preliminary_finding_counts_flagged(fhir_ruleset: Ruleset) -> None:
+    assert one(finding(status="preliminary"), fhir_ruleset).preliminary is True
+
+
+def test_preliminary_lab_result_is_left_out(fhir_ruleset: Ruleset) -> None:
+    records, warnings = read(
+        lab({"value": 2.1, "system": UCUM, "code": "mmol/L"}, status="preliminary"), fhir_ruleset
+    )
+    assert records == []
+    assert warnings == ["status 'preliminary': a preliminary potassium result does not count"]
+
+
+@pytest.mark.parametrize("code", ["entered-in-error", "cancelled", "registered"])
+def test_ignored_statuses_warn(fhir_ruleset: Ruleset, code: str) -> None:
+    assert read(finding(status=code), fhir_ruleset) == ([], [f"status {code!r}: ignored"])
+
+
+def test_unknown_status_is_ignored_with_a_warning(fhir_ruleset: Ruleset) -> None:
+    records, warnings = read(finding(status="unknown"), fhir_ruleset)
+    assert records == []
+    assert warnings == ["status 'unknown' is not final, amended, corrected or preliminary: ignored"]
+
+
+# Quantities and units
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            {"value": 3.1, "system": UCUM, "code": "mmol/L", "unit": "mmol/L"},
+            Quantity(3.1, "mmol/L"),
+        ),
+        ({"value": 3.1, "unit": "mmol/L"}, Quantity(3.1, "mmol/L")),  # no code: the unit text
+        ({"value": 3.1, "unit": "mmol/l"}, Quantity(3.1, "mmol/L")),
+        ({"value": 3.1, "system": UCUM, "code": "mEq/L"}, Quantity(3.1, "meq/L")),
+        (
+            {"value": 3.1, "system": "http://x", "code": "MMOL", "unit": "mmol/L"},
+            Quantity(3.1, "mmol/L"),
+        ),
+    ],
+)
+def test_lab_units(fhir_ruleset: Ruleset, value: dict[str, Any], expected: Quantity) -> None:
+    record = one(lab(value), fhir_ruleset)
+    assert (record.concept, record.value, record.present) == ("potassium", expected, True)
+
+
+@pytest.mark.parametrize(
+    ("value", "warning"),
+    [
+        (
+            {"value": 3.1, "system": UCUM, "code": "mmol/kg"},
+            "unit 'mmol/kg' is not one Vigil can read: value left out",
+        ),
+        (
+            {"value": 3.1, "unit": "millimoles"},
+            "unit 'millimoles' is not one Vigil can read: value left out",
+        ),
+        (
+            {"value": 3.1, "system": "http://x", "code": "MMOL"},
+            "unit code 'MMOL' of http://x is not a UCUM unit: value left out",
+        ),
+        ({"value": 3.1}, "value has no unit (mmol/L expected): left out"),
+        ({"unit": "mmol/L"}, "value has no number: value left out"),
+        (
+            {"value": 2.0, "comparator": "<", "unit": "mmol/L"},
+            "value is a bound (<2.0), not a result: value left out",
+        ),
+        (
+            {"value": 3.1, "system": UCUM, "code": "h"},
+            "h (duration) cannot be converted to mmol/L for potassium: value left out",
+        ),
+    ],
+)
+def test_units_that_cannot_be_used_leave_the_value_out(
+    fhir_ruleset: Ruleset, value: dict[str, Any], warning: str
+) -> None:
+    assert read(lab(value), fhir_ruleset) == ([], [warning])
+
+
+def test_mass_loinc_code_with_molar_unit_trusts_the_unit(fhir_ruleset: Ruleset) -> None:
+    records, warnings = read(
+        lab({"value": 0.8, "system": UCUM, "code": "mmol/L"}, "19123-9"), fhir_ruleset
+    )
+    assert [r.value for r in records] == [Quantity(0.8, "mmol/L")]
+    assert warnings == [
+        "LOINC 19123-9 is a mass concentration but the value is in mmol/L "
+        "(substance concentration); the unit is trusted"
+    ]
+
+
+def test_mass_code_in_mass_unit_and_equivalents_for_molar_code_do_not_warn(
+    fhir_ruleset: Ruleset,
+) -> None:
+    assert one(
+        lab({"value": 1.7, "system": UCUM, "code": "mg/dL"}, "19123-9"), fhir_ruleset
+    ).value == Quantity(1.7, "mg/dL")
+    assert one(lab({"value": 3.4, "unit": "mEq/L"}, "2823-3"), fhir_ruleset).value == Quantity(
+        3.4, "meq/L"
+    )
+
+
+def test_reference_range_low_in_the_values_unit(fhir_ruleset: Ruleset) -> None:
+    ranges = [
+        {"low": {"value": 3.0, "unit": "mmol/L"}, "appliesTo": [coded(SCT, "248153007")]},
+        {
+            "low": {"value": 3.5, "system": UCUM, "code": "mmol/L"},
+            "high": {"value": 5.0, "unit": "mmol/L"},
+        },
+    ]
+    record = one(lab({"value": 3.4, "unit": "mEq/L"}, referenceRange=ranges), fhir_ruleset)
+    assert record.reference_low == Quantity(3.5, "meq/L")
+
+
+def test_reference_range_with_unreadable_unit_is_ignored(fhir_ruleset: Ruleset) -> None:
+    ranges = [{"low": {"value": 3.5, "unit": "mmol per litre"}}]
+    records, warnings = read(
+        lab({"value": 3.4, "unit": "mmol/L"}, referenceRange=ranges), fhir_ruleset
+    )
+    assert [r.reference_low for r in records] == [None]
+    assert warnings == ["unit 'mmol per litre' is not one Vigil can read: reference range ignored"]
+
+
+def test_lab_without_value(fhir_ruleset: Ruleset) -> None:
+    absent = coded("http://terminology.hl7.org/CodeSystem/data-absent-reason", "error")
+    assert read(lab(None, dataAbsentReason=absent), fhir_ruleset) == (
+        [],
+        ["no value (dataAbsentReason error): left out"],
+    )
+    assert read(lab(None), fhir_ruleset) == ([], ["a potassium result without a value: left out"])
+
+
+def test_string_value_is_not_read(fhir_ruleset: Ruleset) -> None:
+    assert read(lab(None, valueString="3.1 mmol/L"), fhir_ruleset) == (
+        [],
+        ["a value of type String is not read: left out"],
+    )
+
+
+def test_scores_and_grades(fhir_ruleset: Ruleset) -> None:
+    grade = observation(coded(LOCAL_SYSTEM, "mrc-grade"), valueInteger=4)
+    assert one(grade, fhir_ruleset).value == 4
+    gad7 = observation(
+        coded(LOINC, "70274-6"), valueQuantity={"value": 12, "system": UCUM, "code": "{score}"}
+    )
+    assert one(gad7, fhir_ruleset).value == 12.0
+    wrong = observation(coded(LOINC, "70274-6"), valueQuantity={"value": 12, "unit": "mmol/L"})
+    assert read(wrong, fhir_ruleset) == (
+        [],
+        ["gad7 is a number but the value is in mmol/L: left out"],
+    )
+
+
+def test_caffeine_integer_without_unit_is_left_out(fhir_ruleset: Ruleset) -> None:
+    caffeine = observation(coded(LOCAL_SYSTEM, "caffeine-intake"), valueInteger=500)
+    assert read(caffeine, fhir_ruleset) == (
+        [],
+        ["an integer value for caffeine has no unit (mg/d expected)"],
+    )
+
+
+# Cramps: presence with a duration
+
+
+def cramp(**fields: Any) -> dict[str, Any]:
+    return observation(coded(SCT, "449918009"), **fields)
+
+
+def test_cramp_duration_as_value_quantity_is_present(fhir_ruleset: Ruleset) -> None:
+    record = one(cramp(valueQuantity={"value": 15, "system": UCUM, "code": "min"}), fhir_ruleset)
+    assert (record.concept, record.present, record.value) == ("cramp", True, Quantity(15, "min"))
+
+
+def test_cramp_duration_as_a_component(fhir_ruleset: Ruleset) -> None:
+    components = [
+        {
+            "code": coded(SCT, "272391002"),
+            "valueQuantity": {"value": 7, "system": UCUM, "code": "{score}"},
+        },
+        {"code": coded(LOINC, "103335-7"), "valueQuantity": {"value": 0.25, "unit": "hours"}},
+    ]
+    record = one(cramp(component=components), fhir_ruleset)
+    assert (record.present, record.value) == (True, Quantity(0.25, "h"))
+    assert one(cramp(valueBoolean=True, component=components), fhir_ruleset).value == Quantity(
+        0.25, "h"
+    )
+
+
+def test_two_duration_components_are_ambiguous(fhir_ruleset: Ruleset) -> None:
+    durations = [{"code": {"text": t}, "valueQuantity": {"value": 5, "unit": "min"}} for t in "ab"]
+    records, warnings = read(cramp(component=durations), fhir_ruleset)
+    assert [(r.present, r.value) for r in records] == [(True, None)]
+    assert warnings == ["2 components could be the cramp value; none used"]
+
+
+# Times
+
+
+@pytest.mark.parametrize(
+    ("fields", "time", "end"),
+    [
+        ({"effectiveDateTime": "2024-03-01"}, datetime(2024, 3, 1, tzinfo=UTC), None),
+        ({"effectiveDateTime": "2024-03"}, datetime(2024, 3, 1, tzinfo=UTC), None),
+        ({"effectiveDateTime": "2024-03-01T10:00:00+01:00"}, AT, None),
+        ({"effectiveInstant": "2024-03-01T09:00:00Z"}, AT, None),
+        (
+            {"effectivePeriod": {"start": WHEN, "end": "2024-03-02T09:00:00Z"}},
+            AT,
+            datetime(2024, 3, 2, 9, tzinfo=UTC),
+        ),
+    ],
+)
+def test_effective_times(
+    fhir_ruleset: Ruleset, fields: dict[str, Any], time: datetime, end: datetime | None
+) -> None:
+    record = one(finding(**{"effectiveDateTime": None, **fields}), fhir_ruleset)
+    assert (record.time, record.end) == (time, end)
+    assert record.time is not None and record.time.tzinfo is not None
+
+
+def test_missing_effective_time_warns(fhir_ruleset: Ruleset) -> None:
+    records, warnings = read(finding(effectiveDateTime=None), fhir_ruleset)
+    assert [r.time for r in records] == [None]
+    assert warnings == ["no effective[x]: time unknown"]
+
+
+# Conditions
+
+
+def test_active_condition_is_present_and_ongoing(fhir_ruleset: Ruleset) -> None:
+    record = one(condition(bodySite=[coded(SCT, "53840002")]), fhir_ruleset)
+    assert (record.concept, record.source, record.present, record.ongoing) == (
+        "fasciculation",
+        "Condition/c1",
+        True,
+        True,
+    )
+    assert (record.time, record.end, record.site) == (datetime(2024, 2, 1, tzinfo=UTC), None, CALF)
+
+
+@pytest.mark.parametrize("code", ["active", "recurrence", "relapse"])
+def test_abated_active_condition_is_not_ongoing(fhir_ruleset: Ruleset, code: str) -> None:
+    record = one(
+        condition(clinicalStatus=status(code), abatementDateTime="2024-02-20"), fhir_ruleset
+    )
+    assert (record.present, record.ongoing, record.end) == (
+        True,
+        False,
+        datetime(2024, 2, 20, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("code", ["resolved", "inactive", "remission"])
+def test_resolved_condition_is_present_with_its_end(fhir_ruleset: Ruleset, code: str) -> None:
+    resolved = condition(clinicalStatus=status(code), abatementPeriod={"start": "2024-02-20"})
+    record = one(resolved, fhir_ruleset)
+    assert (record.present, record.ongoing, record.end) == (
+        True,
+        False,
+        datetime(2024, 2, 20, tzinfo=UTC),
+    )
+    assert one(condition(clinicalStatus=status(code)), fhir_ruleset).end is None
+
+
+def test_verification_status(fhir_ruleset: Ruleset) -> None:
+    refuted = one(
+        condition(clinicalStatus=None, verificationStatus=status("refuted", "verification")),
+        fhir_ruleset,
+    )
+    assert (refuted.present, refuted.ongoing) == (False, False)
+    provisional = one(
+        condition(verificationStatus=status("provisional", "verification")), fhir_ruleset
+    )
+    assert (provisional.present, provisional.preliminary) == (True, True)
+    erroneous = condition(
+        clinicalStatus=None, verificationStatus=status("entered-in-error", "verification")
+    )
+    assert read(erroneous, fhir_ruleset) == ([], ["verificationStatus 'entered-in-error': ignored"])
+
+
+def test_condition_onset_forms(fhir_ruleset: Ruleset) -> None:
+    period = one(condition(onsetDateTime=None, onsetPeriod={"start": "2024-01-01"}), fhir_ruleset)
+    assert period.time == datetime(2024, 1, 1, tzinfo=UTC)
+    records, warnings = read(condition(onsetDateTime=None, onsetString="last winter"), fhir_ruleset)
+    assert [r.time for r in records] == [None]
+    assert warnings == ["onsetString is not read: onset unknown"]
+
+
+def test_condition_at_two_body_sites_gives_a_record_per_site(fhir_ruleset: Ruleset) -> None:
+    sites = [coded(SCT, "53840002"), coded(SCT, "21974007"), coded(SCT, "53840002")]
+    records, _ = read(condition(bodySite=sites), fhir_ruleset)
+    assert [r.site for r in records] == [CALF, f"{SCT}#21974007"]
