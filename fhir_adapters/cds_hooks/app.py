@@ -1,0 +1,340 @@
+"""The CDS Hooks 2.0 service as a FastAPI application: discovery, service calls, feedback.
+
+`create_app` builds one application per worker process. Every 4xx is an OperationOutcome (a 401
+says nothing more than that); every service and feedback call is audited; tokens, access tokens
+and patient data never reach the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+
+from engine.evaluation import Evaluation
+from engine.model import Ruleset
+
+from ..cards import build_cards
+from .config import ServiceConfig
+from .evaluation import Evaluate, evaluate_with_library
+from .fhir_client import FhirClient
+from .models import (
+    CardResponse,
+    DiscoveryResponse,
+    FeedbackRequest,
+    HookRequest,
+    Service,
+)
+from .prefetch import PrefetchUnavailable, gather, prefetch_templates
+from .security import AuthError, Caller, JwksCache, TokenVerifier
+from .storage import AuditRecord, CardRecord, SqliteStore
+
+log = logging.getLogger("vigil.cds_hooks")
+HOOK = "patient-view"
+M = TypeVar("M", HookRequest, FeedbackRequest)
+MAX_BODY_BYTES = 16 * 1024 * 1024
+FHIR_JSON = "application/fhir+json"
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+INSECURE_BANNER = (
+    "INSECURE DEV MODE: JWT authentication is OFF. Anyone who can reach this port can call the "
+    "services. Never use --insecure-dev with real patient data."
+)
+
+
+class Problem(Exception):
+    """A request Vigil refuses: HTTP status, OperationOutcome issue code and a one-line message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def operation_outcome(code: str, message: str) -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": message}],
+    }
+
+
+def _outcome_response(problem: Problem) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    return JSONResponse(
+        operation_outcome(problem.code, str(problem)),
+        status_code=problem.status,
+        media_type=FHIR_JSON,
+        headers=headers,
+    )
+
+
+UNAUTHORIZED = Problem(401, "login", "unauthorized")
+
+
+@dataclass(frozen=True, slots=True)
+class HostedService:
+    ruleset: Ruleset
+    description: Service
+
+
+def load_rulesets(refs: Sequence[str]) -> list[Ruleset]:
+    import engine
+
+    loader = getattr(engine, "load_ruleset", None)
+    if loader is None:
+        raise RuntimeError("engine.load_ruleset is not available yet")
+    return [loader(ref) for ref in refs]
+
+
+def create_app(
+    config: ServiceConfig,
+    *,
+    rulesets: Sequence[Ruleset] | None = None,
+    evaluate: Evaluate | None = None,
+    store: SqliteStore | None = None,
+    fhir_transport: httpx.AsyncBaseTransport | None = None,
+    jwks: JwksCache | None = None,
+) -> FastAPI:
+    """The service for `config`; the keyword arguments replace real parts in tests."""
+    loaded = list(rulesets) if rulesets is not None else load_rulesets(config.rulesets)
+    services = {
+        r.id: HostedService(r, _describe(r, config.fhir.page_size))
+        for r in loaded
+        if r.status == "active"
+    }
+    db = store if store is not None else SqliteStore(config.database)
+    verifier = None if config.insecure_dev else TokenVerifier(config, db, jwks=jwks)
+    evaluator = evaluate or evaluate_with_library
+    client = FhirClient(config.fhir, transport=fhir_transport)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if config.insecure_dev:
+            log.warning(INSECURE_BANNER)
+        yield
+        await client.aclose()
+
+    app = FastAPI(
+        title="Vigil CDS Hooks service",
+        version="2.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+
+    async def authenticate(request: Request) -> Caller | None:
+        if verifier is None:
+            return None
+        try:
+            return await verifier.verify(request.headers.get("authorization"), _endpoint(request))
+        except AuthError:
+            raise UNAUTHORIZED from None
+
+    def _endpoint(request: Request) -> str:
+        if config.public_url:
+            return config.public_url.rstrip("/") + request.url.path
+        return str(request.url.replace(query=None, fragment=None))
+
+    def hosted(service_id: str) -> HostedService:
+        found = services.get(service_id)
+        if found is None:
+            raise Problem(404, "not-found", f"no CDS service {service_id!r}")
+        return found
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return _outcome_response(exc)
+
+    @app.get("/cds-services", response_model=None)
+    async def discovery() -> dict[str, Any]:
+        response = DiscoveryResponse(services=[s.description for s in services.values()])
+        return response.dump()
+
+    @app.post(
+        "/cds-services/{service_id}",
+        response_model=None,
+        openapi_extra=_body_schema(HookRequest),
+        responses=_error_responses(),
+    )
+    async def call(service_id: str, request: Request) -> Response:
+        started = time.perf_counter()
+        audit = AuditRecord(time=time.time(), service=service_id, status=500)
+        try:
+            service = hosted(service_id)
+            identity = service.ruleset
+            audit = _with(
+                audit,
+                ruleset_id=identity.id,
+                ruleset_version=identity.version,
+                ruleset_hash=identity.content_hash,
+            )
+            caller = await authenticate(request)
+            audit = _with(audit, issuer=caller.issuer if caller else None)
+            hook = _parse(HookRequest, await _json_body(request))
+            audit = _with(audit, hook_instance=hook.hookInstance)
+            patient_id = _patient_id(hook, service_id)
+            patient = f"Patient/{patient_id}"
+            audit = _with(audit, patient=patient)
+            try:
+                data = await gather(hook, service.description.prefetch or {}, client)
+            except PrefetchUnavailable as exc:
+                raise Problem(412, "incomplete", str(exc)) from None
+            audit = _with(audit, data_source=data.source)
+            evaluation = _evaluate(evaluator, service.ruleset, patient, data.resources)
+            cards = build_cards(evaluation, patient) if evaluation is not None else []
+            audit = _with(
+                audit,
+                status=200,
+                escalation=evaluation.escalation if evaluation is not None else "none",
+                cards=tuple(_card_record(c, evaluation) for c in cards if evaluation),
+            )
+            return JSONResponse(CardResponse(cards=cards).dump())
+        except Problem as exc:
+            audit = _with(audit, status=exc.status)
+            return _outcome_response(exc)
+        finally:
+            duration = round((time.perf_counter() - started) * 1000, 3)
+            db.record(_with(audit, duration_ms=duration))
+            log.info("%s %s %d %.1f ms", "service", service_id, audit.status, duration)
+
+    @app.post(
+        "/cds-services/{service_id}/feedback",
+        response_model=None,
+        openapi_extra=_body_schema(FeedbackRequest),
+        responses=_error_responses(),
+    )
+    async def feedback(service_id: str, request: Request) -> Response:
+        audit = AuditRecord(time=time.time(), service=service_id, status=500, kind="feedback")
+        try:
+            hosted(service_id)
+            caller = await authenticate(request)
+            audit = _with(audit, issuer=caller.issuer if caller else None)
+            body = _parse(FeedbackRequest, await _json_body(request))
+            db.add_feedback(service_id, body.feedback, caller.issuer if caller else None)
+            audit = _with(audit, status=200)
+            return Response(status_code=200)
+        except Problem as exc:
+            audit = _with(audit, status=exc.status)
+            return _outcome_response(exc)
+        finally:
+            db.record(audit)
+            log.info("%s %s %d", "feedback", service_id, audit.status)
+
+    return app
+
+
+def _describe(ruleset: Ruleset, count: int) -> Service:
+    return Service(
+        hook=HOOK,
+        id=ruleset.id,
+        title=ruleset.title or None,
+        description=ruleset.description or ruleset.title or ruleset.id,
+        prefetch=prefetch_templates(ruleset, count) or None,
+    )
+
+
+def _with(record: AuditRecord, **changes: Any) -> AuditRecord:
+    return replace(record, **changes)
+
+
+def _card_record(card: Any, evaluation: Evaluation) -> CardRecord:
+    return CardRecord(
+        uuid=card.uuid or "",
+        indicator=card.indicator,
+        rules=tuple(s.rule for s in evaluation.suggestions),
+        suggestions=tuple(s.uuid for s in card.suggestions or [] if s.uuid),
+    )
+
+
+def _evaluate(
+    evaluate: Evaluate, ruleset: Ruleset, patient: str, resources: Sequence[dict[str, Any]]
+) -> Evaluation | None:
+    try:
+        return evaluate(ruleset, patient, resources)
+    except Exception as exc:
+        # The message may quote patient data: log only the kind of failure.
+        log.error("evaluation of %s failed: %s", ruleset.id, type(exc).__name__)
+        raise Problem(500, "exception", "the evaluation failed") from None
+
+
+async def _json_body(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Problem(413, "too-costly", f"request body over {MAX_BODY_BYTES} bytes")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise Problem(413, "too-costly", f"request body over {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        raise Problem(400, "structure", "the request body is empty; expected a JSON object")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise Problem(400, "structure", f"the request body is not JSON: {exc}") from None
+
+
+def _parse(model: type[M], data: Any) -> M:
+    if not isinstance(data, dict):
+        raise Problem(
+            400, "structure", f"the request body is a JSON {type(data).__name__}, not an object"
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Problem(400, "invalid", _first_error(exc)) from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in error["loc"]) or "(body)"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{where}: {error['msg']}{suffix}"
+
+
+def _patient_id(hook: HookRequest, service_id: str) -> str:
+    if hook.hook != HOOK:
+        raise Problem(
+            400, "not-supported", f"hook {hook.hook!r} is not served by {service_id!r}; use {HOOK}"
+        )
+    try:
+        context = hook.patient_view()
+    except ValidationError as exc:
+        raise Problem(400, "invalid", "context." + _first_error(exc)) from None
+    if not _FHIR_ID.fullmatch(context.patientId):
+        raise Problem(400, "invalid", "context.patientId: not a FHIR id")
+    return context.patientId
+
+
+def _body_schema(model: type[HookRequest] | type[FeedbackRequest]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+def _error_responses() -> dict[int | str, dict[str, Any]]:
+    outcome = {"description": "OperationOutcome"}
+    return {400: outcome, 401: outcome, 404: outcome, 412: outcome, 413: outcome}
+
+
+__all__ = ["INSECURE_BANNER", "create_app", "load_rulesets", "operation_outcome"]

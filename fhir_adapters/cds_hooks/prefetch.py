@@ -1,0 +1,156 @@
+"""Prefetch: the templates a service advertises, and getting each one's data for a request.
+
+For every template key the request's `prefetch` decides, as CDS Hooks 2.0 says:
+- present and a resource or Bundle: used (a Bundle's `next` pages followed through fhirServer);
+- present and `null`: there is no such data;
+- present and an OperationOutcome (or a Bundle carrying one): the EHR's prefetch failed, so the key
+  is fetched from fhirServer as if it were absent;
+- absent: fetched from fhirServer with the access token.
+When a key can be had neither way, `PrefetchUnavailable` (the service answers 412).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from engine.model import Ruleset
+
+from .fhir_client import FetchError, FhirClient, FhirServer, bundle_resources
+from .models import HookRequest
+
+DataSource = Literal["prefetch", "fhirServer", "mixed", "none"]
+_TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
+LOINC = "http://loinc.org"
+
+
+class PrefetchUnavailable(Exception):
+    """The data of a prefetch key can be had neither from the request nor from fhirServer."""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientData:
+    resources: tuple[dict[str, Any], ...]
+    source: DataSource
+
+
+def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
+    """Observations and Conditions of the patient with the ruleset's codes, newest first.
+
+    Every concept's codes go to the Observation search; the Condition search takes the codes of
+    findings (concepts without a unit), leaving out LOINC, which codes no Condition.
+    """
+    observation: list[str] = []
+    condition: list[str] = []
+    for concept in ruleset.concepts.values():
+        for code in concept.codes:
+            token = f"{code.system}|{code.code}"
+            if token not in observation:
+                observation.append(token)
+            if concept.unit is None and code.system != LOINC and token not in condition:
+                condition.append(token)
+    out: dict[str, str] = {}
+    if observation:
+        out["observations"] = _search("Observation", observation, count, "-date")
+    if condition:
+        out["conditions"] = _search("Condition", condition, count, "-recorded-date")
+    return out
+
+
+def _search(resource: str, codes: list[str], count: int, sort: str) -> str:
+    code = ",".join(quote(token, safe="|:/.-_") for token in codes)
+    return f"{resource}?patient={{{{context.patientId}}}}&code={code}&_sort={sort}&_count={count}"
+
+
+def fill(template: str, context: Mapping[str, Any]) -> str:
+    """Replace `{{context.x}}` tokens with URL-encoded context values."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        found = context.get(name)
+        if not isinstance(found, str | int):
+            raise PrefetchUnavailable(f"prefetch template needs context.{name}, which is missing")
+        return quote(str(found), safe="")
+
+    return _TOKEN.sub(value, template)
+
+
+async def gather(
+    request: HookRequest, templates: Mapping[str, str], client: FhirClient
+) -> PatientData:
+    """Every template's resources, from the request's prefetch or from fhirServer."""
+    server = _server(request)
+    given = request.prefetch or {}
+    resources: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for key, template in templates.items():
+        if key in given:
+            value = given[key]
+            if value is None:
+                used.add("prefetch")
+                continue
+            found = await _from_prefetch(value, server, client)
+            if found is not None:
+                resources.extend(found)
+                used.add("prefetch")
+                continue
+            failure = f"prefetch {key!r} failed"
+        else:
+            failure = f"prefetch {key!r} is absent"
+        if server is None:
+            raise PrefetchUnavailable(f"{failure} and the request names no fhirServer")
+        try:
+            resources.extend(await client.search(server, fill(template, request.context)))
+        except FetchError as exc:
+            raise PrefetchUnavailable(f"{failure} and {exc}") from None
+        used.add("fhirServer")
+    source: DataSource = (
+        "mixed" if len(used) > 1 else "fhirServer" if "fhirServer" in used else "prefetch"
+    )
+    return PatientData(tuple(_unique(resources)), source if used else "none")
+
+
+async def _from_prefetch(
+    value: dict[str, Any], server: FhirServer | None, client: FhirClient
+) -> list[dict[str, Any]] | None:
+    """The resources of one prefetched value; None when it is a failed prefetch."""
+    kind = value.get("resourceType")
+    if kind == "OperationOutcome":
+        return None
+    if kind != "Bundle":
+        return [value]
+    try:
+        if server is None:
+            if any(link.get("relation") == "next" for link in value.get("link") or []):
+                return None  # more pages exist, and there is no server to read them from
+            return bundle_resources(value)
+        return await client.follow(server, None, first=value)
+    except FetchError:
+        return None
+
+
+def _server(request: HookRequest) -> FhirServer | None:
+    if request.fhirServer is None:
+        return None
+    token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+    return FhirServer(str(request.fhirServer).rstrip("/"), token)
+
+
+def _unique(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each resource once (by type and id), in first-seen order; resources without id are kept."""
+    seen: set[tuple[str, str]] = set()
+    out: list[dict[str, Any]] = []
+    for r in resources:
+        rid = r.get("id")
+        key = (str(r.get("resourceType")), str(rid))
+        if rid is not None and key in seen:
+            continue
+        seen.add(key)
+        out.append(r)
+    return out
+
+
+__all__ = ["PatientData", "PrefetchUnavailable", "fill", "gather", "prefetch_templates"]

@@ -1,0 +1,266 @@
+"""Test helpers: a hand-built ruleset and evaluator, test patients, loopback servers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from joserfc import jwt
+from joserfc.jwk import ECKey, RSAKey
+
+from engine.codes import Code
+from engine.evaluation import Evaluation, RedFlagCheck, RulesetIdentity, Suggestion
+from engine.model import Citation, Concept, Referral, Ruleset
+from fhir_adapters.cds_hooks.config import ServiceConfig
+from fhir_adapters.cds_hooks.storage import SqliteStore
+
+LOINC, SCT = "http://loinc.org", "http://snomed.info/sct"
+ISS = "https://ehr.example.org"
+EC = ECKey.generate_key("P-384", parameters={"kid": "ec-1"})
+RSA = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
+URGENT = Referral(Code(SCT, "183561008", "Referral to general practitioner"), "urgent")
+CITATION = Citation("triggers", "Calf twitching article", "https://example.org/a#t", "Triggers")
+
+
+def ruleset(rid: str = "calf-fasciculation", status: str = "active") -> Ruleset:
+    """A stand-in for the real ruleset: the parts the service reads."""
+    return Ruleset(
+        id=rid,
+        version="1.0.0",
+        status=status,
+        title="Calf fasciculation",
+        description="Escalation of calf muscle twitching",
+        content_hash="0123456789abcdef",
+        concepts={
+            "potassium": Concept(
+                "potassium", (Code(LOINC, "2823-3"), Code(LOINC, "6298-4")), "mmol/L"
+            ),
+            "fasciculation": Concept("fasciculation", (Code(SCT, "82470000"),)),
+        },
+        sites={},
+        parameters={},
+        rules=(),
+    )
+
+
+def fake_evaluate(
+    rs: Ruleset, patient: str, resources: Sequence[dict[str, Any]]
+) -> Evaluation | None:
+    """Potassium < 2.5 with a fasciculation -> urgent; a fasciculation alone -> self-care."""
+    mine = [r for r in resources if _subject(r) == patient]
+    if not mine:
+        return None
+    twitch = [r for r in mine if _codes(r) & {(SCT, "82470000")}]
+    low_k = [
+        r
+        for r in mine
+        if r["resourceType"] == "Observation"
+        and _codes(r) & {(LOINC, "2823-3"), (LOINC, "6298-4")}
+        and r.get("valueQuantity", {}).get("value", 99) < 2.5
+    ]
+    refs = tuple(sorted(f"{r['resourceType']}/{r['id']}" for r in [*twitch, *low_k]))
+    suggestions: tuple[Suggestion, ...] = ()
+    escalation = "none"
+    if twitch and low_k:
+        escalation = "urgent"
+        suggestions = (
+            Suggestion(
+                "severe-hypokalemia",
+                "urgent",
+                "Potassium below 2.5 mmol/L",
+                "Same-day assessment.",
+                refs,
+                (CITATION,),
+                URGENT,
+            ),
+        )
+    elif twitch:
+        escalation = "self-care"
+        suggestions = (
+            Suggestion(
+                "benign-twitching",
+                "self-care",
+                "Benign twitching",
+                "Advice.",
+                refs,
+                (CITATION,),
+                None,
+                ("Cut caffeine.",),
+            ),
+        )
+    return Evaluation(
+        ruleset=RulesetIdentity(rs.id, rs.version, rs.content_hash, rs.title),
+        as_of=datetime(2024, 6, 1, tzinfo=UTC),
+        escalation=escalation,
+        suggestions=suggestions,
+        findings=(),
+        trace=(),
+        warnings=(),
+        red_flags=(RedFlagCheck("Muscle weakness", "not recorded"),),
+    )
+
+
+def _subject(resource: dict[str, Any]) -> str | None:
+    ref = (resource.get("subject") or resource.get("patient") or {}).get("reference")
+    return (
+        "Patient/" + ref.rsplit("Patient/", 1)[1]
+        if isinstance(ref, str) and "Patient/" in ref
+        else None
+    )
+
+
+def _codes(resource: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(c.get("system"), c.get("code")) for c in resource.get("code", {}).get("coding", [])}
+
+
+# --- test patients ----------------------------------------------------------------------------
+
+
+def observation(
+    oid: str, patient: str, code: tuple[str, str], day: int, value: float | None = None
+) -> dict[str, Any]:
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": code[0], "code": code[1]}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": f"2024-05-{day:02d}T09:00:00Z",
+    }
+    if value is not None:
+        obs["valueQuantity"] = {
+            "value": value,
+            "unit": "mmol/L",
+            "system": "http://unitsofmeasure.org",
+            "code": "mmol/L",
+        }
+    else:
+        obs["valueBoolean"] = True
+    return obs
+
+
+def condition(cid: str, patient: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "code": {"coding": [{"system": SCT, "code": "82470000"}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "recordedDate": "2024-05-02",
+    }
+
+
+PATIENTS: dict[str, list[dict[str, Any]]] = {
+    # urgent: fasciculation (Condition) plus potassium 2.2, among several older normal values
+    "pk": [condition("pk-c1", "pk")]
+    + [observation(f"pk-k{d}", "pk", (LOINC, "2823-3"), d, 4.0) for d in range(1, 8)]
+    + [observation("pk-k20", "pk", (LOINC, "6298-4"), 20, 2.2)],
+    # self-care: a fasciculation Observation only
+    "ps": [observation("ps-f1", "ps", (SCT, "82470000"), 3)],
+    # nothing relevant
+    "pn": [observation("pn-k1", "pn", (LOINC, "2823-3"), 3, 4.2)],
+}
+
+
+def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+def prefetch_for(patient: str) -> dict[str, Any]:
+    data = PATIENTS[patient]
+    return {
+        "observations": searchset([r for r in data if r["resourceType"] == "Observation"]),
+        "conditions": searchset([r for r in data if r["resourceType"] == "Condition"]),
+    }
+
+
+def hook_request(patient: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/u1", "patientId": patient},
+    }
+    body.update(extra)
+    return body
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    store: SqliteStore
+    config: ServiceConfig
+
+    def token(self, path: str, key: ECKey | RSAKey = EC, alg: str = "ES384", **claims: Any) -> str:
+        now = int(time.time())
+        body = {
+            "iss": ISS,
+            "sub": "ehr",
+            "aud": self.url + path,
+            "iat": now,
+            "exp": now + 300,
+            "jti": str(uuid.uuid4()),
+            **claims,
+        }
+        return jwt.encode({"alg": alg, "typ": "JWT", "kid": key.kid}, body, key, algorithms=[alg])
+
+    def auth(self, path: str, **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(path, **claims)}"}
+
+
+def run_in_thread(app: FastAPI) -> Iterator[str]:
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
+        http="h11",
+        loop="asyncio",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the service did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+ServerFactory = Callable[..., LiveServer]

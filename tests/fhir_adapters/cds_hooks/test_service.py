@@ -1,0 +1,347 @@
+"""The service over HTTP on loopback: discovery, patient-view, prefetch paths, errors, feedback."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from fhir_adapters.cds_hooks.models import CardResponse, DiscoveryResponse
+
+from .support import (
+    RSA,
+    LiveServer,
+    ServerFactory,
+    free_port,
+    hook_request,
+    prefetch_for,
+    searchset,
+)
+
+SERVICE = "/cds-services/calf-fasciculation"
+FAILED = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]}
+
+
+def post(server: LiveServer, body: Any, path: str = SERVICE, **kw: Any) -> httpx.Response:
+    headers = kw.pop("headers", None) or server.auth(path)
+    return httpx.post(server.url + path, json=body, headers=headers, timeout=20, **kw)
+
+
+def without_uuids(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "uuid"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return [strip(c) for c in cards]
+
+
+def checked(response: httpx.Response) -> list[dict[str, Any]]:
+    """A 200 card response whose cards and ServiceRequests validate."""
+    assert response.status_code == 200, response.text
+    body = response.json()
+    CardResponse.model_validate(body)
+    for card in body["cards"]:
+        for suggestion in card.get("suggestions", []):
+            for action in suggestion["actions"]:
+                ServiceRequest.model_validate(action["resource"])
+    cards: list[dict[str, Any]] = body["cards"]
+    return cards
+
+
+def is_outcome(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    message: str = body["issue"][0]["diagnostics"]
+    return message
+
+
+def test_discovery_lists_active_rulesets_with_prefetch_templates(serve: ServerFactory) -> None:
+    server = serve()
+    body = httpx.get(server.url + "/cds-services").json()
+    DiscoveryResponse.model_validate(body)
+    [service] = body["services"]
+    assert service["id"] == "calf-fasciculation" and service["hook"] == "patient-view"
+    assert service["title"] == "Calf fasciculation"
+    obs, cond = service["prefetch"]["observations"], service["prefetch"]["conditions"]
+    assert obs.startswith("Observation?patient={{context.patientId}}&code=")
+    assert "http://loinc.org|2823-3" in obs and "_sort=-date" in obs and "_count=100" in obs
+    assert "82470000" in cond and "2823-3" not in cond
+
+
+def test_patient_view_with_full_prefetch(serve: ServerFactory) -> None:
+    server = serve()
+    [card] = checked(post(server, hook_request("pk", prefetch=prefetch_for("pk"))))
+    assert card["indicator"] == "critical"
+    resource = card["suggestions"][0]["actions"][0]["resource"]
+    assert resource["subject"] == {"reference": "Patient/pk"}
+    assert {"reference": "Observation/pk-k20"} in resource["reasonReference"]
+    [record] = server.store.query()
+    assert record.status == 200 and record.patient == "Patient/pk"
+    assert record.data_source == "prefetch" and record.escalation == "urgent"
+    assert record.ruleset_hash == "0123456789abcdef" and record.issuer
+    assert record.cards[0].rules == ("severe-hypokalemia",)
+
+
+def test_nothing_relevant_gives_no_cards(serve: ServerFactory) -> None:
+    server = serve()
+    assert checked(post(server, hook_request("pn", prefetch=prefetch_for("pn")))) == []
+
+
+def test_null_prefetch_means_no_data(serve: ServerFactory) -> None:
+    server = serve()
+    body = hook_request("pk", prefetch={"observations": None, "conditions": None})
+    assert checked(post(server, body)) == []
+    assert server.store.query()[0].data_source == "prefetch"
+
+
+def test_absent_prefetch_is_fetched_from_the_fhir_server(serve: ServerFactory, sekmet: str) -> None:
+    server = serve()
+    auth = {
+        "access_token": "secret-access-token",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "vigil",
+    }
+    for patient in ("pk", "ps", "pn"):
+        fetched = checked(
+            post(server, hook_request(patient, fhirServer=sekmet, fhirAuthorization=auth))
+        )
+        given = checked(post(server, hook_request(patient, prefetch=prefetch_for(patient))))
+        assert without_uuids(fetched) == without_uuids(given), patient
+    assert server.store.query()[1].data_source == "fhirServer"
+
+
+def test_prefetch_pages_are_followed_through_next_links(serve: ServerFactory, sekmet: str) -> None:
+    server = serve()
+    first = httpx.get(
+        f"{sekmet}/Observation",
+        params={
+            "patient": "pk",
+            "_sort": "-date",
+            "_count": "2",
+            "code": "http://loinc.org|2823-3",
+        },
+    ).json()
+    assert any(link["relation"] == "next" for link in first["link"])
+    prefetch = {"observations": first, "conditions": prefetch_for("pk")["conditions"]}
+    # the newest potassium (6298-4) is only reachable on page 1 of another search: use both codes
+    first = httpx.get(
+        f"{sekmet}/Observation",
+        params={
+            "patient": "pk",
+            "_sort": "date",
+            "_count": "2",
+            "code": "http://loinc.org|2823-3,http://loinc.org|6298-4",
+        },
+    ).json()
+    prefetch["observations"] = first  # oldest first: the low value is on the last page
+    [card] = checked(post(server, hook_request("pk", prefetch=prefetch, fhirServer=sekmet)))
+    assert card["indicator"] == "critical"
+
+
+def test_failed_prefetch_falls_back_to_the_fhir_server(serve: ServerFactory, sekmet: str) -> None:
+    server = serve()
+    failed = FAILED
+    body = hook_request(
+        "pk", fhirServer=sekmet, prefetch={"observations": failed, "conditions": failed}
+    )
+    [card] = checked(post(server, body))
+    assert card["indicator"] == "critical"
+
+
+def test_failed_prefetch_without_a_server_is_412(serve: ServerFactory) -> None:
+    server = serve()
+    failed = FAILED
+    bundle = searchset([failed])
+    for value in (failed, bundle):
+        body = hook_request("pk", prefetch={"observations": value, "conditions": None})
+        message = is_outcome(post(server, body), 412)
+        assert "observations" in message and "fhirServer" in message
+
+
+def test_neither_prefetch_nor_server_is_412(serve: ServerFactory) -> None:
+    server = serve()
+    message = is_outcome(post(server, hook_request("pk")), 412)
+    assert message == "prefetch 'observations' is absent and the request names no fhirServer"
+
+
+def test_fhir_server_down_is_412_quickly(serve: ServerFactory) -> None:
+    server = serve()
+    down = f"http://127.0.0.1:{free_port()}/fhir"
+    started = time.monotonic()
+    message = is_outcome(post(server, hook_request("pk", fhirServer=down)), 412)
+    assert time.monotonic() - started < 5
+    assert "unreachable" in message
+
+
+def test_next_link_outside_the_fhir_server_is_not_followed(
+    serve: ServerFactory, sekmet: str
+) -> None:
+    server = serve()
+    page = searchset([])
+    page["link"] = [{"relation": "next", "url": "http://127.0.0.1:9/elsewhere?page=2"}]
+    body = hook_request("pk", fhirServer=sekmet, prefetch={"observations": page})
+    # the prefetch counts as failed, so the key is read from fhirServer instead
+    [card] = checked(post(server, body))
+    assert card["indicator"] == "critical"
+
+
+MALFORMED: list[tuple[str, Any, str]] = [
+    ("not JSON", b"{not json", "not JSON"),
+    ("empty", b"", "empty"),
+    ("an array", b"[]", "JSON list, not an object"),
+    ("no hookInstance", {"hook": "patient-view", "context": {}}, "hookInstance: Field required"),
+    ("wrong hook", {**hook_request("pk"), "hook": "order-select"}, "hook 'order-select'"),
+    ("no patientId", {**hook_request("pk"), "context": {"userId": "u"}}, "context.patientId"),
+    ("bad patientId", hook_request("../x"), "context.patientId: not a FHIR id"),
+    (
+        "prefetch not an object",
+        {**hook_request("pk"), "prefetch": {"observations": 3}},
+        "prefetch.observations",
+    ),
+    (
+        "authorization without server",
+        {
+            **hook_request("pk"),
+            "fhirAuthorization": {
+                "access_token": "t",
+                "token_type": "Bearer",
+                "expires_in": 1,
+                "scope": "s",
+                "subject": "x",
+            },
+        },
+        "fhirServer is missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "expected"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_requests_are_400_naming_the_problem(
+    serve: ServerFactory, case: str, body: Any, expected: str
+) -> None:
+    server = serve()
+    headers = server.auth(SERVICE)
+    if isinstance(body, bytes):
+        response = httpx.post(server.url + SERVICE, content=body, headers=headers)
+    else:
+        response = httpx.post(server.url + SERVICE, json=body, headers=headers)
+    assert expected in is_outcome(response, 400)
+
+
+def test_unknown_and_retired_services_are_404(serve: ServerFactory) -> None:
+    server = serve()
+    for path in ("/cds-services/nope", "/cds-services/retired-one", "/cds-services/nope/feedback"):
+        assert "no CDS service" in is_outcome(post(server, hook_request("pk"), path=path), 404)
+
+
+def test_missing_or_bad_token_is_401_without_detail(serve: ServerFactory) -> None:
+    server = serve()
+    body = hook_request("pk", prefetch=prefetch_for("pk"))
+    for headers in ({}, {"Authorization": "Bearer nonsense"}, server.auth("/cds-services/other")):
+        response = httpx.post(server.url + SERVICE, json=body, headers=headers)
+        assert is_outcome(response, 401) == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert [r.status for r in server.store.query()] == [401, 401, 401]
+
+
+def test_rs384_token_and_replay_over_http(serve: ServerFactory) -> None:
+    server = serve()
+    body = hook_request("ps", prefetch=prefetch_for("ps"))
+    token = server.token(SERVICE, key=RSA, alg="RS384")
+    headers = {"Authorization": f"Bearer {token}"}
+    [card] = checked(httpx.post(server.url + SERVICE, json=body, headers=headers))
+    assert card["indicator"] == "info"
+    assert is_outcome(httpx.post(server.url + SERVICE, json=body, headers=headers), 401)
+
+
+def test_insecure_dev_needs_no_token(serve: ServerFactory) -> None:
+    server = serve(insecure_dev=True)
+    body = hook_request("ps", prefetch=prefetch_for("ps"))
+    response = httpx.post(server.url + SERVICE, json=body)
+    assert len(checked(response)) == 1
+
+
+def test_feedback_is_stored_and_reported_per_rule(serve: ServerFactory) -> None:
+    server = serve()
+    [card] = checked(post(server, hook_request("pk", prefetch=prefetch_for("pk"))))
+    path = SERVICE + "/feedback"
+    feedback = {
+        "feedback": [
+            {
+                "card": card["uuid"],
+                "outcome": "overridden",
+                "overrideReason": {
+                    "reason": {"system": "s", "code": "already-addressed", "display": "Done"},
+                    "userComment": "seen today",
+                },
+                "outcomeTimestamp": "2024-06-01T10:00:00Z",
+            },
+            {
+                "card": card["uuid"],
+                "outcome": "accepted",
+                "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+                "outcomeTimestamp": "2024-06-01T10:01:00Z",
+            },
+        ]
+    }
+    response = post(server, feedback, path=path)
+    assert response.status_code == 200, response.text
+    [rule] = server.store.feedback_report()
+    assert (rule.rule, rule.accepted, rule.overridden, rule.reasons) == (
+        "severe-hypokalemia",
+        1,
+        1,
+        {"Done": 1},
+    )
+    bad = {"feedback": [{"card": "x", "outcome": "maybe", "outcomeTimestamp": "now"}]}
+    assert "feedback.0.outcome" in is_outcome(post(server, bad, path=path), 400)
+    assert is_outcome(httpx.post(server.url + path, json=feedback), 401) == "unauthorized"
+    kinds = [(r.kind, r.status) for r in server.store.query()]
+    assert kinds == [("feedback", 401), ("feedback", 400), ("feedback", 200), ("service", 200)]
+
+
+def test_cors_allows_only_configured_origins(serve: ServerFactory) -> None:
+    server = serve(cors_origins=("https://sandbox.cds-hooks.org",))
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    ok = httpx.options(
+        server.url + SERVICE, headers={"Origin": "https://sandbox.cds-hooks.org", **preflight}
+    )
+    assert ok.headers["access-control-allow-origin"] == "https://sandbox.cds-hooks.org"
+    refused = httpx.options(server.url + SERVICE, headers={"Origin": "https://evil", **preflight})
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def test_logs_carry_no_token_and_no_patient_data(
+    serve: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    server = serve()
+    headers = server.auth(SERVICE)
+    token = headers["Authorization"].split()[1]
+    post(server, hook_request("pk", prefetch=prefetch_for("pk")), headers=headers)
+    post(server, hook_request("pk"), headers=headers)  # replayed: 401
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "calf-fasciculation" in text  # the service is logged
+    for secret in (token, "Patient/pk", "pk-k20", "2.2"):
+        assert secret not in text
+
+
+def test_evaluation_failure_is_500_without_detail(serve: ServerFactory) -> None:
+    def broken(*_: Any) -> None:
+        raise RuntimeError("potassium 2.2 of Patient/pk")
+
+    server = serve(evaluate=broken)
+    response = post(server, hook_request("pk", prefetch=prefetch_for("pk")))
+    assert is_outcome(response, 500) == "the evaluation failed"
