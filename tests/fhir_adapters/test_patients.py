@@ -1,0 +1,248 @@
+"""From FHIR input to each patient's records: grouping, isolation, and the real samples."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.model import Ruleset
+from engine.records import Quantity
+from fhir_adapters.patients import PatientBatch, patient_records
+from fhir_adapters.reading import load_resources
+
+SCT = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+
+
+def potassium(oid: str, subject: str | None, value: float = 3.1) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "2823-3"}]},
+        "effectiveDateTime": "2024-03-01T09:00:00Z",
+        "valueQuantity": {"value": value, "unit": "mmol/L"},
+    }
+    if subject is not None:
+        resource["subject"] = {"reference": subject}
+    return resource
+
+
+def patient(pid: str) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": pid}
+
+
+def entries(*pairs: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"fullUrl": url, "resource": r} for url, r in pairs],
+    }
+
+
+def sources(batch: PatientBatch) -> dict[str, list[str]]:
+    return {p.patient: [r.source for r in p.records] for p in batch.patients}
+
+
+def test_two_patients_in_one_bundle_never_mix(fhir_ruleset: Ruleset) -> None:
+    bundle = entries(
+        ("urn:uuid:a", patient("a")),
+        ("urn:uuid:b", patient("b")),
+        ("urn:uuid:1", potassium("1", "urn:uuid:a", 2.1)),
+        ("urn:uuid:2", potassium("2", "Patient/b", 4.4)),
+        ("urn:uuid:3", potassium("3", "https://ehr.example/fhir/Patient/b/_history/3")),
+        ("urn:uuid:4", {**potassium("4", "Patient/a"), "status": "entered-in-error"}),
+    )
+    batch = patient_records(bundle, fhir_ruleset)
+    assert sources(batch) == {
+        "Patient/a": ["Observation/1"],
+        "Patient/b": ["Observation/2", "Observation/3"],
+    }
+    a, b = batch.patients
+    assert [w.source for w in a.warnings] == ["Observation/4"]
+    assert b.warnings == ()
+    assert [r.value for r in a.records] == [Quantity(2.1, "mmol/L")]
+
+
+def test_patients_without_records_still_appear_sorted(fhir_ruleset: Ruleset) -> None:
+    batch = patient_records([patient("z"), patient("m"), potassium("1", "Patient/q")], fhir_ruleset)
+    assert sources(batch) == {"Patient/m": [], "Patient/q": ["Observation/1"], "Patient/z": []}
+
+
+def test_resources_without_a_patient_warn_on_the_batch(fhir_ruleset: Ruleset) -> None:
+    batch = patient_records(
+        [potassium("1", None), potassium("2", "Group/g"), potassium("3", "#contained")],
+        fhir_ruleset,
+    )
+    assert batch.patients == ()
+    assert [str(w) for w in batch.warnings] == [
+        f"Observation/{i}: no Patient subject: left out" for i in "123"
+    ]
+
+
+def test_invalid_resource_warns_its_patient(fhir_ruleset: Ruleset) -> None:
+    broken = {**potassium("1", "Patient/p"), "valueQuantity": {"value": "low"}}
+    batch = patient_records([broken], fhir_ruleset)
+    [data] = batch.patients
+    assert data.records == ()
+    assert [w.message.split(":")[0] for w in data.warnings] == ["not valid FHIR R4, left out"]
+
+
+def test_unreadable_entries_reach_the_caller(fhir_ruleset: Ruleset) -> None:
+    bundle = entries(("urn:uuid:1", potassium("1", "Patient/p")))
+    bundle["entry"].append({"resource": {"id": "no-type"}})
+    batch = patient_records(load_resources(bundle, origin="b.json"), fhir_ruleset)
+    assert sources(batch) == {"Patient/p": ["Observation/1"]}
+    assert [str(w) for w in batch.warnings] == [
+        "b.json entry 1: not a FHIR resource (a JSON object without a resourceType)"
+    ]
+
+
+def test_duplicates_are_used_once(fhir_ruleset: Ruleset) -> None:
+    first, changed = potassium("1", "Patient/p"), potassium("1", "Patient/p", 5.0)
+    batch = patient_records([first, dict(first), changed], fhir_ruleset)
+    assert [r.value for r in batch.patients[0].records] == [Quantity(3.1, "mmol/L")]
+    assert [str(w) for w in batch.warnings] == [
+        "Observation/1: read twice with different content; the copy at <input> item 0 is used"
+    ]
+
+
+def test_ndjson_export_groups_like_a_bundle(fhir_ruleset: Ruleset, tmp_path: Path) -> None:
+    path = tmp_path / "Observation.ndjson"
+    lines = [potassium("1", "Patient/a"), potassium("2", "Patient/b"), patient("a")]
+    path.write_text("\n".join(json.dumps(r) for r in lines))
+    assert sources(patient_records(path, fhir_ruleset)) == {
+        "Patient/a": ["Observation/1"],
+        "Patient/b": ["Observation/2"],
+    }
+
+
+# The shared real-world samples
+
+
+def test_synthea_bundles_group_through_urn_uuids(fhir_ruleset: Ruleset, fhir_samples: Path) -> None:
+    with_potassium = 0
+    for path in sorted((fhir_samples / "synthea-r4").glob("*.json")):
+        batch = patient_records(path, fhir_ruleset)
+        [data] = batch.patients
+        patient_id = json.loads(path.read_text())["entry"][0]["resource"]["id"]
+        assert data.patient == f"Patient/{patient_id}"
+        assert batch.warnings == () and data.warnings == ()
+        assert {r.concept for r in data.records} <= {"potassium", "calcium"}
+        for record in data.records:
+            assert isinstance(record.value, Quantity) and record.value.unit == "mmol/L"
+            assert 3.5 <= record.value.value <= 5.5  # the README: all in the normal range
+        with_potassium += any(r.concept == "potassium" for r in data.records)
+    assert with_potassium == 8
+
+
+def test_pddi_magnesium_mass_code_in_mmol(fhir_ruleset: Ruleset, fhir_samples: Path) -> None:
+    batch = patient_records(fhir_samples / "pddi-cds" / "Observation-o303.json", fhir_ruleset)
+    [data] = batch.patients
+    [record] = data.records
+    assert (data.patient, record.concept, record.value) == (
+        "Patient/f301",
+        "magnesium",
+        Quantity(0.8, "mmol/L"),
+    )
+    assert record.time == datetime(2018, 8, 28, tzinfo=UTC)
+    assert [str(w) for w in data.warnings] == [
+        "Observation/o303: element 'context' is not defined in FHIR R4; ignored",
+        "Observation/o303: LOINC 19123-9 is a mass concentration but the value is in mmol/L "
+        "(substance concentration); the unit is trusted",
+    ]
+
+
+def test_every_pddi_sample_used_warns_about_context(
+    fhir_ruleset: Ruleset, fhir_samples: Path
+) -> None:
+    for path in sorted((fhir_samples / "pddi-cds").glob("*.json")):
+        batch = patient_records(path, fhir_ruleset)
+        for data in batch.patients:
+            assert any("'context' is not defined" in w.message for w in data.warnings)
+
+
+def test_us_core_calcium_without_ucum_code(fhir_ruleset: Ruleset, fhir_samples: Path) -> None:
+    batch = patient_records(
+        fhir_samples / "us-core" / "observation-serum-calcium.json", fhir_ruleset
+    )
+    [data] = batch.patients
+    [record] = data.records
+    assert (record.concept, record.value, record.reference_low) == (
+        "calcium",
+        Quantity(7.7, "mg/dL"),
+        Quantity(8.5, "mg/dL"),
+    )
+    assert data.warnings == ()
+
+
+def test_hl7_lab_panel_units_from_unit_text(fhir_ruleset: Ruleset, fhir_samples: Path) -> None:
+    batch = patient_records(fhir_samples / "hl7-r4-examples" / "Bundle-ghp.json", fhir_ruleset)
+    [data] = batch.patients
+    values = {r.concept: r.value for r in data.records}
+    assert values == {"potassium": Quantity(4.2, "mmol/L"), "calcium": Quantity(2.38, "mmol/L")}
+    assert {w.message for w in data.warnings} == {"no effective[x]: time unknown"}
+
+
+def test_hl7_findings(fhir_ruleset: Ruleset, fhir_samples: Path) -> None:
+    # Their codes are not the ruleset's, so they are read and then not used.
+    for name in ("Observation-abdo-tender.json", "Observation-vomiting.json"):
+        batch = patient_records(fhir_samples / "hl7-r4-examples" / name, fhir_ruleset)
+        assert batch == PatientBatch()
+
+
+def test_every_sample_reads_without_input_errors(fhir_ruleset: Ruleset, fhir_samples: Path) -> None:
+    for path in sorted(fhir_samples.rglob("*.json")):
+        batch = patient_records(path, fhir_ruleset)
+        assert batch.warnings == (), path
+
+
+junk = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+    max_leaves=12,
+)
+fields = st.sampled_from(
+    [
+        "subject",
+        "status",
+        "valueQuantity",
+        "valueBoolean",
+        "valueCodeableConcept",
+        "effectiveDateTime",
+        "effectivePeriod",
+        "component",
+        "referenceRange",
+        "interpretation",
+        "bodySite",
+        "clinicalStatus",
+        "verificationStatus",
+        "onsetDateTime",
+        "abatementPeriod",
+    ]
+)
+
+
+def used_resource(kind: str) -> dict[str, Any]:
+    if kind == "Observation":
+        return potassium("1", "Patient/p")
+    return {
+        "resourceType": "Condition",
+        "id": "1",
+        "code": {"coding": [{"system": SCT, "code": "82470000"}]},
+        "subject": {"reference": "Patient/p"},
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["Observation", "Condition"]), st.dictionaries(fields, junk, max_size=4))
+def test_any_content_of_a_used_resource_never_raises(
+    fhir_ruleset: Ruleset, kind: str, extra: dict[str, Any]
+) -> None:
+    batch = patient_records([{**used_resource(kind), **extra}], fhir_ruleset)
+    assert all(p.patient == "Patient/p" for p in batch.patients)
