@@ -106,7 +106,7 @@ def _shape_problems(error: ValidationError, source: Source) -> list[Problem]:
             message = f"{where} {item['input']!r}: use lowercase letters, digits and hyphens"
         else:
             message = f"{where}: {item['msg']}"
-        problems.append(source.problem(loc, message))
+        problems.append(source.problem(loc, message, at_key=kind == "extra_forbidden"))
     return problems
 
 
@@ -170,11 +170,8 @@ class _Checker:
             source=source,
             code_systems=self.systems,
         )
-        rules = self._rules(partial)
-        derived = {r.then.derive for r in rules if r.then.derive}
-        for rule in rules:
-            self._check_condition(rule.when, partial, derived)
-            self._check_action(rule, partial, derived)
+        derived = {r.then.derive for r in spec.rules if r.then.derive}
+        rules = self._rules(partial, derived)
         scope = self._condition(spec.scope, ("scope",)) if spec.scope is not None else None
         if scope is not None:
             self._check_condition(scope, partial, derived)
@@ -283,7 +280,7 @@ class _Checker:
             self.report(error.path, str(error))
             return None
 
-    def _rules(self, partial: Ruleset) -> tuple[Rule, ...]:
+    def _rules(self, partial: Ruleset, derived: set[str]) -> tuple[Rule, ...]:
         rules: list[Rule] = []
         seen: set[str] = set()
         for i, spec in enumerate(self.spec.rules):
@@ -293,7 +290,15 @@ class _Checker:
                 continue
             seen.add(spec.id)
             when = self._condition(spec.when, (*path, "when"))
+            if when is not None:
+                self._check_condition(when, partial, derived)
             action = self._action(spec.then, (*path, "then"), partial)
+            for j, advice in enumerate(spec.then.advice):
+                if advice.when and advice.when not in derived:
+                    self.report(
+                        (*path, "then", "advice", j, "if"),
+                        f"no rule derives {advice.when!r}{_did_you_mean(advice.when, derived)}",
+                    )
             if when is None or action is None:
                 continue
             line, _ = self.source.where(path)
@@ -363,15 +368,6 @@ class _Checker:
             advice=advice,
         )
 
-    def _check_action(self, rule: Rule, partial: Ruleset, derived: set[str]) -> None:
-        index = next(i for i, r in enumerate(self.spec.rules) if r.id == rule.id)
-        for i, advice in enumerate(rule.then.advice):
-            if advice.finding and advice.finding not in derived:
-                self.report(
-                    ("rules", index, "then", "advice", i, "if"),
-                    f"no rule derives {advice.finding!r}{_did_you_mean(advice.finding, derived)}",
-                )
-
     def _check_condition(self, condition: Condition, partial: Ruleset, derived: set[str]) -> None:
         for atom in atoms(condition):
             if isinstance(atom, FindingRef):
@@ -396,6 +392,8 @@ class _Checker:
             elif isinstance(atom, BelowReference) and partial.concepts[atom.concept].unit is None:
                 self.report(atom.path, f"{atom.concept} has no unit, so no reference range")
             elif isinstance(atom, Compare):
+                if atom.threshold in self.spec.parameters and atom.threshold not in partial.parameters:
+                    continue  # the parameter itself is broken, and reported already
                 try:
                     resolve_threshold(atom, partial)
                 except ThresholdError as error:

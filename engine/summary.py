@@ -143,6 +143,9 @@ def summarise(
             summary.absent.append(reading)
         if value is not None and record.present:
             summary.valued.append(reading)
+    for summary in summaries.values():  # the same records in any order read the same
+        for readings in (summary.present, summary.absent, summary.valued):
+            readings.sort(key=_chronological)
     return summaries, warnings
 
 

@@ -23,6 +23,7 @@ class Source:
     file: str
     data: Any
     marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     def where(self, path: Sequence[str | int]) -> tuple[int, int]:
         """Line and column of `path`, or of its nearest located ancestor."""
@@ -31,8 +32,10 @@ class Source:
             key = key[:-1]
         return self.marks.get(key, (1, 1))
 
-    def problem(self, path: Sequence[str | int], message: str) -> Problem:
-        line, column = self.where(path)
+    def problem(self, path: Sequence[str | int], message: str, *, at_key: bool = False) -> Problem:
+        """A problem located at the value of `path` (or at its key, for misspelt keys)."""
+        key_mark = self.key_marks.get(tuple(path)) if at_key else None
+        line, column = key_mark or self.where(path)
         return Problem(self.file, line, column, message)
 
 
@@ -40,6 +43,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.marks: dict[Path, tuple[int, int]] = {}
+        self.key_marks: dict[Path, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self._scalars = yaml.SafeLoader("")
 
@@ -58,6 +62,8 @@ class _Builder:
                     line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
                     self.problems.append(Problem(self.file, line, col, f"{key!r} is written twice"))
                     continue
+                mark = key_node.start_mark
+                self.key_marks[(*path, key)] = (mark.line + 1, mark.column + 1)
                 result[key] = self.build(value_node, (*path, key))
             return result
         if isinstance(node, yaml.SequenceNode):
@@ -80,4 +86,4 @@ def load_yaml(text: str, file: str) -> tuple[Source | None, list[Problem]]:
         return None, [Problem(file, 1, 1, "the file is empty")]
     builder = _Builder(file)
     data = builder.build(node, ())
-    return Source(file, data, builder.marks), builder.problems
+    return Source(file, data, builder.marks, builder.key_marks), builder.problems

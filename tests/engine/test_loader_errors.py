@@ -1,0 +1,161 @@
+"""A broken ruleset reports every problem at once, each at file:line:column, in clinical words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import engine
+from tests.engine.rulesets import chained
+
+HEADER = """\
+id: broken
+version: 1.0.0
+status: draft
+title: Broken on purpose
+concepts:
+  potassium: {codes: [loinc#2823-3], unit: mmol/L, molar-mass: 39.098 g/mol}
+  weakness: {codes: [sct#26544005]}
+  cramp: {codes: [sct#55300003], unit: min}
+parameters:
+  low_potassium: 3.5 mmol/L
+  long_cramp: 10 min
+rules:
+"""
+
+
+def problems(rules: str, tmp_path: Path) -> list[str]:
+    path = tmp_path / "broken.yaml"
+    path.write_text(HEADER + rules)
+    with pytest.raises(engine.RulesetError) as caught:
+        engine.load_ruleset(path)
+    return [f"{p.line}:{p.column}: {p.message}" for p in caught.value.problems]
+
+
+def test_unknown_concept_says_where_and_suggests_the_nearest(tmp_path: Path) -> None:
+    found = problems("  - id: a\n    when: potasium < low_potassium\n    then: {derive: x}\n",
+                     tmp_path)
+    assert found == ["14:11: unknown concept 'potasium'; did you mean 'potassium'?"]
+
+
+def test_threshold_without_a_unit(tmp_path: Path) -> None:
+    found = problems("  - id: a\n    when: potassium < 3.5\n    then: {derive: x}\n", tmp_path)
+    assert found == ["14:11: threshold 3.5 has no unit; potassium is measured in mmol/L"]
+
+
+def test_threshold_with_a_unit_of_the_wrong_dimension(tmp_path: Path) -> None:
+    found = problems("  - id: a\n    when: potassium < long_cramp\n    then: {derive: x}\n",
+                     tmp_path)
+    assert found == [
+        "14:11: threshold long_cramp (10 min) is in min (duration), which cannot be compared "
+        "with potassium in mmol/L (substance concentration)"
+    ]
+
+
+def test_mass_units_convert_only_with_a_molar_mass(tmp_path: Path) -> None:
+    found = problems("  - id: a\n    when: cramp > 3 mg/dL\n    then: {derive: x}\n", tmp_path)
+    assert found == [
+        "14:11: threshold 3 mg/dL is in mg/dL (mass concentration), which cannot be compared "
+        "with cramp in min (duration)"
+    ]
+
+
+def test_duplicate_rule_id(tmp_path: Path) -> None:
+    rules = (
+        "  - id: a\n    when: weakness present\n    then: {derive: x}\n"
+        "  - id: a\n    when: weakness absent\n    then: {derive: y}\n"
+    )
+    assert problems(rules, tmp_path) == ["16:9: rule id 'a' is used twice"]
+
+
+def test_derived_finding_that_no_rule_produces(tmp_path: Path) -> None:
+    rules = (
+        "  - id: a\n    when: weakness present\n    then: {derive: weak}\n"
+        "  - id: b\n    when: weakk\n    then: {suggest: urgent, summary: Weak}\n"
+    )
+    assert problems(rules, tmp_path) == [
+        "17:11: no rule derives the finding 'weakk'; did you mean 'weak'?"
+    ]
+
+
+def test_a_concept_used_as_a_finding_says_how_to_write_it(tmp_path: Path) -> None:
+    rules = "  - id: b\n    when: weakness\n    then: {suggest: urgent, summary: Weak}\n"
+    assert problems(rules, tmp_path) == [
+        "14:11: no rule derives the finding 'weakness'; weakness is a concept: "
+        "write 'weakness present'"
+    ]
+
+
+def test_cycle_of_derivations(tmp_path: Path) -> None:
+    rules = (
+        "  - id: a\n    when: y\n    then: {derive: x}\n"
+        "  - id: b\n    when: x\n    then: {derive: y}\n"
+    )
+    assert problems(rules, tmp_path) == [
+        "13:5: these rules derive each other's findings in a cycle: a -> b -> a"
+    ]
+
+
+def test_a_negation_cycle_is_a_cycle_too(tmp_path: Path) -> None:
+    rules = "  - id: a\n    when: not x\n    then: {derive: x}\n"
+    assert problems(rules, tmp_path) == [
+        "13:5: these rules derive each other's findings in a cycle: a -> a"
+    ]
+
+
+def test_level_that_does_not_exist(tmp_path: Path) -> None:
+    rules = "  - id: a\n    when: weakness present\n    then: {suggest: urgnet, summary: x}\n"
+    assert problems(rules, tmp_path) == [
+        "15:21: there is no level 'urgnet'; did you mean 'urgent'? "
+        "(levels: self-care, primary-care, neurology, urgent)"
+    ]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    rules = (
+        "  - id: a\n    when: potasium < 3.5\n    then: {suggest: urgnet, summary: x}\n"
+        "  - id: a\n    when: nothing-derives-this\n    then: {derive: y}\n"
+        "  - id: c\n    when: cramp span >= 3 mmol/L\n    then: {derive: z}\n"
+    )
+    found = problems(rules, tmp_path)
+    assert len(found) == 4
+    assert [f.split(":")[0] for f in found] == ["14", "15", "16", "20"]
+
+
+def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
+    found = problems("  - id: a\n    when: [weakness present\n    then: {derive: x}\n", tmp_path)
+    assert len(found) == 1 and found[0].startswith("15:")
+    assert "not valid YAML" in found[0]
+
+
+def test_missing_and_unknown_keys(tmp_path: Path) -> None:
+    found = problems("  - id: a\n    wehn: weakness present\n    then: {derive: x}\n", tmp_path)
+    assert found == ["13:5: rules.0.when is missing", "14:5: unknown key 'wehn' in rules.0"]
+
+
+def test_condition_that_cannot_be_read(tmp_path: Path) -> None:
+    found = problems("  - id: a\n    when: weakness is bad\n    then: {derive: x}\n", tmp_path)
+    assert found == [
+        "14:11: cannot read the condition 'weakness is bad'; write e.g. "
+        "'potassium < low_potassium', 'weakness present', or the name of a derived finding"
+    ]
+
+
+def test_problems_print_with_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(chained("3.5 mg/d"))
+    with pytest.raises(engine.RulesetError) as caught:
+        engine.load_ruleset(path)
+    assert str(caught.value).splitlines() == [
+        "1 problem in ruleset",
+        f"{path}:14:11: threshold low_potassium (3.5 mg/d) is in mg/d (mass per day), which "
+        "cannot be compared with potassium in mmol/L (substance concentration)",
+    ]
+
+
+def test_an_unknown_ruleset_reference_lists_the_packaged_ones() -> None:
+    with pytest.raises(engine.RulesetNotFound) as caught:
+        engine.load_ruleset("calf-fasciculaton")
+    assert "no packaged ruleset or file named 'calf-fasciculaton'" in str(caught.value)
+    assert "calf-fasciculation" in str(caught.value)
