@@ -41,6 +41,7 @@ COUNTED = frozenset({"final", "amended", "corrected"})
 IGNORED = frozenset({"entered-in-error", "cancelled", "registered"})
 _LAB_DIMENSIONS = frozenset(units.dimension(u) for u in ("mmol/L", "mg/dL", "meq/L"))
 _NUMBER = units.dimension("1")
+_UNREAD = ("String", "Range", "Ratio", "SampledData", "Time", "DateTime", "Period")
 
 _ONGOING = frozenset({"active", "recurrence", "relapse"})
 _OVER = frozenset({"inactive", "remission", "resolved"})
@@ -128,6 +129,9 @@ def _read_observation(obs: Observation, concept: Concept, warn: Warn) -> _Readin
             warn(f"an integer value for {concept.label} has no unit ({concept.unit} expected)")
             return None
         return _Reading(True, obs.valueInteger)
+    if is_lab(concept) or _other_value(obs, _UNREAD) or obs.dataAbsentReason is not None:
+        _unusable(obs, concept, warn)
+        return None
     if obs.valueBoolean is not None:
         if obs.valueBoolean and negative:
             warn("valueBoolean true contradicts interpretation NEG: left out")
@@ -140,17 +144,18 @@ def _read_observation(obs: Observation, concept: Concept, warn: Warn) -> _Readin
             return _Reading(False)
         warn("coded value is neither SNOMED 52101004 Present nor 2667000 Absent: left out")
         return None
-    other = _other_value(obs)
-    if other is not None:
-        warn(f"a value of type {other} is not read: left out")
-        return None
-    if obs.dataAbsentReason is not None:
-        warn(f"no value ({_describe(obs.dataAbsentReason)}): left out")
-        return None
-    if is_lab(concept):
-        warn(f"a {concept.label} result without a value: left out")
-        return None
     return _Reading(not negative, _component_duration(obs.component, concept, warn))
+
+
+def _unusable(obs: Observation, concept: Concept, warn: Warn) -> None:
+    """Warn why an Observation without a usable value for `concept` is left out."""
+    other = _other_value(obs, ("Boolean", "CodeableConcept", *_UNREAD))
+    if other is not None:
+        warn(f"a value of type {other} is not read for {concept.label}: left out")
+    elif obs.dataAbsentReason is not None:
+        warn(f"no value ({_describe(obs.dataAbsentReason)}): left out")
+    else:
+        warn(f"a {concept.label} result without a value: left out")
 
 
 def _concept_quantity(
@@ -268,8 +273,8 @@ def _effective(obs: Observation, warn: Warn) -> tuple[datetime | None, datetime 
     return None, None
 
 
-def _other_value(obs: Observation) -> str | None:
-    for kind in ("String", "Range", "Ratio", "SampledData", "Time", "DateTime", "Period"):
+def _other_value(obs: Observation, kinds: Sequence[str]) -> str | None:
+    for kind in kinds:
         if getattr(obs, f"value{kind}", None) is not None:
             return kind
     return None

@@ -285,7 +285,28 @@ def test_lab_without_value(fhir_ruleset: Ruleset) -> None:
 def test_string_value_is_not_read(fhir_ruleset: Ruleset) -> None:
     assert read(lab(None, valueString="3.1 mmol/L"), fhir_ruleset) == (
         [],
-        ["a value of type String is not read: left out"],
+        ["a value of type String is not read for potassium: left out"],
+    )
+
+
+def test_lab_result_needs_a_quantity(fhir_ruleset: Ruleset) -> None:
+    positive = lab(None, valueCodeableConcept=coded(SCT, "52101004"))
+    assert read(positive, fhir_ruleset) == (
+        [],
+        ["a value of type CodeableConcept is not read for potassium: left out"],
+    )
+    assert read(lab(None, valueBoolean=True), fhir_ruleset)[0] == []
+
+
+def test_finding_with_a_string_value_or_no_data_is_left_out(fhir_ruleset: Ruleset) -> None:
+    assert read(finding(valueString="yes"), fhir_ruleset) == (
+        [],
+        ["a value of type String is not read for fasciculation: left out"],
+    )
+    unknown = coded("http://terminology.hl7.org/CodeSystem/data-absent-reason", "asked-unknown")
+    assert read(finding(dataAbsentReason=unknown), fhir_ruleset) == (
+        [],
+        ["no value (dataAbsentReason asked-unknown): left out"],
     )
 
 
