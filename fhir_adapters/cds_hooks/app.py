@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -26,7 +27,7 @@ from engine.evaluation import Evaluation
 from engine.model import Ruleset
 
 from ..cards import build_cards
-from .config import ServiceConfig
+from .config import ServiceConfig, load_config
 from .evaluation import Evaluate, evaluate_with_library
 from .fhir_client import FhirClient
 from .models import (
@@ -241,6 +242,18 @@ def create_app(
     return app
 
 
+CONFIG_ENV = "VIGIL_CDS_CONFIG"
+INSECURE_ENV = "VIGIL_CDS_INSECURE_DEV"
+
+
+def app_from_environment() -> FastAPI:
+    """The factory uvicorn calls in each worker process (`vigil serve` sets the variables)."""
+    config = load_config(os.environ.get(CONFIG_ENV) or None)
+    if os.environ.get(INSECURE_ENV) == "1":
+        config = config.model_copy(update={"insecure_dev": True})
+    return create_app(config)
+
+
 def _describe(ruleset: Ruleset, count: int) -> Service:
     return Service(
         hook=HOOK,
@@ -337,4 +350,12 @@ def _error_responses() -> dict[int | str, dict[str, Any]]:
     return {400: outcome, 401: outcome, 404: outcome, 412: outcome, 413: outcome}
 
 
-__all__ = ["INSECURE_BANNER", "create_app", "load_rulesets", "operation_outcome"]
+__all__ = [
+    "CONFIG_ENV",
+    "INSECURE_BANNER",
+    "INSECURE_ENV",
+    "app_from_environment",
+    "create_app",
+    "load_rulesets",
+    "operation_outcome",
+]

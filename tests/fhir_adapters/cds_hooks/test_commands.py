@@ -1,0 +1,184 @@
+"""`vigil serve`, `vigil feedback report` and `vigil audit`, through their registered parsers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+import fhir_adapters
+from fhir_adapters.cds_hooks.models import FeedbackItem
+from fhir_adapters.cds_hooks.storage import AuditRecord, CardRecord, SqliteStore
+from vigil.commands import audit, feedback, serve
+
+from .support import free_port, hook_request
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="vigil")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in (serve, feedback, audit):
+        module.register(subparsers)
+    return parser.parse_args(argv)
+
+
+def run(*argv: str) -> int:
+    args = parse(*argv)
+    code: int = args.func(args)
+    return code
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "vigil.sqlite3"
+    store = SqliteStore(path)
+    store.record(
+        AuditRecord(
+            time=datetime(2024, 6, 1, 9, tzinfo=UTC).timestamp(),
+            service="calf-fasciculation",
+            status=200,
+            hook_instance="h1",
+            ruleset_id="calf-fasciculation",
+            ruleset_version="1.0.0",
+            ruleset_hash="abc",
+            patient="Patient/p1",
+            escalation="urgent",
+            cards=(CardRecord("c1", "critical", ("severe-hypokalemia",)),),
+        )
+    )
+    store.record(
+        AuditRecord(
+            time=datetime(2024, 6, 2, 9, tzinfo=UTC).timestamp(),
+            service="calf-fasciculation",
+            status=401,
+        )
+    )
+    item = {
+        "card": "c1",
+        "outcome": "overridden",
+        "outcomeTimestamp": "2024-06-01T10:00:00Z",
+        "overrideReason": {"reason": {"system": "s", "code": "a", "display": "Already addressed"}},
+    }
+    store.add_feedback("calf-fasciculation", [FeedbackItem.model_validate(item)], "iss")
+    store.close()
+    return path
+
+
+def test_feedback_report_table_and_json(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("feedback", "report", "--database", str(database)) == 0
+    out = capsys.readouterr().out
+    assert "severe-hypokalemia" in out and "Already addressed (1)" in out
+    assert run("feedback", "report", "--database", str(database), "--format", "json") == 0
+    [rule] = json.loads(capsys.readouterr().out)["rules"]
+    assert rule == {
+        "rule": "severe-hypokalemia",
+        "accepted": 0,
+        "overridden": 1,
+        "override_reasons": {"Already addressed": 1},
+    }
+
+
+def test_audit_table_json_and_since(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("audit", "--database", str(database)) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == [
+        "time",
+        "kind",
+        "service",
+        "status",
+        "patient",
+        "escalation",
+        "cards",
+    ]
+    assert "critical: severe-hypokalemia" in table[2] and "401" in table[1]
+    argv = ("audit", "--database", str(database), "--format", "json", "--since", "2024-06-02")
+    assert run(*argv) == 0
+    [call] = json.loads(capsys.readouterr().out)["calls"]
+    assert call["status"] == 401 and call["time"] == "2024-06-02T09:00:00+00:00"
+
+
+def test_commands_refuse_bad_input_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("audit", "--database", str(tmp_path / "none.sqlite3")) == 2
+    assert run("audit", "--since", "yesterday") == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("database = [")
+    assert run("feedback", "report", "--config", str(bad)) == 2
+    assert run("serve", "--config", str(bad)) == 2
+    assert run("serve", "--insecure-dev", "--host", "0.0.0.0") == 2
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    assert run("serve", "--config", str(empty)) == 2  # no issuers: every call would be refused
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 6 and all(line.startswith("vigil ") for line in lines)
+    assert "no database at" in lines[0] and "--insecure-dev refuses" in lines[4]
+
+
+SERVE_SCRIPT = """
+import argparse, sys
+from vigil.commands import serve
+parser = argparse.ArgumentParser(prog="vigil")
+serve.register(parser.add_subparsers())
+args = parser.parse_args(sys.argv[1:])
+sys.exit(args.func(args))
+"""
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """`vigil serve --insecure-dev --workers 2` with the packaged rulesets, in a subprocess."""
+    config = tmp_path / "vigil.toml"
+    config.write_text(f'database = "{tmp_path / "vigil.sqlite3"}"\n')
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    argv = ["--config", str(config), "--port", str(port), "--workers", "2", "--insecure-dev"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE_SCRIPT, "serve", *argv],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/cds-services", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "serve.log").read_text()[-2000:])
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        banner = (tmp_path / "serve.log").read_text()
+        assert "INSECURE DEV MODE" in banner
+
+
+def test_vigil_serve_with_two_workers_serves_the_packaged_ruleset(served: str) -> None:
+    [service] = httpx.get(served + "/cds-services").json()["services"]
+    assert service["id"] == "calf-fasciculation"
+    assert "Observation?patient={{context.patientId}}" in service["prefetch"]["observations"]
+    if not hasattr(fhir_adapters, "evaluate_bundle"):
+        pytest.skip("fhir_adapters.evaluate_bundle is not there yet")
+    body = hook_request("nobody", prefetch={"observations": None, "conditions": None})
+    response = httpx.post(served + "/cds-services/calf-fasciculation", json=body, timeout=30)
+    assert response.status_code == 200 and response.json() == {"cards": []}

@@ -1,0 +1,1 @@
+"""Subcommands of `vigil`: each module exposes `register(subparsers)`."""

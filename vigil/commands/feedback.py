@@ -1,0 +1,76 @@
+"""`vigil feedback report`: accept and override counts, and override reasons, per rule."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from fhir_adapters.cds_hooks.config import ConfigError, load_config
+from fhir_adapters.cds_hooks.storage import RuleFeedback, SqliteStore
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("feedback", help="clinicians' feedback on Vigil's cards")
+    actions = parser.add_subparsers(dest="feedback_action", required=True, metavar="ACTION")
+    report = actions.add_parser("report", help="accepted and overridden cards per rule")
+    add_database_options(report)
+    report.add_argument("--service", help="only this service (ruleset id)")
+    report.add_argument("--format", choices=("table", "json"), default="table")
+    report.set_defaults(func=run_report)
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML service configuration")
+    parser.add_argument("--database", metavar="PATH", help="SQLite file (overrides the config)")
+
+
+def open_store(args: argparse.Namespace, command: str) -> SqliteStore | None:
+    """The store named by --database or the config; None (after a message) when unusable."""
+    try:
+        path = Path(args.database) if args.database else load_config(args.config).database
+    except ConfigError as exc:
+        print(f"vigil {command}: {exc}", file=sys.stderr)
+        return None
+    if not path.is_file():
+        print(f"vigil {command}: no database at {path}", file=sys.stderr)
+        return None
+    return SqliteStore(path)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    store = open_store(args, "feedback report")
+    if store is None:
+        return 2
+    try:
+        rows = store.feedback_report(args.service)
+    finally:
+        store.close()
+    if args.format == "json":
+        print(json.dumps({"rules": [_row_dict(r) for r in rows]}, indent=2))
+    else:
+        print(format_table(rows))
+    return 0
+
+
+def _row_dict(row: RuleFeedback) -> dict[str, object]:
+    return {
+        "rule": row.rule,
+        "accepted": row.accepted,
+        "overridden": row.overridden,
+        "override_reasons": dict(sorted(row.reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+
+
+def format_table(rows: list[RuleFeedback]) -> str:
+    if not rows:
+        return "no feedback recorded"
+    width = max(len("rule"), *(len(r.rule) for r in rows))
+    lines = [f"{'rule':<{width}}  accepted  overridden  override reasons"]
+    for r in rows:
+        reasons = ", ".join(
+            f"{reason} ({n})" for reason, n in sorted(r.reasons.items(), key=lambda kv: -kv[1])
+        )
+        lines.append(f"{r.rule:<{width}}  {r.accepted:>8}  {r.overridden:>10}  {reasons or '-'}")
+    return "\n".join(lines)
