@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeAlias
 
 from fhir.resources.R4B.condition import Condition
@@ -88,8 +89,7 @@ def validate(raw: RawResource) -> tuple[Validated | None, list[DataWarning]]:
     model_class = _MODELS.get(raw.type)
     if model_class is None:
         return None, [DataWarning(f"{raw.type} resources are not read", source)]
-    data: Mapping[str, Any] = raw.data
-    warnings: list[DataWarning] = []
+    data, warnings = _drop_unknown_top_level(raw.data, model_class, source)
     for _ in range(_REPAIR_ROUNDS):
         try:
             return Validated(raw, model_class.model_validate(data)), warnings
@@ -102,6 +102,27 @@ def validate(raw: RawResource) -> tuple[Validated | None, list[DataWarning]]:
         data, fixed = repaired
         warnings.extend(fixed)
     return None, [*warnings, DataWarning("could not be repaired into valid FHIR R4", source)]
+
+
+@cache
+def _elements(model_class: type[Model]) -> frozenset[str]:
+    fields = model_class.model_fields
+    return frozenset({"resourceType", *fields, *(f.alias for f in fields.values() if f.alias)})
+
+
+def _drop_unknown_top_level(
+    data: Mapping[str, Any], model_class: type[Model], source: str
+) -> tuple[Mapping[str, Any], list[DataWarning]]:
+    """Drop top-level elements R4 does not define before validating, saving a failed pass."""
+    unknown = [key for key in data if key not in _elements(model_class)]
+    if not unknown:
+        return data, []
+    kept = {key: value for key, value in data.items() if key not in unknown}
+    return kept, [_unknown_element(key, source) for key in unknown]
+
+
+def _unknown_element(where: str, source: str) -> DataWarning:
+    return DataWarning(f"element {where!r} is not defined in FHIR R4; ignored", source)
 
 
 def _invalid(source: str, problems: list[str]) -> DataWarning:
@@ -124,8 +145,7 @@ def _repair(
         value = _get(data, path)
         if detail["type"] == "extra_forbidden":
             fixes.append((path, _DROP))
-            message = f"element {where!r} is not defined in FHIR R4; ignored"
-            warnings.append(DataWarning(message, source))
+            warnings.append(_unknown_element(where, source))
         elif isinstance(value, str) and _NAIVE_DATETIME.match(value):
             fixed = value + ("Z" if value.count(":") == 2 else ":00Z")
             fixes.append((path, fixed))
