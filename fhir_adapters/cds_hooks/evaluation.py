@@ -7,19 +7,15 @@ their own function with the same signature.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from engine.evaluation import Evaluation
 from engine.model import Ruleset
 
-
-class Evaluate(Protocol):
-    def __call__(
-        self, ruleset: Ruleset, patient: str, resources: Sequence[dict[str, Any]]
-    ) -> Evaluation | None:
-        """Evaluate `patient` (`Patient/<id>`) over `resources`; None when nothing is known."""
-        ...
+# (ruleset, "Patient/<id>", the patient's resources) -> its Evaluation, or None when the
+# resources say nothing about that patient.
+Evaluate = Callable[[Ruleset, str, Sequence[dict[str, Any]]], Evaluation | None]
 
 
 def evaluate_with_library(
