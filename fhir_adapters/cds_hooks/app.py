@@ -23,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from engine.errors import FactError
 from engine.evaluation import Evaluation
 from engine.model import Ruleset
 
@@ -282,6 +283,10 @@ def _evaluate(
 ) -> Evaluation | None:
     try:
         return evaluate(ruleset, patient, resources)
+    except FactError as exc:
+        # Sent back to the EHR that owns the data, never logged.
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise Problem(400, "processing", f"the patient's data cannot be used: {first}") from None
     except Exception as exc:
         # The message may quote patient data: log only the kind of failure.
         log.error("evaluation of %s failed: %s", ruleset.id, type(exc).__name__)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from engine.errors import FactError
 from fhir_adapters.cds_hooks.models import CardResponse, DiscoveryResponse
 
 from .support import (
@@ -345,3 +346,13 @@ def test_evaluation_failure_is_500_without_detail(serve: ServerFactory) -> None:
     server = serve(evaluate=broken)
     response = post(server, hook_request("pk", prefetch=prefetch_for("pk")))
     assert is_outcome(response, 500) == "the evaluation failed"
+
+
+def test_unreadable_data_is_400(serve: ServerFactory) -> None:
+    def refuse(*_: Any) -> None:
+        raise FactError("Observation/x: not FHIR")
+
+    server = serve(evaluate=refuse)
+    response = post(server, hook_request("pk", prefetch=prefetch_for("pk")))
+    message = is_outcome(response, 400)
+    assert message == "the patient's data cannot be used: Observation/x: not FHIR"
