@@ -27,7 +27,7 @@ from .evaluation import (
 )
 from .levels import highest, rank
 from .model import Action, Rule, Ruleset
-from .records import Record
+from .records import Quantity, Record
 from .summary import Reading, Summary, summarise
 
 SCOPE_RULE = "scope"
@@ -112,10 +112,33 @@ class Evaluator:
                     f"{record.source}: concept {record.concept!r} is not in ruleset "
                     f"{self.ruleset.id}{hint}"
                 )
-            for moment in (record.time, record.end):
-                if moment is not None and moment.tzinfo is None:
-                    raise FactError(f"{record.source}: time {moment} has no timezone")
+            _check_fields(record)
         return records
+
+
+def _check_fields(record: Record) -> None:
+    where = f"{record.source}: " if isinstance(record.source, str) else ""
+    if not isinstance(record.source, str):
+        raise FactError(f"record of {record.concept}: source must be a reference string")
+    for moment in (record.time, record.end):
+        if moment is None:
+            continue
+        if not isinstance(moment, datetime):
+            raise FactError(f"{where}time must be a datetime, not {type(moment).__name__}")
+        if moment.tzinfo is None:
+            raise FactError(f"{where}time {moment} has no timezone")
+    for quantity in (record.value, record.reference_low):
+        if isinstance(quantity, Quantity):
+            if not _is_number(quantity.value) or not isinstance(quantity.unit, str):
+                raise FactError(f"{where}a quantity needs a number and a unit, not {quantity!r}")
+        elif quantity is not None and not _is_number(quantity):
+            raise FactError(f"{where}value must be a Quantity, a number or None, not {quantity!r}")
+    if record.site is not None and not isinstance(record.site, str):
+        raise FactError(f"{where}site must be a code such as 'sct#53840002'")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _as_of(as_of: datetime | None) -> datetime:

@@ -392,8 +392,9 @@ class _Checker:
             elif isinstance(atom, BelowReference) and partial.concepts[atom.concept].unit is None:
                 self.report(atom.path, f"{atom.concept} has no unit, so no reference range")
             elif isinstance(atom, Compare):
-                if atom.threshold in self.spec.parameters and atom.threshold not in partial.parameters:
-                    continue  # the parameter itself is broken, and reported already
+                broken = self.spec.parameters.keys() - partial.parameters.keys()
+                if atom.threshold in broken:
+                    continue  # the parameter itself is wrong, and reported already
                 try:
                     resolve_threshold(atom, partial)
                 except ThresholdError as error:

@@ -22,8 +22,6 @@ from durable import engine as durable
 from .compiler import END_RULE, Compiled
 from .errors import EngineError, EvaluationError
 
-Action = Callable[[str, dict[str, Any], "Session"], None]
-
 _LOCK = threading.RLock()
 
 
@@ -56,13 +54,11 @@ def _host() -> _Host:
 
 
 class Session:
-    """One evaluation's session; `assert_fact` may be called from inside actions (chaining)."""
+    """One evaluation's session id, and unique ids for the facts asserted into it."""
 
-    def __init__(self, compiled: Compiled, closure: Any = None) -> None:
-        self.compiled = compiled
+    def __init__(self) -> None:
         self.sid = str(next(_SESSIONS))
         self._ids = itertools.count(1)
-        self._closure = closure
 
     def new_fact(self, **fields: Any) -> dict[str, Any]:
         return {"sid": self.sid, "id": f"x{next(self._ids)}", **fields}
@@ -78,7 +74,7 @@ def run_session(
     with _LOCK:
         host = _host()
         _register(host, compiled)
-        session = Session(compiled)
+        session = Session()
         failure: list[BaseException] = []
 
         def dispatch(action_name: str, closure: Any) -> None:
@@ -103,12 +99,21 @@ def run_session(
             for stage in compiled.stages:
                 _assert(host, compiled, session.new_fact(t="g", n=stage), failure, optional=True)
             _assert(host, compiled, session.new_fact(t="end"), failure, optional=False)
+        except BaseException:
+            _delete(host, compiled, session.sid, quiet=True)  # keep the first error
+            raise
+        else:
+            _delete(host, compiled, session.sid, quiet=False)
         finally:
             host._dispatch = None
-            try:
-                host.delete_state(compiled.name, session.sid)
-            except Exception as error:
-                raise EngineError(f"durable_rules could not end session: {error}") from error
+
+
+def _delete(host: _Host, compiled: Compiled, sid: str, *, quiet: bool) -> None:
+    try:
+        host.delete_state(compiled.name, sid)
+    except Exception as error:  # durable_rules raises bare Exception
+        if not quiet:
+            raise EngineError(f"durable_rules could not end the session: {error}") from error
 
 
 def _register(host: _Host, compiled: Compiled) -> None:

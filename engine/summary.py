@@ -7,6 +7,7 @@ a clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -154,12 +155,16 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
     if raw is None or isinstance(raw, bool):
         return None, None
     if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            return None, DataWarning(f"{concept.name} value {raw} is not a number", record.source)
         if concept.unit is not None:
             return None, DataWarning(
                 f"{concept.name} value {raw} has no unit (expected {concept.unit}); value left out",
                 record.source,
             )
         return float(raw), None
+    if not math.isfinite(raw.value):
+        return None, DataWarning(f"{concept.name} value {raw} is not a number", record.source)
     value = _canonical(raw, concept)
     if value is None:
         return None, DataWarning(

@@ -127,8 +127,7 @@ def evaluate(records: Iterable[Record], as_of: datetime) -> Answer:
     if ca is not None and 1.9 <= ca < 2.2:
         fired.add("low-calcium")
     deficit = bool(
-        fired
-        & {"severe-hypokalemia", "severe-hypomagnesemia", "severe-hypocalcemia"}
+        fired & {"severe-hypokalemia", "severe-hypomagnesemia", "severe-hypocalcemia"}
         | fired & {"low-potassium", "low-magnesium", "low-calcium"}
     )
     grades = [n for r in present.get("mrc_grade", []) if (n := _number(r)) is not None]

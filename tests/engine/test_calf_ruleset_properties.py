@@ -36,7 +36,7 @@ def _lab(concept: str, values: list[float]) -> st.SearchStrategy[Record]:
             reference_low=Quantity(low, "mmol/L") if low is not None else None,
         )
 
-    units = ["mmol/L", "meq/L"] if concept != "calcium" else ["mmol/L", "meq/L"]
+    units = ["mmol/L", "meq/L", "mg/dL"]
     return st.builds(
         build,
         st.sampled_from(values),
@@ -96,8 +96,9 @@ record = st.one_of(
 
 
 twitching = st.builds(
-    lambda day, site: Record("fasciculation", "Observation/twitch", AS_OF + timedelta(days=day),
-                             site=site),
+    lambda day, site: Record(
+        "fasciculation", "Observation/twitch", AS_OF + timedelta(days=day), site=site
+    ),
     days,
     st.sampled_from(SITES),
 )

@@ -12,8 +12,9 @@ NOW = datetime(2026, 1, 10, tzinfo=UTC)
 
 
 def potassium(value: float, unit: str = "mmol/L", days_ago: float = 1) -> Record:
-    return Record("potassium", "Observation/k", NOW - timedelta(days=days_ago),
-                  value=Quantity(value, unit))
+    return Record(
+        "potassium", "Observation/k", NOW - timedelta(days=days_ago), value=Quantity(value, unit)
+    )
 
 
 def weakness(present: bool = True) -> Record:
@@ -29,8 +30,10 @@ def test_a_rule_fires_only_on_findings_derived_by_other_rules() -> None:
 
     assert [f.rule for f in evaluation.trace] == ["low-potassium", "deficit", "refer"]
     refer = evaluation.trace[2]
-    assert [(m.kind, m.name) for m in refer.matched] == [("finding", "deficit"),
-                                                         ("concept", "weakness")]
+    assert [(m.kind, m.name) for m in refer.matched] == [
+        ("finding", "deficit"),
+        ("concept", "weakness"),
+    ]
     assert evaluation.escalation == "urgent"
     assert evaluation.suggestions[0].evidence == ("Observation/k", "Observation/w")
     assert evaluation.suggestions[0].summary == "Potassium 3.1 mmol/L with weakness"

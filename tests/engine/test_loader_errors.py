@@ -34,8 +34,9 @@ def problems(rules: str, tmp_path: Path) -> list[str]:
 
 
 def test_unknown_concept_says_where_and_suggests_the_nearest(tmp_path: Path) -> None:
-    found = problems("  - id: a\n    when: potasium < low_potassium\n    then: {derive: x}\n",
-                     tmp_path)
+    found = problems(
+        "  - id: a\n    when: potasium < low_potassium\n    then: {derive: x}\n", tmp_path
+    )
     assert found == ["14:11: unknown concept 'potasium'; did you mean 'potassium'?"]
 
 
@@ -45,8 +46,9 @@ def test_threshold_without_a_unit(tmp_path: Path) -> None:
 
 
 def test_threshold_with_a_unit_of_the_wrong_dimension(tmp_path: Path) -> None:
-    found = problems("  - id: a\n    when: potassium < long_cramp\n    then: {derive: x}\n",
-                     tmp_path)
+    found = problems(
+        "  - id: a\n    when: potassium < long_cramp\n    then: {derive: x}\n", tmp_path
+    )
     assert found == [
         "14:11: threshold long_cramp (10 min) is in min (duration), which cannot be compared "
         "with potassium in mmol/L (substance concentration)"

@@ -1,0 +1,89 @@
+"""FHIR data in, each patient's Evaluation out: the library's one-call entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from engine import Evaluation, Evaluator, Ruleset, load_ruleset
+from engine.evaluation import DataWarning
+
+from .cards import NewId, _uuid4, cards_json
+from .patients import patient_records
+from .reading import Input
+
+
+@dataclass(frozen=True)
+class PatientResult:
+    """One patient's evaluation; its warnings include those about the patient's FHIR data."""
+
+    patient: str  # "Patient/<id>"
+    evaluation: Evaluation
+
+    @property
+    def escalation(self) -> str:
+        return self.evaluation.escalation
+
+    def cards(self, new_id: NewId = _uuid4) -> list[dict[str, Any]]:
+        """CDS Hooks 2.0 cards, ready to serialise; empty when nothing applies."""
+        return cards_json(self.evaluation, self.patient, new_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "patient": self.patient,
+            "escalation": self.evaluation.escalation,
+            "suggestions": [
+                {
+                    "rule": s.rule,
+                    "level": s.level,
+                    "summary": s.summary,
+                    "detail": s.detail,
+                    "evidence": list(s.evidence),
+                }
+                for s in self.evaluation.suggestions
+            ],
+            "warnings": [warning_dict(w) for w in self.evaluation.warnings],
+        }
+
+
+class Results(list[PatientResult]):
+    """The patients' results, sorted by patient reference, and the warnings that belong to no
+    patient (an unreadable entry, a resource without a subject)."""
+
+    def __init__(self, results: list[PatientResult], warnings: tuple[DataWarning, ...]) -> None:
+        super().__init__(results)
+        self.warnings = warnings
+
+
+def warning_dict(warning: DataWarning) -> dict[str, str]:
+    if warning.source:
+        return {"source": warning.source, "message": warning.message}
+    return {"message": warning.message}
+
+
+def evaluate_bundle(
+    data: Input | Path, ruleset: Ruleset | str | Path, as_of: datetime | None = None
+) -> Results:
+    """Evaluate every patient in FHIR R4 `data` (a path, JSON text, or parsed JSON: a Bundle,
+    a resource, an array, or NDJSON) against `ruleset` (a Ruleset, a packaged id or a path).
+
+    Raises `FhirInputError` for input that is not FHIR JSON at all; data that is FHIR but
+    unusable becomes warnings on the patient it belongs to (or on the results)."""
+    rules = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
+    evaluator = Evaluator(rules)
+    batch = patient_records(data, rules)
+    results = []
+    for patient in batch.patients:
+        evaluation = evaluator.evaluate(patient.records, as_of=as_of)
+        if patient.warnings:
+            evaluation = _with_warnings(evaluation, patient.warnings)
+        results.append(PatientResult(patient.patient, evaluation))
+    return Results(results, batch.warnings)
+
+
+def _with_warnings(evaluation: Evaluation, warnings: tuple[DataWarning, ...]) -> Evaluation:
+    from dataclasses import replace
+
+    return replace(evaluation, warnings=(*warnings, *evaluation.warnings))

@@ -1,0 +1,178 @@
+"""The Evaluator as integrators use it: shared between threads, reloaded while running,
+and never leaking durable_rules' own exceptions."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from durable import engine as durable
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine import Quantity, Record
+from tests.engine.rulesets import chained
+
+NOW = datetime(2026, 1, 10, tzinfo=UTC)
+
+
+def patient(n: int) -> list[Record]:
+    """A deterministic variety of patients: potassium from 2.0 to 4.9, weakness on odd ones."""
+    records = [
+        Record(
+            "potassium",
+            f"Observation/k{n}",
+            NOW - timedelta(days=n % 40),
+            value=Quantity(2.0 + (n % 30) / 10, "mmol/L"),
+        ),
+    ]
+    if n % 2:
+        records.append(Record("weakness", f"Observation/w{n}", NOW - timedelta(days=1)))
+    return records
+
+
+def test_eight_threads_sharing_one_evaluator_match_a_sequential_run() -> None:
+    evaluator = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+    fasciculation = Record("fasciculation", "Observation/f", NOW - timedelta(days=3))
+    inputs = [[fasciculation, *patient(n)] for n in range(2000)]
+    expected = [evaluator.evaluate(r, as_of=NOW).to_dict() for r in inputs]
+    results: dict[int, list[dict[str, object]]] = {}
+    errors: list[BaseException] = []
+
+    def work(thread: int) -> None:
+        try:
+            results[thread] = [evaluator.evaluate(r, as_of=NOW).to_dict() for r in inputs]
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert all(results[t] == expected for t in range(8))
+    assert {e["escalation"] for e in expected} == {"urgent", "primary-care", "self-care"}
+
+
+def test_an_edited_ruleset_loads_as_a_new_one_in_the_same_process(tmp_path: Path) -> None:
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(chained("3.5 mmol/L"))
+    records = [
+        Record("potassium", "Observation/k", NOW, value=Quantity(3.2, "mmol/L")),
+        Record("weakness", "Observation/w", NOW),
+    ]
+    before = engine.Evaluator(engine.load_ruleset(path)).evaluate(records, as_of=NOW)
+
+    path.write_text(chained("3.0 mmol/L"))
+    edited = engine.load_ruleset(path)
+    after = engine.Evaluator(edited).evaluate(records, as_of=NOW)
+    again = engine.Evaluator(engine.load_ruleset(tmp_path)).evaluate(records, as_of=NOW)
+
+    assert before.escalation == "urgent"
+    assert after.escalation == "none"
+    assert again.escalation == "none"
+    assert before.ruleset.content_hash != after.ruleset.content_hash
+
+
+def test_the_same_input_gives_the_same_output() -> None:
+    evaluator = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+    records = [Record("fasciculation", "Observation/f", NOW), *patient(7)]
+    assert (
+        evaluator.evaluate(records, as_of=NOW).to_dict()
+        == evaluator.evaluate(records, as_of=NOW).to_dict()
+    )
+
+
+def test_an_exception_inside_durable_rules_becomes_an_engine_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluator = engine.Evaluator(engine.load_text(chained()))
+
+    def broken(self: object, *args: object) -> None:
+        raise Exception("Could not assert fact, error code: 202")
+
+    monkeypatch.setattr(durable.Host, "assert_fact", broken)
+    with pytest.raises(engine.EngineError, match="error code: 202"):
+        evaluator.evaluate(patient(1), as_of=NOW)
+
+
+def test_a_fact_durable_rules_takes_for_a_duplicate_is_an_error_not_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluator = engine.Evaluator(engine.load_text(chained()))
+
+    def observed(self: object, name: str, fact: dict[str, object]) -> None:
+        raise durable.MessageObservedException(fact)
+
+    monkeypatch.setattr(durable.Host, "assert_fact", observed)
+    with pytest.raises(engine.EngineError, match="one it had seen"):
+        evaluator.evaluate(patient(1), as_of=NOW)
+
+
+def test_an_error_inside_a_rule_action_is_raised_with_the_rule_not_swallowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine import evaluator as module
+
+    evaluator = engine.Evaluator(engine.load_text(chained()))
+
+    def failing(self: object, *args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(module._Run, "fire", failing)
+    with pytest.raises(engine.EvaluationError, match="RuntimeError: boom"):
+        evaluator.evaluate([*patient(1)], as_of=NOW)
+    # the session was deleted: the next evaluation runs normally
+    monkeypatch.undo()
+    assert evaluator.evaluate(patient(1), as_of=NOW).escalation == "urgent"
+
+
+values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.booleans(),
+    st.none(),
+)
+units = st.sampled_from(["mmol/L", "mg/dL", "meq/L", "min", "1", "{score}", "bogus", "", "%"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            Record,
+            concept=st.sampled_from(["potassium", "weakness"]),
+            source=st.text(max_size=20),
+            time=st.none() | st.datetimes(timezones=st.just(UTC)),
+            present=st.booleans(),
+            value=st.none() | values | st.builds(Quantity, values, units),
+            ongoing=st.booleans(),
+            site=st.none() | st.text(max_size=15),
+        ),
+        max_size=6,
+    )
+)
+def test_no_input_makes_durable_rules_or_python_errors_leak(records: list[Record]) -> None:
+    evaluator = engine.Evaluator(engine.load_text(chained()))
+    try:
+        evaluation = evaluator.evaluate(records, as_of=NOW)
+    except engine.VigilError:
+        return
+    assert evaluation.escalation in engine.LEVELS
+
+
+def test_wrong_facts_are_refused_in_words() -> None:
+    evaluator = engine.Evaluator(engine.load_text(chained()))
+    with pytest.raises(engine.FactError, match="did you mean 'potassium'"):
+        evaluator.evaluate([Record("potasium", "Observation/x")], as_of=NOW)
+    with pytest.raises(engine.FactError, match="has no timezone"):
+        evaluator.evaluate([Record("weakness", "Observation/x", datetime(2026, 1, 1))], as_of=NOW)
+    with pytest.raises(engine.FactError, match="iterable of Record"):
+        evaluator.evaluate("potassium", as_of=NOW)  # type: ignore[arg-type]
+    with pytest.raises(engine.FactError, match="as_of"):
+        evaluator.evaluate([], as_of=datetime(2026, 1, 1))
