@@ -141,7 +141,7 @@ def card_detail(
     identity = evaluation.ruleset
     parts.append(
         f"_{_inline(identity.title or identity.id)} {identity.version}, "
-        f"evaluated {evaluation.as_of.isoformat()}_"
+        f"data as of {evaluation.as_of.date().isoformat()}_"
     )
     return "\n\n".join(parts)
 

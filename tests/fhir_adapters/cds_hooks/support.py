@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -165,7 +165,23 @@ def condition(cid: str, patient: str) -> dict[str, Any]:
     }
 
 
+def recent(
+    oid: str, patient: str, code: tuple[str, str], days_ago: int, value: float | None = None
+) -> dict[str, Any]:
+    """An observation dated relative to now, for the real engine (lab lookbacks are relative)."""
+    obs = observation(oid, patient, code, 1, value)
+    when = datetime.now(UTC) - timedelta(days=days_ago)
+    obs["effectiveDateTime"] = when.replace(microsecond=0).isoformat()
+    return obs
+
+
 PATIENTS: dict[str, list[dict[str, Any]]] = {
+    # for the real engine: calf twitching and potassium 2.2 mmol/L yesterday -> urgent
+    "pr": [
+        recent("pr-f1", "pr", (SCT, "82470000"), 2),
+        recent("pr-k1", "pr", (LOINC, "2823-3"), 1, 2.2),
+        recent("pr-k0", "pr", (LOINC, "2823-3"), 20, 4.1),
+    ],
     # urgent: fasciculation (Condition) plus potassium 2.2, among several older normal values
     "pk": [condition("pk-c1", "pk")]
     + [observation(f"pk-k{d}", "pk", (LOINC, "2823-3"), d, 4.0) for d in range(1, 8)]

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from engine import load_ruleset
 from engine.errors import FactError
 from fhir_adapters.cds_hooks.models import CardResponse, DiscoveryResponse
 
@@ -356,3 +357,22 @@ def test_unreadable_data_is_400(serve: ServerFactory) -> None:
     response = post(server, hook_request("pk", prefetch=prefetch_for("pk")))
     message = is_outcome(response, 400)
     assert message == "the patient's data cannot be used: Observation/x: not FHIR"
+
+
+def test_real_engine_gives_the_same_cards_from_prefetch_and_fhir_server(
+    serve: ServerFactory, sekmet: str
+) -> None:
+    from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
+
+    server = serve(evaluate=evaluate_with_library, rulesets=[load_ruleset("calf-fasciculation")])
+    discovery = httpx.get(server.url + "/cds-services").json()
+    assert [s["id"] for s in discovery["services"]] == ["calf-fasciculation"]
+    given = checked(post(server, hook_request("pr", prefetch=prefetch_for("pr"))))
+    fetched = checked(post(server, hook_request("pr", fhirServer=sekmet)))
+    assert without_uuids(given) == without_uuids(fetched)
+    [card] = given
+    assert card["indicator"] == "critical"
+    resource = card["suggestions"][0]["actions"][0]["resource"]
+    assert resource["priority"] == "urgent" and resource["subject"] == {"reference": "Patient/pr"}
+    assert {"reference": "Observation/pr-k1"} in resource["reasonReference"]
+    assert "Red flags checked" in card["detail"]
