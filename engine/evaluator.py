@@ -273,7 +273,7 @@ class _Run:
         return Suggestion(
             rule=pending.rule.id,
             level=then.suggest,
-            summary=self._fill(then.summary),
+            summary=self._fill(then.summary, reported=False),
             detail=body,
             evidence=pending.evidence,
             citations=tuple(self.ruleset.citations[c] for c in then.cite),
@@ -281,7 +281,9 @@ class _Run:
             advice=advice,
         )
 
-    def _fill(self, text: str) -> str:
+    def _fill(self, text: str, *, reported: bool = True) -> str:
+        """`text` with {concept} and {parameter} placeholders filled in."""
+
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
             parameter = self.ruleset.parameters.get(name)
@@ -290,7 +292,7 @@ class _Run:
             summary = self.summaries.get(name)
             if summary is None or summary.latest is None:
                 return "not recorded"
-            return _describe(summary, "latest")[0]
+            return _describe(summary, "latest", reported=reported)[0]
 
         return _PLACEHOLDER.sub(value, text)
 
@@ -323,7 +325,9 @@ def _number(value: float) -> str:
     return f"{round(value, 3):g}"
 
 
-def _describe(summary: Summary, attribute: str) -> tuple[str, list[Reading]]:
+def _describe(
+    summary: Summary, attribute: str, *, reported: bool = True
+) -> tuple[str, list[Reading]]:
     """A matched attribute in words, with the readings that support it."""
     unit = summary.concept.unit
     suffix = f" {unit}" if unit else ""
@@ -332,6 +336,9 @@ def _describe(summary: Summary, attribute: str) -> tuple[str, list[Reading]]:
         if reading is None or reading.value is None:
             return "not recorded", []
         flag = " (preliminary)" if reading.record.preliminary else ""
+        raw = reading.record.value
+        if reported and isinstance(raw, Quantity) and _number(raw.value) != _number(reading.value):
+            flag = f" (reported as {_number(raw.value)} {raw.unit}){flag}"
         return f"{_number(reading.value)}{suffix}{flag}", [reading]
     if attribute == "count":
         return str(len(summary.present)), summary.present

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from engine.evaluation import DataWarning
 
 from .cards import NewId, _uuid4, cards_json
 from .patients import patient_records
-from .reading import Input
+from .reading import Input, Loaded
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def warning_dict(warning: DataWarning) -> dict[str, str]:
 
 
 def evaluate_bundle(
-    data: Input | Path, ruleset: Ruleset | str | Path, as_of: datetime | None = None
+    data: Input | Loaded, ruleset: Ruleset | str | Path, as_of: datetime | None = None
 ) -> Results:
     """Evaluate every patient in FHIR R4 `data` (a path, JSON text, or parsed JSON: a Bundle,
     a resource, an array, or NDJSON) against `ruleset` (a Ruleset, a packaged id or a path).
@@ -84,6 +84,14 @@ def evaluate_bundle(
 
 
 def _with_warnings(evaluation: Evaluation, warnings: tuple[DataWarning, ...]) -> Evaluation:
-    from dataclasses import replace
-
     return replace(evaluation, warnings=(*warnings, *evaluation.warnings))
+
+
+def combine(inputs: list[Loaded]) -> Loaded:
+    """Several inputs read as one (a Bulk Data export splits one patient over files)."""
+    return Loaded(
+        origin=", ".join(i.origin for i in inputs),
+        resources=tuple(r for i in inputs for r in i.resources),
+        aliases={k: v for i in inputs for k, v in i.aliases.items()},
+        warnings=tuple(w for i in inputs for w in i.warnings),
+    )

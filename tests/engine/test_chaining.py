@@ -58,7 +58,9 @@ def test_values_are_converted_to_the_concepts_unit_before_comparing() -> None:
     evaluation = evaluate([potassium(12, "mg/dL"), weakness()])
 
     assert evaluation.escalation == "urgent"
-    assert dict(evaluation.trace[0].matched[0].values) == {"latest": "3.069 mmol/L"}
+    assert dict(evaluation.trace[0].matched[0].values) == {
+        "latest": "3.069 mmol/L (reported as 12 mg/dL)"
+    }
 
 
 def test_results_older_than_the_lookback_are_not_current() -> None:

@@ -1,0 +1,205 @@
+"""`vigil evaluate` as a person runs it: a real subprocess, real files, exit codes, stderr."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples" / "calf-patients.json"
+SAMPLES = ROOT.parent / "shared" / "fhir-samples"
+
+
+def vigil(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vigil", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_json_output_is_one_object_with_every_patient_in_a_stable_order() -> None:
+    run = vigil("evaluate", EXAMPLES, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    output = json.loads(run.stdout)
+    assert output["ruleset"] == {"id": "calf-fasciculation", "version": "1.0.0"}
+    assert output["as_of"] == "2026-03-01T00:00:00+00:00"
+    escalations = {r["patient"]: r["escalation"] for r in output["results"]}
+    assert escalations == {
+        "Patient/amira": "self-care",
+        "Patient/ben": "primary-care",
+        "Patient/chen": "neurology",
+        "Patient/dana": "urgent",
+        "Patient/eli": "none",
+        "Patient/fay": "neurology",
+    }
+    assert list(escalations) == sorted(escalations)
+    dana = output["results"][3]
+    assert dana["suggestions"][0] == {
+        "rule": "severe-hypokalemia",
+        "level": "urgent",
+        "summary": "Potassium 2.3 mmol/L is severely low: same-day assessment",
+        "detail": dana["suggestions"][0]["detail"],
+        "evidence": ["Observation/dana-o3"],
+    }
+    assert "2.3 mmol/L" in dana["suggestions"][0]["detail"]
+    assert dana["warnings"] == [
+        {"source": "Observation/dana-o4", "message": "status 'entered-in-error': ignored"}
+    ]
+    again = vigil("evaluate", EXAMPLES, "--as-of", "2026-03-01", "--format", "json")
+    assert again.stdout == run.stdout
+
+
+def test_table_output_has_a_row_per_patient_with_its_reasons() -> None:
+    run = vigil("evaluate", EXAMPLES, "--as-of", "2026-03-01T09:00:00Z", "--format", "table")
+
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "Ruleset calf-fasciculation 1.0.0, as of 2026-03-01T09:00:00+00:00"
+    row = next(line for line in lines if line.startswith("Patient/ben"))
+    assert row.split()[1] == "primary-care"
+    assert "Magnesium 0.576 mmol/L is low" in row
+    assert "\033[" not in run.stdout  # no colour codes when not on a terminal
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"resourceType": "Bundle", "entry": [', "not valid JSON: it ends early"),
+        ('{"name": "not FHIR"}', "JSON but not FHIR"),
+        ("", "empty"),
+    ],
+)
+def test_unreadable_input_exits_2_with_one_line_naming_the_file(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "input.json"
+    path.write_text(content)
+
+    run = vigil("evaluate", path)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert len(run.stderr.splitlines()) == 1
+    assert str(path) in run.stderr and message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_missing_file_and_an_unknown_ruleset_exit_2(tmp_path: Path) -> None:
+    missing = vigil("evaluate", tmp_path / "nope.json")
+    unknown = vigil("evaluate", EXAMPLES, "--ruleset", "calf-twitching")
+    bad_time = vigil("evaluate", EXAMPLES, "--as-of", "2026-03-01T09:00")
+
+    assert (missing.returncode, unknown.returncode, bad_time.returncode) == (2, 2, 2)
+    assert "nope.json: no such file" in missing.stderr
+    assert "no packaged ruleset or file named 'calf-twitching'" in unknown.stderr
+    assert "needs a timezone" in bad_time.stderr
+    for run in (missing, unknown, bad_time):
+        assert len(run.stderr.splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_usable_data_beside_bad_data_gives_warnings_not_failure(tmp_path: Path) -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p"}},
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "id": "twitch",
+                    "status": "final",
+                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "82470000"}]},
+                    "subject": {"reference": "Patient/p"},
+                    "effectiveDateTime": "2026-02-27T09:00:00Z",
+                }
+            },
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "id": "k",
+                    "status": "final",
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}]},
+                    "subject": {"reference": "Patient/p"},
+                    "effectiveDateTime": "2026-02-27T09:00:00Z",
+                    "valueQuantity": {
+                        "value": 3.1,
+                        "unit": "mmol/kg",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "mmol/kg",
+                    },
+                }
+            },
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "id": "bad",
+                    "status": "final",
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "2601-3"}]},
+                    "subject": {"reference": "Patient/p"},
+                    "effectiveDateTime": "yesterday",
+                    "valueQuantity": {"value": 0.5, "unit": "mmol/L"},
+                }
+            },
+        ],
+    }
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)["results"][0]
+    assert result["escalation"] == "self-care"
+    sources = {w["source"] for w in result["warnings"]}
+    assert sources == {"Observation/k", "Observation/bad"}
+
+
+def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) -> None:
+    twitch = {
+        "resourceType": "Observation",
+        "id": "t",
+        "status": "final",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "82470000"}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2026-02-27",
+    }
+    potassium = {
+        "resourceType": "Observation",
+        "id": "k",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2026-02-27",
+        "valueQuantity": {
+            "value": 2.2,
+            "unit": "mmol/L",
+            "system": "http://unitsofmeasure.org",
+            "code": "mmol/L",
+        },
+    }
+    (tmp_path / "Observation.ndjson").write_text(json.dumps(twitch) + "\n")
+    (tmp_path / "more.json").write_text(json.dumps(potassium))
+
+    run = vigil("evaluate", tmp_path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    assert [r["escalation"] for r in json.loads(run.stdout)["results"]] == ["urgent"]
+
+
+@pytest.mark.skipif(
+    not SAMPLES.is_dir(), reason="../shared/fhir-samples is absent (a user's clone)"
+)
+def test_every_shared_sample_file_evaluates_with_exit_0() -> None:
+    files = sorted(SAMPLES.rglob("*.json"))
+    run = vigil("evaluate", *files, "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    assert all(r["escalation"] == "none" for r in json.loads(run.stdout)["results"])

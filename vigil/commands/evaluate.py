@@ -1,0 +1,144 @@
+"""`vigil evaluate`: FHIR files in, each patient's escalation and reasons out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine import RulesetError, load_ruleset
+from engine.levels import LEVELS
+from fhir_adapters import FhirInputError, Results, evaluate_bundle, load_resources
+from fhir_adapters.evaluate import combine, warning_dict
+
+DEFAULT_RULESET = "calf-fasciculation"
+FHIR_SUFFIXES = (".json", ".ndjson")
+_COLOURS = {
+    "none": "\033[2m",
+    "self-care": "\033[32m",
+    "primary-care": "\033[33m",
+    "neurology": "\033[35m",
+    "urgent": "\033[1;31m",
+}
+_RESET = "\033[0m"
+
+
+class UsageError(Exception):
+    """A problem with the command line itself; printed as one line, exit 2."""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="evaluate FHIR R4 files against a ruleset",
+        description="Evaluate every patient in FHIR R4 files (Bundles, resources, arrays, "
+        "NDJSON; folders are searched for .json and .ndjson files) and print each patient's "
+        "escalation with its reasons.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", type=Path)
+    parser.add_argument(
+        "--ruleset",
+        default=DEFAULT_RULESET,
+        metavar="ID|PATH",
+        help=f"packaged ruleset id or a ruleset file/folder (default {DEFAULT_RULESET})",
+    )
+    parser.add_argument(
+        "--as-of",
+        metavar="ISO-8601",
+        help="evaluate as of this time, e.g. 2026-03-01 or 2026-03-01T09:00:00Z (default now)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("json", "table"),
+        help="json (one object) or table (default on a terminal)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        as_of = parse_as_of(args.as_of)
+        ruleset = load_ruleset(args.ruleset)
+        loaded = combine([load_resources(path) for path in expand(args.paths)])
+        results = evaluate_bundle(loaded, ruleset, as_of=as_of)
+    except (UsageError, FhirInputError) as error:
+        print(f"vigil evaluate: {error}", file=sys.stderr)
+        return 2
+    except RulesetError as error:
+        for problem in error.problems:
+            print(f"vigil evaluate: {problem}", file=sys.stderr)
+        return 2
+    output = {
+        "ruleset": {"id": ruleset.id, "version": ruleset.version},
+        "as_of": as_of.isoformat(),
+        "results": [r.to_dict() for r in results],
+        "warnings": [warning_dict(w) for w in results.warnings],
+    }
+    style = args.format or ("table" if sys.stdout.isatty() else "json")
+    if style == "json":
+        json.dump(output, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print_table(results, output, sys.stdout, colour=_wants_colour(sys.stdout))
+    return 0
+
+
+def parse_as_of(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not an ISO-8601 date or time") from None
+    if len(text) == 10:  # a date alone: the start of that day, UTC
+        return moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        raise UsageError(f"--as-of {text!r} needs a timezone, e.g. {text}Z")
+    return moment
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in FHIR_SUFFIXES)
+            if not found:
+                raise UsageError(f"{path}: no .json or .ndjson files in this folder")
+            files += found
+        else:
+            files.append(path)  # a missing file is reported by the reader, naming it
+    return files
+
+
+def _wants_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour: bool) -> None:
+    ruleset = output["ruleset"]
+    out.write(f"Ruleset {ruleset['id']} {ruleset['version']}, as of {output['as_of']}\n\n")
+    width = max([len("Patient"), *(len(r.patient) for r in results)])
+    level_width = max(len(level) for level in LEVELS)
+    out.write(f"{'Patient':<{width}}  {'Escalation':<{level_width}}  Reasons\n")
+    out.write(f"{'-' * width}  {'-' * level_width}  {'-' * 40}\n")
+    for result in results:
+        level = result.escalation
+        shown = f"{level:<{level_width}}"
+        if colour:
+            shown = f"{_COLOURS[level]}{shown}{_RESET}"
+        reasons = [s.summary for s in result.evaluation.suggestions] or ["-"]
+        out.write(f"{result.patient:<{width}}  {shown}  {reasons[0]}\n")
+        for reason in reasons[1:]:
+            out.write(f"{'':<{width}}  {'':<{level_width}}  {reason}\n")
+        count = len(result.evaluation.warnings)
+        if count:
+            plural = "s" if count > 1 else ""
+            out.write(f"{'':<{width}}  {'':<{level_width}}  ({count} data warning{plural})\n")
+    if not results:
+        out.write("(no patients found)\n")
+    if results.warnings:
+        out.write(f"\n{len(results.warnings)} warning(s) about data that belongs to no patient\n")
