@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -21,9 +23,11 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test_command in ci.splitlines()
 
 
-def test_the_embedding_example_runs_and_reads_each_patients_escalation(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_embedding_example_runs_and_reads_each_patients_escalation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code = _code_after("embedding-example")
-    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})  # noqa: S102
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out
     assert "Patient/dana urgent" in printed
     assert "- severe-hypokalemia: Potassium 2.3 mmol/L is severely low" in printed
