@@ -297,9 +297,14 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
     if clinical is not None and clinical not in _ONGOING | _OVER:
         warn(f"clinicalStatus {clinical!r} is not one Vigil reads: ignored")
         return [], warnings
+    present = verification != "refuted"
+    if present and clinical in _OVER:
+        # The spec counts active, recurrence and relapse only: a condition that is over is not
+        # a present finding, and its history must not lengthen a span.
+        warn(f"clinicalStatus {clinical!r}: a condition that is over is not a present finding")
+        return [], warnings
     time = _onset(condition, warn)
     abated, end = _abatement(condition, warn)
-    present = verification != "refuted"
     ongoing = present and clinical in _ONGOING and not abated
     sites = _sites(condition.bodySite, ruleset) or [None]
     records = [

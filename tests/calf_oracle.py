@@ -131,7 +131,10 @@ def evaluate(records: Iterable[Record], as_of: datetime) -> Answer:
         | fired & {"low-potassium", "low-magnesium", "low-calcium"}
     )
     grades = [n for r in present.get("mrc_grade", []) if (n := _number(r)) is not None]
-    persistent = (weakness and span_days("weakness") >= 14) or any(g <= 4 for g in grades)
+    weakness_records = len(present.get("weakness", []))
+    persistent = (weakness_records >= 2 and span_days("weakness") >= 14) or any(
+        g <= 4 for g in grades
+    )
     if fasciculation and persistent and not deficit:
         fired.add("twitching-with-persistent-weakness")
     if fasciculation and weakness and not persistent:

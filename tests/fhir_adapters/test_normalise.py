@@ -424,15 +424,15 @@ def test_abated_active_condition_is_not_ongoing(fhir_ruleset: Ruleset, code: str
 
 
 @pytest.mark.parametrize("code", ["resolved", "inactive", "remission"])
-def test_resolved_condition_is_present_with_its_end(fhir_ruleset: Ruleset, code: str) -> None:
+def test_a_condition_that_is_over_is_not_a_present_finding(
+    fhir_ruleset: Ruleset, code: str
+) -> None:
+    # clinical-spec.md: Conditions count with clinicalStatus active, recurrence or relapse only
     resolved = condition(clinicalStatus=status(code), abatementPeriod={"start": "2024-02-20"})
-    record = one(resolved, fhir_ruleset)
-    assert (record.present, record.ongoing, record.end) == (
-        True,
-        False,
-        datetime(2024, 2, 20, tzinfo=UTC),
+    assert read(resolved, fhir_ruleset) == (
+        [],
+        [f"clinicalStatus {code!r}: a condition that is over is not a present finding"],
     )
-    assert one(condition(clinicalStatus=status(code)), fhir_ruleset).end is None
 
 
 def test_verification_status(fhir_ruleset: Ruleset) -> None:
