@@ -39,6 +39,7 @@ _INDICATOR: dict[str, Indicator] = {
 }
 
 NewId = Callable[[], str]
+_PRIORITY = ("routine", "urgent", "asap", "stat")  # FHIR request priority, least pressing first
 
 
 def _uuid4() -> str:
@@ -126,13 +127,11 @@ def card_detail(
         parts.append(f"**{n}. {_inline(s.summary)}** ({s.level}; rule `{s.rule}`)")
         if s.detail.strip():
             parts.append(s.detail.strip())
-        if s.evidence:
-            parts.append("Evidence: " + ", ".join(f"`{ref}`" for ref in s.evidence))
     advice = _advice(reasons)
     if advice:
         parts.append("### What may help")
         parts.append("\n".join(f"- {_inline(a)}" for a in advice))
-    if rank(evaluation.escalation) >= rank("primary-care") and evaluation.red_flags:
+    if evaluation.red_flags:  # a self-care card shows what was checked and found absent, too
         parts.append("### Red flags checked")
         parts.append(_red_flag_table(evaluation.red_flags))
     if citations:
@@ -152,13 +151,18 @@ def _by_level(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
 
 
 def _referrals(reasons: Sequence[Suggestion]) -> list[tuple[Referral, tuple[str, ...]]]:
-    """Each distinct referral once, highest level first, with the evidence of all its reasons."""
-    found: dict[tuple[str, str, str], tuple[Referral, list[str]]] = {}
+    """The referrals of the escalation level's reasons, each service once at its most pressing
+    priority, with the evidence of every reason behind it. A lower level's referral is left out:
+    a routine GP review beside an urgent one would only ask the clinician to choose twice."""
+    top = reasons[0].level
+    found: dict[tuple[str, str], tuple[Referral, list[str]]] = {}
     for s in reasons:
-        if s.referral is None or rank(s.level) < rank("primary-care"):
+        if s.referral is None or s.level != top or rank(s.level) < rank("primary-care"):
             continue
-        key = (s.referral.code.system, s.referral.code.code, s.referral.priority)
-        evidence = found.setdefault(key, (s.referral, []))[1]
+        key = s.referral.code.key
+        referral, evidence = found.setdefault(key, (s.referral, []))
+        if _PRIORITY.index(s.referral.priority) > _PRIORITY.index(referral.priority):
+            found[key] = (s.referral, evidence)
         evidence.extend(ref for ref in s.evidence if ref not in evidence)
     return [(referral, tuple(evidence)) for referral, evidence in found.values()]
 

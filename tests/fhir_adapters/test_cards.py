@@ -95,7 +95,7 @@ def test_none_gives_no_card() -> None:
     assert indicator_for("none") is None
 
 
-def test_self_care_is_an_info_card_without_referral_or_red_flags() -> None:
+def test_self_care_is_an_info_card_without_referral_listing_what_was_checked() -> None:
     ev = evaluation(
         "self-care",
         suggestion(
@@ -108,7 +108,10 @@ def test_self_care_is_an_info_card_without_referral_or_red_flags() -> None:
     assert card.suggestions is None and card.selectionBehavior is None
     assert card.detail is not None
     assert "Cut caffeine" in card.detail
-    assert "Red flags" not in card.detail
+    # clinical-spec.md: "weakness absent plus twitching: still self-care; the absent finding is
+    # listed as checked"
+    assert "### Red flags checked" in card.detail
+    assert "| absent |" in card.detail
 
 
 @pytest.mark.parametrize(
@@ -155,10 +158,29 @@ def test_detail_lists_reasons_red_flags_and_citations() -> None:
     assert "[Calf twitching article, Triggers](https://example.org/article#triggers)" in detail
     assert "NICE NG127" in detail
     assert card.source.label.startswith("Vigil: Calf fasciculation 1.0.0; Calf twitching article")
-    # two distinct referrals (urgent GP first, recommended), each with its own evidence
-    assert [s.isRecommended for s in card.suggestions or []] == [True, None]
+    # only the escalation level's referral: no routine GP review beside the urgent one
+    assert [s.isRecommended for s in card.suggestions or []] == [True]
     resources = [s.actions[0].resource for s in card.suggestions or [] if s.actions]
-    assert [r["priority"] for r in resources if r] == ["urgent", "routine"]
+    assert [r["priority"] for r in resources if r] == ["urgent"]
+
+
+def test_one_service_is_proposed_once_at_its_most_pressing_priority() -> None:
+    ev = evaluation(
+        "neurology",
+        suggestion("twitching-with-atrophy", "neurology", referral=NEURO),
+        suggestion(
+            "twitching-with-bulbar-sign", "neurology", referral=Referral(NEURO.code, "urgent")
+        ),
+        red_flags=RED_FLAGS,
+    )
+    [card] = validate(cards_json(ev, PATIENT))
+    [proposal] = card.suggestions or []
+    resource = (proposal.actions or [])[0].resource or {}
+    assert resource["priority"] == "urgent"
+    assert resource["reasonReference"] == [
+        {"reference": "Observation/twitching-with-atrophy-1"},
+        {"reference": "Observation/twitching-with-bulbar-sign-1"},
+    ]
 
 
 def test_same_referral_from_two_reasons_is_offered_once_with_all_evidence() -> None:
