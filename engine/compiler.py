@@ -16,10 +16,12 @@ millionths of the concept's unit, so durable_rules compares exactly what the rul
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import (
+    All,
     Atom,
     BelowReference,
     Compare,
@@ -30,10 +32,19 @@ from .conditions import (
 )
 from .dependencies import strata
 from .levels import rank
-from .model import Rule, Ruleset
+from .model import Action, Rule, Ruleset
 from .thresholds import resolve_threshold
 
+SCOPE_RULE = "scope"
+SCOPE_FINDING = "in-scope"
 SCALE = 1_000_000
+# durable_rules' own limits, with room: 16 patterns a rule (error 304), 4,096 rules a ruleset
+# (106); more than 511 alpha tests under one node hangs it, so distinct tests per concept are
+# capped well below that.
+MAX_PATTERNS = 15
+MAX_BRANCHES = 64
+MAX_RULES = 4000
+MAX_TESTS_PER_CONCEPT = 400
 SCALED_ATTRIBUTES = frozenset({"latest", "lowest", "highest", "span"})
 END_RULE = "vigil$end"
 
@@ -71,26 +82,76 @@ def scaled(value: float) -> int:
     return round(value * SCALE)
 
 
-def compile_ruleset(ruleset: Ruleset, rules: tuple[Rule, ...]) -> Compiled:
-    """`rules` are the ruleset's rules plus the scope rule, in firing-priority order."""
+class CompileError(ValueError):
+    """A rule that durable_rules could not run safely; `rule` names it."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def effective_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
+    """The ruleset's rules, each gated by its scope, after the rule that decides the scope."""
+    if ruleset.scope is None:
+        return ruleset.rules
+    scope = Rule(
+        SCOPE_RULE, "Patient is in the ruleset's scope", ruleset.scope, Action(derive=SCOPE_FINDING)
+    )
+    gate = FindingRef(SCOPE_FINDING, SCOPE_FINDING, ())
+    gated = tuple(
+        Rule(r.id, r.title, All((gate, r.when), ()), r.then, r.line) for r in ruleset.rules
+    )
+    return (scope, *gated)
+
+
+def compile_ruleset(ruleset: Ruleset) -> Compiled:
+    """Compile every rule (gated by the scope); raise `CompileError` past durable_rules' limits."""
+    rules = effective_rules(ruleset)
     stratum = strata(rules)
+    tests: dict[str, set[str]] = {}
     definition: dict[str, Any] = {}
     branches: dict[str, Branch] = {}
     concepts: set[str] = set()
     findings: set[str] = set()
     reads_suggestions = False
     for index, rule in enumerate(rules):
-        for b, conjunction in enumerate(to_dnf(rule.when)):
+        dnf = to_dnf(rule.when)
+        if len(dnf) > MAX_BRANCHES:
+            raise CompileError(
+                rule.id, f"its condition expands to {len(dnf)} alternatives; split the rule"
+            )
+        for b, conjunction in enumerate(dnf):
             compiled = _Conjunction(ruleset)
             for atom, negated in conjunction:
                 compiled.add(atom, negated)
             compiled.stage(stratum[rule.id])
+            if len(compiled.patterns) > MAX_PATTERNS:
+                raise CompileError(
+                    rule.id,
+                    f"one alternative of its condition needs {len(compiled.patterns)} facts at "
+                    f"once (at most {MAX_PATTERNS}); split the rule",
+                )
+            for pattern in compiled.patterns:
+                kind, *rest = next(iter(pattern.values()))["$and"]
+                if kind == {"t": "c"}:
+                    concept, *checks = rest
+                    distinct = tests.setdefault(concept["c"], set())
+                    distinct.update(json.dumps(check, sort_keys=True) for check in checks)
             name = f"r{index}b{b}"
             definition[name] = {"all": compiled.patterns, "pri": index, "run": name}
             branches[name] = Branch(rule, compiled.info)
             concepts |= compiled.concepts
             findings |= compiled.findings
             reads_suggestions |= compiled.reads_suggestions
+    for concept, distinct in tests.items():
+        if len(distinct) > MAX_TESTS_PER_CONCEPT:
+            raise CompileError(
+                rules[-1].id,
+                f"{concept} is tested {len(distinct)} different ways (at most "
+                f"{MAX_TESTS_PER_CONCEPT}): use parameters shared between rules",
+            )
+    if len(definition) >= MAX_RULES:
+        raise CompileError(rules[-1].id, f"the ruleset compiles to {len(definition)} rules")
     definition[END_RULE] = {"all": [{"m": {"t": "end"}}], "run": END_RULE}
     return Compiled(
         name=f"vigil:{ruleset.key}",

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import runtime
-from .compiler import SCALE, Compiled, Pattern, compile_ruleset, scaled
-from .conditions import All, FindingRef
+from .compiler import SCALE, SCOPE_FINDING, Compiled, Pattern, compile_ruleset, scaled
 from .errors import FactError
 from .evaluation import (
     DataWarning,
@@ -26,12 +25,10 @@ from .evaluation import (
     Suggestion,
 )
 from .levels import highest, rank
-from .model import Action, Rule, Ruleset
+from .model import Rule, Ruleset
 from .records import Quantity, Record
 from .summary import Reading, Summary, summarise
 
-SCOPE_RULE = "scope"
-SCOPE_FINDING = "in-scope"
 _LIMIT = 2**53 // SCALE  # largest magnitude durable_rules compares exactly once scaled
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
@@ -39,25 +36,11 @@ _COMPILED: dict[str, Compiled] = {}
 _COMPILING = threading.Lock()
 
 
-def effective_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
-    """The ruleset's rules, each gated by its scope, after the rule that decides the scope."""
-    if ruleset.scope is None:
-        return ruleset.rules
-    scope = Rule(
-        SCOPE_RULE, "Patient is in the ruleset's scope", ruleset.scope, Action(derive=SCOPE_FINDING)
-    )
-    gate = FindingRef(SCOPE_FINDING, SCOPE_FINDING, ())
-    gated = tuple(
-        Rule(r.id, r.title, All((gate, r.when), ()), r.then, r.line) for r in ruleset.rules
-    )
-    return (scope, *gated)
-
-
 def _compiled(ruleset: Ruleset) -> Compiled:
     with _COMPILING:
         compiled = _COMPILED.get(ruleset.key)
         if compiled is None:
-            compiled = compile_ruleset(ruleset, effective_rules(ruleset))
+            compiled = compile_ruleset(ruleset)
             _COMPILED[ruleset.key] = compiled
         return compiled
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from . import units
 from .codes import DEFAULT_SYSTEMS, Code, parse_code
+from .compiler import SCOPE_FINDING, SCOPE_RULE, CompileError, compile_ruleset
 from .conditions import (
     BelowReference,
     Compare,
@@ -184,7 +185,7 @@ class _Checker:
                 ("rules", rules.index(first)),
                 f"these rules derive each other's findings in a cycle: {cycle}",
             )
-        return Ruleset(
+        ruleset = Ruleset(
             **{
                 **partial.__dict__,
                 "rules": rules,
@@ -192,6 +193,13 @@ class _Checker:
                 "red_flags": red_flags,
             }
         )
+        if not self.problems:
+            try:
+                compile_ruleset(ruleset)
+            except CompileError as error:
+                index = next((i for i, r in enumerate(rules) if r.id == error.rule), 0)
+                self.report(("rules", index), f"rule {error.rule}: {error}")
+        return ruleset
 
     # -- pieces -----------------------------------------------------------------------------
 
@@ -288,6 +296,8 @@ class _Checker:
             if spec.id in seen:
                 self.report((*path, "id"), f"rule id {spec.id!r} is used twice")
                 continue
+            if spec.id == SCOPE_RULE or spec.then.derive == SCOPE_FINDING:
+                self.report(path, f"{SCOPE_RULE!r} and {SCOPE_FINDING!r} are Vigil's own names")
             seen.add(spec.id)
             when = self._condition(spec.when, (*path, "when"))
             if when is not None:

@@ -125,6 +125,23 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert [f.split(":")[0] for f in found] == ["14", "15", "16", "20"]
 
 
+def test_a_condition_with_too_many_alternatives_for_durable_rules(tmp_path: Path) -> None:
+    options = "".join(f"\n        - potassium < {n / 10} mmol/L" for n in range(70))
+    rules = f"  - id: a\n    when:\n      any:{options}\n    then: {{derive: x}}\n"
+    assert problems(rules, tmp_path) == [
+        "13:5: rule a: its condition expands to 70 alternatives; split the rule"
+    ]
+
+
+def test_a_condition_needing_too_many_facts_at_once(tmp_path: Path) -> None:
+    negations = "".join(f"\n      - not potassium < {n / 10} mmol/L" for n in range(16))
+    rules = f"  - id: a\n    when:{negations}\n    then: {{derive: x}}\n"
+    assert problems(rules, tmp_path) == [
+        "13:5: rule a: one alternative of its condition needs 17 facts at once (at most 15); "
+        "split the rule"
+    ]
+
+
 def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
     found = problems("  - id: a\n    when: [weakness present\n    then: {derive: x}\n", tmp_path)
     assert len(found) == 1 and found[0].startswith("15:")
