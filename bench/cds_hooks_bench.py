@@ -1,0 +1,446 @@
+"""Load test of the CDS Hooks service: `POST /cds-services/calf-fasciculation` (patient-view) with
+50 prefetched Observations of one patient, against the real server on loopback.
+
+For `--workers 1` and then `--workers 2`, the script starts
+`python -m vigil serve --insecure-dev --host 127.0.0.1 --port P --workers N` as a subprocess
+(in a temporary folder, so its SQLite audit file is thrown away), waits for it, warms it up, then
+keeps `--concurrency` requests in flight (default 10) from an asyncio httpx client until
+`--requests` responses have come back or `--max-seconds` have passed, and stops the server.
+Every response must be a 200 with one card carrying a draft ServiceRequest.
+
+Next to it, the in-process rate of the same evaluations: `fhir_adapters.evaluate_bundle` on the
+same prefetch Bundle in a loop in this process (no HTTP, no card building, no audit).
+
+The client runs on the same 2 cores as the server; its CPU time is reported (`client CPU`) so
+that its share is visible. Goals (issue 4): p99 under 50 ms at 10 concurrent requests, and HTTP
+throughput within 2x of in-process.
+
+    .venv/bin/python bench/cds_hooks_bench.py                  # full run (about a minute)
+    .venv/bin/python bench/cds_hooks_bench.py --quick          # smoke run (under ~20 s)
+    .venv/bin/python bench/cds_hooks_bench.py --requests 2000 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from bench.cds_hooks_payloads import (  # noqa: E402
+    SERVICE,
+    prefetch_bundle,
+    request_template,
+)
+
+HOST = "127.0.0.1"
+GOAL_P99_MS = 50.0
+GOAL_RATIO = 2.0
+
+
+@dataclass
+class LoadResult:
+    workers: int
+    requests: int
+    errors: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    mean_ms: float
+    client_cpu_s: float
+    warmup: int
+    startup_s: float
+    server_cpu_s: dict[int, float] = field(default_factory=dict)  # per worker pid
+    first_error: str | None = None
+
+    @property
+    def server_cpu_ms_per_request(self) -> float:
+        return sum(self.server_cpu_s.values()) * 1000 / self.requests if self.requests else 0.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of sorted values (q in 0..100)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+class Server:
+    """`vigil serve --insecure-dev` on loopback, in its own temporary folder."""
+
+    def __init__(self, workers: int, log_path: Path | None = None) -> None:
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self._tmp = tempfile.TemporaryDirectory(prefix="vigil-cds-bench-")
+        self._log_path = log_path or Path(self._tmp.name) / "server.log"
+        self._log = open(self._log_path, "wb")  # noqa: SIM115
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> float:
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vigil",
+                "serve",
+                "--insecure-dev",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            cwd=self._tmp.name,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise SystemExit(
+                        f"server exited with {self.proc.returncode}:\n{self.log_tail()}"
+                    )
+                try:
+                    if client.get(f"{self.url}/cds-services").status_code == 200:
+                        return time.perf_counter() - started
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+        self.stop()
+        raise SystemExit(f"server not ready after {timeout} s:\n{self.log_tail()}")
+
+    def worker_pids(self) -> list[int]:
+        """The uvicorn worker processes (children of the server) when --workers > 1."""
+        if self.proc is None:
+            return []
+        try:
+            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            return []
+        children = [int(p) for p in text.split()]
+        return children or [self.proc.pid]
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """User + system CPU seconds of each worker process so far (Linux /proc)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out = {}
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        return out
+
+    def log_tail(self, lines: int = 30) -> str:
+        self._log.flush()
+        text = self._log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # uvicorn shuts its workers down on SIGINT
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._log.close()
+        self._tmp.cleanup()
+
+
+def check_response(response: httpx.Response) -> str | None:
+    """None when the response is the expected card; else what is wrong."""
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    cards = response.json().get("cards") or []
+    if len(cards) != 1:
+        return f"expected 1 card, got {len(cards)}"
+    actions = [a for s in cards[0].get("suggestions") or [] for a in s.get("actions") or []]
+    if not any((a.get("resource") or {}).get("resourceType") == "ServiceRequest" for a in actions):
+        return "the card has no ServiceRequest suggestion"
+    return None
+
+
+async def load(
+    url: str,
+    body: tuple[bytes, bytes],
+    concurrency: int,
+    requests: int,
+    max_seconds: float,
+    check_every: int = 50,
+) -> tuple[list[float], int, float, str | None]:
+    """Keep `concurrency` requests in flight until `requests` are done or `max_seconds` pass.
+    Returns the latencies (ms), the error count, the elapsed seconds and the first error."""
+    head, tail = body
+    endpoint = f"{url}/cds-services/{SERVICE}"
+    headers = {"content-type": "application/json"}
+    latencies: list[float] = []
+    errors = 0
+    first_error: str | None = None
+    issued = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+        started = time.perf_counter()
+        deadline = started + max_seconds
+
+        async def one() -> None:
+            nonlocal issued, errors, first_error
+            while issued < requests and time.perf_counter() < deadline:
+                issued += 1
+                number = issued
+                content = head + str(uuid.uuid4()).encode() + tail
+                t0 = time.perf_counter()
+                try:
+                    response = await client.post(endpoint, content=content, headers=headers)
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    problem: str | None = f"{type(exc).__name__}: {exc}"
+                else:
+                    # Full check on a sample only: parsing every answer would load the client.
+                    problem = (
+                        check_response(response)
+                        if (number - 1) % check_every == 0
+                        else (
+                            None if response.status_code == 200 else f"HTTP {response.status_code}"
+                        )
+                    )
+                elapsed = (time.perf_counter() - t0) * 1000
+                if problem is None:
+                    latencies.append(elapsed)
+                else:
+                    errors += 1
+                    first_error = first_error or problem
+
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+        return latencies, errors, time.perf_counter() - started, first_error
+
+
+def run_server(
+    workers: int,
+    body: tuple[bytes, bytes],
+    concurrency: int,
+    requests: int,
+    warmup: int,
+    max_seconds: float,
+) -> LoadResult:
+    server = Server(workers)
+    try:
+        startup = server.start()
+        # Warm-up: every worker imports lazily and validates its first resources slowly; keep
+        # concurrency so requests reach every worker.
+        _, warm_errors, _, warm_error = asyncio.run(
+            load(server.url, body, concurrency, warmup, max_seconds, check_every=1)
+        )
+        if warm_errors:
+            raise SystemExit(
+                f"warm-up failed ({warm_errors} errors): {warm_error}\n{server.log_tail()}"
+            )
+        server_cpu0 = server.cpu_seconds()
+        cpu0 = time.process_time()
+        latencies, errors, seconds, first_error = asyncio.run(
+            load(server.url, body, concurrency, requests, max_seconds)
+        )
+        client_cpu = time.process_time() - cpu0
+        server_cpu = {
+            pid: round(cpu - server_cpu0.get(pid, 0.0), 3)
+            for pid, cpu in server.cpu_seconds().items()
+        }
+    finally:
+        server.stop()
+    latencies.sort()
+    done = len(latencies)
+    return LoadResult(
+        workers=workers,
+        requests=done,
+        errors=errors,
+        seconds=seconds,
+        rps=done / seconds if seconds else 0.0,
+        p50_ms=percentile(latencies, 50),
+        p90_ms=percentile(latencies, 90),
+        p99_ms=percentile(latencies, 99),
+        max_ms=latencies[-1] if latencies else float("nan"),
+        mean_ms=statistics.fmean(latencies) if latencies else float("nan"),
+        client_cpu_s=client_cpu,
+        warmup=warmup,
+        startup_s=startup,
+        first_error=first_error,
+        server_cpu_s=server_cpu,
+    )
+
+
+def in_process(prefetch: dict[str, Any], seconds: float, warmup: int) -> dict[str, Any]:
+    """`evaluate_bundle` on the prefetch Bundle in a loop, in this process."""
+    import engine
+    import fhir_adapters
+
+    ruleset = engine.load_ruleset(SERVICE)
+    for _ in range(warmup):
+        results = fhir_adapters.evaluate_bundle(prefetch, ruleset)
+    if warmup and (len(results) != 1 or results[0].escalation == "none"):
+        raise SystemExit(f"in-process: unexpected results {results!r}")
+    times: list[float] = []
+    cpu0 = time.process_time()
+    end = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        fhir_adapters.evaluate_bundle(prefetch, ruleset)
+        times.append((time.perf_counter() - t0) * 1000)
+    total = time.perf_counter() - started
+    cpu = time.process_time() - cpu0
+    times.sort()
+    return {
+        "evaluations": len(times),
+        "seconds": total,
+        "rps": len(times) / total,
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
+        "cpu_ms_per_evaluation": cpu * 1000 / len(times),
+    }
+
+
+def table(results: list[LoadResult], inproc: dict[str, Any], concurrency: int) -> str:
+    rows = [
+        "| setup | requests | errors | p50 ms | p99 ms | req/s | in-process / HTTP"
+        " | server CPU ms/req (per worker split) | client CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        ratio = inproc["rps"] / r.rps if r.rps else float("inf")
+        share = r.client_cpu_s / r.seconds if r.seconds else 0.0
+        total_cpu = sum(r.server_cpu_s.values()) or 1.0
+        split = " / ".join(f"{cpu / total_cpu:.0%}" for cpu in r.server_cpu_s.values() if cpu)
+        rows.append(
+            f"| HTTP, {r.workers} worker{'s' if r.workers > 1 else ''}, {concurrency} concurrent "
+            f"| {r.requests} | {r.errors} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.rps:.1f} "
+            f"| {ratio:.2f}x | {r.server_cpu_ms_per_request:.1f} ({split}) "
+            f"| {share:.0%} of a core |"
+        )
+    rows.append(
+        f"| in-process `evaluate_bundle`, 1 process | {inproc['evaluations']} | 0 "
+        f"| {inproc['p50_ms']:.1f} | {inproc['p99_ms']:.1f} | {inproc['rps']:.1f} | 1.00x "
+        f"| {inproc['cpu_ms_per_evaluation']:.1f} (same process) | - |"
+    )
+    return "\n".join(rows)
+
+
+def verdict(results: list[LoadResult], inproc: dict[str, Any]) -> list[str]:
+    lines = []
+    for r in results:
+        ratio = inproc["rps"] / r.rps if r.rps else float("inf")
+        p99_ok = "meets" if r.p99_ms < GOAL_P99_MS else "misses"
+        ratio_ok = "meets" if ratio <= GOAL_RATIO else "misses"
+        lines.append(
+            f"- {r.workers} worker(s): p99 {r.p99_ms:.1f} ms {p99_ok} the "
+            f"{GOAL_P99_MS:.0f} ms goal; "
+            f"throughput {ratio:.2f}x below in-process {ratio_ok} the {GOAL_RATIO:.0f}x goal."
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run, under ~20 s")
+    parser.add_argument("--requests", type=int, help="measured requests per server (default 2000)")
+    parser.add_argument("--concurrency", type=int, default=10, help="requests in flight (10)")
+    parser.add_argument("--observations", type=int, default=50, help="prefetched Observations (50)")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="worker counts (1 2)"
+    )
+    parser.add_argument("--max-seconds", type=float, help="time cap per measured load (default 60)")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    args = parser.parse_args(argv)
+
+    requests = args.requests or (100 if args.quick else 2000)
+    warmup = 20 if args.quick else 200
+    max_seconds = args.max_seconds or (3.0 if args.quick else 60.0)
+    inproc_seconds = 1.0 if args.quick else 8.0
+
+    prefetch = prefetch_bundle(args.observations, datetime.now(UTC))
+    body = request_template(prefetch)
+    print(
+        f"patient-view, {args.observations} prefetched Observations"
+        f" ({len(body[0]) + len(body[1]) + 36:,}"
+        f" bytes), {args.concurrency} concurrent, {requests} requests per server after {warmup}"
+        f" warm-up; {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        file=sys.stderr,
+    )
+    load_before = os.getloadavg()[0]
+    if load_before > 0.5:
+        print(
+            f"warning: load average {load_before:.2f} before the run; other processes share the"
+            " CPUs and the figures will be lower than on a quiet machine",
+            file=sys.stderr,
+        )
+    results = []
+    for workers in args.workers:
+        print(f"... server with --workers {workers}", file=sys.stderr)
+        results.append(run_server(workers, body, args.concurrency, requests, warmup, max_seconds))
+    print("... in-process evaluate_bundle", file=sys.stderr)
+    inproc = in_process(prefetch, inproc_seconds, warmup=10 if args.quick else 50)
+
+    print(table(results, inproc, args.concurrency))
+    print()
+    print(
+        f"- load average (1 min) before the run {load_before:.2f}, after {os.getloadavg()[0]:.2f}"
+    )
+    print("\n".join(verdict(results, inproc)))
+    for r in results:
+        if r.errors:
+            print(f"- {r.workers} worker(s): {r.errors} errors, first: {r.first_error}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "observations": args.observations,
+                    "concurrency": args.concurrency,
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "http": [asdict(r) for r in results],
+                    "in_process": inproc,
+                    "load_average_before": load_before,
+                    "goals": {"p99_ms": GOAL_P99_MS, "ratio": GOAL_RATIO},
+                },
+                indent=2,
+            )
+        )
+    return 1 if any(r.errors for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
