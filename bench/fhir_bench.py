@@ -1,0 +1,274 @@
+"""End-to-end time of one patient Bundle through Vigil, next to fhir.resources validating it alone.
+
+  floor   json.loads(text) + fhir.resources.R4B Bundle.model_validate(data)
+  vigil   fhir_adapters.evaluate_bundle(text, ruleset, as_of): parse, pick, validate, group,
+          normalise, summarise, evaluate
+
+for a Bundle of one Patient and 10, 100 and 1,000 Observations the calf-fasciculation ruleset
+reads (potassium, magnesium and calcium labs with UCUM quantities and reference ranges in
+mmol/L, mg/dL and mEq/L; twitching findings with a bodySite; weakness; cramps with a duration
+component; GAD-7; sleep), generated here on the patterns of ../shared/fhir-samples. Median of
+several repeats; the two take turns. Vigil's time is also split into its stages.
+
+    .venv/bin/python bench/fhir_bench.py            # full run (about a minute)
+    .venv/bin/python bench/fhir_bench.py --quick    # smoke run (a few seconds)
+    .venv/bin/python bench/fhir_bench.py --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from fhir.resources.R4B.bundle import Bundle  # noqa: E402
+
+import engine  # noqa: E402
+import fhir_adapters  # noqa: E402
+from bench.engine_bench import machine  # noqa: E402
+from fhir_adapters.patients import patient_records  # noqa: E402
+from fhir_adapters.reading import load_resources  # noqa: E402
+
+AS_OF = datetime(2026, 3, 1, 12, tzinfo=UTC)
+SIZES = (10, 100, 1000)
+GOAL_OVERHEAD = 0.25
+
+LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+RANGE_MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
+PATIENT = "Patient/bench-1"
+
+# (LOINC, display, UCUM unit, mmol/L -> unit factor, normal low and high in mmol/L)
+LABS = [
+    ("2823-3", "Potassium SerPl-sCnc", "mmol/L", 1.0, 3.5, 5.1),
+    ("6298-4", "Potassium Bld-sCnc", "meq/L", 1.0, 3.5, 5.1),
+    ("2601-3", "Magnesium SerPl-sCnc", "mmol/L", 1.0, 0.7, 1.0),
+    ("19123-9", "Magnesium SerPl-mCnc", "mg/dL", 2.4305, 0.7, 1.0),
+    ("2000-8", "Calcium SerPl-sCnc", "mmol/L", 1.0, 2.2, 2.6),
+    ("17861-6", "Calcium SerPl-mCnc", "mg/dL", 4.0078, 2.2, 2.6),
+]
+UNIT_TEXT = {"mmol/L": "mmol/L", "meq/L": "mEq/L", "mg/dL": "mg/dL"}
+SITES = [("53840002", "Calf"), ("68367000", "Thigh"), ("85562004", "Hand")]
+
+
+def _when(rng: random.Random) -> str:
+    moment = AS_OF - timedelta(minutes=rng.randrange(0, 60 * 24 * 45))
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _coding(system: str, code: str, display: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code, "display": display}], "text": display}
+
+
+def _base(index: int, rng: random.Random, category: str, code: dict[str, Any]) -> dict[str, Any]:
+    when = _when(rng)
+    return {
+        "resourceType": "Observation",
+        "id": f"bench-{index}",
+        "meta": {"lastUpdated": when},
+        "status": "final",
+        "category": [_coding(CATEGORY, category, category.title())],
+        "code": code,
+        "subject": {"reference": PATIENT, "display": "Bench Patient"},
+        "effectiveDateTime": when,
+        "issued": when,
+        "performer": [{"reference": "Practitioner/bench-gp", "display": "Dr Bench"}],
+    }
+
+
+def _quantity(value: float, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": UNIT_TEXT.get(unit, unit), "system": UCUM, "code": unit}
+
+
+def lab(index: int, rng: random.Random) -> dict[str, Any]:
+    code, display, unit, factor, low, high = rng.choice(LABS)
+    mmol = rng.uniform(low * 0.8, high)
+    obs = _base(index, rng, "laboratory", _coding(LOINC, code, display))
+    obs["valueQuantity"] = _quantity(round(mmol * factor, 2), unit)
+    flag = ("L", "Low") if mmol < low else ("N", "Normal")
+    obs["interpretation"] = [_coding(INTERPRETATION, *flag)]
+    obs["referenceRange"] = [
+        {
+            "low": _quantity(round(low * factor, 2), unit),
+            "high": _quantity(round(high * factor, 2), unit),
+            "type": _coding(RANGE_MEANING, "normal", "Normal Range"),
+        }
+    ]
+    obs["specimen"] = {"reference": "Specimen/bench-serum", "display": "Serum specimen"}
+    return obs
+
+
+def finding(index: int, rng: random.Random) -> dict[str, Any]:
+    kind = rng.choices(["twitch", "weakness", "cramp"], weights=[5, 2, 2])[0]
+    if kind == "twitch":
+        obs = _base(index, rng, "exam", _coding(SCT, "82470000", "Fasciculation (finding)"))
+        obs["valueBoolean"] = True
+        obs["bodySite"] = _coding(SCT, *rng.choice(SITES))
+    elif kind == "weakness":
+        obs = _base(index, rng, "exam", _coding(SCT, "26544005", "Muscle weakness (finding)"))
+        obs["valueCodeableConcept"] = _coding(SCT, "52101004", "Present")
+    else:
+        obs = _base(index, rng, "exam", _coding(SCT, "55300003", "Cramp (finding)"))
+        obs["valueBoolean"] = True
+        obs["bodySite"] = _coding(SCT, "53840002", "Calf")
+        obs["component"] = [
+            {
+                "code": _coding(LOINC, "103335-0", "Duration"),
+                "valueQuantity": _quantity(round(rng.uniform(0.5, 8), 1), "min"),
+            }
+        ]
+    return obs
+
+
+def survey(index: int, rng: random.Random) -> dict[str, Any]:
+    if rng.random() < 0.5:
+        obs = _base(index, rng, "survey", _coding(LOINC, "70274-6", "GAD-7 total score"))
+        obs["valueInteger"] = rng.randrange(0, 12)
+    else:
+        obs = _base(index, rng, "survey", _coding(LOINC, "93832-4", "Sleep duration"))
+        obs["valueQuantity"] = _quantity(round(rng.uniform(5, 9), 1), "h")
+    return obs
+
+
+def bundle(size: int, seed: int = 7) -> str:
+    """A collection Bundle: one Patient and `size` Observations the ruleset reads, as JSON."""
+    rng = random.Random(seed)
+    makers: list[Callable[[int, random.Random], dict[str, Any]]] = [lab, finding, survey]
+    entries: list[dict[str, Any]] = [
+        {
+            "fullUrl": "urn:uuid:0b6c2d1e-0000-4000-8000-000000000001",
+            "resource": {
+                "resourceType": "Patient",
+                "id": "bench-1",
+                "active": True,
+                "name": [{"family": "Bench", "given": ["Patient"]}],
+                "gender": "female",
+                "birthDate": "1980-04-02",
+            },
+        }
+    ]
+    for index in range(size):
+        make = rng.choices(makers, weights=[5, 4, 1])[0]
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:0b6c2d1e-0000-4000-8000-{index + 2:012d}",
+                "resource": make(index, rng),
+            }
+        )
+    return json.dumps(
+        {
+            "resourceType": "Bundle",
+            "id": f"bench-{size}",
+            "type": "collection",
+            "timestamp": AS_OF.isoformat(),
+            "entry": entries,
+        }
+    )
+
+
+def floor(text: str) -> object:
+    return Bundle.model_validate(json.loads(text))
+
+
+def median_ms(run: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def measure(size: int, repeats: int, ruleset: engine.Ruleset) -> dict[str, Any]:
+    text = bundle(size)
+    results = fhir_adapters.evaluate_bundle(text, ruleset, AS_OF)
+    if len(results) != 1 or results[0].patient != PATIENT:
+        raise SystemExit(f"expected one result for {PATIENT}, got {[r.patient for r in results]}")
+    evaluation = results[0].evaluation
+    if evaluation.warnings:  # the data is clean: a warning means something was not read
+        raise SystemExit(f"unexpected warnings: {evaluation.warnings[:3]}")
+    floor(text)  # warm up both
+    floor_ms: list[float] = []
+    vigil_ms: list[float] = []
+    for _ in range(repeats):  # take turns
+        floor_ms.append(median_ms(lambda: floor(text), 1))
+        vigil_ms.append(median_ms(lambda: fhir_adapters.evaluate_bundle(text, ruleset, AS_OF), 1))
+    batch = patient_records(text, ruleset)
+    evaluator = engine.Evaluator(ruleset)
+    records = batch.patients[0].records
+    parse = median_ms(lambda: load_resources(text), repeats)
+    f, v = statistics.median(floor_ms), statistics.median(vigil_ms)
+    return {
+        "observations": size,
+        "bytes": len(text),
+        "floor_ms": f,
+        "vigil_ms": v,
+        "overhead": v / f - 1,
+        # measured apart, so they need not add up to vigil_ms exactly
+        "parse_ms": parse,
+        "validate_normalise_ms": median_ms(lambda: patient_records(text, ruleset), repeats) - parse,
+        "evaluate_ms": median_ms(lambda: evaluator.evaluate(records, as_of=AS_OF), repeats),
+        "escalation": evaluation.escalation,
+        "repeats": repeats,
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [
+        "| Observations | JSON KiB | floor: json.loads + Bundle.model_validate (ms) "
+        "| Vigil evaluate_bundle (ms) | Vigil adds "
+        "| of which parse / validate+normalise / evaluate (ms) |",
+        "| ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results["sizes"]:
+        rows.append(
+            f"| {r['observations']:,} | {r['bytes'] / 1024:.0f} | {r['floor_ms']:.2f} | "
+            f"{r['vigil_ms']:.2f} | {r['overhead'] * 100:+.0f}% | {r['parse_ms']:.2f} / "
+            f"{r['validate_normalise_ms']:.2f} / {r['evaluate_ms']:.2f} |"
+        )
+    worst = max(r["overhead"] for r in results["sizes"])
+    m = results["machine"]
+    rows += [
+        "",
+        f"Goal: Vigil adds at most {GOAL_OVERHEAD * 100:.0f}% on top of validation: "
+        f"{'met' if worst <= GOAL_OVERHEAD else 'NOT met'} (worst {worst * 100:+.0f}%). "
+        f"Median of {results['sizes'][0]['repeats']}+ repeats.",
+        f"Machine: {m['cpu']} ({m['cpus']} CPUs), Python {m['python']}, commit {m['commit']}.",
+    ]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: fewer repeats")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="repeats per size (31; a fifth of that for 1,000)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 31)
+    ruleset = engine.load_ruleset("calf-fasciculation")
+    sizes = [
+        measure(size, max(3, repeats // (5 if size >= 1000 else 1)), ruleset) for size in SIZES
+    ]
+    results = {"sizes": sizes, "machine": machine(), "quick": args.quick}
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
