@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from . import units
 from .codes import parse_code
@@ -30,6 +31,9 @@ class Reading:
 
 @dataclass
 class Summary:
+    """What a patient's records say about one concept. Built by `summarise`, then read only:
+    the derived properties are computed once."""
+
     concept: Concept
     present: list[Reading] = field(default_factory=list)
     absent: list[Reading] = field(default_factory=list)
@@ -44,38 +48,38 @@ class Summary:
     def is_absent(self) -> bool:
         return not self.present and bool(self.absent)
 
-    @property
+    @cached_property
     def latest(self) -> Reading | None:
-        return max(self.valued, key=_chronological, default=None)
+        return self.valued[-1] if self.valued else None  # readings are in time order
 
-    @property
+    @cached_property
     def lowest(self) -> Reading | None:
         return min(self.valued, key=lambda r: (r.value, _chronological(r)), default=None)
 
-    @property
+    @cached_property
     def highest(self) -> Reading | None:
         return max(self.valued, key=lambda r: (r.value, _chronological(r)), default=None)
 
-    @property
+    @cached_property
     def sites(self) -> set[str]:
         return {r.site for r in self.present if r.site}
 
-    @property
+    @cached_property
     def first(self) -> datetime | None:
         times = [r.record.time for r in self.present if r.record.time]
         return min(times, default=None)
 
-    @property
+    @cached_property
     def last(self) -> datetime | None:
         ends = [_end(r.record, self.as_of) for r in self.present if r.record.time]
         return max((e for e in ends if e), default=None)
 
-    @property
+    @cached_property
     def span_days(self) -> float:
         first, last = self.first, self.last
         return (last - first).total_seconds() / 86400 if first and last else 0.0
 
-    @property
+    @cached_property
     def below_reference(self) -> bool:
         latest = self.latest
         if latest is None or latest.value is None or latest.record.reference_low is None:
