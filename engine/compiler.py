@@ -25,6 +25,7 @@ from .conditions import (
     Atom,
     BelowReference,
     Compare,
+    Condition,
     FindingRef,
     NoSuggestion,
     Presence,
@@ -73,6 +74,7 @@ class Compiled:
     branches: dict[str, Branch]
     stages: tuple[int, ...]
     concepts: frozenset[str]
+    attributes: dict[str, frozenset[str]]  # per concept, the fact attributes some rule tests
     findings: frozenset[str]  # findings some rule reads
     reads_suggestions: bool
     rules: tuple[Rule, ...] = field(default=())
@@ -91,17 +93,47 @@ class CompileError(ValueError):
 
 
 def effective_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
-    """The ruleset's rules, each gated by its scope, after the rule that decides the scope."""
+    """The ruleset's rules, after the rule that decides the scope, each gated by it unless its
+    condition already implies it (the gate would only cost durable_rules a join)."""
     if ruleset.scope is None:
         return ruleset.rules
     scope = Rule(
         SCOPE_RULE, "Patient is in the ruleset's scope", ruleset.scope, Action(derive=SCOPE_FINDING)
     )
     gate = FindingRef(SCOPE_FINDING, SCOPE_FINDING, ())
+    scope_branches = [{_key(atom) for atom, _ in branch} for branch in to_dnf(ruleset.scope)]
+    if any(negated for branch in to_dnf(ruleset.scope) for _, negated in branch):
+        scope_branches = []  # a negated scope is never implied syntactically: gate every rule
     gated = tuple(
-        Rule(r.id, r.title, All((gate, r.when), ()), r.then, r.line) for r in ruleset.rules
+        r
+        if _implies_scope(r.when, scope_branches)
+        else Rule(r.id, r.title, All((gate, r.when), ()), r.then, r.line)
+        for r in ruleset.rules
     )
     return (scope, *gated)
+
+
+def _key(atom: Atom) -> tuple[object, ...]:
+    if isinstance(atom, Presence):
+        return ("presence", atom.concept, atom.state, atom.site)
+    return (type(atom).__name__, getattr(atom, "text", None))
+
+
+def _implies_scope(condition: Condition, scope_branches: list[set[tuple[object, ...]]]) -> bool:
+    """Whether every alternative of `condition` holds only in scope: it reads a derived finding
+    (every rule's finding is derived in scope) or contains all of one alternative of the scope."""
+    for branch in to_dnf(condition):
+        positive = [atom for atom, negated in branch if not negated]
+        if any(isinstance(atom, FindingRef) for atom in positive):
+            continue
+        keys = {_key(atom) for atom in positive}
+        # a finding present at a site is present
+        keys |= {
+            ("presence", a.concept, a.state, None) for a in positive if isinstance(a, Presence)
+        }
+        if not any(alternative <= keys for alternative in scope_branches):
+            return False
+    return True
 
 
 def compile_ruleset(ruleset: Ruleset) -> Compiled:
@@ -112,6 +144,7 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
     definition: dict[str, Any] = {}
     branches: dict[str, Branch] = {}
     concepts: set[str] = set()
+    attributes: dict[str, set[str]] = {}
     findings: set[str] = set()
     reads_suggestions = False
     for index, rule in enumerate(rules):
@@ -141,6 +174,8 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
             definition[name] = {"all": compiled.patterns, "pri": index, "run": name}
             branches[name] = Branch(rule, compiled.info)
             concepts |= compiled.concepts
+            for concept, tested in compiled.attributes.items():
+                attributes.setdefault(concept, set()).update(tested)
             findings |= compiled.findings
             reads_suggestions |= compiled.reads_suggestions
     for concept, distinct in tests.items():
@@ -159,6 +194,7 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         branches=branches,
         stages=tuple(sorted(set(stratum.values()))),
         concepts=frozenset(concepts),
+        attributes={c: frozenset(a) for c, a in attributes.items()},
         findings=frozenset(findings),
         reads_suggestions=reads_suggestions,
         rules=rules,
@@ -171,6 +207,7 @@ class _Conjunction:
         self.patterns: list[dict[str, Any]] = []
         self.info: dict[str, Pattern] = {}
         self.concepts: set[str] = set()
+        self.attributes: dict[str, set[str]] = {}
         self.findings: set[str] = set()
         self.reads_suggestions = False
         self._positive: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
@@ -188,6 +225,8 @@ class _Conjunction:
             return
         self.concepts.add(atom.concept)
         test, attribute = self._test(atom)
+        # the fact key the test reads: "site:calf" is read from "site_calf"
+        self.attributes.setdefault(atom.concept, set()).add(attribute.replace(":", "_"))
         if negated:
             self._emit([{"t": "c"}, {"c": atom.concept}, test], True, None)
             return

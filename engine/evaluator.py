@@ -153,22 +153,29 @@ class _Run:
         self.trace: list[Firing] = []
         self.derived: dict[str, Finding] = {}
         self.pending: list[_Pending] = []
+        self._matches: dict[Pattern, Matched] = {}
 
     # -- facts in ---------------------------------------------------------------------------
 
     def facts(self, warnings: list[DataWarning]) -> list[dict[str, Any]]:
+        tested = self.compiled.attributes
         return [
-            self._concept_fact(self.summaries[name], warnings)
+            self._concept_fact(self.summaries[name], tested[name], warnings)
             for name in sorted(self.compiled.concepts & self.summaries.keys())
         ]
 
-    def _concept_fact(self, summary: Summary, warnings: list[DataWarning]) -> dict[str, Any]:
+    def _concept_fact(
+        self, summary: Summary, tested: frozenset[str], warnings: list[DataWarning]
+    ) -> dict[str, Any]:
+        """The summary as one durable_rules fact, with only the attributes rules test."""
         fact: dict[str, Any] = {"t": "c", "c": summary.concept.name, "recorded": 1}
         if summary.is_present:
             fact["present"] = 1
         if summary.is_absent:
             fact["absent"] = 1
         for attribute in ("latest", "lowest", "highest"):
+            if attribute not in tested:
+                continue
             reading: Reading | None = getattr(summary, attribute)
             if reading is not None and reading.value is not None:
                 if abs(reading.value) >= _LIMIT:
@@ -180,13 +187,17 @@ class _Run:
                     )
                     continue
                 fact[attribute] = scaled(reading.value)
-        fact["count"] = len(summary.present)
-        fact["sites"] = len(summary.sites)
-        fact["span"] = scaled(summary.span_days)
-        if summary.below_reference:
+        if "count" in tested:
+            fact["count"] = len(summary.present)
+        if "sites" in tested:
+            fact["sites"] = len(summary.sites)
+        if "span" in tested:
+            fact["span"] = scaled(summary.span_days)
+        if "below_ref" in tested and summary.below_reference:
             fact["below_ref"] = 1
-        for site in summary.sites & self.ruleset.sites.keys():
-            fact[f"site_{site}"] = 1
+        for site in summary.sites:
+            if f"site_{site}" in tested:
+                fact[f"site_{site}"] = 1
         return fact
 
     # -- firing ------------------------------------------------------------------------------
@@ -218,6 +229,12 @@ class _Run:
                 emit({"t": "f", "f": then.derive})
 
     def _matched(self, pattern: Pattern) -> Matched:
+        known = self._matches.get(pattern)
+        if known is None:
+            known = self._matches[pattern] = self._describe_match(pattern)
+        return known
+
+    def _describe_match(self, pattern: Pattern) -> Matched:
         if pattern.kind == "finding":
             finding = self.derived[pattern.name]
             return Matched(
