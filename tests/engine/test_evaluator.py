@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from durable import engine as durable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import Quantity, Record
+from engine import Quantity, Record, runtime
 from tests.engine.rulesets import chained
 
 NOW = datetime(2026, 1, 10, tzinfo=UTC)
@@ -93,10 +92,10 @@ def test_an_exception_inside_durable_rules_becomes_an_engine_error(
 ) -> None:
     evaluator = engine.Evaluator(engine.load_text(chained()))
 
-    def broken(self: object, *args: object) -> None:
+    def broken(handle: int, fact: str) -> tuple[int, int]:
         raise Exception("Could not assert fact, error code: 202")
 
-    monkeypatch.setattr(durable.Host, "assert_fact", broken)
+    monkeypatch.setattr(runtime._core, "assert_fact", broken)
     with pytest.raises(engine.EngineError, match="error code: 202"):
         evaluator.evaluate(patient(1), as_of=NOW)
 
@@ -105,13 +104,30 @@ def test_a_fact_durable_rules_takes_for_a_duplicate_is_an_error_not_dropped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     evaluator = engine.Evaluator(engine.load_text(chained()))
-
-    def observed(self: object, name: str, fact: dict[str, object]) -> None:
-        raise durable.MessageObservedException(fact)
-
-    monkeypatch.setattr(durable.Host, "assert_fact", observed)
+    monkeypatch.setattr(runtime._core, "assert_fact", lambda handle, fact: (2, 0))
     with pytest.raises(engine.EngineError, match="one it had seen"):
         evaluator.evaluate(patient(1), as_of=NOW)
+
+
+def test_a_failure_while_rules_run_becomes_an_engine_error_and_ends_the_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluator = engine.Evaluator(engine.load_text(chained()))
+    deleted: list[str] = []
+    real_delete = runtime._core.delete_state
+
+    def failing(handle: int, state: int) -> str:
+        raise Exception("Could not complete action, error code: 309")
+
+    def delete(handle: int, sid: str) -> None:
+        deleted.append(sid)
+        real_delete(handle, sid)
+
+    monkeypatch.setattr(runtime._core, "complete_and_start_action", failing)
+    monkeypatch.setattr(runtime._core, "delete_state", delete)
+    with pytest.raises(engine.EngineError, match="error code: 309"):
+        evaluator.evaluate(patient(1), as_of=NOW)
+    assert len(deleted) == 1
 
 
 def test_an_error_inside_a_rule_action_is_raised_with_the_rule_not_swallowed(
