@@ -11,6 +11,12 @@ Every response must be a 200 with one card carrying a draft ServiceRequest.
 Next to it, the in-process rate of the same evaluations: `fhir_adapters.evaluate_bundle` on the
 same prefetch Bundle in a loop in this process (no HTTP, no card building, no audit).
 
+`--patients K` rotates K distinct patients (own ids, resources and values) through both the
+server and the in-process loop: use it (e.g. `--patients 500`) to check that a cache keyed on
+content does not flatter the figures. `server CPU ms/req` is the workers' CPU time over the
+measured requests, with each worker's share: the 10 keep-alive connections are spread over the
+workers once, at connect time, so one worker can end up with all of them.
+
 The client runs on the same 2 cores as the server; its CPU time is reported (`client CPU`) so
 that its share is visible. Goals (issue 4): p99 under 50 ms at 10 concurrent requests, and HTTP
 throughput within 2x of in-process.
@@ -151,7 +157,7 @@ class Server:
             text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
         except OSError:
             return []
-        children = [int(p) for p in text.split()]
+        children = [int(p) for p in text.split() if not _is_helper(int(p))]
         return children or [self.proc.pid]
 
     def cpu_seconds(self) -> dict[int, float]:
@@ -183,6 +189,14 @@ class Server:
         self._tmp.cleanup()
 
 
+def _is_helper(pid: int) -> bool:
+    """multiprocessing's resource tracker, a child of the server that is no worker."""
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+
+
 def check_response(response: httpx.Response) -> str | None:
     """None when the response is the expected card; else what is wrong."""
     if response.status_code != 200:
@@ -198,7 +212,7 @@ def check_response(response: httpx.Response) -> str | None:
 
 async def load(
     url: str,
-    body: tuple[bytes, bytes],
+    bodies: list[tuple[bytes, bytes]],
     concurrency: int,
     requests: int,
     max_seconds: float,
@@ -206,7 +220,6 @@ async def load(
 ) -> tuple[list[float], int, float, str | None]:
     """Keep `concurrency` requests in flight until `requests` are done or `max_seconds` pass.
     Returns the latencies (ms), the error count, the elapsed seconds and the first error."""
-    head, tail = body
     endpoint = f"{url}/cds-services/{SERVICE}"
     headers = {"content-type": "application/json"}
     latencies: list[float] = []
@@ -223,6 +236,7 @@ async def load(
             while issued < requests and time.perf_counter() < deadline:
                 issued += 1
                 number = issued
+                head, tail = bodies[number % len(bodies)]
                 content = head + str(uuid.uuid4()).encode() + tail
                 t0 = time.perf_counter()
                 try:
@@ -252,7 +266,7 @@ async def load(
 
 def run_server(
     workers: int,
-    body: tuple[bytes, bytes],
+    bodies: list[tuple[bytes, bytes]],
     concurrency: int,
     requests: int,
     warmup: int,
@@ -264,7 +278,7 @@ def run_server(
         # Warm-up: every worker imports lazily and validates its first resources slowly; keep
         # concurrency so requests reach every worker.
         _, warm_errors, _, warm_error = asyncio.run(
-            load(server.url, body, concurrency, warmup, max_seconds, check_every=1)
+            load(server.url, bodies, concurrency, warmup, max_seconds, check_every=1)
         )
         if warm_errors:
             raise SystemExit(
@@ -273,7 +287,7 @@ def run_server(
         server_cpu0 = server.cpu_seconds()
         cpu0 = time.process_time()
         latencies, errors, seconds, first_error = asyncio.run(
-            load(server.url, body, concurrency, requests, max_seconds)
+            load(server.url, bodies, concurrency, requests, max_seconds)
         )
         client_cpu = time.process_time() - cpu0
         server_cpu = {
@@ -303,14 +317,14 @@ def run_server(
     )
 
 
-def in_process(prefetch: dict[str, Any], seconds: float, warmup: int) -> dict[str, Any]:
-    """`evaluate_bundle` on the prefetch Bundle in a loop, in this process."""
+def in_process(prefetches: list[dict[str, Any]], seconds: float, warmup: int) -> dict[str, Any]:
+    """`evaluate_bundle` on the prefetch Bundles (in rotation) in a loop, in this process."""
     import engine
     import fhir_adapters
 
     ruleset = engine.load_ruleset(SERVICE)
-    for _ in range(warmup):
-        results = fhir_adapters.evaluate_bundle(prefetch, ruleset)
+    for i in range(warmup):
+        results = fhir_adapters.evaluate_bundle(prefetches[i % len(prefetches)], ruleset)
     if warmup and (len(results) != 1 or results[0].escalation == "none"):
         raise SystemExit(f"in-process: unexpected results {results!r}")
     times: list[float] = []
@@ -318,6 +332,7 @@ def in_process(prefetch: dict[str, Any], seconds: float, warmup: int) -> dict[st
     end = time.perf_counter() + seconds
     started = time.perf_counter()
     while time.perf_counter() < end:
+        prefetch = prefetches[len(times) % len(prefetches)]
         t0 = time.perf_counter()
         fhir_adapters.evaluate_bundle(prefetch, ruleset)
         times.append((time.perf_counter() - t0) * 1000)
@@ -344,7 +359,7 @@ def table(results: list[LoadResult], inproc: dict[str, Any], concurrency: int) -
         ratio = inproc["rps"] / r.rps if r.rps else float("inf")
         share = r.client_cpu_s / r.seconds if r.seconds else 0.0
         total_cpu = sum(r.server_cpu_s.values()) or 1.0
-        split = " / ".join(f"{cpu / total_cpu:.0%}" for cpu in r.server_cpu_s.values() if cpu)
+        split = " / ".join(f"{cpu / total_cpu:.0%}" for cpu in r.server_cpu_s.values())
         rows.append(
             f"| HTTP, {r.workers} worker{'s' if r.workers > 1 else ''}, {concurrency} concurrent "
             f"| {r.requests} | {r.errors} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.rps:.1f} "
@@ -383,6 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, nargs="+", default=[1, 2], help="worker counts (1 2)"
     )
     parser.add_argument("--max-seconds", type=float, help="time cap per measured load (default 60)")
+    parser.add_argument(
+        "--patients",
+        type=int,
+        default=1,
+        help="distinct patients (request bodies) in rotation (1; more defeats content caches)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     args = parser.parse_args(argv)
 
@@ -391,8 +412,10 @@ def main(argv: list[str] | None = None) -> int:
     max_seconds = args.max_seconds or (3.0 if args.quick else 60.0)
     inproc_seconds = 1.0 if args.quick else 8.0
 
-    prefetch = prefetch_bundle(args.observations, datetime.now(UTC))
-    body = request_template(prefetch)
+    now = datetime.now(UTC)
+    prefetches = [prefetch_bundle(args.observations, now, k + 1) for k in range(args.patients)]
+    bodies = [request_template(p) for p in prefetches]
+    body = bodies[0]
     print(
         f"patient-view, {args.observations} prefetched Observations"
         f" ({len(body[0]) + len(body[1]) + 36:,}"
@@ -410,9 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for workers in args.workers:
         print(f"... server with --workers {workers}", file=sys.stderr)
-        results.append(run_server(workers, body, args.concurrency, requests, warmup, max_seconds))
+        results.append(run_server(workers, bodies, args.concurrency, requests, warmup, max_seconds))
     print("... in-process evaluate_bundle", file=sys.stderr)
-    inproc = in_process(prefetch, inproc_seconds, warmup=10 if args.quick else 50)
+    inproc = in_process(prefetches, inproc_seconds, warmup=10 if args.quick else 50)
 
     print(table(results, inproc, args.concurrency))
     print()
@@ -428,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "observations": args.observations,
+                    "patients": args.patients,
                     "concurrency": args.concurrency,
                     "cpus": os.cpu_count(),
                     "python": platform.python_version(),

@@ -63,7 +63,7 @@ def _observation(
         "status": "final",
         "category": [_concept(CATEGORY, category, category.title())],
         "code": code,
-        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "subject": {"reference": "Patient/" + PATIENT_ID},
         "effectiveDateTime": when,
         "issued": when,
         "performer": [{"reference": "Practitioner/bench-gp", "display": "Dr Bench"}],
@@ -122,14 +122,21 @@ def observations(
     return out
 
 
-def prefetch_bundle(size: int = 50, now: datetime | None = None) -> dict[str, Any]:
-    """The `observations` prefetch: a searchset Bundle with full URLs and search modes."""
-    resources = observations(size, now)
+def prefetch_bundle(
+    size: int = 50, now: datetime | None = None, patient: int = 1
+) -> dict[str, Any]:
+    """The `observations` prefetch: a searchset Bundle with full URLs and search modes.
+    `patient` > 1 gives another patient (own id, resource ids and values): use several to keep
+    any cache keyed on content from flattering the figures."""
+    resources = observations(size, now, seed=10 + patient)
+    if patient != 1:
+        text = json.dumps(resources).replace(PATIENT_ID, f"bench-cds-{patient}")
+        resources = json.loads(text.replace('"cds-bench-', f'"cds-bench-p{patient}-'))
     return {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": len(resources),
-        "link": [{"relation": "self", "url": f"Observation?patient={PATIENT_ID}&_sort=-date"}],
+        "link": [{"relation": "self", "url": "Observation?patient=" + PATIENT_ID + "&_sort=-date"}],
         "entry": [
             {
                 "fullUrl": f"https://ehr.example.org/fhir/Observation/{r['id']}",
@@ -141,13 +148,19 @@ def prefetch_bundle(size: int = 50, now: datetime | None = None) -> dict[str, An
     }
 
 
+def patient_id(prefetch: dict[str, Any]) -> str:
+    """The patient id of a prefetch Bundle made by `prefetch_bundle`."""
+    reference: str = prefetch["entry"][0]["resource"]["subject"]["reference"]
+    return reference.removeprefix("Patient/")
+
+
 def hook_request(
     prefetch: dict[str, Any], hook_instance: str = HOOK_INSTANCE_PLACEHOLDER
 ) -> dict[str, Any]:
     return {
         "hook": "patient-view",
         "hookInstance": hook_instance,
-        "context": {"userId": "Practitioner/bench-gp", "patientId": PATIENT_ID},
+        "context": {"userId": "Practitioner/bench-gp", "patientId": patient_id(prefetch)},
         "prefetch": {"observations": prefetch, "conditions": None},
     }
 
