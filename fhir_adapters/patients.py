@@ -75,7 +75,12 @@ def patient_records(data: Loaded | Input, ruleset: Ruleset) -> PatientBatch:
                     )
                 )
             continue
-        owner = reference if raw.type == "Patient" else patient_of(raw, loaded.aliases, known)
+        if raw.type == "Patient":
+            # Rules read nothing from a Patient but its id: it only makes the patient known, so
+            # it is not validated (the most expensive resource to validate, for nothing).
+            patients.setdefault(reference, _Patient())
+            continue
+        owner = patient_of(raw, loaded.aliases, known)
         validated, warnings = validate(raw)
         if owner is None:
             if validated is not None:

@@ -1,9 +1,10 @@
 """Validating the resources a ruleset can use with the `fhir.resources.R4B` models.
 
 R4B models read R4 JSON (the default R5 models reject it). Validation is the dominant cost of
-reading FHIR, so only resources the ruleset could use are validated: Patients, and
-Observations and Conditions whose `code` has a coding the ruleset maps to a concept (checked on
-the raw dict first). Every resource that is used is validated.
+reading FHIR, so only resources the ruleset could use are validated: Observations and
+Conditions whose `code` has a coding the ruleset maps to a concept (checked on the raw dict
+first). Every resource rules read is validated; a Patient is not, since rules read nothing from
+it but its id (see `patients`).
 
 Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
 resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and

@@ -134,7 +134,8 @@ def test_unused_resources_are_never_validated(
     monkeypatch.setattr(patients, "validate", counting)
     patients.patient_records(loaded, fhir_ruleset)
     used = [r.reference for r in loaded.resources if is_used(r, fhir_ruleset)]
-    assert validated == used
+    # every resource rules read is validated; the Patient only names the patient
+    assert validated == [ref for ref in used if not ref.startswith("Patient/")]
     assert len(used) < len(loaded.resources) / 10  # one Patient and its potassium results
 
 
