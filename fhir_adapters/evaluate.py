@@ -10,6 +10,7 @@ from typing import Any
 from engine import Evaluation, Evaluator, Ruleset, load_ruleset
 from engine.evaluation import DataWarning
 
+from .cache import ResourceCache
 from .cards import NewId, _uuid4, cards_json
 from .patients import patient_records
 from .reading import Input, Loaded
@@ -64,16 +65,21 @@ def warning_dict(warning: DataWarning) -> dict[str, str]:
 
 
 def evaluate_bundle(
-    data: Input | Loaded, ruleset: Ruleset | str | Path, as_of: datetime | None = None
+    data: Input | Loaded,
+    ruleset: Ruleset | str | Path,
+    as_of: datetime | None = None,
+    *,
+    cache: ResourceCache | None = None,
 ) -> Results:
     """Evaluate every patient in FHIR R4 `data` (a path, JSON text, or parsed JSON: a Bundle,
     a resource, an array, or NDJSON) against `ruleset` (a Ruleset, a packaged id or a path).
 
     Raises `FhirInputError` for input that is not FHIR JSON at all; data that is FHIR but
-    unusable becomes warnings on the patient it belongs to (or on the results)."""
+    unusable becomes warnings on the patient it belongs to (or on the results). A `cache`
+    (a service's, long-lived) spares validating again a resource already read."""
     rules = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
     evaluator = Evaluator(rules)
-    batch = patient_records(data, rules)
+    batch = patient_records(data, rules, cache)
     results = []
     for patient in batch.patients:
         evaluation = evaluator.evaluate(patient.records, as_of=as_of)

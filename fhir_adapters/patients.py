@@ -9,7 +9,7 @@ no patient (unreadable entries, resources without a patient) are returned on the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,6 +17,7 @@ from engine.evaluation import DataWarning
 from engine.model import Ruleset
 from engine.records import Record
 
+from .cache import Interpreted, ResourceCache
 from .normalise import records_for
 from .reading import Input, Loaded, RawResource, load_resources, split_reference
 from .validation import is_used, validate
@@ -53,8 +54,11 @@ class _Patient:
     warnings: list[DataWarning] = field(default_factory=list)
 
 
-def patient_records(data: Loaded | Input, ruleset: Ruleset) -> PatientBatch:
-    """Read FHIR input (see `load_resources`) into each patient's records for `ruleset`."""
+def patient_records(
+    data: Loaded | Input, ruleset: Ruleset, cache: ResourceCache | None = None
+) -> PatientBatch:
+    """Read FHIR input (see `load_resources`) into each patient's records for `ruleset`;
+    with a `cache`, a resource read before with the same content is not validated again."""
     loaded = data if isinstance(data, Loaded) else load_resources(data)
     patients: dict[str, _Patient] = {}
     unowned: list[DataWarning] = list(loaded.warnings)
@@ -81,18 +85,16 @@ def patient_records(data: Loaded | Input, ruleset: Ruleset) -> PatientBatch:
             patients.setdefault(reference, _Patient())
             continue
         owner = patient_of(raw, loaded.aliases, known)
-        validated, warnings = validate(raw)
+        read = _interpreter(raw, ruleset)
+        result = read() if cache is None else cache.get_or_read(raw, ruleset, read)
         if owner is None:
-            if validated is not None:
-                warnings.append(DataWarning("no Patient subject: left out", reference))
-            unowned.extend(warnings)
+            unowned.extend(result.warnings)
+            if result.valid:
+                unowned.append(DataWarning("no Patient subject: left out", reference))
             continue
         bucket = patients.setdefault(owner, _Patient())
-        bucket.warnings.extend(warnings)
-        if validated is not None:
-            records, warnings = records_for(validated, ruleset)
-            bucket.records.extend(records)
-            bucket.warnings.extend(warnings)
+        bucket.records.extend(result.records)
+        bucket.warnings.extend(result.warnings)
 
     return PatientBatch(
         tuple(
@@ -101,6 +103,17 @@ def patient_records(data: Loaded | Input, ruleset: Ruleset) -> PatientBatch:
         ),
         tuple(unowned),
     )
+
+
+def _interpreter(raw: RawResource, ruleset: Ruleset) -> Callable[[], Interpreted]:
+    def read() -> Interpreted:
+        validated, warnings = validate(raw)
+        if validated is None:
+            return Interpreted(False, (), tuple(warnings))
+        records, more = records_for(validated, ruleset)
+        return Interpreted(True, tuple(records), (*warnings, *more))
+
+    return read
 
 
 def patient_of(

@@ -13,9 +13,15 @@ from typing import Any
 from engine.evaluation import Evaluation
 from engine.model import Ruleset
 
+from ..cache import ResourceCache
+
 # (ruleset, "Patient/<id>", the patient's resources) -> its Evaluation, or None when the
 # resources say nothing about that patient.
 Evaluate = Callable[[Ruleset, str, Sequence[dict[str, Any]]], Evaluation | None]
+
+
+# One per worker process: each distinct resource an EHR sends is validated once.
+RESOURCES = ResourceCache()
 
 
 def evaluate_with_library(
@@ -28,7 +34,7 @@ def evaluate_with_library(
         "type": "collection",
         "entry": [{"resource": r} for r in resources],
     }
-    for result in evaluate_bundle(bundle, ruleset):
+    for result in evaluate_bundle(bundle, ruleset, cache=RESOURCES):
         if result.patient == patient:
             evaluation: Evaluation = result.evaluation
             return evaluation

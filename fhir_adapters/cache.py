@@ -1,0 +1,72 @@
+"""Resources already read, kept by content, so the same resource is validated once.
+
+An EHR sends the same prefetch each time a chart is opened. Validation with fhir.resources is
+the dominant cost of a CDS Hooks call, and its result depends on nothing but the resource's
+content and the ruleset: a resource seen before, byte for byte the same after canonical JSON
+encoding, reuses what validating and normalising it gave. Nothing is skipped: every distinct
+resource is still validated, once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.evaluation import DataWarning
+from engine.model import Ruleset
+from engine.records import Record
+
+from .reading import RawResource
+
+
+@dataclass(frozen=True, slots=True)
+class Interpreted:
+    """What a resource gave: whether it validated, its records and the warnings about it."""
+
+    valid: bool
+    records: tuple[Record, ...]
+    warnings: tuple[DataWarning, ...]
+
+
+class ResourceCache:
+    """A bounded, thread-safe map from (ruleset, reference, content) to `Interpreted`."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[bytes, Interpreted] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_read(
+        self, raw: RawResource, ruleset: Ruleset, read: Callable[[], Interpreted]
+    ) -> Interpreted:
+        key = _key(raw, ruleset)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        value = read()
+        with self._lock:
+            self._entries[key] = value
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _key(raw: RawResource, ruleset: Ruleset) -> bytes:
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(ruleset.content_hash.encode())
+    digest.update(b"\0" + raw.reference.encode() + b"\0")
+    digest.update(json.dumps(raw.data, sort_keys=True, separators=(",", ":")).encode())
+    return digest.digest()

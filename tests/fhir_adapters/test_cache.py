@@ -1,0 +1,120 @@
+"""The resource cache spares validating a resource seen before, and only that."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+import engine
+from fhir_adapters import evaluate_bundle, patients
+from fhir_adapters.cache import ResourceCache
+
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def bundle(potassium: float, patient: str = "p") -> dict[str, Any]:
+    def observation(rid: str, code: dict[str, str], **value: Any) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation",
+            "id": rid,
+            "status": "final",
+            "code": {"coding": [code]},
+            "subject": {"reference": f"Patient/{patient}"},
+            "effectiveDateTime": "2026-02-27T09:00:00Z",
+            **value,
+        }
+
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "resource": observation(
+                    "t", {"system": "http://snomed.info/sct", "code": "82470000"}
+                )
+            },
+            {
+                "resource": observation(
+                    "k",
+                    {"system": "http://loinc.org", "code": "2823-3"},
+                    valueQuantity={
+                        "value": potassium,
+                        "unit": "mmol/L",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "mmol/L",
+                    },
+                )
+            },
+        ],
+    }
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = patients.validate
+
+    def counting(raw: Any) -> Any:
+        seen.append(raw.reference)
+        return real(raw)
+
+    monkeypatch.setattr(patients, "validate", counting)
+    return seen
+
+
+def test_the_same_resources_are_validated_once(validations: list[str]) -> None:
+    cache = ResourceCache()
+    first = evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    again = evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+
+    assert validations == ["Observation/t", "Observation/k"]
+    assert (cache.hits, cache.misses) == (2, 2)
+    assert [r.evaluation.to_dict() for r in again] == [r.evaluation.to_dict() for r in first]
+
+
+def test_a_changed_resource_is_validated_again(validations: list[str]) -> None:
+    cache = ResourceCache()
+    evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    (changed,) = evaluate_bundle(bundle(3.2), "calf-fasciculation", AS_OF, cache=cache)
+
+    assert validations == ["Observation/t", "Observation/k", "Observation/k"]
+    assert changed.escalation == "primary-care"
+
+
+def test_another_patients_resource_is_its_own_entry() -> None:
+    cache = ResourceCache()
+    (mine,) = evaluate_bundle(bundle(2.3, "p"), "calf-fasciculation", AS_OF, cache=cache)
+    (theirs,) = evaluate_bundle(bundle(4.2, "q"), "calf-fasciculation", AS_OF, cache=cache)
+
+    assert (mine.patient, mine.escalation) == ("Patient/p", "urgent")
+    assert (theirs.patient, theirs.escalation) == ("Patient/q", "self-care")
+
+
+def test_an_edited_ruleset_reads_resources_afresh(validations: list[str], tmp_path: Any) -> None:
+    cache = ResourceCache()
+    packaged = engine.packaged_rulesets()["calf-fasciculation"]
+    edited = tmp_path / "ruleset.yaml"
+    edited.write_text(packaged.read_text().replace("low_potassium: 3.5", "low_potassium: 3.0"))
+
+    evaluate_bundle(bundle(3.2), "calf-fasciculation", AS_OF, cache=cache)
+    (result,) = evaluate_bundle(bundle(3.2), edited, AS_OF, cache=cache)
+
+    assert len(validations) == 4
+    assert result.escalation == "self-care"
+
+
+def test_the_cache_is_bounded() -> None:
+    cache = ResourceCache(size=3)
+    for n in range(5):
+        evaluate_bundle(bundle(2.0 + n / 10, f"p{n}"), "calf-fasciculation", AS_OF, cache=cache)
+    assert len(cache) == 3
+
+
+def test_input_is_not_changed_by_reading_it() -> None:
+    data = bundle(2.3)
+    before = copy.deepcopy(data)
+    evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=ResourceCache())
+    assert data == before
