@@ -91,8 +91,11 @@ class Summary:
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
 
 
-def _chronological(reading: Reading) -> tuple[datetime, str]:
-    return (reading.record.time or _UNDATED, reading.record.source)
+def _chronological(reading: Reading) -> tuple[datetime, str, float]:
+    # Two results of one source at one time (contradictory data) still order the same way
+    # whatever order they arrive in: the higher value counts as the later.
+    value = reading.value if reading.value is not None else float("-inf")
+    return (reading.record.time or _UNDATED, reading.record.source, value)
 
 
 def _end(record: Record, as_of: datetime | None) -> datetime | None:

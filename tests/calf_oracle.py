@@ -84,7 +84,7 @@ def evaluate(records: Iterable[Record], as_of: datetime) -> Answer:
 
     def latest(concept: str) -> Record | None:
         valued = [r for r in present.get(concept, []) if _number(r) is not None]
-        return max(valued, key=lambda r: (r.time, r.source), default=None)
+        return max(valued, key=lambda r: (r.time, r.source, _number(r)), default=None)
 
     def value(concept: str) -> float | None:
         record = latest(concept)

@@ -1,0 +1,68 @@
+"""Facts a rule matched, in words a clinician reads: values with units, and their sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .evaluation import Matched
+from .records import Quantity
+from .summary import Reading, Summary
+
+
+def sources(readings: Iterable[Reading]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r.record.source for r in readings))
+
+
+def number(value: float) -> str:
+    return f"{round(value, 3):g}"
+
+
+def describe(
+    summary: Summary, attribute: str, *, reported: bool = True
+) -> tuple[str, list[Reading]]:
+    """A matched attribute in words, with the readings that support it."""
+    unit = summary.concept.unit
+    suffix = f" {unit}" if unit else ""
+    if attribute in ("latest", "lowest", "highest"):
+        reading = getattr(summary, attribute)
+        if reading is None or reading.value is None:
+            return "not recorded", []
+        flag = " (preliminary)" if reading.record.preliminary else ""
+        raw = reading.record.value
+        if reported and isinstance(raw, Quantity) and number(raw.value) != number(reading.value):
+            flag = f" (reported as {number(raw.value)} {raw.unit}){flag}"
+        return f"{number(reading.value)}{suffix}{flag}", [reading]
+    if attribute == "count":
+        return str(len(summary.present)), summary.present
+    if attribute == "sites":
+        return ", ".join(sorted(summary.sites)), [r for r in summary.present if r.site]
+    if attribute == "span":
+        return f"{number(summary.span_days)} days", summary.present
+    if attribute == "absent":
+        return "recorded absent", summary.absent
+    if attribute == "recorded":
+        return "recorded", summary.present + summary.absent
+    if attribute == "below_ref":
+        latest = summary.latest
+        return "below its reference range", [latest] if latest else []
+    if attribute.startswith("site:"):
+        site = attribute.removeprefix("site:")
+        return f"present at {site}", [r for r in summary.present if r.site == site]
+    flag = " (preliminary)" if any(r.record.preliminary for r in summary.present) else ""
+    return f"present{flag}", summary.present
+
+
+def reason(matched: Matched) -> str:
+    if matched.kind == "finding":
+        return (
+            f"- finding *{matched.name}* (derived by rule `{dict(matched.values)['derived by']}`)"
+        )
+    values = "; ".join(
+        value
+        if attribute in ("present", "absent", "recorded", "below_ref")
+        or attribute.startswith("site:")
+        else f"{attribute} {value}"
+        for attribute, value in matched.values
+    )
+    sources = f" ({', '.join(matched.sources)})" if matched.sources else ""
+    return f"- {matched.name.replace('_', ' ')}: {values}{sources}"

@@ -1,0 +1,66 @@
+"""What the engine accepts: records and an evaluation time, checked before anything runs."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from .errors import FactError
+from .model import Ruleset
+from .records import Quantity, Record
+
+
+def check_records(facts: Iterable[Record], ruleset: Ruleset) -> list[Record]:
+    """The records, checked: every one a Record of a concept the ruleset knows, with aware
+    times and numeric values. Raises `FactError` naming the record."""
+    if isinstance(facts, Record | str | bytes) or not isinstance(facts, Iterable):
+        raise FactError(f"facts must be an iterable of Record, not {type(facts).__name__}")
+    records = list(facts)
+    concepts = ruleset.concepts
+    for record in records:
+        if not isinstance(record, Record):
+            raise FactError(f"facts must be Records, found {type(record).__name__}")
+        if record.concept not in concepts:
+            close = difflib.get_close_matches(record.concept, list(concepts), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise FactError(
+                f"{record.source}: concept {record.concept!r} is not in ruleset {ruleset.id}{hint}"
+            )
+        _check_fields(record)
+    return records
+
+
+def _check_fields(record: Record) -> None:
+    where = f"{record.source}: " if isinstance(record.source, str) else ""
+    if not isinstance(record.source, str):
+        raise FactError(f"record of {record.concept}: source must be a reference string")
+    for moment in (record.time, record.end):
+        if moment is None:
+            continue
+        if not isinstance(moment, datetime):
+            raise FactError(f"{where}time must be a datetime, not {type(moment).__name__}")
+        if moment.tzinfo is None:
+            raise FactError(f"{where}time {moment} has no timezone")
+    for quantity in (record.value, record.reference_low):
+        if isinstance(quantity, Quantity):
+            if not _is_number(quantity.value) or not isinstance(quantity.unit, str):
+                raise FactError(f"{where}a quantity needs a number and a unit, not {quantity!r}")
+        elif quantity is not None and not _is_number(quantity):
+            raise FactError(f"{where}value must be a Quantity, a number or None, not {quantity!r}")
+    if record.site is not None and not isinstance(record.site, str):
+        raise FactError(f"{where}site must be a code such as 'sct#53840002'")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def as_of_or_now(as_of: datetime | None) -> datetime:
+    if as_of is None:
+        return datetime.now(UTC)
+    if not isinstance(as_of, datetime):
+        raise FactError(f"as_of must be a datetime, not {type(as_of).__name__}")
+    if as_of.tzinfo is None:
+        raise FactError(f"as_of {as_of.isoformat()} has no timezone")
+    return as_of
