@@ -57,12 +57,14 @@ def reason(matched: Matched) -> str:
         return (
             f"- finding *{matched.name}* (derived by rule `{dict(matched.values)['derived by']}`)"
         )
+    at_a_site = any(attribute.startswith("site:") for attribute, _ in matched.values)
     values = "; ".join(
         value
         if attribute in ("present", "absent", "recorded", "below_ref")
         or attribute.startswith("site:")
         else f"{attribute} {value}"
         for attribute, value in matched.values
+        if not (attribute == "present" and at_a_site)  # "present at tongue" says it already
     )
     sources = f" ({', '.join(matched.sources)})" if matched.sources else ""
     return f"- {matched.name.replace('_', ' ')}: {values}{sources}"
