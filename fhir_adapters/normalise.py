@@ -5,8 +5,9 @@ scores, flagged `preliminary`, but a preliminary lab result (a concentration) is
 warning, because the spec counts preliminary for findings only. A finding is present with
 `valueBoolean: true`, no value, SNOMED Present, or a quantity (a cramp's duration); absent with
 `valueBoolean: false`, SNOMED Absent, or interpretation NEG. Quantities keep their recorded
-number and resolved UCUM unit: the engine converts. Conditions are present findings unless
-refuted. Codes are matched on system and code, never display text.
+number and resolved UCUM unit: the engine converts. Conditions are present findings while
+active, recurrence or relapse, absent when refuted; one that is over (resolved, inactive,
+remission) is left out with a warning. Codes are matched on system and code, never display text.
 """
 
 from __future__ import annotations
