@@ -68,22 +68,36 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalars.construct_object(node)
+        try:
+            return self._scalars.construct_object(node)
+        except (ValueError, TypeError, OverflowError) as error:
+            # e.g. 2001-13-01 reads as a date that does not exist; keep the text, say why
+            line, col = node.start_mark.line + 1, node.start_mark.column + 1
+            self.problems.append(Problem(self.file, line, col, f"{node.value!r}: {error}"))
+            return node.value
 
 
 def load_yaml(text: str, file: str) -> tuple[Source | None, list[Problem]]:
     """Parse `text`; on a syntax error return no source and the located problem."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            return None, [Problem(file, 1, 1, "the file is empty")]
+        builder = _Builder(file)
+        data = builder.build(node, ())
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = error.problem or error.context or "invalid YAML"
+        reason = (error.problem or error.context or "invalid YAML").splitlines()[0]
+        return None, [Problem(file, line, col, f"not valid YAML: {reason}")]
+    except yaml.reader.ReaderError as error:
+        before = text[: error.position]
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        reason = f"{error.reason} {error.character!r}"
         return None, [Problem(file, line, col, f"not valid YAML: {reason}")]
     except yaml.YAMLError as error:
-        return None, [Problem(file, 1, 1, f"not valid YAML: {error}")]
-    if node is None:
-        return None, [Problem(file, 1, 1, "the file is empty")]
-    builder = _Builder(file)
-    data = builder.build(node, ())
+        reason = (str(error) or "invalid YAML").splitlines()[0]
+        return None, [Problem(file, 1, 1, f"not valid YAML: {reason}")]
+    except RecursionError:
+        return None, [Problem(file, 1, 1, "not valid YAML: nested too deeply, or refers to itself")]
     return Source(file, data, builder.marks, builder.key_marks), builder.problems
