@@ -166,8 +166,8 @@ class _Reader:
         self.problems: list[Problem] = []
         self.counts = {"Observation": 0, "Condition": 0}
 
-    def fail(self, path: tuple[str | int, ...], message: str) -> None:
-        self.problems.append(self.source.problem(path, message))
+    def fail(self, path: tuple[str | int, ...], message: str, *, at_key: bool = False) -> None:
+        self.problems.append(self.source.problem(path, message, at_key=at_key))
 
     def scenario(self) -> Scenario:
         data = self.source.data
@@ -175,7 +175,7 @@ class _Reader:
             raise ScenarioError([self.source.problem((), "a scenario is a mapping")])
         for key in data:
             if key not in {"scenario", "description", "spec", "now", "patient", "data", "expect"}:
-                self.fail((key,), f"unknown key {key!r}")
+                self.fail((key,), f"unknown key {key!r}", at_key=True)
         name = data.get("scenario")
         if not isinstance(name, str):
             self.fail(("scenario",), "scenario: needs a one-line name")
@@ -208,7 +208,7 @@ class _Reader:
             return {"subject": {"reference": f"Patient/{patient}"}}
         for key in entry:
             if key not in _ENTRY_KEYS:
-                self.fail((*path, key), f"unknown key {key!r} in a data entry")
+                self.fail((*path, key), f"unknown key {key!r} in a data entry", at_key=True)
         kind = "Condition" if "condition" in entry else "Observation"
         self.counts[kind] += 1
         rid = str(entry.get("id", f"{kind[0].lower()}{self.counts[kind]}"))
@@ -359,10 +359,19 @@ class _Reader:
             return Expectation()
         for key in raw:
             if key not in _EXPECT_KEYS:
-                self.fail(("expect", key), f"unknown expectation {key!r}")
+                self.fail(("expect", key), f"unknown expectation {key!r}", at_key=True)
         evidence = raw.get("evidence") or {}
+        if not isinstance(evidence, dict) or not all(
+            isinstance(refs, list) for refs in evidence.values()
+        ):
+            self.fail(("expect", "evidence"), "evidence: maps a rule id to a list of references")
+            evidence = {}
+        escalation = raw.get("escalation")
+        if escalation is not None and not isinstance(escalation, str):
+            self.fail(("expect", "escalation"), "escalation: is one level, e.g. urgent")
+            escalation = None
         return Expectation(
-            escalation=raw.get("escalation"),
+            escalation=escalation,
             fired=tuple(self._names(raw, "fired")),
             not_fired=tuple(self._names(raw, "not fired")),
             warnings=tuple(self._names(raw, "warnings")),

@@ -1,0 +1,108 @@
+"""Scenario files: what a mistake in one says, and that no mistake ends in a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import engine
+from fhir_adapters.scenarios import ScenarioError, load_scenario, run_scenario
+
+FOLDER = engine.packaged_rulesets()["calf-fasciculation"].parent / "scenarios"
+EXAMPLE = yaml.safe_load((FOLDER / "severe-hypokalemia.yaml").read_text())
+
+
+def test_a_mistake_is_reported_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        "scenario: x\nnow: 2026-03-01\ndata:\n  - observation: snomed#82470000\n"
+        "    at: yesterday\nexpect: {escalation: urgent, fird: [a]}\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert [f"{p.line}:{p.column}" for p in caught.value.problems] == ["4:18", "5:9", "6:30"]
+    messages = [p.message for p in caught.value.problems]
+    assert "unknown code system 'snomed'" in messages[0]
+    assert "relative like '-3 days'" in messages[1]
+    assert messages[2] == "unknown expectation 'fird'"
+
+
+def test_a_failing_scenario_says_what_differed(tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    changed = dict(EXAMPLE, expect={"escalation": "neurology", "not fired": ["severe-hypokalemia"]})
+    path.write_text(yaml.safe_dump(changed))
+    outcome = run_scenario(load_scenario(path), engine.load_ruleset("calf-fasciculation"))
+    assert outcome.failures == (
+        "escalation: expected neurology, got urgent (suggested by: severe-hypokalemia)",
+        "expected severe-hypokalemia not to fire, but it did",
+    )
+
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["now", "data", "expect", "scenario", "patient"]),
+    values,
+    st.sampled_from(
+        [
+            "observation",
+            "at",
+            "value",
+            "site",
+            "status",
+            "component",
+            "id",
+            "reference-low",
+            "onset",
+            "fhir",
+        ]
+    ),
+    values,
+)
+def test_no_scenario_file_makes_a_traceback(
+    key: str, value: object, entry_key: str, entry_value: object
+) -> None:
+    case = yaml.safe_load(yaml.safe_dump(EXAMPLE))
+    case["data"][1][entry_key] = entry_value
+    case[key] = value
+    path = Path(tempfile.gettempdir()) / "vigil-fuzz-scenario.yaml"
+    path.write_text(yaml.safe_dump(case))
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as error:
+        assert error.problems
+        return
+    with contextlib.suppress(engine.VigilError):
+        run_scenario(scenario, engine.load_ruleset("calf-fasciculation"))
+
+
+@pytest.mark.parametrize(
+    "expect",
+    [
+        {"evidence": "Observation/x"},
+        {"evidence": {"r": "x"}},
+        {"escalation": ["urgent"]},
+        {"fired": {"a": 1}},
+        "urgent",
+    ],
+)
+def test_malformed_expectations_are_problems(tmp_path: Path, expect: object) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(dict(EXAMPLE, expect=expect)))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.problems
