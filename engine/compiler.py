@@ -17,7 +17,7 @@ millionths of the concept's unit, so durable_rules compares exactly what the rul
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .conditions import (
@@ -77,7 +77,6 @@ class Compiled:
     attributes: dict[str, frozenset[str]]  # per concept, the fact attributes some rule tests
     findings: frozenset[str]  # findings some rule reads
     reads_suggestions: bool
-    rules: tuple[Rule, ...] = field(default=())
 
 
 def scaled(value: float) -> int:
@@ -197,7 +196,6 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         attributes={c: frozenset(a) for c, a in attributes.items()},
         findings=frozenset(findings),
         reads_suggestions=reads_suggestions,
-        rules=rules,
     )
 
 

@@ -91,10 +91,6 @@ class Evaluation:
     warnings: tuple[DataWarning, ...]
     red_flags: tuple[RedFlagCheck, ...] = ()
 
-    @property
-    def in_scope(self) -> bool:
-        return bool(self.trace)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; keys and order are stable."""
         return {
