@@ -19,33 +19,20 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
-CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-RANGE_MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
+from bench.fhir_vocabulary import (
+    CATEGORY,
+    INTERPRETATION,
+    LABS,
+    LOINC,
+    SCT,
+    SITES,
+    add_lab_result,
+    coding,
+)
+
 PATIENT_ID = "bench-cds-1"
 SERVICE = "calf-fasciculation"
 HOOK_INSTANCE_PLACEHOLDER = "00000000-0000-4000-8000-00000000beef"
-
-# (LOINC, display, UCUM code, mmol/L -> unit factor, normal low and high in mmol/L)
-LABS = [
-    ("2823-3", "Potassium [Moles/volume] in Serum or Plasma", "mmol/L", 1.0, 3.5, 5.1),
-    ("6298-4", "Potassium [Moles/volume] in Blood", "meq/L", 1.0, 3.5, 5.1),
-    ("2601-3", "Magnesium [Moles/volume] in Serum or Plasma", "mmol/L", 1.0, 0.7, 1.0),
-    ("19123-9", "Magnesium [Mass/volume] in Serum or Plasma", "mg/dL", 2.4305, 0.7, 1.0),
-    ("2000-8", "Calcium [Moles/volume] in Serum or Plasma", "mmol/L", 1.0, 2.2, 2.6),
-    ("17861-6", "Calcium [Mass/volume] in Serum or Plasma", "mg/dL", 4.0078, 2.2, 2.6),
-]
-UNIT_TEXT = {"mmol/L": "mmol/L", "meq/L": "mEq/L", "mg/dL": "mg/dL"}
-SITES = [("53840002", "Calf structure"), ("68367000", "Thigh structure"), ("85562004", "Hand")]
-
-
-def _concept(system: str, code: str, display: str) -> dict[str, Any]:
-    return {"coding": [{"system": system, "code": code, "display": display}], "text": display}
-
-
-def _quantity(value: float, unit: str) -> dict[str, Any]:
-    return {"value": value, "unit": UNIT_TEXT.get(unit, unit), "system": UCUM, "code": unit}
 
 
 def _stamp(moment: datetime) -> str:
@@ -61,7 +48,7 @@ def _observation(
         "id": f"cds-bench-{index}",
         "meta": {"versionId": "1", "lastUpdated": when},
         "status": "final",
-        "category": [_concept(CATEGORY, category, category.title())],
+        "category": [coding(CATEGORY, category, category.title())],
         "code": code,
         "subject": {"reference": "Patient/" + PATIENT_ID},
         "effectiveDateTime": when,
@@ -71,33 +58,22 @@ def _observation(
 
 
 def _lab(index: int, moment: datetime, rng: random.Random) -> dict[str, Any]:
-    code, display, unit, factor, low, high = LABS[index % len(LABS)]
-    mmol = rng.uniform(low * 0.7, high)
-    obs = _observation(index, moment, "laboratory", _concept(LOINC, code, display))
-    obs["valueQuantity"] = _quantity(round(mmol * factor, 2), unit)
-    flag = ("L", "Low") if mmol < low else ("N", "Normal")
-    obs["interpretation"] = [_concept(INTERPRETATION, *flag)]
-    obs["referenceRange"] = [
-        {
-            "low": _quantity(round(low * factor, 2), unit),
-            "high": _quantity(round(high * factor, 2), unit),
-            "type": _concept(RANGE_MEANING, "normal", "Normal Range"),
-        }
-    ]
-    obs["specimen"] = {"reference": "Specimen/bench-serum", "display": "Serum specimen"}
-    return obs
+    lab = LABS[index % len(LABS)]
+    code, display, _, _, low, high = lab
+    obs = _observation(index, moment, "laboratory", coding(LOINC, code, display))
+    return add_lab_result(obs, lab, rng.uniform(low * 0.7, high))
 
 
 def _twitching(index: int, moment: datetime, rng: random.Random) -> dict[str, Any]:
-    obs = _observation(index, moment, "exam", _concept(SCT, "82470000", "Fasciculation"))
+    obs = _observation(index, moment, "exam", coding(SCT, "82470000", "Fasciculation"))
     obs["valueBoolean"] = True
-    obs["bodySite"] = _concept(SCT, *rng.choice(SITES))
+    obs["bodySite"] = coding(SCT, *rng.choice(SITES))
     return obs
 
 
 def _weakness(index: int, moment: datetime, rng: random.Random) -> dict[str, Any]:
-    obs = _observation(index, moment, "exam", _concept(SCT, "26544005", "Muscle weakness"))
-    obs["valueCodeableConcept"] = _concept(SCT, "52101004", "Present")
+    obs = _observation(index, moment, "exam", coding(SCT, "26544005", "Muscle weakness"))
+    obs["valueCodeableConcept"] = coding(SCT, "52101004", "Present")
     return obs
 
 
@@ -118,7 +94,7 @@ def observations(
     newest_potassium = next((o for o in out if o["code"]["coding"][0]["code"] == "2823-3"), None)
     if newest_potassium is not None:
         newest_potassium["valueQuantity"]["value"] = 2.9
-        newest_potassium["interpretation"] = [_concept(INTERPRETATION, "L", "Low")]
+        newest_potassium["interpretation"] = [coding(INTERPRETATION, "L", "Low")]
     return out
 
 

@@ -37,6 +37,16 @@ from fhir.resources.R4B.bundle import Bundle  # noqa: E402
 import engine  # noqa: E402
 import fhir_adapters  # noqa: E402
 from bench.engine_bench import machine  # noqa: E402
+from bench.fhir_vocabulary import (  # noqa: E402
+    CATEGORY,
+    LABS,
+    LOINC,
+    SCT,
+    SITES,
+    add_lab_result,
+    coding,
+    quantity,
+)
 from fhir_adapters.patients import patient_records  # noqa: E402
 from fhir_adapters.reading import load_resources  # noqa: E402
 
@@ -44,32 +54,12 @@ AS_OF = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SIZES = (10, 100, 1000)
 GOAL_OVERHEAD = 0.25
 
-LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
-CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-RANGE_MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
 PATIENT = "Patient/bench-1"
-
-# (LOINC, display, UCUM unit, mmol/L -> unit factor, normal low and high in mmol/L)
-LABS = [
-    ("2823-3", "Potassium SerPl-sCnc", "mmol/L", 1.0, 3.5, 5.1),
-    ("6298-4", "Potassium Bld-sCnc", "meq/L", 1.0, 3.5, 5.1),
-    ("2601-3", "Magnesium SerPl-sCnc", "mmol/L", 1.0, 0.7, 1.0),
-    ("19123-9", "Magnesium SerPl-mCnc", "mg/dL", 2.4305, 0.7, 1.0),
-    ("2000-8", "Calcium SerPl-sCnc", "mmol/L", 1.0, 2.2, 2.6),
-    ("17861-6", "Calcium SerPl-mCnc", "mg/dL", 4.0078, 2.2, 2.6),
-]
-UNIT_TEXT = {"mmol/L": "mmol/L", "meq/L": "mEq/L", "mg/dL": "mg/dL"}
-SITES = [("53840002", "Calf"), ("68367000", "Thigh"), ("85562004", "Hand")]
 
 
 def _when(rng: random.Random) -> str:
     moment = AS_OF - timedelta(minutes=rng.randrange(0, 60 * 24 * 45))
     return moment.isoformat().replace("+00:00", "Z")
-
-
-def _coding(system: str, code: str, display: str) -> dict[str, Any]:
-    return {"coding": [{"system": system, "code": code, "display": display}], "text": display}
 
 
 def _base(index: int, rng: random.Random, category: str, code: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +69,7 @@ def _base(index: int, rng: random.Random, category: str, code: dict[str, Any]) -
         "id": f"bench-{index}",
         "meta": {"lastUpdated": when},
         "status": "final",
-        "category": [_coding(CATEGORY, category, category.title())],
+        "category": [coding(CATEGORY, category, category.title())],
         "code": code,
         "subject": {"reference": PATIENT, "display": "Bench Patient"},
         "effectiveDateTime": when,
@@ -88,45 +78,30 @@ def _base(index: int, rng: random.Random, category: str, code: dict[str, Any]) -
     }
 
 
-def _quantity(value: float, unit: str) -> dict[str, Any]:
-    return {"value": value, "unit": UNIT_TEXT.get(unit, unit), "system": UCUM, "code": unit}
-
-
 def lab(index: int, rng: random.Random) -> dict[str, Any]:
-    code, display, unit, factor, low, high = rng.choice(LABS)
-    mmol = rng.uniform(low * 0.8, high)
-    obs = _base(index, rng, "laboratory", _coding(LOINC, code, display))
-    obs["valueQuantity"] = _quantity(round(mmol * factor, 2), unit)
-    flag = ("L", "Low") if mmol < low else ("N", "Normal")
-    obs["interpretation"] = [_coding(INTERPRETATION, *flag)]
-    obs["referenceRange"] = [
-        {
-            "low": _quantity(round(low * factor, 2), unit),
-            "high": _quantity(round(high * factor, 2), unit),
-            "type": _coding(RANGE_MEANING, "normal", "Normal Range"),
-        }
-    ]
-    obs["specimen"] = {"reference": "Specimen/bench-serum", "display": "Serum specimen"}
-    return obs
+    lab = rng.choice(LABS)
+    code, display, _, _, low, high = lab
+    obs = _base(index, rng, "laboratory", coding(LOINC, code, display))
+    return add_lab_result(obs, lab, rng.uniform(low * 0.8, high))
 
 
 def finding(index: int, rng: random.Random) -> dict[str, Any]:
     kind = rng.choices(["twitch", "weakness", "cramp"], weights=[5, 2, 2])[0]
     if kind == "twitch":
-        obs = _base(index, rng, "exam", _coding(SCT, "82470000", "Fasciculation (finding)"))
+        obs = _base(index, rng, "exam", coding(SCT, "82470000", "Fasciculation (finding)"))
         obs["valueBoolean"] = True
-        obs["bodySite"] = _coding(SCT, *rng.choice(SITES))
+        obs["bodySite"] = coding(SCT, *rng.choice(SITES))
     elif kind == "weakness":
-        obs = _base(index, rng, "exam", _coding(SCT, "26544005", "Muscle weakness (finding)"))
-        obs["valueCodeableConcept"] = _coding(SCT, "52101004", "Present")
+        obs = _base(index, rng, "exam", coding(SCT, "26544005", "Muscle weakness (finding)"))
+        obs["valueCodeableConcept"] = coding(SCT, "52101004", "Present")
     else:
-        obs = _base(index, rng, "exam", _coding(SCT, "55300003", "Cramp (finding)"))
+        obs = _base(index, rng, "exam", coding(SCT, "55300003", "Cramp (finding)"))
         obs["valueBoolean"] = True
-        obs["bodySite"] = _coding(SCT, "53840002", "Calf")
+        obs["bodySite"] = coding(SCT, "53840002", "Calf")
         obs["component"] = [
             {
-                "code": _coding(LOINC, "103335-0", "Duration"),
-                "valueQuantity": _quantity(round(rng.uniform(0.5, 8), 1), "min"),
+                "code": coding(LOINC, "103335-0", "Duration"),
+                "valueQuantity": quantity(round(rng.uniform(0.5, 8), 1), "min"),
             }
         ]
     return obs
@@ -134,11 +109,11 @@ def finding(index: int, rng: random.Random) -> dict[str, Any]:
 
 def survey(index: int, rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.5:
-        obs = _base(index, rng, "survey", _coding(LOINC, "70274-6", "GAD-7 total score"))
+        obs = _base(index, rng, "survey", coding(LOINC, "70274-6", "GAD-7 total score"))
         obs["valueInteger"] = rng.randrange(0, 12)
     else:
-        obs = _base(index, rng, "survey", _coding(LOINC, "93832-4", "Sleep duration"))
-        obs["valueQuantity"] = _quantity(round(rng.uniform(5, 9), 1), "h")
+        obs = _base(index, rng, "survey", coding(LOINC, "93832-4", "Sleep duration"))
+        obs["valueQuantity"] = quantity(round(rng.uniform(5, 9), 1), "h")
     return obs
 
 

@@ -89,13 +89,23 @@ class Summary:
 
 
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
+_NONE = float("-inf")
 
 
-def _chronological(reading: Reading) -> tuple[datetime, str, float]:
-    # Two results of one source at one time (contradictory data) still order the same way
-    # whatever order they arrive in: the higher value counts as the later.
-    value = reading.value if reading.value is not None else float("-inf")
-    return (reading.record.time or _UNDATED, reading.record.source, value)
+def _chronological(reading: Reading) -> tuple[datetime, str, float, float, str, bool]:
+    # Results of one source at one time (contradictory data) still order the same way whatever
+    # order they arrive in: then by value, reference limit, site and status.
+    record = reading.record
+    value = reading.value if reading.value is not None else _NONE
+    low = record.reference_low.value if record.reference_low is not None else _NONE
+    return (
+        record.time or _UNDATED,
+        record.source,
+        value,
+        low,
+        record.site or "",
+        record.preliminary,
+    )
 
 
 def _end(record: Record, as_of: datetime | None) -> datetime | None:

@@ -84,7 +84,7 @@ def evaluate(records: Iterable[Record], as_of: datetime) -> Answer:
 
     def latest(concept: str) -> Record | None:
         valued = [r for r in present.get(concept, []) if _number(r) is not None]
-        return max(valued, key=lambda r: (r.time, r.source, _number(r)), default=None)
+        return max(valued, key=_order, default=None)
 
     def value(concept: str) -> float | None:
         record = latest(concept)
@@ -99,11 +99,11 @@ def evaluate(records: Iterable[Record], as_of: datetime) -> Answer:
         return number is not None and number < low
 
     def span_days(concept: str) -> float:
-        dated = [r for r in present.get(concept, []) if r.time is not None]
+        dated = [(r, r.time) for r in present.get(concept, []) if r.time is not None]
         if not dated:
             return 0.0
-        first = min(r.time for r in dated if r.time)
-        last = max((as_of if r.ongoing else (r.end or r.time)) for r in dated)  # type: ignore[type-var]
+        first = min(time for _, time in dated)
+        last = max(as_of if r.ongoing else (r.end or time) for r, time in dated)
         return (last - first).total_seconds() / 86400
 
     fasciculation = bool(present.get("fasciculation"))
@@ -159,6 +159,20 @@ def evaluate(records: Iterable[Record], as_of: datetime) -> Answer:
         fired.add("benign-twitching")
     escalation = max((RULE_LEVEL[r] for r in fired), key=LEVEL_RANK.__getitem__, default="none")
     return Answer(escalation, frozenset(fired))
+
+
+def _order(record: Record) -> tuple[object, ...]:
+    """Chronological; ties (one source, one time) broken as the engine breaks them."""
+    low = record.reference_low.value if record.reference_low else float("-inf")
+    number = _number(record)
+    return (
+        record.time,
+        record.source,
+        float("-inf") if number is None else number,
+        low,
+        record.site or "",
+        record.preliminary,
+    )
 
 
 def _site_key(site: str | None) -> str:
