@@ -9,7 +9,6 @@ validated with fhir.resources. Apart from the uuids, one Evaluation always gives
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -113,9 +112,8 @@ def service_request(referral: Referral, patient: str, evidence: Sequence[str]) -
     }
     if evidence:
         data["reasonReference"] = [{"reference": ref} for ref in evidence]
-    resource = ServiceRequest.model_validate(data)
-    out: dict[str, Any] = json.loads(resource.model_dump_json(exclude_none=True))
-    return out
+    ServiceRequest.model_validate(data)  # raises if the referral is not a valid R4 resource
+    return data
 
 
 def card_detail(
