@@ -39,7 +39,9 @@ class RulesetError(VigilError):
     """A ruleset has problems; `problems` lists all of them, in file order."""
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
-        self.problems = tuple(sorted(problems, key=lambda p: (p.file, p.line, p.column)))
+        # one line each, whatever text a message quotes
+        flat = [Problem(p.file, p.line, p.column, " ".join(p.message.split())) for p in problems]
+        self.problems = tuple(sorted(flat, key=lambda p: (p.file, p.line, p.column)))
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in ruleset"
         super().__init__("\n".join([head, *map(str, self.problems)]))

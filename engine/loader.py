@@ -89,16 +89,24 @@ def load_text(
     return ruleset
 
 
+def _path_text(loc: tuple[str | int, ...]) -> str:
+    """`rules.3.when`, with any key that is not a plain name quoted."""
+    return ".".join(
+        str(part) if isinstance(part, int) or re.fullmatch(r"[\w-]+", part) else repr(part)
+        for part in loc
+    )
+
+
 def _shape_problems(error: ValidationError, source: Source) -> list[Problem]:
     problems = []
     for item in error.errors():
         loc = tuple(item["loc"])
         kind = item["type"]
-        where = ".".join(map(str, loc)) or "the ruleset"
+        where = _path_text(loc) or "the ruleset"
         if kind == "missing":
             message = f"{where} is missing"
         elif kind == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r} in {'.'.join(map(str, loc[:-1])) or 'the ruleset'}"
+            message = f"unknown key {loc[-1]!r} in {_path_text(loc[:-1]) or 'the ruleset'}"
         elif kind == "literal_error":
             message = f"{where}: {item['msg'].lower()}, not {item['input']!r}"
         elif kind == "string_pattern_mismatch" and loc[-1] == "version":

@@ -67,7 +67,9 @@ class ScenarioError(VigilError):
     """A scenario file that cannot be read; `problems` locates each mistake."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = tuple(problems)
+        self.problems = tuple(
+            Problem(p.file, p.line, p.column, " ".join(p.message.split())) for p in problems
+        )
         super().__init__("\n".join(map(str, problems)))
 
 
