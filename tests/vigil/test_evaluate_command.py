@@ -203,3 +203,23 @@ def test_every_shared_sample_file_evaluates_with_exit_0() -> None:
 
     assert run.returncode == 0, run.stderr
     assert all(r["escalation"] == "none" for r in json.loads(run.stdout)["results"])
+
+
+def test_on_a_terminal_each_escalation_is_coloured_by_level() -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from fhir_adapters import evaluate_bundle
+    from vigil.commands.evaluate import print_table
+
+    results = evaluate_bundle(
+        EXAMPLES, "calf-fasciculation", as_of=datetime(2026, 3, 1, tzinfo=UTC)
+    )
+    output = {"ruleset": {"id": "calf-fasciculation", "version": "1.0.0"}, "as_of": "2026-03-01"}
+    out = io.StringIO()
+    print_table(results, output, out, colour=True)
+
+    rows = {line.split()[0]: line for line in out.getvalue().splitlines() if "Patient/" in line}
+    assert "\033[1;31murgent" in rows["Patient/dana"]
+    assert "\033[33mprimary-care" in rows["Patient/ben"]
+    assert "\033[32mself-care" in rows["Patient/amira"]
