@@ -105,50 +105,40 @@ def test_a_missing_file_and_an_unknown_ruleset_exit_2(tmp_path: Path) -> None:
         assert len(run.stderr.splitlines()) == 1 and "Traceback" not in run.stderr
 
 
+def observation(rid: str, system: str, code: str, when: str, **value: object) -> dict[str, object]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": when,
+        **value,
+    }
+
+
+def ucum(value: float, unit: str) -> dict[str, object]:
+    return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+
+
+SCT, LOINC = "http://snomed.info/sct", "http://loinc.org"
+
+
 def test_usable_data_beside_bad_data_gives_warnings_not_failure(tmp_path: Path) -> None:
+    resources = [
+        {"resourceType": "Patient", "id": "p"},
+        observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z"),
+        observation(
+            "k", LOINC, "2823-3", "2026-02-27T09:00:00Z", valueQuantity=ucum(3.1, "mmol/kg")
+        ),
+        observation(
+            "bad", LOINC, "2601-3", "yesterday", valueQuantity={"value": 0.5, "unit": "mmol/L"}
+        ),
+    ]
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
-        "entry": [
-            {"resource": {"resourceType": "Patient", "id": "p"}},
-            {
-                "resource": {
-                    "resourceType": "Observation",
-                    "id": "twitch",
-                    "status": "final",
-                    "code": {"coding": [{"system": "http://snomed.info/sct", "code": "82470000"}]},
-                    "subject": {"reference": "Patient/p"},
-                    "effectiveDateTime": "2026-02-27T09:00:00Z",
-                }
-            },
-            {
-                "resource": {
-                    "resourceType": "Observation",
-                    "id": "k",
-                    "status": "final",
-                    "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}]},
-                    "subject": {"reference": "Patient/p"},
-                    "effectiveDateTime": "2026-02-27T09:00:00Z",
-                    "valueQuantity": {
-                        "value": 3.1,
-                        "unit": "mmol/kg",
-                        "system": "http://unitsofmeasure.org",
-                        "code": "mmol/kg",
-                    },
-                }
-            },
-            {
-                "resource": {
-                    "resourceType": "Observation",
-                    "id": "bad",
-                    "status": "final",
-                    "code": {"coding": [{"system": "http://loinc.org", "code": "2601-3"}]},
-                    "subject": {"reference": "Patient/p"},
-                    "effectiveDateTime": "yesterday",
-                    "valueQuantity": {"value": 0.5, "unit": "mmol/L"},
-                }
-            },
-        ],
+        "entry": [{"resource": r} for r in resources],
     }
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle))
@@ -163,28 +153,8 @@ def test_usable_data_beside_bad_data_gives_warnings_not_failure(tmp_path: Path) 
 
 
 def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) -> None:
-    twitch = {
-        "resourceType": "Observation",
-        "id": "t",
-        "status": "final",
-        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "82470000"}]},
-        "subject": {"reference": "Patient/p"},
-        "effectiveDateTime": "2026-02-27",
-    }
-    potassium = {
-        "resourceType": "Observation",
-        "id": "k",
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}]},
-        "subject": {"reference": "Patient/p"},
-        "effectiveDateTime": "2026-02-27",
-        "valueQuantity": {
-            "value": 2.2,
-            "unit": "mmol/L",
-            "system": "http://unitsofmeasure.org",
-            "code": "mmol/L",
-        },
-    }
+    twitch = observation("t", SCT, "82470000", "2026-02-27")
+    potassium = observation("k", LOINC, "2823-3", "2026-02-27", valueQuantity=ucum(2.2, "mmol/L"))
     (tmp_path / "Observation.ndjson").write_text(json.dumps(twitch) + "\n")
     (tmp_path / "more.json").write_text(json.dumps(potassium))
 
