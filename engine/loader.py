@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from .model import (
     Rule,
     Ruleset,
 )
-from .schema import RulesetSpec, ThenSpec
+from .schema import ConceptSpec, RulesetSpec, ThenSpec
 from .thresholds import ThresholdError, resolve_threshold
 from .yaml_source import Source, load_yaml
 
@@ -193,14 +194,7 @@ class _Checker:
                 ("rules", rules.index(first)),
                 f"these rules derive each other's findings in a cycle: {cycle}",
             )
-        ruleset = Ruleset(
-            **{
-                **partial.__dict__,
-                "rules": rules,
-                "scope": scope,
-                "red_flags": red_flags,
-            }
-        )
+        ruleset = replace(partial, rules=rules, scope=scope, red_flags=red_flags)
         if not self.problems:
             try:
                 compile_ruleset(ruleset)
@@ -225,7 +219,7 @@ class _Checker:
             return Code("invalid", text)
         return Code(code.system, code.code, display)
 
-    def _concept(self, name: str, spec: Any) -> Concept:
+    def _concept(self, name: str, spec: ConceptSpec) -> Concept:
         path: tuple[str | int, ...] = ("concepts", name)
         codes = tuple(self._code((*path, "codes", i), c) for i, c in enumerate(spec.codes))
         unit = None
