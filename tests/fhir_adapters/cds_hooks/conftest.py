@@ -30,6 +30,7 @@ from .support import (
     free_port,
     ruleset,
     run_in_thread,
+    stop,
 )
 
 
@@ -122,10 +123,5 @@ def sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert response.status_code == 200, response.text[:500]
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
         log.close()

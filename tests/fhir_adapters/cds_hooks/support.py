@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -280,3 +281,13 @@ def run_in_thread(app: FastAPI) -> Iterator[str]:
 
 
 ServerFactory = Callable[..., LiveServer]
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Ask a server process to stop; kill it if it has not within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -20,7 +20,7 @@ from fhir_adapters.cds_hooks.models import FeedbackItem
 from fhir_adapters.cds_hooks.storage import AuditRecord, CardRecord, SqliteStore
 from vigil.commands import audit, feedback, serve
 
-from .support import free_port, hook_request
+from .support import free_port, hook_request, stop
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -162,12 +162,7 @@ def served(tmp_path: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=15)
         log.close()
         banner = (tmp_path / "serve.log").read_text()
         assert "INSECURE DEV MODE" in banner
