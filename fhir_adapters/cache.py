@@ -4,7 +4,8 @@ An EHR sends the same prefetch each time a chart is opened. Validation with fhir
 the dominant cost of a CDS Hooks call, and its result depends on nothing but the resource's
 content and the ruleset: a resource seen before with exactly the same content reuses what
 validating and normalising it gave. Nothing is skipped: every distinct
-resource is still validated, once per process.
+resource is still validated, once per process. A new resource is validated with the cache's
+`elements`, which keeps the nested elements (codings, references, ranges) already validated.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from engine.evaluation import DataWarning
 from engine.model import Ruleset
 from engine.records import Record
 
+from .elements import ValidatedElements
 from .reading import RawResource
 
 
@@ -33,10 +35,12 @@ class Interpreted:
 
 
 class ResourceCache:
-    """A bounded, thread-safe map from (ruleset, reference, content) to `Interpreted`."""
+    """A bounded, thread-safe map from (ruleset, reference, content) to `Interpreted`, and the
+    nested elements validated so far."""
 
-    def __init__(self, size: int = 20_000) -> None:
+    def __init__(self, size: int = 20_000, elements: ValidatedElements | None = None) -> None:
         self.size = size
+        self.elements = elements if elements is not None else ValidatedElements()
         self.hits = 0
         self.misses = 0
         self._entries: OrderedDict[bytes, Interpreted] = OrderedDict()

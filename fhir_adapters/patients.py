@@ -18,6 +18,7 @@ from engine.model import Ruleset
 from engine.records import Record
 
 from .cache import Interpreted, ResourceCache
+from .elements import ValidatedElements
 from .normalise import records_for
 from .reading import Input, Loaded, RawResource, load_resources, split_reference
 from .validation import is_used, validate
@@ -60,6 +61,7 @@ def patient_records(
     """Read FHIR input (see `load_resources`) into each patient's records for `ruleset`;
     with a `cache`, a resource read before with the same content is not validated again."""
     loaded = data if isinstance(data, Loaded) else load_resources(data)
+    elements = cache.elements if cache is not None else ValidatedElements()
     patients: dict[str, _Patient] = {}
     unowned: list[DataWarning] = list(loaded.warnings)
     seen: dict[str, RawResource] = {}
@@ -85,7 +87,7 @@ def patient_records(
             patients.setdefault(reference, _Patient())
             continue
         owner = patient_of(raw, loaded.aliases, known)
-        read = _interpreter(raw, ruleset)
+        read = _interpreter(raw, ruleset, elements)
         result = read() if cache is None else cache.get_or_read(raw, ruleset, read)
         if owner is None:
             unowned.extend(result.warnings)
@@ -105,9 +107,11 @@ def patient_records(
     )
 
 
-def _interpreter(raw: RawResource, ruleset: Ruleset) -> Callable[[], Interpreted]:
+def _interpreter(
+    raw: RawResource, ruleset: Ruleset, elements: ValidatedElements
+) -> Callable[[], Interpreted]:
     def read() -> Interpreted:
-        validated, warnings = validate(raw)
+        validated, warnings = validate(raw, elements)
         if validated is None:
             return Interpreted(False, (), tuple(warnings))
         records, more = records_for(validated, ruleset)

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from engine.evaluation import DataWarning
 from engine.model import Concept, Ruleset
 
+from .elements import ValidatedElements
 from .reading import RawResource
 
 __all__ = ["Model", "Validated", "coded_concepts", "is_used", "validate"]
@@ -84,13 +85,22 @@ def is_used(raw: RawResource, ruleset: Ruleset) -> bool:
     return kind in _CODED and bool(coded_concepts(raw.data, ruleset))
 
 
-def validate(raw: RawResource) -> tuple[Validated | None, list[DataWarning]]:
-    """Validate one resource; None (with a warning saying why) when it cannot be used."""
+def validate(
+    raw: RawResource, elements: ValidatedElements | None = None
+) -> tuple[Validated | None, list[DataWarning]]:
+    """Validate one resource; None (with a warning saying why) when it cannot be used.
+    `elements` spares validating again nested elements seen before with the same content."""
     source = raw.reference
     model_class = _MODELS.get(raw.type)
     if model_class is None:
         return None, [DataWarning(f"{raw.type} resources are not read", source)]
     data, warnings = _drop_unknown_top_level(raw.data, model_class, source)
+    if elements is not None:
+        try:
+            prepared = elements.prepare(model_class, data)
+            return Validated(raw, model_class.model_validate(prepared)), warnings
+        except (ValueError, TypeError, RecursionError):
+            pass  # validated again below, whole, to say where the fault is and repair it
     for _ in range(_REPAIR_ROUNDS):
         try:
             return Validated(raw, model_class.model_validate(data)), warnings

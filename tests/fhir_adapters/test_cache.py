@@ -57,9 +57,9 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = patients.validate
 
-    def counting(raw: Any) -> Any:
+    def counting(raw: Any, *args: Any) -> Any:
         seen.append(raw.reference)
-        return real(raw)
+        return real(raw, *args)
 
     monkeypatch.setattr(patients, "validate", counting)
     return seen

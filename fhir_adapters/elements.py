@@ -1,0 +1,114 @@
+"""Elements already validated, kept by type and exact content, so that validating a resource
+does not validate again the codings, references and ranges it shares with others.
+
+fhir.resources validates every nested element of a resource through Python validators (about 14
+an Observation), and most of them recur: the same LOINC code, category, subject, performer and
+reference range arrive on resource after resource. A nested element's validation depends only on
+its type and its content, so `prepare` hands fhir.resources the model validated before for an
+identical element (fhir.resources accepts model instances for nested fields), and validates the
+elements not seen yet. The resource itself is still validated by its model every time.
+
+The models built from shared elements share those element instances: they are read by the
+normaliser and dropped, never changed and never handed to callers.
+"""
+
+from __future__ import annotations
+
+import marshal
+import threading
+import typing
+from collections import OrderedDict
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from fhir_core.types import FhirBase, FhirElementOrResourceBase
+
+__all__ = ["ValidatedElements"]
+
+ModelClass = type[FHIRAbstractModel]
+
+
+class ValidatedElements:
+    """A bounded, thread-safe map from (element type, exact content) to its validated model."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._models: OrderedDict[tuple[ModelClass, bytes], FHIRAbstractModel] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def prepare(self, model_class: ModelClass, data: Mapping[str, Any]) -> dict[str, Any]:
+        """`data` with each nested element replaced by its validated model. Raises pydantic's
+        ValidationError when a nested element is invalid (validate `data` itself to learn where).
+        """
+        plan = _nested_elements(model_class)
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            element = plan.get(key)
+            if element is None:
+                out[key] = value
+                continue
+            element_class, repeats = element
+            if repeats and isinstance(value, list):
+                out[key] = [
+                    self._model(element_class, item) if isinstance(item, dict) else item
+                    for item in value
+                ]
+            elif not repeats and isinstance(value, dict):
+                out[key] = self._model(element_class, value)
+            else:
+                out[key] = value
+        return out
+
+    def _model(self, element_class: ModelClass, value: dict[str, Any]) -> Any:
+        try:
+            key = (element_class, marshal.dumps(value))
+        except ValueError:  # not JSON-shaped (a caller's own Mapping types): validate, keep not
+            return element_class.model_validate(value)
+        with self._lock:
+            found = self._models.get(key)
+            if found is not None:
+                self._models.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        model = element_class.model_validate(value)
+        with self._lock:
+            self._models[key] = model
+            if len(self._models) > self.size:
+                self._models.popitem(last=False)
+        return model
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+
+@cache
+def _nested_elements(model_class: ModelClass) -> dict[str, tuple[ModelClass, bool]]:
+    """JSON key (alias and field name) -> (element model, whether the element repeats), for the
+    fields holding a complex element. Contained resources are left out: their model depends on
+    their resourceType, not on the field."""
+    plan: dict[str, tuple[ModelClass, bool]] = {}
+    for name, field in model_class.model_fields.items():
+        found = _element_type(field.annotation)
+        if found is not None:
+            plan[name] = found
+            if field.alias:
+                plan[field.alias] = found
+    return plan
+
+
+def _element_type(annotation: Any, repeats: bool = False) -> tuple[ModelClass, bool] | None:
+    if isinstance(annotation, type) and issubclass(annotation, FhirBase):
+        if issubclass(annotation, FhirElementOrResourceBase):
+            return None
+        return annotation.get_model_klass(), repeats
+    origin = typing.get_origin(annotation)
+    for argument in typing.get_args(annotation):
+        found = _element_type(argument, repeats or origin is list)
+        if found is not None:
+            return found
+    return None
