@@ -41,6 +41,7 @@ from .models import (
 from .prefetch import PrefetchUnavailable, gather, prefetch_templates
 from .security import AuthError, Caller, JwksCache, TokenVerifier
 from .storage import AuditRecord, CardRecord, SqliteStore
+from .warmup import prepare_worker
 
 log = logging.getLogger("vigil.cds_hooks")
 HOOK = "patient-view"
@@ -248,11 +249,15 @@ INSECURE_ENV = "VIGIL_CDS_INSECURE_DEV"
 
 
 def app_from_environment() -> FastAPI:
-    """The factory uvicorn calls in each worker process (`vigil serve` sets the variables)."""
+    """The factory uvicorn calls in each worker process (`vigil serve` sets the variables); the
+    worker is warmed up before it takes its first call."""
     config = load_config(os.environ.get(CONFIG_ENV) or None)
     if os.environ.get(INSECURE_ENV) == "1":
         config = config.model_copy(update={"insecure_dev": True})
-    return create_app(config)
+    rulesets = load_rulesets(config.rulesets)
+    app = create_app(config, rulesets=rulesets)
+    prepare_worker(r for r in rulesets if r.status == "active")
+    return app
 
 
 def _describe(ruleset: Ruleset, count: int) -> Service:
