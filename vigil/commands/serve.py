@@ -1,4 +1,5 @@
-"""`vigil serve`: the CDS Hooks service on uvicorn, one engine per worker process."""
+"""`vigil serve`: the CDS Hooks service on uvicorn, one engine per worker process
+(`fhir_adapters.cds_hooks.workers`)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
+    from fhir_adapters.cds_hooks.workers import PortUnavailable, serve
 
     if args.workers < 1 or not 0 < args.port < 65536:
         print("vigil serve: --workers must be >= 1 and --port 1-65535", file=sys.stderr)
@@ -61,17 +62,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n*** {INSECURE_BANNER} ***\n", file=sys.stderr)
     os.environ[CONFIG_ENV] = str(args.config or "")
     os.environ[INSECURE_ENV] = "1" if insecure else "0"
-    uvicorn.run(
-        "fhir_adapters.cds_hooks.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        ws="none",
-        server_header=False,
-    )
-    return 0
+    try:
+        return serve(args.host, args.port, args.workers)
+    except PortUnavailable as exc:
+        print(f"vigil serve: {exc}", file=sys.stderr)
+        return 2
 
 
 def _loopback(host: str) -> bool:

@@ -1,0 +1,169 @@
+"""`vigil serve --workers N`: a socket per worker, connections spread over them, a dead worker
+replaced, a port in use refused with one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fhir_adapters.cds_hooks.workers import PortUnavailable, check_port
+
+from .support import free_port, stop
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/net/tcp").exists() or not hasattr(socket, "SO_REUSEPORT"),
+    reason="SO_REUSEPORT workers and /proc are Linux facilities",
+)
+
+SUPERVISOR = """
+import sys
+from fhir_adapters.cds_hooks.workers import Supervisor
+sys.exit(Supervisor("127.0.0.1", int(sys.argv[1]), 2, startup_grace=float(sys.argv[2])).run())
+"""
+
+
+@contextmanager
+def running_supervisor(
+    tmp_path: Path, grace: float = 1.0
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A supervisor of two workers in a subprocess (a short startup grace, to test restarts)."""
+    config = tmp_path / "vigil.toml"
+    config.write_text(f'database = "{tmp_path / "vigil.sqlite3"}"\n')
+    port = free_port()
+    env = {
+        **os.environ,
+        "VIGIL_CDS_CONFIG": str(config),
+        "VIGIL_CDS_INSECURE_DEV": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", SUPERVISOR, str(port), str(grace)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while len(workers_of(process.pid)) < 2 or not answers(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "serve.log").read_text()[-2000:])
+                time.sleep(0.2)
+            yield process, url
+        finally:
+            stop(process, timeout=20)
+
+
+@pytest.fixture
+def supervisor(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    with running_supervisor(tmp_path) as running:
+        yield running
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/cds-services", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def workers_of(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(c) for c in children if b"resource_tracker" not in _cmdline(int(c))]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def established_on(pid: int, port: int) -> int:
+    """How many established TCP connections to `port` the process holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01" and fields[9] in inodes:
+                count += 1
+    return count
+
+
+def test_connections_opened_at_once_are_spread_over_the_workers(
+    supervisor: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    process, url = supervisor
+    port = int(url.rsplit(":", 1)[1])
+    # The kernel completes each connect before any worker accepts: a burst, as an EHR's
+    # connection pool opens them.
+    connections = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(24)]
+    try:
+        for connection in connections:
+            connection.sendall(b"GET /cds-services HTTP/1.1\r\nHost: test\r\n\r\n")
+        for connection in connections:
+            assert connection.recv(64).startswith(b"HTTP/1.1 200")
+        held = [established_on(pid, port) for pid in workers_of(process.pid)]
+    finally:
+        for connection in connections:
+            connection.close()
+    assert sum(held) == 24
+    assert min(held) > 0  # by the kernel's hash, all 24 on one worker has odds of 1 in 8 million
+
+
+def test_a_worker_that_dies_is_replaced(supervisor: tuple[subprocess.Popen[bytes], str]) -> None:
+    process, url = supervisor
+    before = workers_of(process.pid)
+    time.sleep(1.5)  # past the startup grace the test supervisor was given
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        now = workers_of(process.pid)
+        if len(now) == 2 and before[0] not in now:
+            break
+        assert time.monotonic() < deadline, "the dead worker was not replaced"
+        time.sleep(0.2)
+    assert before[1] in now
+    while not answers(url):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+def test_sigterm_stops_every_worker(tmp_path: Path) -> None:
+    with running_supervisor(tmp_path) as (process, _):
+        children = workers_of(process.pid)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert not [pid for pid in children if _cmdline(pid)]  # no worker left running
+
+
+def test_a_port_in_use_is_refused() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(PortUnavailable, match=f"cannot listen on 127.0.0.1:{port}: "):
+            check_port("127.0.0.1", port)
