@@ -11,11 +11,13 @@ resource is still validated, once per process. A new resource is validated with 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from engine.evaluation import DataWarning
 from engine.model import Ruleset
@@ -72,7 +74,11 @@ def _key(raw: RawResource, ruleset: Ruleset) -> bytes:
     digest = hashlib.blake2b(digest_size=20)
     digest.update(ruleset.content_hash.encode())
     digest.update(b"\0" + raw.reference.encode() + b"\0")
-    # pickle is an exact encoding of JSON-shaped data and six times faster than json.dumps;
-    # equal content encoded differently (other key order, other sharing) only misses the cache
-    digest.update(pickle.dumps(raw.data, protocol=5))
+    # marshal and pickle are exact encodings of JSON-shaped data (marshal twice as fast, pickle
+    # for a caller's own Mapping types); equal content encoded differently (other key order,
+    # other sharing) only misses the cache
+    try:
+        digest.update(marshal.dumps(cast(Any, raw.data)))
+    except ValueError:
+        digest.update(pickle.dumps(raw.data, protocol=5))
     return digest.digest()

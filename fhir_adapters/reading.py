@@ -30,26 +30,31 @@ Input = Path | str | bytes | Mapping[str, Any] | Sequence[Any] | int | float | N
 
 @dataclass(frozen=True, slots=True)
 class RawResource:
-    """One resource as read, unvalidated, with where it came from (for messages)."""
+    """One resource as read, unvalidated, with where it came from (for messages).
+
+    `reference` is `Type/id`; without an id, the Bundle fullUrl, or else where it was read.
+    """
 
     data: Mapping[str, Any]
     origin: str  # "labs.json entry 4", "export.ndjson:3"
     full_url: str | None = None
+    type: str = field(init=False)
+    reference: str = field(init=False)
 
-    @property
-    def type(self) -> str:
-        return str(self.data["resourceType"])
+    def __post_init__(self) -> None:
+        # Both are read several times per resource on the hot path: computed once.
+        kind = str(self.data["resourceType"])
+        object.__setattr__(self, "type", kind)
+        object.__setattr__(self, "reference", self._reference(kind))
 
-    @property
-    def reference(self) -> str:
-        """`Type/id`; without an id, the Bundle fullUrl, or else where it was read."""
+    def _reference(self, kind: str) -> str:
         rid = self.data.get("id")
         if isinstance(rid, str) and rid:
-            return f"{self.type}/{rid}"
+            return f"{kind}/{rid}"
         if self.full_url:
             parts = split_reference(self.full_url)
             return f"{parts[0]}/{parts[1]}" if parts else self.full_url
-        return f"{self.type} at {self.origin}"
+        return f"{kind} at {self.origin}"
 
 
 @dataclass(frozen=True, slots=True)

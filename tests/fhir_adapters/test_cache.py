@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import UserDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,3 +119,14 @@ def test_input_is_not_changed_by_reading_it() -> None:
     before = copy.deepcopy(data)
     evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=ResourceCache())
     assert data == before
+
+
+def test_resources_of_a_callers_own_mapping_type_are_kept_too(validations: list[str]) -> None:
+    cache = ResourceCache()
+    data = bundle(2.3)
+    data["entry"] = [{"resource": UserDict(e["resource"])} for e in data["entry"]]
+    first = evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
+    again = evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
+
+    assert validations == ["Observation/t", "Observation/k"]
+    assert [r.escalation for r in again] == [r.escalation for r in first] == ["urgent"]
