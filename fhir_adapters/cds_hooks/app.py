@@ -7,7 +7,6 @@ and patient data never reach the logs.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -27,6 +26,7 @@ from engine.errors import FactError
 from engine.evaluation import Evaluation
 from engine.model import Ruleset
 
+from .. import jsontext
 from ..cards import build_cards
 from .config import ServiceConfig, load_config
 from .evaluation import Evaluate, evaluate_with_library
@@ -308,7 +308,7 @@ async def _json_body(request: Request) -> Any:
     if not raw.strip():
         raise Problem(400, "structure", "the request body is empty; expected a JSON object")
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise Problem(400, "structure", f"the request body is not JSON: {exc}") from None
 
