@@ -14,10 +14,9 @@ normaliser and dropped, never changed and never handed to callers.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
-import threading
 import typing
-from collections import OrderedDict
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -31,14 +30,18 @@ ModelClass = type[FHIRAbstractModel]
 
 
 class ValidatedElements:
-    """A bounded, thread-safe map from (element type, exact content) to its validated model."""
+    """A bounded map from (element type, exact content) to its validated model.
+
+    Safe to share between threads: each lookup and insertion is one dict operation, atomic
+    under the GIL; a race costs at most an element validated twice. When full, the oldest
+    entries go first (the recurring ones come straight back).
+    """
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
         self.hits = 0
         self.misses = 0
-        self._models: OrderedDict[tuple[ModelClass, bytes], FHIRAbstractModel] = OrderedDict()
-        self._lock = threading.Lock()
+        self._models: dict[tuple[ModelClass, bytes], FHIRAbstractModel] = {}
 
     def prepare(self, model_class: ModelClass, data: Mapping[str, Any]) -> dict[str, Any]:
         """`data` with each nested element replaced by its validated model. Raises pydantic's
@@ -68,19 +71,21 @@ class ValidatedElements:
             key = (element_class, marshal.dumps(value))
         except ValueError:  # not JSON-shaped (a caller's own Mapping types): validate, keep not
             return element_class.model_validate(value)
-        with self._lock:
-            found = self._models.get(key)
-            if found is not None:
-                self._models.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
+        found = self._models.get(key)
+        if found is not None:
+            self.hits += 1
+            return found
+        self.misses += 1
         model = element_class.model_validate(value)
-        with self._lock:
-            self._models[key] = model
-            if len(self._models) > self.size:
-                self._models.popitem(last=False)
+        if len(self._models) >= self.size:
+            self._drop_oldest()
+        self._models[key] = model
         return model
+
+    def _drop_oldest(self) -> None:
+        # another thread changing the map meanwhile made room itself, or will
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del self._models[next(iter(self._models))]
 
     def __len__(self) -> int:
         return len(self._models)

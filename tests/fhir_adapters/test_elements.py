@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import UserDict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hypothesis import given, settings
@@ -111,3 +112,18 @@ def test_sharing_elements_never_changes_what_validation_gives(fields: list[dict[
     for n, these in enumerate(fields * 2):  # twice: the second round reads shared elements
         raw = observation(f"o{n}", **these)
         assert outcome(raw, elements) == outcome(raw, None)
+
+
+def test_threads_sharing_the_elements_read_what_each_would_alone() -> None:
+    resources = [
+        observation(f"o{n}", valueQuantity={"value": n % 7, "unit": "mmol/L"}) for n in range(60)
+    ]
+    expected = [outcome(raw, None) for raw in resources]
+    elements = ValidatedElements(size=16)  # small: threads evict while others read
+
+    def read_all(_: int) -> list[tuple[Any, list[str]]]:
+        return [outcome(raw, elements) for raw in resources]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(read_all, range(12)))
+    assert all(result == expected for result in results)
