@@ -16,6 +16,7 @@ the workers on SIGINT or SIGTERM, and gives up when a worker dies within seconds
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import socket
@@ -23,10 +24,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
+from threading import BrokenBarrierError
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Barrier
+
+    from fastapi import FastAPI
 
 APP = "fhir_adapters.cds_hooks.app:app_from_environment"
 BACKLOG = 2048
@@ -62,9 +69,19 @@ def serve(host: str, port: int, workers: int) -> int:
 
 
 def _config(**where: Any) -> uvicorn.Config:
-    return uvicorn.Config(
-        APP, factory=True, log_level="info", ws="none", server_header=False, loop="asyncio", **where
-    )
+    return uvicorn.Config(APP, factory=True, **_SERVER_OPTIONS, **where)
+
+
+def _config_for(app: FastAPI) -> uvicorn.Config:
+    return uvicorn.Config(app, **_SERVER_OPTIONS)
+
+
+_SERVER_OPTIONS: dict[str, Any] = {
+    "log_level": "info",
+    "ws": "none",
+    "server_header": False,
+    "loop": "asyncio",
+}
 
 
 def check_port(host: str, port: int) -> None:
@@ -89,10 +106,18 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_worker(host: str, port: int) -> None:
-    """One worker process: its own socket, one uvicorn server, the app from the environment."""
+def run_worker(host: str, port: int, ready: Barrier | None = None) -> None:
+    """One worker process: the app from the environment, warmed up, then its own socket and one
+    uvicorn server. With `ready`, the socket opens only once every worker has warmed up: a
+    worker listening early would take every keep-alive connection made meanwhile, for good."""
+    from .app import app_from_environment  # here: the supervisor itself loads no engine
+
+    app = app_from_environment()
+    if ready is not None:
+        with contextlib.suppress(BrokenBarrierError):  # a worker died: the supervisor decides
+            ready.wait(STARTUP_GRACE_SECONDS * 6)
     sock = listening_socket(host, port)
-    uvicorn.Server(_config()).run(sockets=[sock])
+    uvicorn.Server(_config_for(app)).run(sockets=[sock])
 
 
 @dataclass
@@ -109,7 +134,8 @@ class Supervisor:
         context = multiprocessing.get_context("spawn")
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self.processes = [self._start(context) for _ in range(self.workers)]
+            ready = context.Barrier(self.workers)
+            self.processes = [self._start(context, ready) for _ in range(self.workers)]
             _say(f"{self.workers} workers on http://{self.host}:{self.port}, one socket each")
             while not self._stopping:
                 for index, process in enumerate(self.processes):
@@ -120,7 +146,7 @@ class Supervisor:
                         _say(f"worker {process.pid} exited with {process.exitcode} at start")
                         return 1
                     _say(f"worker {process.pid} exited with {process.exitcode}: replaced")
-                    self.processes[index] = self._start(context)
+                    self.processes[index] = self._start(context, None)
                 time.sleep(_POLL_SECONDS)
             return 0
         finally:
@@ -128,8 +154,12 @@ class Supervisor:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def _start(self, context: multiprocessing.context.SpawnContext) -> BaseProcess:
-        process = context.Process(target=run_worker, args=(self.host, self.port), daemon=False)
+    def _start(
+        self, context: multiprocessing.context.SpawnContext, ready: Barrier | None
+    ) -> BaseProcess:
+        process = context.Process(
+            target=run_worker, args=(self.host, self.port, ready), daemon=False
+        )
         process.start()
         self._started[id(process)] = time.monotonic()
         return process

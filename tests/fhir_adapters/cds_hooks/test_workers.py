@@ -118,6 +118,8 @@ def test_connections_opened_at_once_are_spread_over_the_workers(
 ) -> None:
     process, url = supervisor
     port = int(url.rsplit(":", 1)[1])
+    # Right after the first answer: a worker still warming up must not be missing the burst.
+    time.sleep(0.2)
     # The kernel completes each connect before any worker accepts: a burst, as an EHR's
     # connection pool opens them.
     connections = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(24)]
