@@ -40,7 +40,7 @@ from .models import (
 )
 from .prefetch import PrefetchUnavailable, gather, prefetch_templates
 from .security import AuthError, Caller, JwksCache, TokenVerifier
-from .storage import AuditRecord, CardRecord, SqliteStore
+from .storage import AuditRecord, AuditSink, CardRecord, SqliteStore
 from .warmup import prepare_worker
 
 log = logging.getLogger("vigil.cds_hooks")
@@ -105,10 +105,13 @@ def create_app(
     rulesets: Sequence[Ruleset] | None = None,
     evaluate: Evaluate | None = None,
     store: SqliteStore | None = None,
+    audit_log: AuditSink | None = None,
     fhir_transport: httpx.AsyncBaseTransport | None = None,
     jwks: JwksCache | None = None,
 ) -> FastAPI:
-    """The service for `config`; the keyword arguments replace real parts in tests."""
+    """The service for `config`; the keyword arguments replace real parts in tests. Audit
+    records go to `audit_log` (under `vigil serve`, a worker's pipe to the supervisor) or else
+    to the store."""
     loaded = list(rulesets) if rulesets is not None else load_rulesets(config.rulesets)
     services = {
         r.id: HostedService(r, _describe(r, config.fhir.page_size))
@@ -116,6 +119,7 @@ def create_app(
         if r.status == "active"
     }
     db = store if store is not None else SqliteStore(config.database)
+    audits: AuditSink = audit_log if audit_log is not None else db
     verifier = None if config.insecure_dev else TokenVerifier(config, db, jwks=jwks)
     evaluator = evaluate or evaluate_with_library
     client = FhirClient(config.fhir, transport=fhir_transport)
@@ -215,7 +219,7 @@ def create_app(
             return _outcome_response(exc)
         finally:
             duration = round((time.perf_counter() - started) * 1000, 3)
-            db.record(_with(audit, duration_ms=duration))
+            audits.record(_with(audit, duration_ms=duration))
             log.info("%s %s %d %.1f ms", "service", service_id, audit.status, duration)
 
     @app.post(
@@ -238,7 +242,7 @@ def create_app(
             audit = _with(audit, status=exc.status)
             return _outcome_response(exc)
         finally:
-            db.record(audit)
+            audits.record(audit)
             log.info("%s %s %d", "feedback", service_id, audit.status)
 
     return app
@@ -248,14 +252,14 @@ CONFIG_ENV = "VIGIL_CDS_CONFIG"
 INSECURE_ENV = "VIGIL_CDS_INSECURE_DEV"
 
 
-def app_from_environment() -> FastAPI:
-    """The factory uvicorn calls in each worker process (`vigil serve` sets the variables); the
-    worker is warmed up before it takes its first call."""
+def app_from_environment(audit_log: AuditSink | None = None) -> FastAPI:
+    """The app of a worker process, from the variables `vigil serve` sets, warmed up before it
+    takes its first call."""
     config = load_config(os.environ.get(CONFIG_ENV) or None)
     if os.environ.get(INSECURE_ENV) == "1":
         config = config.model_copy(update={"insecure_dev": True})
     rulesets = load_rulesets(config.rulesets)
-    app = create_app(config, rulesets=rulesets)
+    app = create_app(config, rulesets=rulesets, audit_log=audit_log)
     prepare_worker(r for r in rulesets if r.status == "active")
     return app
 

@@ -88,8 +88,14 @@ class ReplayCache(Protocol):
         """Record a token id; False when it was already seen and has not expired."""
 
 
-class AuditLog(Protocol):
+class AuditSink(Protocol):
+    """Where a service call's audit record goes: the log itself, or a pipe to its writer."""
+
     def record(self, entry: AuditRecord) -> None: ...
+
+
+class AuditLog(AuditSink, Protocol):
+    def record_many(self, entries: Sequence[AuditRecord]) -> None: ...
 
     def query(
         self, *, service: str | None = None, since: float | None = None, limit: int = 100
@@ -161,44 +167,13 @@ class SqliteStore:
     # -- AuditLog ------------------------------------------------------------------------------
 
     def record(self, entry: AuditRecord) -> None:
-        cards = [
-            {"uuid": c.uuid, "indicator": c.indicator, "rules": list(c.rules)} for c in entry.cards
-        ]
+        self.record_many([entry])
+
+    def record_many(self, entries: Sequence[AuditRecord]) -> None:
+        """Write the records in one transaction (one fsync for all)."""
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO audit (time, kind, service, status, hook_instance, issuer, ruleset_id,"
-                " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms,"
-                " cards) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    entry.time,
-                    entry.kind,
-                    entry.service,
-                    entry.status,
-                    entry.hook_instance,
-                    entry.issuer,
-                    entry.ruleset_id,
-                    entry.ruleset_version,
-                    entry.ruleset_hash,
-                    entry.patient,
-                    entry.escalation,
-                    entry.data_source,
-                    entry.duration_ms,
-                    json.dumps(cards),
-                ),
-            )
-            for card in entry.cards:
-                rules = json.dumps(list(card.rules))
-                db.execute(
-                    "INSERT OR REPLACE INTO card (uuid, service, indicator, rules)"
-                    " VALUES (?, ?, ?, ?)",
-                    (card.uuid, entry.service, card.indicator, rules),
-                )
-                for suggestion in card.suggestions:
-                    db.execute(
-                        "INSERT OR REPLACE INTO card (uuid, service, indicator, rules)"
-                        " VALUES (?, ?, ?, ?)",
-                        (suggestion, entry.service, card.indicator, rules),
-                    )
+            for entry in entries:
+                _insert_audit(db, entry)
 
     def query(
         self, *, service: str | None = None, since: float | None = None, limit: int = 100
@@ -273,6 +248,40 @@ class SqliteStore:
         return sorted(report.values(), key=lambda r: r.rule)
 
 
+def _insert_audit(db: sqlite3.Connection, entry: AuditRecord) -> None:
+    cards = [
+        {"uuid": c.uuid, "indicator": c.indicator, "rules": list(c.rules)} for c in entry.cards
+    ]
+    db.execute(
+        "INSERT INTO audit (time, kind, service, status, hook_instance, issuer, ruleset_id,"
+        " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms,"
+        " cards) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            entry.time,
+            entry.kind,
+            entry.service,
+            entry.status,
+            entry.hook_instance,
+            entry.issuer,
+            entry.ruleset_id,
+            entry.ruleset_version,
+            entry.ruleset_hash,
+            entry.patient,
+            entry.escalation,
+            entry.data_source,
+            entry.duration_ms,
+            json.dumps(cards),
+        ),
+    )
+    for card in entry.cards:
+        rules = json.dumps(list(card.rules))
+        for uuid in (card.uuid, *card.suggestions):
+            db.execute(
+                "INSERT OR REPLACE INTO card (uuid, service, indicator, rules) VALUES (?, ?, ?, ?)",
+                (uuid, entry.service, card.indicator, rules),
+            )
+
+
 def _audit_from_row(row: tuple[Any, ...]) -> AuditRecord:
     cards = tuple(
         CardRecord(c["uuid"], c["indicator"], tuple(c["rules"])) for c in json.loads(row[13])
@@ -298,6 +307,7 @@ def _audit_from_row(row: tuple[Any, ...]) -> AuditRecord:
 __all__ = [
     "AuditLog",
     "AuditRecord",
+    "AuditSink",
     "CardRecord",
     "FeedbackStore",
     "ReplayCache",

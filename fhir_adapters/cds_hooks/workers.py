@@ -1,5 +1,5 @@
-"""`vigil serve --workers N`: N worker processes, each listening on the port with a socket of its
-own (SO_REUSEPORT), so that the kernel spreads new connections over the workers.
+"""`vigil serve`: a supervisor and N worker processes, each worker listening on the port with a
+socket of its own (SO_REUSEPORT), so that the kernel spreads new connections over them.
 
 With one socket shared by all workers (uvicorn's own `--workers`), whichever worker wakes first
 accepts the connections waiting: in three of seven load runs (bench/cds_hooks_bench.py) all ten
@@ -10,8 +10,9 @@ Workers run the pure-Python asyncio loop, not uvloop: under load uvloop ran some
 round late (with ten calls in flight on one worker, p90 97 ms against a p50 of 50 ms; 55
 against 53 with asyncio, the same throughput).
 
-The supervisor replaces a worker that dies (durable_rules' C core can crash the process), stops
-the workers on SIGINT or SIGTERM, and gives up when a worker dies within seconds of starting.
+The supervisor is the one process that writes the audit log (`audit_channel`); it replaces a
+worker that dies (durable_rules' C core can crash the process), stops the workers on SIGINT or
+SIGTERM, and gives up when a worker dies within seconds of starting.
 """
 
 from __future__ import annotations
@@ -23,65 +24,40 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, field
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext, SpawnProcess
+from pathlib import Path
 from threading import BrokenBarrierError
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from .audit_channel import AuditSender, AuditWriter
+from .storage import SqliteStore
+
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Barrier
-
-    from fastapi import FastAPI
 
 APP = "fhir_adapters.cds_hooks.app:app_from_environment"
 BACKLOG = 2048
 STARTUP_GRACE_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 15.0
-_POLL_SECONDS = 0.2
+_IDLE_SECONDS = 0.2
 
 
 class PortUnavailable(Exception):
     """The address cannot be bound (in use, or not an address of this machine)."""
 
 
-def serve(host: str, port: int, workers: int) -> int:
-    """Run the service until stopped; the exit status (1 when a worker dies as it starts).
-    Raises PortUnavailable when something listens on the address already."""
+def serve(host: str, port: int, workers: int, database: Path) -> int:
+    """Run the service until stopped; the exit status (1 when a worker dies as it starts, or
+    the audit log cannot be written). Raises PortUnavailable when the address is taken."""
     check_port(host, port)
-    if workers == 1:
-        uvicorn.Server(_config(host=host, port=port)).run()
+    if not hasattr(socket, "SO_REUSEPORT"):  # not Linux or BSD: uvicorn's own workers
+        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **_SERVER_OPTIONS)
         return 0
-    if not hasattr(socket, "SO_REUSEPORT"):  # not Linux or BSD: uvicorn's shared socket
-        uvicorn.run(
-            APP,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            ws="none",
-            server_header=False,
-        )
-        return 0
-    return Supervisor(host, port, workers).run()
-
-
-def _config(**where: Any) -> uvicorn.Config:
-    return uvicorn.Config(APP, factory=True, **_SERVER_OPTIONS, **where)
-
-
-def _config_for(app: FastAPI) -> uvicorn.Config:
-    return uvicorn.Config(app, **_SERVER_OPTIONS)
-
-
-_SERVER_OPTIONS: dict[str, Any] = {
-    "log_level": "info",
-    "ws": "none",
-    "server_header": False,
-    "loop": "asyncio",
-}
+    return Supervisor(host, port, workers, database).run()
 
 
 def check_port(host: str, port: int) -> None:
@@ -106,18 +82,26 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_worker(host: str, port: int, ready: Barrier | None = None) -> None:
+def run_worker(host: str, port: int, audit_pipe: Connection, ready: Barrier | None) -> None:
     """One worker process: the app from the environment, warmed up, then its own socket and one
     uvicorn server. With `ready`, the socket opens only once every worker has warmed up: a
     worker listening early would take every keep-alive connection made meanwhile, for good."""
     from .app import app_from_environment  # here: the supervisor itself loads no engine
 
-    app = app_from_environment()
+    app = app_from_environment(audit_log=AuditSender(audit_pipe))
     if ready is not None:
         with contextlib.suppress(BrokenBarrierError):  # a worker died: the supervisor decides
             ready.wait(STARTUP_GRACE_SECONDS * 6)
     sock = listening_socket(host, port)
-    uvicorn.Server(_config_for(app)).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, **_SERVER_OPTIONS)).run(sockets=[sock])
+
+
+_SERVER_OPTIONS: dict[str, Any] = {
+    "log_level": "info",
+    "ws": "none",
+    "server_header": False,
+    "loop": "asyncio",
+}
 
 
 @dataclass
@@ -125,19 +109,22 @@ class Supervisor:
     host: str
     port: int
     workers: int
+    database: Path
     startup_grace: float = STARTUP_GRACE_SECONDS  # a worker dying sooner is not replaced
-    processes: list[BaseProcess] = field(default_factory=list)
+    processes: list[SpawnProcess] = field(default_factory=list)
     _started: dict[int, float] = field(default_factory=dict)
     _stopping: bool = False
 
     def run(self) -> int:
         context = multiprocessing.get_context("spawn")
+        audit = AuditWriter(SqliteStore(self.database))
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             ready = context.Barrier(self.workers)
-            self.processes = [self._start(context, ready) for _ in range(self.workers)]
-            _say(f"{self.workers} workers on http://{self.host}:{self.port}, one socket each")
+            self.processes = [self._start(context, audit, ready) for _ in range(self.workers)]
+            _say(f"{self.workers} worker(s) on http://{self.host}:{self.port}, one socket each")
             while not self._stopping:
+                audit.drain(_IDLE_SECONDS, also=[p.sentinel for p in self.processes])
                 for index, process in enumerate(self.processes):
                     if process.is_alive() or self._stopping:
                         continue
@@ -146,38 +133,48 @@ class Supervisor:
                         _say(f"worker {process.pid} exited with {process.exitcode} at start")
                         return 1
                     _say(f"worker {process.pid} exited with {process.exitcode}: replaced")
-                    self.processes[index] = self._start(context, None)
-                time.sleep(_POLL_SECONDS)
+                    self.processes[index] = self._start(context, audit, None)
             return 0
+        except Exception as exc:  # the audit log cannot be written: stop, say so
+            _say(f"stopping: {type(exc).__name__}: {exc}".splitlines()[0])
+            return 1
         finally:
-            self._stop_all()
+            self._stop_all(audit)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
     def _start(
-        self, context: multiprocessing.context.SpawnContext, ready: Barrier | None
-    ) -> BaseProcess:
+        self, context: SpawnContext, audit: AuditWriter, ready: Barrier | None
+    ) -> SpawnProcess:
+        reader, writer = context.Pipe(duplex=False)
         process = context.Process(
-            target=run_worker, args=(self.host, self.port, ready), daemon=False
+            target=run_worker, args=(self.host, self.port, writer, ready), daemon=False
         )
         process.start()
+        writer.close()  # the worker holds the other copy: its exit closes the pipe
+        audit.add(reader)
         self._started[id(process)] = time.monotonic()
         return process
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True
 
-    def _stop_all(self) -> None:
+    def _stop_all(self, audit: AuditWriter) -> None:
+        """SIGTERM every worker (uvicorn finishes the calls in flight), reading their audit
+        records while they stop, then write what is left."""
         self._stopping = True
         for process in self.processes:
-            if process.is_alive() and process.pid is not None:
-                process.terminate()  # SIGTERM: uvicorn finishes the calls in flight
+            if process.is_alive():
+                process.terminate()
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        with contextlib.suppress(Exception):  # a failing audit log must not keep workers up
+            while any(p.is_alive() for p in self.processes) and time.monotonic() < deadline:
+                audit.drain(0.05, also=[p.sentinel for p in self.processes])
         for process in self.processes:
-            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
-                process.join()
+            process.join()
+        audit.close()
 
 
 def _family(host: str) -> socket.AddressFamily:

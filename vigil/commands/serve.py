@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ[CONFIG_ENV] = str(args.config or "")
     os.environ[INSECURE_ENV] = "1" if insecure else "0"
     try:
-        return serve(args.host, args.port, args.workers)
+        return serve(args.host, args.port, args.workers, config.database)
     except PortUnavailable as exc:
         print(f"vigil serve: {exc}", file=sys.stderr)
         return 2

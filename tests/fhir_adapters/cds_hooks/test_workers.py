@@ -1,5 +1,5 @@
 """`vigil serve --workers N`: a socket per worker, connections spread over them, a dead worker
-replaced, a port in use refused with one line."""
+replaced, every call audited by the supervisor, a port in use refused with one line."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fhir_adapters.cds_hooks.storage import SqliteStore
 from fhir_adapters.cds_hooks.workers import PortUnavailable, check_port
 
-from .support import free_port, stop
+from .support import free_port, hook_request, stop
+
+SERVICE = "calf-fasciculation"
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/net/tcp").exists() or not hasattr(socket, "SO_REUSEPORT"),
@@ -27,8 +30,10 @@ pytestmark = pytest.mark.skipif(
 
 SUPERVISOR = """
 import sys
+from pathlib import Path
 from fhir_adapters.cds_hooks.workers import Supervisor
-sys.exit(Supervisor("127.0.0.1", int(sys.argv[1]), 2, startup_grace=float(sys.argv[2])).run())
+port, grace, database = int(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3])
+sys.exit(Supervisor("127.0.0.1", port, 2, database, startup_grace=grace).run())
 """
 
 
@@ -38,7 +43,7 @@ def running_supervisor(
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A supervisor of two workers in a subprocess (a short startup grace, to test restarts)."""
     config = tmp_path / "vigil.toml"
-    config.write_text(f'database = "{tmp_path / "vigil.sqlite3"}"\n')
+    config.write_text(f'database = "{database(tmp_path)}"\n')
     port = free_port()
     env = {
         **os.environ,
@@ -48,7 +53,7 @@ def running_supervisor(
     }
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", SUPERVISOR, str(port), str(grace)],
+            [sys.executable, "-c", SUPERVISOR, str(port), str(grace), str(database(tmp_path))],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -69,6 +74,10 @@ def running_supervisor(
 def supervisor(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     with running_supervisor(tmp_path) as running:
         yield running
+
+
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "vigil.sqlite3"
 
 
 def answers(url: str) -> bool:
@@ -169,3 +178,41 @@ def test_a_port_in_use_is_refused() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(PortUnavailable, match=f"cannot listen on 127.0.0.1:{port}: "):
             check_port("127.0.0.1", port)
+
+
+def call_on_fresh_connections(url: str, count: int) -> list[str]:
+    """`count` patient-view calls, each on a connection of its own; their hookInstances."""
+    sent = []
+    for n in range(count):
+        body = hook_request(f"p{n}", prefetch={"observations": None, "conditions": None})
+        with httpx.Client(base_url=url, timeout=30) as client:
+            response = client.post(f"/cds-services/{SERVICE}", json=body)
+        assert response.status_code == 200 and response.json() == {"cards": []}
+        sent.append(body["hookInstance"])
+    return sent
+
+
+def audited(tmp_path: Path) -> list[str]:
+    store = SqliteStore(database(tmp_path))
+    try:
+        return [r.hook_instance or "" for r in store.query(limit=1000) if r.kind == "service"]
+    finally:
+        store.close()
+
+
+def test_every_call_of_every_worker_is_audited_by_the_supervisor(tmp_path: Path) -> None:
+    with running_supervisor(tmp_path) as (process, url):
+        sent = call_on_fresh_connections(url, 16)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert sorted(audited(tmp_path)) == sorted(sent)
+
+
+def test_a_worker_killed_loses_none_of_the_records_of_calls_it_answered(tmp_path: Path) -> None:
+    with running_supervisor(tmp_path) as (process, url):
+        sent = call_on_fresh_connections(url, 16)
+        for pid in workers_of(process.pid):
+            os.kill(pid, signal.SIGKILL)  # no chance to flush anything
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert sorted(audited(tmp_path)) == sorted(sent)
