@@ -110,10 +110,13 @@ class FeedbackStore(Protocol):
     def feedback_report(self, service: str | None = None) -> list[RuleFeedback]: ...
 
 
+JTI_PURGE_SECONDS = 60.0
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jti (
     issuer TEXT NOT NULL, jti TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (issuer, jti));
+CREATE INDEX IF NOT EXISTS jti_expiry ON jti (expires_at);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL, service TEXT NOT NULL,
     status INTEGER NOT NULL, hook_instance TEXT, issuer TEXT, ruleset_id TEXT,
@@ -137,6 +140,7 @@ class SqliteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._next_purge = 0.0
         self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
         with self._tx() as db:
             db.execute("PRAGMA journal_mode=WAL")
@@ -157,10 +161,16 @@ class SqliteStore:
     def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
         now = time.time()
         with self._tx() as db:
-            db.execute("DELETE FROM jti WHERE expires_at < ?", (now,))
+            # Expired ids are deleted now and then, not on every claim (the table holds every
+            # token of the last minutes); one that has expired may be claimed again meanwhile.
+            if now >= self._next_purge:
+                db.execute("DELETE FROM jti WHERE expires_at < ?", (now,))
+                self._next_purge = now + JTI_PURGE_SECONDS
             cursor = db.execute(
-                "INSERT OR IGNORE INTO jti (issuer, jti, expires_at) VALUES (?, ?, ?)",
-                (issuer, jti, expires_at),
+                "INSERT INTO jti (issuer, jti, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at"
+                " WHERE jti.expires_at < ?",
+                (issuer, jti, expires_at, now),
             )
             return cursor.rowcount == 1
 

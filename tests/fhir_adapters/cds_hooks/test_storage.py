@@ -1,12 +1,22 @@
-"""SQLite stores: audit records round-trip; feedback is reported per rule."""
+"""SQLite stores: audit records round-trip; feedback is reported per rule; token ids are
+claimed once."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from fhir_adapters.cds_hooks.models import FeedbackItem
-from fhir_adapters.cds_hooks.storage import AuditRecord, CardRecord, SqliteStore
+from fhir_adapters.cds_hooks.storage import (
+    JTI_PURGE_SECONDS,
+    AuditRecord,
+    CardRecord,
+    SqliteStore,
+)
 
 
 def feedback(card: str, outcome: str, reason: str | None = None) -> FeedbackItem:
@@ -82,3 +92,33 @@ def test_feedback_report_counts_per_rule(tmp_path: Path) -> None:
     assert report["(card not in the audit log)"].reasons == {"(no reason given)": 1}
     assert store.feedback_report(service="elsewhere") == []
     store.close()
+
+
+def test_a_token_id_is_claimed_once_until_it_expires(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "j.sqlite3")
+    now = time.time()
+    assert store.claim("iss", "j1", now + 60)
+    assert not store.claim("iss", "j1", now + 60)  # replayed
+    assert store.claim("other-iss", "j1", now + 60)  # ids are per issuer
+    assert store.claim("iss", "j2", now - 1)
+    assert store.claim("iss", "j2", now + 60)  # its first claim had expired: not a replay
+
+
+def test_expired_token_ids_are_purged_now_and_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteStore(tmp_path / "j.sqlite3")
+    now = time.time()
+    for n in range(5):
+        store.claim("iss", f"old{n}", now - 10)
+
+    def rows() -> int:
+        with sqlite3.connect(tmp_path / "j.sqlite3") as db:
+            return int(db.execute("SELECT count(*) FROM jti").fetchone()[0])
+
+    store.claim("iss", "new1", now + JTI_PURGE_SECONDS + 120)
+    assert rows() == 6  # purged on the first claim already, before the old ones existed
+    later = now + JTI_PURGE_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    store.claim("iss", "new2", later + 60)
+    assert rows() == 2
