@@ -66,6 +66,7 @@ from bench.cds_hooks_payloads import (  # noqa: E402
 )
 
 HOST = "127.0.0.1"
+ISSUER = "https://ehr.example.org"
 GOAL_P99_MS = 50.0
 GOAL_RATIO = 2.0
 
@@ -74,6 +75,7 @@ GOAL_RATIO = 2.0
 class LoadResult:
     workers: int
     patients: int
+    auth: bool
     requests: int
     errors: int
     seconds: float
@@ -109,9 +111,10 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 class Server:
-    """`vigil serve --insecure-dev` on loopback, in its own temporary folder."""
+    """`vigil serve` on loopback, in its own temporary folder: `--insecure-dev`, or with `auth`
+    a configured issuer whose ES384 key signs the client's tokens (`Server.tokens`)."""
 
-    def __init__(self, workers: int, log_path: Path | None = None) -> None:
+    def __init__(self, workers: int, log_path: Path | None = None, auth: bool = False) -> None:
         self.workers = workers
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -119,6 +122,41 @@ class Server:
         self._log_path = log_path or Path(self._tmp.name) / "server.log"
         self._log = open(self._log_path, "wb")  # noqa: SIM115
         self.proc: subprocess.Popen[bytes] | None = None
+        self._key: Any = None
+        self._options = ["--insecure-dev"]
+        if auth:
+            from joserfc.jwk import ECKey
+
+            self._key = ECKey.generate_key("P-384", parameters={"kid": "bench-1"})
+            folder = Path(self._tmp.name)
+            (folder / "jwks.json").write_text(
+                json.dumps({"keys": [self._key.as_dict(private=False)]})
+            )
+            (folder / "vigil.toml").write_text(
+                f'database = "vigil.sqlite3"\n[[issuers]]\niss = "{ISSUER}"\n'
+                'jwks_file = "jwks.json"\n'
+            )
+            self._options = ["--config", str(folder / "vigil.toml")]
+
+    def tokens(self, count: int) -> list[str] | None:
+        """`count` signed tokens for the service endpoint, each with its own jti; None
+        without `auth`. Signed before the load, so the client's signing is not measured."""
+        if self._key is None:
+            return None
+        from joserfc import jwt
+
+        audience = f"{self.url}/cds-services/{SERVICE}"
+        now = int(time.time())
+        header = {"alg": "ES384", "typ": "JWT", "kid": "bench-1"}
+        return [
+            jwt.encode(
+                header,
+                {"iss": ISSUER, "aud": audience, "iat": now, "exp": now + 300, "jti": str(n)},
+                self._key,
+                algorithms=["ES384"],
+            )
+            for n in range(count)
+        ]
 
     def start(self, timeout: float = 60.0) -> float:
         started = time.perf_counter()
@@ -128,7 +166,7 @@ class Server:
                 "-m",
                 "vigil",
                 "serve",
-                "--insecure-dev",
+                *self._options,
                 "--host",
                 HOST,
                 "--port",
@@ -226,6 +264,7 @@ async def load(
     requests: int,
     max_seconds: float,
     check_every: int = 50,
+    tokens: list[str] | None = None,
 ) -> tuple[list[float], int, float, str | None]:
     """Keep `concurrency` requests in flight until `requests` are done or `max_seconds` pass.
     Returns the latencies (ms), the error count, the elapsed seconds and the first error."""
@@ -247,9 +286,12 @@ async def load(
                 number = issued
                 head, tail = bodies[number % len(bodies)]
                 content = head + str(uuid.uuid4()).encode() + tail
+                these = headers
+                if tokens is not None:
+                    these = {**headers, "authorization": f"Bearer {tokens[number - 1]}"}
                 t0 = time.perf_counter()
                 try:
-                    response = await client.post(endpoint, content=content, headers=headers)
+                    response = await client.post(endpoint, content=content, headers=these)
                     await response.aread()
                 except httpx.HTTPError as exc:
                     problem: str | None = f"{type(exc).__name__}: {exc}"
@@ -280,15 +322,17 @@ def run_server(
     requests: int,
     warmup: int,
     max_seconds: float,
+    auth: bool = False,
 ) -> LoadResult:
     """One round: a new server, a warm-up, then the measured load."""
-    server = Server(workers)
+    server = Server(workers, auth=auth)
     try:
         startup = server.start()
+        tokens = server.tokens(warmup + requests)
         # Warm-up: every worker imports lazily and validates its first resources slowly; keep
         # concurrency so requests reach every worker.
         _, warm_errors, _, warm_error = asyncio.run(
-            load(server.url, bodies, concurrency, warmup, max_seconds, check_every=1)
+            load(server.url, bodies, concurrency, warmup, max_seconds, 1, tokens)
         )
         if warm_errors:
             raise SystemExit(
@@ -298,8 +342,9 @@ def run_server(
         cpu0 = time.process_time()
         gc.disable()  # the client's own collections (up to 8 ms each) must not delay answers
         try:
+            rest = tokens[warmup:] if tokens is not None else None
             latencies, errors, seconds, first_error = asyncio.run(
-                load(server.url, bodies, concurrency, requests, max_seconds)
+                load(server.url, bodies, concurrency, requests, max_seconds, tokens=rest)
             )
         finally:
             gc.enable()
@@ -315,6 +360,7 @@ def run_server(
     return LoadResult(
         workers=workers,
         patients=len(bodies),
+        auth=auth,
         requests=done,
         errors=errors,
         seconds=seconds,
@@ -404,8 +450,9 @@ def table(
             total_cpu = sum(r.server_cpu_s.values()) or 1.0
             split = " / ".join(f"{cpu / total_cpu:.0%}" for cpu in r.server_cpu_s.values())
             every = ", ".join(f"{x.p99_ms:.1f}" for x in these)
+            auth = ", JWT" if r.auth else ""
             rows.append(
-                f"| {_mode(patients)} | HTTP, {workers} worker{'s' if workers > 1 else ''} "
+                f"| {_mode(patients)} | HTTP{auth}, {workers} worker{'s' if workers > 1 else ''} "
                 f"| {len(these)} | {sum(x.requests for x in these)} "
                 f"| {sum(x.errors for x in these)} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {every} "
                 f"| {r.rps:.1f} | {ratio:.2f}x | {r.server_cpu_ms_per_request:.1f} ({split}) "
@@ -455,6 +502,12 @@ def main(argv: list[str] | None = None) -> int:
         " defeats the service's cache of resources already read)",
     )
     parser.add_argument("--rounds", type=int, help="rounds per setup, a new server each (3)")
+    parser.add_argument(
+        "--auth",
+        action="store_true",
+        help="JWT authentication on (ES384 tokens signed before the load) instead of"
+        " --insecure-dev",
+    )
     parser.add_argument("--max-seconds", type=float, help="time cap per measured load (default 60)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     args = parser.parse_args(argv)
@@ -496,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                 )
                 result = run_server(
-                    workers, bodies, args.concurrency, requests, warmup, max_seconds
+                    workers, bodies, args.concurrency, requests, warmup, max_seconds, args.auth
                 )
                 rounds.setdefault((workers, patients), []).append(result)
         print(f"... {_mode(patients)}: in-process", file=sys.stderr)
