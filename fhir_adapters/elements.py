@@ -37,7 +37,7 @@ class ValidatedElements:
     entries go first (the recurring ones come straight back).
     """
 
-    def __init__(self, size: int = 50_000) -> None:
+    def __init__(self, size: int = 20_000) -> None:
         self.size = size
         self.hits = 0
         self.misses = 0
