@@ -12,6 +12,8 @@ loses none of the records it sent, and the supervisor drains every pipe before i
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
@@ -34,7 +36,14 @@ class AuditSender:
         self._pipe = pipe
 
     def record(self, entry: AuditRecord) -> None:
-        self._pipe.send(entry)
+        try:
+            self._pipe.send(entry)
+        except OSError:
+            # The supervisor is gone, and with it the audit log: this worker stops (uvicorn
+            # finishes the calls in flight) rather than answer calls nobody records.
+            log.error("audit: the supervisor is gone; stopping this worker")
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise
 
 
 class AuditWriter:

@@ -135,7 +135,7 @@ class Supervisor:
                     _say(f"worker {process.pid} exited with {process.exitcode}: replaced")
                     self.processes[index] = self._start(context, audit, None)
             return 0
-        except Exception as exc:  # the audit log cannot be written: stop, say so
+        except Exception as exc:  # the audit log cannot be written, or no worker starts
             _say(f"stopping: {type(exc).__name__}: {exc}".splitlines()[0])
             return 1
         finally:
@@ -174,7 +174,10 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
             process.join()
-        audit.close()
+        try:
+            audit.close()
+        except Exception as exc:
+            _say(f"the last audit records could not be written: {type(exc).__name__}: {exc}")
 
 
 def _family(host: str) -> socket.AddressFamily:

@@ -216,3 +216,24 @@ def test_a_worker_killed_loses_none_of_the_records_of_calls_it_answered(tmp_path
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     assert sorted(audited(tmp_path)) == sorted(sent)
+
+
+def test_workers_whose_supervisor_is_gone_stop_rather_than_answer_unaudited(
+    tmp_path: Path,
+) -> None:
+    with running_supervisor(tmp_path) as (process, url):
+        workers = workers_of(process.pid)
+        process.kill()  # SIGKILL: the supervisor cannot stop its workers, nor read their pipes
+        process.wait(timeout=10)
+        body = hook_request("p1", prefetch={"observations": None, "conditions": None})
+        deadline = time.monotonic() + 30
+        statuses = set()
+        while any(_cmdline(pid) for pid in workers):
+            assert time.monotonic() < deadline, "workers kept running without their supervisor"
+            try:
+                with httpx.Client(base_url=url, timeout=5) as client:
+                    statuses.add(client.post(f"/cds-services/{SERVICE}", json=body).status_code)
+            except httpx.HTTPError:
+                pass  # a worker already stopped
+            time.sleep(0.1)
+        assert 200 not in statuses  # no call was answered without its audit record
