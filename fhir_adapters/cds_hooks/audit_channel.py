@@ -51,7 +51,6 @@ class AuditWriter:
 
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
-        self.written = 0
         self._pipes: list[Connection] = []
 
     def add(self, pipe: Connection) -> None:
@@ -96,4 +95,3 @@ class AuditWriter:
         except Exception as exc:  # the records are lost; say so, with no patient data
             log.error("audit: %d records could not be written: %s", len(batch), type(exc).__name__)
             raise
-        self.written += len(batch)
