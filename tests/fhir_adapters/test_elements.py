@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import UserDict
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
@@ -69,7 +70,16 @@ def test_a_repairable_nested_fault_is_repaired_as_without_sharing() -> None:
     assert "has no timezone" in outcome(raw, None)[1][0]
 
 
-def test_elements_of_a_callers_own_mapping_type_are_validated_and_not_kept() -> None:
+def test_elements_marshal_cannot_key_are_validated_and_not_kept() -> None:
+    # JSON parsed with parse_float=Decimal: fhir.resources reads it, marshal cannot encode it
+    raw = observation("o1", valueQuantity={"value": Decimal("3.1"), "unit": "mmol/L"})
+    elements = ValidatedElements()
+    shared = outcome(raw, elements)
+    assert shared == outcome(raw, None) and shared[0] is not None
+    assert len(elements) == 2  # code and subject; not the valueQuantity
+
+
+def test_elements_of_a_callers_own_mapping_type_are_left_to_fhir_resources() -> None:
     raw = observation("o1", subject=UserDict({"reference": "Patient/p1"}))
     elements = ValidatedElements()
     assert outcome(raw, elements) == outcome(raw, None)
