@@ -2,10 +2,12 @@
 
 An EHR sends the same prefetch each time a chart is opened. Validation with fhir.resources is
 the dominant cost of a CDS Hooks call, and its result depends on nothing but the resource's
-content and the ruleset: a resource seen before with exactly the same content reuses what
-validating and normalising it gave. Nothing is skipped: every distinct
-resource is still validated, once per process. A new resource is validated with the cache's
-`elements`, which keeps the nested elements (codings, references, ranges) already validated.
+content and the ruleset: a resource met before with exactly the same content reuses what
+validating and normalising it gave. Nothing is skipped: every distinct resource is still
+validated, at most twice per process. A resource is kept the second time it is met
+(`admission`: a patient seen once should not cost later calls a collector walking its
+entries). A new resource is validated with the cache's `elements`, which keeps the nested
+elements (codings, references, ranges) already validated.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from engine.evaluation import DataWarning
 from engine.model import Ruleset
 from engine.records import Record
 
+from .admission import SeenOnce
 from .elements import ValidatedElements
 from .reading import RawResource
 
@@ -37,15 +40,16 @@ class Interpreted:
 
 
 class ResourceCache:
-    """A bounded, thread-safe map from (ruleset, reference, content) to `Interpreted`, and the
-    nested elements validated so far."""
+    """A bounded, thread-safe map from (ruleset, reference, content) to `Interpreted`, for the
+    resources met at least twice, and the nested elements validated so far."""
 
-    def __init__(self, size: int = 20_000, elements: ValidatedElements | None = None) -> None:
+    def __init__(self, size: int = 5_000, elements: ValidatedElements | None = None) -> None:
         self.size = size
         self.elements = elements if elements is not None else ValidatedElements()
         self.hits = 0
         self.misses = 0
         self._entries: OrderedDict[bytes, Interpreted] = OrderedDict()
+        self._seen = SeenOnce(size * 4)
         self._lock = threading.Lock()
 
     def get_or_read(
@@ -61,6 +65,8 @@ class ResourceCache:
             self.misses += 1
         value = read()
         with self._lock:
+            if not self._seen.again(key):
+                return value
             self._entries[key] = value
             if len(self._entries) > self.size:
                 self._entries.popitem(last=False)

@@ -6,7 +6,9 @@ an Observation), and most of them recur: the same LOINC code, category, subject,
 reference range arrive on resource after resource. A nested element's validation depends only on
 its type and its content, so `prepare` hands fhir.resources the model validated before for an
 identical element (fhir.resources accepts model instances for nested fields), and validates the
-elements not seen yet. The resource itself is still validated by its model every time.
+elements not seen yet. The resource itself is still validated by its model every time. An
+element is kept once it has been met twice (`admission`): the values and timestamps met once are
+not worth the collector's time.
 
 The models built from shared elements share those element instances: they are read by the
 normaliser and dropped, never changed and never handed to callers.
@@ -24,24 +26,28 @@ from typing import Any
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import FhirBase, FhirElementOrResourceBase
 
+from .admission import SeenOnce
+
 __all__ = ["ValidatedElements"]
 
 ModelClass = type[FHIRAbstractModel]
 
 
 class ValidatedElements:
-    """A bounded map from (element type, exact content) to its validated model.
+    """A bounded map from (element type, exact content) to its validated model, for the
+    elements met at least twice.
 
     Safe to share between threads: each lookup and insertion is one dict operation, atomic
     under the GIL; a race costs at most an element validated twice. When full, the oldest
     entries go first (the recurring ones come straight back).
     """
 
-    def __init__(self, size: int = 20_000) -> None:
+    def __init__(self, size: int = 5_000) -> None:
         self.size = size
         self.hits = 0
         self.misses = 0
         self._models: dict[tuple[ModelClass, bytes], FHIRAbstractModel] = {}
+        self._seen = SeenOnce(size * 4)
 
     def prepare(self, model_class: ModelClass, data: Mapping[str, Any]) -> dict[str, Any]:
         """`data` with each nested element replaced by its validated model. Raises pydantic's
@@ -77,6 +83,8 @@ class ValidatedElements:
             return found
         self.misses += 1
         model = element_class.model_validate(value)
+        if not self._seen.again(hash(key)):
+            return model
         if len(self._models) >= self.size:
             self._drop_oldest()
         self._models[key] = model

@@ -66,29 +66,52 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_the_same_resources_are_validated_once(validations: list[str]) -> None:
+def test_resources_met_twice_are_kept_and_not_validated_again(validations: list[str]) -> None:
     cache = ResourceCache()
     first = evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    assert len(cache) == 0  # met once: not kept
+    evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    assert len(cache) == 2
     again = evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
 
-    assert validations == ["Observation/t", "Observation/k"]
-    assert (cache.hits, cache.misses) == (2, 2)
+    assert validations == ["Observation/t", "Observation/k"] * 2
+    assert (cache.hits, cache.misses) == (2, 4)
     assert [r.evaluation.to_dict() for r in again] == [r.evaluation.to_dict() for r in first]
+
+
+def test_resources_met_once_leave_only_their_keys() -> None:
+    cache = ResourceCache(size=10)
+    for n in range(100):
+        evaluate_bundle(bundle(2.0 + n / 100, f"p{n}"), "calf-fasciculation", AS_OF, cache=cache)
+    assert len(cache) == 0
+    assert len(cache.elements) > 0  # the codes every resource shares are kept
+
+
+def test_a_resource_met_again_after_its_key_was_forgotten_is_read_correctly() -> None:
+    cache = ResourceCache(size=1)  # remembers 4 keys met once
+    (mine,) = evaluate_bundle(bundle(2.3, "p"), "calf-fasciculation", AS_OF, cache=cache)
+    for n in range(4):
+        evaluate_bundle(bundle(4.0, f"q{n}"), "calf-fasciculation", AS_OF, cache=cache)
+    (again,) = evaluate_bundle(bundle(2.3, "p"), "calf-fasciculation", AS_OF, cache=cache)
+    assert again.evaluation.to_dict() == mine.evaluation.to_dict()
 
 
 def test_a_changed_resource_is_validated_again(validations: list[str]) -> None:
     cache = ResourceCache()
-    evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    for _ in range(2):
+        evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    validations.clear()
     (changed,) = evaluate_bundle(bundle(3.2), "calf-fasciculation", AS_OF, cache=cache)
 
-    assert validations == ["Observation/t", "Observation/k", "Observation/k"]
+    assert validations == ["Observation/k"]
     assert changed.escalation == "primary-care"
 
 
 def test_another_patients_resource_is_its_own_entry() -> None:
     cache = ResourceCache()
-    (mine,) = evaluate_bundle(bundle(2.3, "p"), "calf-fasciculation", AS_OF, cache=cache)
-    (theirs,) = evaluate_bundle(bundle(4.2, "q"), "calf-fasciculation", AS_OF, cache=cache)
+    for _ in range(2):
+        (mine,) = evaluate_bundle(bundle(2.3, "p"), "calf-fasciculation", AS_OF, cache=cache)
+        (theirs,) = evaluate_bundle(bundle(4.2, "q"), "calf-fasciculation", AS_OF, cache=cache)
 
     assert (mine.patient, mine.escalation) == ("Patient/p", "urgent")
     assert (theirs.patient, theirs.escalation) == ("Patient/q", "self-care")
@@ -100,17 +123,21 @@ def test_an_edited_ruleset_reads_resources_afresh(validations: list[str], tmp_pa
     edited = tmp_path / "ruleset.yaml"
     edited.write_text(packaged.read_text().replace("low_potassium: 3.5", "low_potassium: 3.0"))
 
-    evaluate_bundle(bundle(3.2), "calf-fasciculation", AS_OF, cache=cache)
+    for _ in range(2):
+        evaluate_bundle(bundle(3.2), "calf-fasciculation", AS_OF, cache=cache)
+    validations.clear()
     (result,) = evaluate_bundle(bundle(3.2), edited, AS_OF, cache=cache)
 
-    assert len(validations) == 4
+    assert len(validations) == 2
     assert result.escalation == "self-care"
 
 
 def test_the_cache_is_bounded() -> None:
     cache = ResourceCache(size=3)
     for n in range(5):
-        evaluate_bundle(bundle(2.0 + n / 10, f"p{n}"), "calf-fasciculation", AS_OF, cache=cache)
+        for _ in range(2):
+            data = bundle(2.0 + n / 10, f"p{n}")
+            evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
     assert len(cache) == 3
 
 
@@ -126,7 +153,9 @@ def test_resources_of_a_callers_own_mapping_type_are_kept_too(validations: list[
     data = bundle(2.3)
     data["entry"] = [{"resource": UserDict(e["resource"])} for e in data["entry"]]
     first = evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
+    evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
+    validations.clear()
     again = evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
 
-    assert validations == ["Observation/t", "Observation/k"]
+    assert validations == []
     assert [r.escalation for r in again] == [r.escalation for r in first] == ["urgent"]
