@@ -1,10 +1,6 @@
-"""`vigil serve`: a supervisor and N worker processes, each worker listening on the port with a
-socket of its own (SO_REUSEPORT), so that the kernel spreads new connections over them.
-
-With one socket shared by all workers (uvicorn's own `--workers`), whichever worker wakes first
-accepts the connections waiting: in three of seven load runs (bench/cds_hooks_bench.py) all ten
-keep-alive connections went to one worker, and the other sat idle for the whole run. The kernel
-spreads connections over SO_REUSEPORT sockets by a hash of their addresses instead.
+"""`vigil serve`: a supervisor and N worker processes. The supervisor holds the one listening
+socket and hands each connection to the worker with the fewest open (`handoff`); the workers
+serve the calls on the connections they are given.
 
 Workers run the pure-Python asyncio loop, not uvloop: under load uvloop ran some calls a full
 round late (with ten calls in flight on one worker, p90 97 ms against a p50 of 50 ms; 55
@@ -12,7 +8,9 @@ against 53 with asyncio, the same throughput).
 
 The supervisor is the one process that writes the audit log (`audit_channel`); it replaces a
 worker that dies (durable_rules' C core can crash the process), stops the workers on SIGINT or
-SIGTERM, and gives up when a worker dies within seconds of starting.
+SIGTERM, and gives up when a worker dies within seconds of starting. Connections are handed out
+only once every worker has warmed up: a worker taking connections early would keep every
+keep-alive connection made meanwhile, for good.
 """
 
 from __future__ import annotations
@@ -27,17 +25,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
-from threading import BrokenBarrierError
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import uvicorn
 
+from . import handoff
 from .audit_channel import AuditSender, AuditWriter
 from .storage import SqliteStore
-
-if TYPE_CHECKING:
-    from multiprocessing.synchronize import Barrier
 
 APP = "fhir_adapters.cds_hooks.app:app_from_environment"
 BACKLOG = 2048
@@ -53,8 +48,8 @@ class PortUnavailable(Exception):
 def serve(host: str, port: int, workers: int, database: Path) -> int:
     """Run the service until stopped; the exit status (1 when a worker dies as it starts, or
     the audit log cannot be written). Raises PortUnavailable when the address is taken."""
-    check_port(host, port)
-    if not hasattr(socket, "SO_REUSEPORT"):  # not Linux or BSD: uvicorn's own workers
+    if not handoff.supported():  # Windows: uvicorn's own workers
+        check_port(host, port)
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **_SERVER_OPTIONS)
         return 0
     return Supervisor(host, port, workers, database).run()
@@ -72,28 +67,25 @@ def check_port(host: str, port: int) -> None:
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    # proto TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
-    # without it a response written in two parts waits 40 ms for the client's delayed ACK
-    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(BACKLOG)
+    """The service's socket, bound and listening; PortUnavailable when the address is taken."""
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
 
 
-def run_worker(host: str, port: int, audit_pipe: Connection, ready: Barrier | None) -> None:
-    """One worker process: the app from the environment, warmed up, then its own socket and one
-    uvicorn server. With `ready`, the socket opens only once every worker has warmed up: a
-    worker listening early would take every keep-alive connection made meanwhile, for good."""
+def run_worker(control: socket.socket, audit_pipe: Connection) -> None:
+    """One worker process: the app from the environment, warmed up, then uvicorn serving the
+    connections the supervisor hands over on `control`."""
     from .app import app_from_environment  # here: the supervisor itself loads no engine
 
     app = app_from_environment(audit_log=AuditSender(audit_pipe))
-    if ready is not None:
-        with contextlib.suppress(BrokenBarrierError):  # a worker died: the supervisor decides
-            ready.wait(STARTUP_GRACE_SECONDS * 6)
-    sock = listening_socket(host, port)
-    uvicorn.Server(uvicorn.Config(app, **_SERVER_OPTIONS)).run(sockets=[sock])
+    handoff.HandedServer(uvicorn.Config(app, **_SERVER_OPTIONS), control).run()
 
 
 _SERVER_OPTIONS: dict[str, Any] = {
@@ -116,13 +108,20 @@ class Supervisor:
     _stopping: bool = False
 
     def run(self) -> int:
+        """Serve until SIGINT or SIGTERM; the exit status. Raises PortUnavailable first thing
+        when the address is taken."""
+        listener = listening_socket(self.host, self.port)  # connections wait in its backlog
         context = multiprocessing.get_context("spawn")
-        audit = AuditWriter(SqliteStore(self.database))
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        balancer = handoff.Balancer()
+        audit: AuditWriter | None = None
         try:
-            ready = context.Barrier(self.workers)
-            self.processes = [self._start(context, audit, ready) for _ in range(self.workers)]
-            _say(f"{self.workers} worker(s) on http://{self.host}:{self.port}, one socket each")
+            audit = AuditWriter(SqliteStore(self.database))
+            self.processes = [self._start(context, audit, balancer) for _ in range(self.workers)]
+            if not self._wait_until_ready(audit, balancer):
+                return 1
+            balancer.listen(listener)
+            _say(f"{self.workers} worker(s) on http://{self.host}:{self.port}")
             while not self._stopping:
                 audit.drain(_IDLE_SECONDS, also=[p.sentinel for p in self.processes])
                 for index, process in enumerate(self.processes):
@@ -133,26 +132,45 @@ class Supervisor:
                         _say(f"worker {process.pid} exited with {process.exitcode} at start")
                         return 1
                     _say(f"worker {process.pid} exited with {process.exitcode}: replaced")
-                    self.processes[index] = self._start(context, audit, None)
+                    self.processes[index] = self._start(context, audit, balancer)
             return 0
         except Exception as exc:  # the audit log cannot be written, or no worker starts
             _say(f"stopping: {type(exc).__name__}: {exc}".splitlines()[0])
             return 1
         finally:
-            self._stop_all(audit)
+            balancer.close()  # no new connection; the workers' control sockets close
+            listener.close()
+            if audit is not None:
+                self._stop_all(audit)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
+    def _wait_until_ready(self, audit: AuditWriter, balancer: handoff.Balancer) -> bool:
+        """Until every worker serves (False if one dies first); after a minute, go on with
+        those ready."""
+        deadline = time.monotonic() + STARTUP_GRACE_SECONDS * 6
+        while balancer.ready() < self.workers and time.monotonic() < deadline:
+            if self._stopping:
+                return False
+            audit.drain(0.05, also=[p.sentinel for p in self.processes])
+            for process in self.processes:
+                if not process.is_alive():
+                    _say(f"worker {process.pid} exited with {process.exitcode} at start")
+                    return False
+        return True
+
     def _start(
-        self, context: SpawnContext, audit: AuditWriter, ready: Barrier | None
+        self, context: SpawnContext, audit: AuditWriter, balancer: handoff.Balancer
     ) -> SpawnProcess:
         reader, writer = context.Pipe(duplex=False)
-        process = context.Process(
-            target=run_worker, args=(self.host, self.port, writer, ready), daemon=False
-        )
+        mine, theirs = handoff.control_pair()
+        process = context.Process(target=run_worker, args=(theirs, writer), daemon=False)
         process.start()
-        writer.close()  # the worker holds the other copy: its exit closes the pipe
+        # the worker holds the other copies: its exit closes the pipe and the control socket
+        writer.close()
+        theirs.close()
         audit.add(reader)
+        balancer.add(mine)
         self._started[id(process)] = time.monotonic()
         return process
 
