@@ -61,7 +61,7 @@ def patient_records(
     """Read FHIR input (see `load_resources`) into each patient's records for `ruleset`;
     with a `cache`, a resource read before with the same content is not validated again."""
     loaded = data if isinstance(data, Loaded) else load_resources(data)
-    elements = cache.elements if cache is not None else ValidatedElements()
+    elements = cache.elements if cache is not None else ValidatedElements(keep_first_met=True)
     patients: dict[str, _Patient] = {}
     unowned: list[DataWarning] = list(loaded.warnings)
     seen: dict[str, RawResource] = {}

@@ -143,3 +143,11 @@ def test_threads_sharing_the_elements_read_what_each_would_alone() -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(read_all, range(12)))
     assert all(result == expected for result in results)
+
+
+def test_elements_of_one_bundle_alone_are_kept_the_first_time() -> None:
+    elements = ValidatedElements(keep_first_met=True)
+    validate(observation("o1"), elements)
+    assert len(elements) == elements.misses > 0  # every element, met once
+    validate(observation("o2"), elements)
+    assert elements.hits == elements.misses
