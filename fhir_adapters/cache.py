@@ -1,4 +1,4 @@
-"""Resources already read, kept by content, so the same resource is validated once.
+"""Resources already read, kept by content, so a resource sent again is not validated again.
 
 An EHR sends the same prefetch each time a chart is opened. Validation with fhir.resources is
 the dominant cost of a CDS Hooks call, and its result depends on nothing but the resource's

@@ -20,7 +20,7 @@ from ..cache import ResourceCache
 Evaluate = Callable[[Ruleset, str, Sequence[dict[str, Any]]], Evaluation | None]
 
 
-# One per worker process: each distinct resource an EHR sends is validated once.
+# One per worker process: a distinct resource an EHR sends again is not validated again.
 RESOURCES = ResourceCache()
 
 

@@ -56,8 +56,7 @@ def serve(host: str, port: int, workers: int, database: Path) -> int:
 
 
 def check_port(host: str, port: int) -> None:
-    """Raise PortUnavailable if anything listens on the address already. The probe has no
-    SO_REUSEPORT, so another Vigil's workers on the port make it fail too."""
+    """Raise PortUnavailable if anything listens on the address already."""
     try:
         with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
