@@ -112,13 +112,16 @@ class Supervisor:
         listener = listening_socket(self.host, self.port)  # connections wait in its backlog
         context = multiprocessing.get_context("spawn")
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-        balancer = handoff.Balancer()
+        balancer: handoff.Balancer | None = None
         audit: AuditWriter | None = None
         try:
+            balancer = handoff.Balancer()
             audit = AuditWriter(SqliteStore(self.database))
             self.processes = [self._start(context, audit, balancer) for _ in range(self.workers)]
             if not self._wait_until_ready(audit, balancer):
                 return 1
+            if self._stopping:  # stopped while warming up
+                return 0
             balancer.listen(listener)
             _say(f"{self.workers} worker(s) on http://{self.host}:{self.port}")
             while not self._stopping:
@@ -137,7 +140,8 @@ class Supervisor:
             _say(f"stopping: {type(exc).__name__}: {exc}".splitlines()[0])
             return 1
         finally:
-            balancer.close()  # no new connection; the workers' control sockets close
+            if balancer is not None:
+                balancer.close()  # no new connection; the workers' control sockets close
             listener.close()
             if audit is not None:
                 self._stop_all(audit)
@@ -145,12 +149,12 @@ class Supervisor:
                 signal.signal(sig, handler)
 
     def _wait_until_ready(self, audit: AuditWriter, balancer: handoff.Balancer) -> bool:
-        """Until every worker serves (False if one dies first); after a minute, go on with
-        those ready."""
+        """Until every worker serves, or the service is stopped (False if a worker dies
+        first); after a minute, go on with those ready."""
         deadline = time.monotonic() + STARTUP_GRACE_SECONDS * 6
         while balancer.ready() < self.workers and time.monotonic() < deadline:
             if self._stopping:
-                return False
+                return True
             audit.drain(0.05, also=[p.sentinel for p in self.processes])
             for process in self.processes:
                 if not process.is_alive():

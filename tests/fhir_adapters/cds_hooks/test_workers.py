@@ -179,6 +179,28 @@ def test_sigterm_stops_every_worker(tmp_path: Path) -> None:
     assert not [pid for pid in children if _cmdline(pid)]  # no worker left running
 
 
+def test_sigterm_while_the_workers_warm_up_stops_cleanly(tmp_path: Path) -> None:
+    config = tmp_path / "vigil.toml"
+    config.write_text(f'database = "{database(tmp_path)}"\n')
+    env = {**os.environ, "VIGIL_CDS_CONFIG": str(config), "VIGIL_CDS_INSECURE_DEV": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR, str(free_port()), "1.0", str(database(tmp_path))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while not workers_of(process.pid):  # spawned, still loading the rulesets
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    children = workers_of(process.pid)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output.decode(errors="replace")[-2000:]
+    assert b"worker(s) on http" not in output  # it never started handing out connections
+    assert not [pid for pid in children if _cmdline(pid)]
+
+
 def test_a_port_in_use_is_refused(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
