@@ -8,8 +8,8 @@ For each worker count (`--workers 1 2`) and each rotation of patients (`--patien
 keeps `--concurrency` requests in flight (default 10) from an asyncio httpx client until
 `--requests` responses have come back or `--max-seconds` have passed, and stops the server.
 Every response must be a 200 with one card carrying a draft ServiceRequest. Each round is a new
-server, so each round also draws a new spread of the keep-alive connections over the workers
-(the kernel's hash): the table gives the median round and the range of p99 over the rounds.
+server: the table gives the median round and the range of p99 over the rounds, which shows how
+far the machine's speed moved meanwhile.
 
 `--patients 1` re-sends one patient's chart, as an EHR does each time the chart is opened: the
 service's cache of resources already read answers it. `--patients 1000` rotates 1,000 patients
