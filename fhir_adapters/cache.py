@@ -4,10 +4,11 @@ An EHR sends the same prefetch each time a chart is opened. Validation with fhir
 the dominant cost of a CDS Hooks call, and its result depends on nothing but the resource's
 content and the ruleset: a resource met before with exactly the same content reuses what
 validating and normalising it gave. Nothing is skipped: every distinct resource is still
-validated, at most twice per process. A resource is kept the second time it is met
-(`admission`: a patient seen once should not cost later calls a collector walking its
-entries). A new resource is validated with the cache's `elements`, which keeps the nested
-elements (codings, references, ranges) already validated.
+validated; one met again is served from the cache from its third time on, while it stays in
+(`admission`: a resource is kept the second time it is met, so that a patient seen once does
+not cost later calls a collector walking its entries). A new resource is validated with the
+cache's `elements`, which keeps the nested elements (codings, references, ranges) already
+validated.
 """
 
 from __future__ import annotations
