@@ -1,4 +1,4 @@
-"""ruff and mypy (strict) stay clean: the style is part of what CI checks."""
+"""ruff (lint and format) and mypy (strict) stay clean: the style is part of what CI checks."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_finds_nothing() -> None:
     run = _run(str(BIN / "ruff"), "check", "--no-cache", ".")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_ruff_format_would_change_nothing() -> None:
+    run = _run(str(BIN / "ruff"), "format", "--check", "--no-cache", ".")
     assert run.returncode == 0, run.stdout + run.stderr
 
 
