@@ -57,12 +57,7 @@ def serve(host: str, port: int, workers: int, database: Path) -> int:
 
 def check_port(host: str, port: int) -> None:
     """Raise PortUnavailable if anything listens on the address already."""
-    try:
-        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
-            probe.bind((host, port))
-    except OSError as exc:
-        raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    listening_socket(host, port).close()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -71,6 +71,14 @@ def received(end: socket.socket, timeout: float = 0.3) -> list[socket.socket]:
         return out
 
 
+def ready_workers(balancer: handoff.Balancer, listener: socket.socket) -> list[socket.socket]:
+    """Two ready workers' ends, the balancer handing out `listener`'s connections."""
+    ends = [worker(balancer), worker(balancer)]
+    wait_for(lambda: balancer.ready() == 2)
+    balancer.listen(listener)
+    return ends
+
+
 def connect(listener: socket.socket, count: int) -> list[socket.socket]:
     clients = [socket.create_connection(listener.getsockname(), timeout=5) for _ in range(count)]
     OPENED.extend(clients)
@@ -80,9 +88,7 @@ def connect(listener: socket.socket, count: int) -> list[socket.socket]:
 def test_connections_are_split_evenly_between_ready_workers(
     listener: socket.socket, balancer: handoff.Balancer
 ) -> None:
-    ends = [worker(balancer), worker(balancer)]
-    wait_for(lambda: balancer.ready() == 2)
-    balancer.listen(listener)
+    ends = ready_workers(balancer, listener)
     clients = connect(listener, 10)
     got = [received(end) for end in ends]
     assert sorted(len(g) for g in got) == [5, 5]
@@ -95,9 +101,7 @@ def test_connections_are_split_evenly_between_ready_workers(
 def test_a_worker_reporting_fewer_open_connections_gets_the_next(
     listener: socket.socket, balancer: handoff.Balancer
 ) -> None:
-    busy, idle = worker(balancer), worker(balancer)
-    wait_for(lambda: balancer.ready() == 2)
-    balancer.listen(listener)
+    busy, idle = ready_workers(balancer, listener)
     connect(listener, 4)
     assert [len(received(busy)), len(received(idle))] == [2, 2]
     idle.sendall(b"0\n")  # its two connections have closed
@@ -120,9 +124,7 @@ def test_connections_wait_until_a_worker_is_ready(
 def test_one_connection_at_a_time_goes_to_each_worker_in_turn(
     listener: socket.socket, balancer: handoff.Balancer
 ) -> None:
-    ends = [worker(balancer), worker(balancer)]
-    wait_for(lambda: balancer.ready() == 2)
-    balancer.listen(listener)
+    ends = ready_workers(balancer, listener)
     order = []
     for _ in range(4):
         connect(listener, 1)
