@@ -40,7 +40,15 @@ from .models import (
 )
 from .prefetch import PrefetchUnavailable, gather, prefetch_templates
 from .security import AuthError, Caller, JwksCache, TokenVerifier
-from .storage import AuditRecord, AuditSink, CardRecord, SqliteStore
+from .storage import (
+    AuditRecord,
+    AuditSink,
+    CardRecord,
+    ReplayCache,
+    ReplayUnavailable,
+    SqliteStore,
+    StoreReplayCache,
+)
 from .warmup import prepare_worker
 
 log = logging.getLogger("vigil.cds_hooks")
@@ -82,6 +90,7 @@ def _outcome_response(problem: Problem) -> JSONResponse:
 
 
 UNAUTHORIZED = Problem(401, "login", "unauthorized")
+REPLAY_UNAVAILABLE = Problem(503, "transient", "tokens cannot be checked at the moment; try again")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +115,13 @@ def create_app(
     evaluate: Evaluate | None = None,
     store: SqliteStore | None = None,
     audit_log: AuditSink | None = None,
+    replay: ReplayCache | None = None,
     fhir_transport: httpx.AsyncBaseTransport | None = None,
     jwks: JwksCache | None = None,
 ) -> FastAPI:
     """The service for `config`; the keyword arguments replace real parts in tests. Audit
-    records go to `audit_log` (under `vigil serve`, a worker's pipe to the supervisor) or else
-    to the store."""
+    records go to `audit_log` and token ids are claimed in `replay` (under `vigil serve`, both
+    go to the supervisor), or else both go to the store."""
     loaded = list(rulesets) if rulesets is not None else load_rulesets(config.rulesets)
     services = {
         r.id: HostedService(r, _describe(r, config.fhir.page_size))
@@ -120,7 +130,8 @@ def create_app(
     }
     db = store if store is not None else SqliteStore(config.database)
     audits: AuditSink = audit_log if audit_log is not None else db
-    verifier = None if config.insecure_dev else TokenVerifier(config, db, jwks=jwks)
+    replays = replay if replay is not None else StoreReplayCache(db)
+    verifier = None if config.insecure_dev else TokenVerifier(config, replays, jwks=jwks)
     evaluator = evaluate or evaluate_with_library
     client = FhirClient(config.fhir, transport=fhir_transport)
 
@@ -154,6 +165,8 @@ def create_app(
             return await verifier.verify(request.headers.get("authorization"), _endpoint(request))
         except AuthError:
             raise UNAUTHORIZED from None
+        except ReplayUnavailable:
+            raise REPLAY_UNAVAILABLE from None
 
     def _endpoint(request: Request) -> str:
         if config.public_url:
@@ -252,14 +265,16 @@ CONFIG_ENV = "VIGIL_CDS_CONFIG"
 INSECURE_ENV = "VIGIL_CDS_INSECURE_DEV"
 
 
-def app_from_environment(audit_log: AuditSink | None = None) -> FastAPI:
+def app_from_environment(
+    audit_log: AuditSink | None = None, replay: ReplayCache | None = None
+) -> FastAPI:
     """The app of a worker process, from the variables `vigil serve` sets, warmed up before it
     takes its first call."""
     config = load_config(os.environ.get(CONFIG_ENV) or None)
     if os.environ.get(INSECURE_ENV) == "1":
         config = config.model_copy(update={"insecure_dev": True})
     rulesets = load_rulesets(config.rulesets)
-    app = create_app(config, rulesets=rulesets, audit_log=audit_log)
+    app = create_app(config, rulesets=rulesets, audit_log=audit_log, replay=replay)
     prepare_worker(r for r in rulesets if r.status == "active")
     return app
 
@@ -361,7 +376,7 @@ def _body_schema(model: type[HookRequest] | type[FeedbackRequest]) -> dict[str, 
 
 def _error_responses() -> dict[int | str, dict[str, Any]]:
     outcome = {"description": "OperationOutcome"}
-    return {400: outcome, 401: outcome, 404: outcome, 412: outcome, 413: outcome}
+    return {400: outcome, 401: outcome, 404: outcome, 412: outcome, 413: outcome, 503: outcome}
 
 
 __all__ = [

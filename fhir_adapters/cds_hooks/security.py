@@ -125,6 +125,8 @@ class TokenVerifier:
                 self._files[issuer.iss] = _load_file(issuer.jwks_file)
 
     async def verify(self, authorization: str | None, endpoint_url: str) -> Caller:
+        """The caller; AuthError when the token is refused, ReplayUnavailable (the replay
+        cache's) when it cannot be checked."""
         token = _bearer(authorization)
         try:
             compact = jws.extract_compact(token.encode("ascii"))
@@ -147,7 +149,10 @@ class TokenVerifier:
             claims = jwt.decode(token, key, algorithms=[alg]).claims
         except (JoseError, ValueError) as exc:
             raise AuthError(f"signature: {type(exc).__name__}") from None
-        return self._check_claims(issuer, claims, endpoint_url)
+        caller, expires_at = self._check_claims(issuer, claims, endpoint_url)
+        if not await self._replay.claim(issuer.iss, caller.jti, expires_at):
+            raise AuthError("jti was used before")
+        return caller
 
     async def _key(self, issuer: IssuerConfig, header: dict[str, Any]) -> PublicKey:
         kid = header.get("kid")
@@ -169,7 +174,10 @@ class TokenVerifier:
             raise AuthError("unknown kid")
         return key
 
-    def _check_claims(self, issuer: IssuerConfig, claims: dict[str, Any], url: str) -> Caller:
+    def _check_claims(
+        self, issuer: IssuerConfig, claims: dict[str, Any], url: str
+    ) -> tuple[Caller, float]:
+        """The caller, and until when its jti must be remembered."""
         now = int(self._now())
         audiences = issuer.audiences or (url, url.rstrip("/"))
         registry = JWTClaimsRegistry(
@@ -190,10 +198,9 @@ class TokenVerifier:
             raise AuthError("exp is too far in the future")
         if not isinstance(jti, str):
             raise AuthError("jti is not a string")
-        if not self._replay.claim(issuer.iss, jti, float(exp + self._leeway)):
-            raise AuthError("jti was used before")
         sub = claims.get("sub")
-        return Caller(issuer.iss, sub if isinstance(sub, str) else None, jti)
+        caller = Caller(issuer.iss, sub if isinstance(sub, str) else None, jti)
+        return caller, float(exp + self._leeway)
 
 
 def _bearer(authorization: str | None) -> str:

@@ -1,7 +1,8 @@
 """Stores behind small interfaces: replayed-jti cache, audit log, feedback.
 
-`SqliteStore` implements all three on one SQLite file (standard library, WAL mode), which every
-uvicorn worker process opens on its own; a server database can implement the same protocols later.
+`SqliteStore` implements all three on one SQLite file (standard library, WAL mode). Under `vigil
+serve` the supervisor alone writes the audit log and the jti claims, for every worker
+(`audit_channel`, `replay_channel`); a server database can implement the same protocols later.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .models import FeedbackItem
 
@@ -83,9 +84,20 @@ class RuleFeedback:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
+class ReplayUnavailable(Exception):
+    """The replay cache cannot say whether a token id is new: no token can be accepted."""
+
+
 class ReplayCache(Protocol):
-    def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
-        """Record a token id; False when it was already seen and has not expired."""
+    async def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
+        """Record a token id; False when it was already seen and has not expired. Raises
+        ReplayUnavailable when that cannot be known."""
+
+
+class Claim(NamedTuple):
+    issuer: str
+    jti: str
+    expires_at: float
 
 
 class AuditSink(Protocol):
@@ -159,6 +171,12 @@ class SqliteStore:
     # -- ReplayCache ---------------------------------------------------------------------------
 
     def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
+        """Record a token id; False when it was already seen and has not expired."""
+        return self.claim_many([Claim(issuer, jti, expires_at)])[0]
+
+    def claim_many(self, claims: Sequence[Claim]) -> list[bool]:
+        """`claim` for each, in order, in one transaction (one fsync for all): a jti twice in
+        `claims` is new the first time only."""
         now = time.time()
         with self._tx() as db:
             # Expired ids are deleted now and then, not on every claim (the table holds every
@@ -166,13 +184,16 @@ class SqliteStore:
             if now >= self._next_purge:
                 db.execute("DELETE FROM jti WHERE expires_at < ?", (now,))
                 self._next_purge = now + JTI_PURGE_SECONDS
-            cursor = db.execute(
-                "INSERT INTO jti (issuer, jti, expires_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at"
-                " WHERE jti.expires_at < ?",
-                (issuer, jti, expires_at, now),
-            )
-            return cursor.rowcount == 1
+            return [
+                db.execute(
+                    "INSERT INTO jti (issuer, jti, expires_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (issuer, jti) DO UPDATE SET expires_at = excluded.expires_at"
+                    " WHERE jti.expires_at < ?",
+                    (claim.issuer, claim.jti, claim.expires_at, now),
+                ).rowcount
+                == 1
+                for claim in claims
+            ]
 
     # -- AuditLog ------------------------------------------------------------------------------
 
@@ -258,6 +279,20 @@ class SqliteStore:
         return sorted(report.values(), key=lambda r: r.rule)
 
 
+class StoreReplayCache:
+    """The replay cache of a process that claims its tokens in the store itself (tests, a
+    single process, uvicorn's own workers where no supervisor can keep the claims)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    async def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
+        try:
+            return self.store.claim(issuer, jti, expires_at)
+        except sqlite3.Error as exc:
+            raise ReplayUnavailable(f"the jti store: {type(exc).__name__}") from None
+
+
 def _insert_audit(db: sqlite3.Connection, entry: AuditRecord) -> None:
     cards = [
         {"uuid": c.uuid, "indicator": c.indicator, "rules": list(c.rules)} for c in entry.cards
@@ -319,8 +354,11 @@ __all__ = [
     "AuditRecord",
     "AuditSink",
     "CardRecord",
+    "Claim",
     "FeedbackStore",
     "ReplayCache",
+    "ReplayUnavailable",
     "RuleFeedback",
     "SqliteStore",
+    "StoreReplayCache",
 ]

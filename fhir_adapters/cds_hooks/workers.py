@@ -6,11 +6,11 @@ Workers run the pure-Python asyncio loop, not uvloop: under load uvloop ran some
 round late (with ten calls in flight on one worker, p90 97 ms against a p50 of 50 ms; 55
 against 53 with asyncio, the same throughput).
 
-The supervisor is the one process that writes the audit log (`audit_channel`); it replaces a
-worker that dies (durable_rules' C core can crash the process), stops the workers on SIGINT or
-SIGTERM, and gives up when a worker dies within seconds of starting. Connections are handed out
-only once every worker has warmed up: a worker taking connections early would keep every
-keep-alive connection made meanwhile, for good.
+The supervisor is the one process that writes the audit log and the token ids claimed
+(`audit_channel`, `replay_channel`); it replaces a worker that dies (durable_rules' C core can
+crash the process), stops the workers on SIGINT or SIGTERM, and gives up when a worker dies
+within seconds of starting. Connections are handed out only once every worker has warmed up: a
+worker taking connections early would keep every keep-alive connection made meanwhile, for good.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import uvicorn
 
 from . import handoff
 from .audit_channel import AuditSender, AuditWriter
+from .replay_channel import ReplayClient, ReplayKeeper, channel_pair
 from .storage import SqliteStore
 
 APP = "fhir_adapters.cds_hooks.app:app_from_environment"
@@ -73,12 +74,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_worker(control: socket.socket, audit_pipe: Connection) -> None:
+def run_worker(control: socket.socket, audit_pipe: Connection, claims: socket.socket) -> None:
     """One worker process: the app from the environment, warmed up, then uvicorn serving the
-    connections the supervisor hands over on `control`."""
+    connections the supervisor hands over on `control`. Audit records and token ids go to the
+    supervisor (`audit_pipe`, `claims`)."""
     from .app import app_from_environment  # here: the supervisor itself loads no engine
 
-    app = app_from_environment(audit_log=AuditSender(audit_pipe))
+    app = app_from_environment(audit_log=AuditSender(audit_pipe), replay=ReplayClient(claims))
     handoff.HandedServer(uvicorn.Config(app, **_SERVER_OPTIONS), control).run()
 
 
@@ -111,8 +113,12 @@ class Supervisor:
         audit: AuditWriter | None = None
         try:
             balancer = handoff.Balancer()
-            audit = AuditWriter(SqliteStore(self.database))
-            self.processes = [self._start(context, audit, balancer) for _ in range(self.workers)]
+            store = SqliteStore(self.database)
+            audit = AuditWriter(store)
+            replays = ReplayKeeper(store)
+            self.processes = [
+                self._start(context, audit, replays, balancer) for _ in range(self.workers)
+            ]
             if not self._wait_until_ready(audit, balancer):
                 return 1
             if self._stopping:  # stopped while warming up
@@ -129,7 +135,7 @@ class Supervisor:
                         _say(f"worker {process.pid} exited with {process.exitcode} at start")
                         return 1
                     _say(f"worker {process.pid} exited with {process.exitcode}: replaced")
-                    self.processes[index] = self._start(context, audit, balancer)
+                    self.processes[index] = self._start(context, audit, replays, balancer)
             return 0
         except Exception as exc:  # the audit log cannot be written, or no worker starts
             _say(f"stopping: {type(exc).__name__}: {exc}".splitlines()[0])
@@ -158,16 +164,25 @@ class Supervisor:
         return True
 
     def _start(
-        self, context: SpawnContext, audit: AuditWriter, balancer: handoff.Balancer
+        self,
+        context: SpawnContext,
+        audit: AuditWriter,
+        replays: ReplayKeeper,
+        balancer: handoff.Balancer,
     ) -> SpawnProcess:
         reader, writer = context.Pipe(duplex=False)
         mine, theirs = handoff.control_pair()
-        process = context.Process(target=run_worker, args=(theirs, writer), daemon=False)
+        claims_mine, claims_theirs = channel_pair()
+        process = context.Process(
+            target=run_worker, args=(theirs, writer, claims_theirs), daemon=False
+        )
         process.start()
-        # the worker holds the other copies: its exit closes the pipe and the control socket
+        # the worker holds the other copies: its exit closes the pipe and both sockets
         writer.close()
         theirs.close()
+        claims_theirs.close()
         audit.add(reader)
+        replays.add(claims_mine)
         balancer.add(mine)
         self._started[id(process)] = time.monotonic()
         return process

@@ -17,7 +17,7 @@ import pytest
 from engine.model import Ruleset
 from fhir_adapters.cds_hooks.app import create_app
 from fhir_adapters.cds_hooks.config import IssuerConfig, ServiceConfig
-from fhir_adapters.cds_hooks.storage import SqliteStore
+from fhir_adapters.cds_hooks.storage import ReplayCache, SqliteStore
 
 from .support import (
     EC,
@@ -36,7 +36,8 @@ from .support import (
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[ServerFactory]:
-    """Start the service on loopback: `serve(insecure_dev=False, cors_origins=(), ...)`."""
+    """Start the service on loopback: `serve(insecure_dev=False, cors_origins=(), ...)`; its
+    token ids are claimed in its store unless a `replay` cache is given."""
     jwks_file = tmp_path / "jwks.json"
     jwks_file.write_text(
         json.dumps({"keys": [EC.as_dict(private=False), RSA.as_dict(private=False)]})
@@ -45,7 +46,10 @@ def serve(tmp_path: Path) -> Iterator[ServerFactory]:
     stores: list[SqliteStore] = []
 
     def start(
-        evaluate: Any = fake_evaluate, rulesets: Sequence[Ruleset] | None = None, **options: Any
+        evaluate: Any = fake_evaluate,
+        rulesets: Sequence[Ruleset] | None = None,
+        replay: ReplayCache | None = None,
+        **options: Any,
     ) -> LiveServer:
         config = ServiceConfig(
             database=tmp_path / "vigil.sqlite3",
@@ -61,6 +65,7 @@ def serve(tmp_path: Path) -> Iterator[ServerFactory]:
             else [ruleset(), ruleset("retired-one", "retired")],
             evaluate=evaluate,
             store=store,
+            replay=replay,
         )
         gen = run_in_thread(app)
         stack.append(gen)

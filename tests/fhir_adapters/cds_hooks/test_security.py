@@ -20,7 +20,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from fhir_adapters.cds_hooks.config import ConfigError, IssuerConfig, ServiceConfig
 from fhir_adapters.cds_hooks.security import AuthError, Caller, JwksCache, TokenVerifier
-from fhir_adapters.cds_hooks.storage import SqliteStore
+from fhir_adapters.cds_hooks.storage import SqliteStore, StoreReplayCache
 
 ISS = "https://ehr.example.org"
 URL = "http://127.0.0.1:8080/cds-services/calf-fasciculation"
@@ -62,10 +62,10 @@ def unsigned(header: dict[str, Any], body: dict[str, Any], signature: bytes = b"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "vigil.sqlite3")
-    yield s
-    s.close()
+def replay(tmp_path: Path) -> Iterator[StoreReplayCache]:
+    store = SqliteStore(tmp_path / "vigil.sqlite3")
+    yield StoreReplayCache(store)
+    store.close()
 
 
 def jwks(*keys: ECKey | RSAKey) -> dict[str, Any]:
@@ -73,14 +73,14 @@ def jwks(*keys: ECKey | RSAKey) -> dict[str, Any]:
 
 
 @pytest.fixture
-def verify(tmp_path: Path, store: SqliteStore) -> Callable[..., Caller]:
+def verify(tmp_path: Path, replay: StoreReplayCache) -> Callable[..., Caller]:
     jwks_file = tmp_path / "jwks.json"
     jwks_file.write_text(json.dumps(jwks(EC, RSA)))
     config = ServiceConfig(
         issuers=(IssuerConfig(iss=ISS, jwks_file=jwks_file),),
         database=tmp_path / "vigil.sqlite3",
     )
-    verifier = TokenVerifier(config, store)
+    verifier = TokenVerifier(config, replay)
 
     def run(header: str | None, url: str = URL) -> Caller:
         return asyncio.run(verifier.verify(header, url))
@@ -148,7 +148,8 @@ def test_replayed_jti_is_refused(verify: Callable[..., Caller]) -> None:
 
 
 def test_replay_cache_is_shared_through_the_database(tmp_path: Path) -> None:
-    """Two workers (two store instances on one file) see each other's jti."""
+    """Two processes on one file (uvicorn's own workers where the supervisor cannot keep the
+    claims, or the service before and after a restart) see each other's jti."""
     first, second = SqliteStore(tmp_path / "db"), SqliteStore(tmp_path / "db")
     try:
         assert first.claim(ISS, "j1", time.time() + 60)
@@ -159,11 +160,13 @@ def test_replay_cache_is_shared_through_the_database(tmp_path: Path) -> None:
         second.close()
 
 
-def test_configured_audience_replaces_the_endpoint_url(tmp_path: Path, store: SqliteStore) -> None:
+def test_configured_audience_replaces_the_endpoint_url(
+    tmp_path: Path, replay: StoreReplayCache
+) -> None:
     jwks_file = tmp_path / "jwks.json"
     jwks_file.write_text(json.dumps(jwks(EC)))
     issuer = IssuerConfig(iss=ISS, jwks_file=jwks_file, audience=("https://vigil.example/cds",))
-    verifier = TokenVerifier(ServiceConfig(issuers=(issuer,)), store)
+    verifier = TokenVerifier(ServiceConfig(issuers=(issuer,)), replay)
     good = f"Bearer {sign(EC, 'ES384', aud='https://vigil.example/cds')}"
     asyncio.run(verifier.verify(good, URL))
     with pytest.raises(AuthError):
@@ -183,12 +186,12 @@ class JwksServer:
         return httpx.Response(200, json=jwks(*self.keys))
 
 
-def test_jku_keys_are_cached_and_refreshed_on_unknown_kid(store: SqliteStore) -> None:
+def test_jku_keys_are_cached_and_refreshed_on_unknown_kid(replay: StoreReplayCache) -> None:
     server = JwksServer(EC)
     clock = [1000.0]
     cache = JwksCache(transport=httpx.MockTransport(server), clock=lambda: clock[0])
     issuer = IssuerConfig(iss=ISS, jwks_urls=(JKU,))
-    verifier = TokenVerifier(ServiceConfig(issuers=(issuer,)), store, jwks=cache)
+    verifier = TokenVerifier(ServiceConfig(issuers=(issuer,)), replay, jwks=cache)
 
     def call(key: ECKey) -> Caller:
         token = sign(key, "ES384", header={"jku": JKU})
@@ -209,12 +212,12 @@ def test_jku_keys_are_cached_and_refreshed_on_unknown_kid(store: SqliteStore) ->
 JWKS_REFRESH_GAP = 31.0
 
 
-def test_symmetric_keys_in_a_jwks_are_ignored(tmp_path: Path, store: SqliteStore) -> None:
+def test_symmetric_keys_in_a_jwks_are_ignored(tmp_path: Path, replay: StoreReplayCache) -> None:
     jwks_file = tmp_path / "jwks.json"
     oct_key = {"kty": "oct", "kid": "rsa-1", "k": b64(RSA.as_pem(private=False))}
     jwks_file.write_text(json.dumps({"keys": [oct_key, EC.as_dict(private=False)]}))
     verifier = TokenVerifier(
-        ServiceConfig(issuers=(IssuerConfig(iss=ISS, jwks_file=jwks_file),)), store
+        ServiceConfig(issuers=(IssuerConfig(iss=ISS, jwks_file=jwks_file),)), replay
     )
     with pytest.raises(AuthError):
         asyncio.run(verifier.verify("Bearer " + hs256_with_public_key(), URL))
@@ -225,4 +228,4 @@ def test_a_jwks_file_without_asymmetric_keys_is_a_config_error(tmp_path: Path) -
     jwks_file.write_text(json.dumps({"keys": [{"kty": "oct", "kid": "k", "k": "c2VjcmV0"}]}))
     config = ServiceConfig(issuers=(IssuerConfig(iss=ISS, jwks_file=jwks_file),))
     with pytest.raises(ConfigError, match="no asymmetric key"):
-        TokenVerifier(config, SqliteStore(":memory:"))
+        TokenVerifier(config, StoreReplayCache(SqliteStore(":memory:")))

@@ -13,6 +13,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from engine import load_ruleset
 from engine.errors import FactError
 from fhir_adapters.cds_hooks.models import CardResponse, DiscoveryResponse
+from fhir_adapters.cds_hooks.storage import ReplayUnavailable
 
 from .support import (
     RSA,
@@ -264,6 +265,19 @@ def test_rs384_token_and_replay_over_http(serve: ServerFactory) -> None:
     [card] = checked(httpx.post(server.url + SERVICE, json=body, headers=headers))
     assert card["indicator"] == "info"
     assert is_outcome(httpx.post(server.url + SERVICE, json=body, headers=headers), 401)
+
+
+class UnavailableReplayCache:
+    async def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
+        raise ReplayUnavailable("the supervisor is gone")
+
+
+def test_a_token_that_cannot_be_checked_for_replay_is_a_503(serve: ServerFactory) -> None:
+    server = serve(replay=UnavailableReplayCache())
+    body = hook_request("ps", prefetch=prefetch_for("ps"))
+    response = httpx.post(server.url + SERVICE, json=body, headers=server.auth(SERVICE))
+    assert "try again" in is_outcome(response, 503)
+    assert [r.status for r in server.store.query()] == [503]
 
 
 def test_insecure_dev_needs_no_token(serve: ServerFactory) -> None:

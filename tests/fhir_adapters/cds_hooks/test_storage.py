@@ -15,6 +15,7 @@ from fhir_adapters.cds_hooks.storage import (
     JTI_PURGE_SECONDS,
     AuditRecord,
     CardRecord,
+    Claim,
     SqliteStore,
 )
 
@@ -102,6 +103,16 @@ def test_a_token_id_is_claimed_once_until_it_expires(tmp_path: Path) -> None:
     assert store.claim("other-iss", "j1", now + 60)  # ids are per issuer
     assert store.claim("iss", "j2", now - 1)
     assert store.claim("iss", "j2", now + 60)  # its first claim had expired: not a replay
+
+
+def test_claims_made_together_are_answered_in_order(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "j.sqlite3")
+    later = time.time() + 60
+    store.claim("iss", "j0", later)
+    claims = [Claim("iss", j, later) for j in ("j1", "j0", "j1", "j2", "j2")]
+    assert store.claim_many(claims) == [True, False, False, True, False]
+    assert store.claim_many([]) == []
+    store.close()
 
 
 def test_expired_token_ids_are_purged_now_and_then(

@@ -1,8 +1,10 @@
 """`vigil serve --workers N`: connections handed out evenly by the supervisor, a dead worker
-replaced, every call audited by the supervisor, a port in use refused with one line."""
+replaced, every call audited and every token id claimed by the supervisor, a port in use
+refused with one line."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,10 +19,11 @@ import httpx
 import pytest
 
 from fhir_adapters.cds_hooks import handoff
+from fhir_adapters.cds_hooks.config import ServiceConfig
 from fhir_adapters.cds_hooks.storage import SqliteStore
 from fhir_adapters.cds_hooks.workers import PortUnavailable, Supervisor, check_port
 
-from .support import free_port, hook_request, stop
+from .support import EC, ISS, LiveServer, free_port, hook_request, stop
 
 SERVICE = "calf-fasciculation"
 
@@ -40,18 +43,20 @@ sys.exit(Supervisor("127.0.0.1", port, 2, database, startup_grace=grace).run())
 
 @contextmanager
 def running_supervisor(
-    tmp_path: Path, grace: float = 1.0
+    tmp_path: Path, grace: float = 1.0, auth: bool = False
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """A supervisor of two workers in a subprocess (a short startup grace, to test restarts)."""
+    """A supervisor of two workers in a subprocess (a short startup grace, to test restarts),
+    with `--insecure-dev` unless `auth`: then support's EC key signs the tokens."""
     config = tmp_path / "vigil.toml"
     config.write_text(f'database = "{database(tmp_path)}"\n')
+    env = {**os.environ, "VIGIL_CDS_INSECURE_DEV": "1", "PYTHONWARNINGS": "ignore"}
+    if auth:
+        (tmp_path / "jwks.json").write_text(json.dumps({"keys": [EC.as_dict(private=False)]}))
+        with config.open("a") as text:
+            text.write(f'[[issuers]]\niss = "{ISS}"\njwks_file = "jwks.json"\n')
+        del env["VIGIL_CDS_INSECURE_DEV"]
+    env["VIGIL_CDS_CONFIG"] = str(config)
     port = free_port()
-    env = {
-        **os.environ,
-        "VIGIL_CDS_CONFIG": str(config),
-        "VIGIL_CDS_INSECURE_DEV": "1",
-        "PYTHONWARNINGS": "ignore",
-    }
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-c", SUPERVISOR, str(port), str(grace), str(database(tmp_path))],
@@ -143,6 +148,29 @@ def test_connections_opened_at_once_are_split_evenly_between_the_workers(
         for connection in connections:
             connection.close()
     assert sorted(held) == [12, 12]
+
+
+def test_a_token_accepted_by_one_worker_is_refused_by_the_other(tmp_path: Path) -> None:
+    with running_supervisor(tmp_path, auth=True) as (process, url):
+        port = int(url.rsplit(":", 1)[1])
+        server = LiveServer(url, SqliteStore(":memory:"), ServiceConfig())
+        path = f"/cds-services/{SERVICE}"
+        body = hook_request("p1", prefetch={"observations": None, "conditions": None})
+        first, second = httpx.Client(base_url=url), httpx.Client(base_url=url)
+        try:
+            # one connection each: the second is handed to the worker holding none
+            assert first.get("/cds-services").status_code == 200
+            assert second.get("/cds-services").status_code == 200
+            assert sorted(established_on(pid, port) for pid in workers_of(process.pid)) == [1, 1]
+            for taker, replayer in ((first, second), (second, first)):
+                headers = server.auth(path)
+                assert taker.post(path, json=body, headers=headers).status_code == 200
+                assert replayer.post(path, json=body, headers=headers).status_code == 401
+                assert taker.post(path, json=body, headers=headers).status_code == 401
+        finally:
+            first.close()
+            second.close()
+            server.store.close()
 
 
 def test_a_worker_that_dies_is_replaced(supervisor: tuple[subprocess.Popen[bytes], str]) -> None:

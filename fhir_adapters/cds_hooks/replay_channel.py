@@ -1,0 +1,166 @@
+"""Token ids (`jti`) from the worker processes to one keeper, the supervisor, a socket each.
+
+Each worker used to claim its tokens in the shared SQLite file itself. With two workers under
+load a claim waited for the other worker's commit, or the supervisor's audit batch, in SQLite's
+sleeping busy handler: 1.8 ms a call on average, 9 ms at the 99th percentile and up to 58 ms,
+with the worker's event loop blocked all the while (one worker alone: 0.5 ms). A worker now
+writes each claim down its socket and awaits the answer, serving other calls meanwhile; the
+supervisor, the one process that writes the file, records every claim that has arrived in one
+transaction and answers them in order once it is committed: a token is accepted only when its
+jti is on disk, and a jti met twice is new the first time only, whichever workers met it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import threading
+from collections import deque
+from collections.abc import Sequence
+
+from .storage import Claim, ReplayUnavailable, SqliteStore
+
+__all__ = ["ReplayClient", "ReplayKeeper", "channel_pair"]
+
+log = logging.getLogger("vigil.cds_hooks")
+CLAIM_TIMEOUT_SECONDS = 5.0
+_NEW, _SEEN, _FAILED = b"1", b"0", b"!"
+
+
+def channel_pair() -> tuple[socket.socket, socket.socket]:
+    """The supervisor's end and the worker's end of a worker's claim channel."""
+    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+
+class ReplayClient(asyncio.Protocol):
+    """A worker's replay cache: each claim is a JSON line to the supervisor, answered by a
+    line of its own, in the order sent."""
+
+    def __init__(self, channel: socket.socket, timeout: float = CLAIM_TIMEOUT_SECONDS) -> None:
+        self._channel: socket.socket | None = channel
+        self._timeout = timeout
+        self._transport: asyncio.Transport | None = None
+        self._connecting = asyncio.Lock()
+        self._waiting: deque[asyncio.Future[bool]] = deque()
+        self._pending = b""
+        self._gone = False
+
+    async def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
+        transport = await self._connected()
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(answer)
+        transport.write(json.dumps([issuer, jti, expires_at]).encode() + b"\n")
+        try:
+            return await asyncio.wait_for(answer, self._timeout)
+        except TimeoutError:
+            # its answer still comes, in its turn, to this cancelled future
+            raise ReplayUnavailable("the supervisor did not answer the claim in time") from None
+
+    def close(self) -> None:
+        """Close the channel (the supervisor's thread for it ends)."""
+        self._gone = True
+        if self._transport is not None:
+            self._transport.close()
+        elif self._channel is not None:
+            self._channel.close()
+
+    async def _connected(self) -> asyncio.Transport:
+        async with self._connecting:
+            if self._gone:
+                raise ReplayUnavailable("the supervisor is gone")
+            if self._transport is None and self._channel is not None:
+                loop = asyncio.get_running_loop()
+                channel, self._channel = self._channel, None
+                transport, _ = await loop.create_unix_connection(lambda: self, sock=channel)
+                self._transport = transport
+            assert self._transport is not None
+            return self._transport
+
+    def data_received(self, data: bytes) -> None:
+        *lines, self._pending = (self._pending + data).split(b"\n")
+        for line in lines:
+            if not self._waiting:
+                log.error("replay: an answer to no claim; the channel is out of step")
+                self._lose()
+                return
+            answer = self._waiting.popleft()
+            if answer.done():  # timed out
+                continue
+            if line in (_NEW, _SEEN):
+                answer.set_result(line == _NEW)
+            else:
+                answer.set_exception(ReplayUnavailable("the supervisor could not record it"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._gone = True
+        self._fail_waiting()
+
+    def _lose(self) -> None:
+        self.close()
+        self._fail_waiting()
+
+    def _fail_waiting(self) -> None:
+        while self._waiting:
+            answer = self._waiting.popleft()
+            if not answer.done():
+                answer.set_exception(ReplayUnavailable("the supervisor is gone"))
+
+
+class ReplayKeeper:
+    """The supervisor's side: a thread for each worker's channel reads the claims that have
+    arrived, records them in one transaction and answers each. The store's lock keeps them
+    and the audit writer (on the supervisor's main thread) from waiting on SQLite's own."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    def add(self, channel: socket.socket) -> None:
+        """A new worker's channel (the supervisor's end); served until the worker closes it."""
+        serve = threading.Thread(target=self._serve, args=(channel,), name="vigil-replay")
+        serve.daemon = True
+        serve.start()
+
+    def _serve(self, channel: socket.socket) -> None:
+        pending = b""
+        with channel:
+            while True:
+                try:
+                    data = channel.recv(65536)
+                except OSError:
+                    return
+                if not data:  # the worker has exited
+                    return
+                *lines, pending = (pending + data).split(b"\n")
+                if not lines:
+                    continue
+                try:
+                    channel.sendall(self.answer(lines))
+                except OSError:
+                    return
+
+    def answer(self, lines: Sequence[bytes]) -> bytes:
+        """The answer line to each claim line, in order."""
+        claims = [_claim(line) for line in lines]
+        try:
+            new = iter(self.store.claim_many([c for c in claims if c is not None]))
+        except Exception as exc:  # the store cannot be written: no token is accepted
+            log.error("replay: %d claims not recorded: %s", len(claims), type(exc).__name__)
+            return (_FAILED + b"\n") * len(claims)
+        return b"".join(
+            _FAILED + b"\n" if c is None else (_NEW if next(new) else _SEEN) + b"\n" for c in claims
+        )
+
+
+def _claim(line: bytes) -> Claim | None:
+    """The claim of a line, or None when it is not one (never from a worker of this version)."""
+    try:
+        issuer, jti, expires_at = json.loads(line)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(issuer, str) or not isinstance(jti, str):
+        return None
+    if not isinstance(expires_at, int | float) or isinstance(expires_at, bool):
+        return None
+    return Claim(issuer, jti, float(expires_at))
