@@ -41,12 +41,22 @@ sys.exit(Supervisor("127.0.0.1", port, 2, database, startup_grace=grace).run())
 """
 
 
+FALLBACK = """
+import sys
+from pathlib import Path
+from fhir_adapters.cds_hooks import handoff, workers
+handoff.supported = lambda: False  # as on Windows: no descriptors passed between processes
+sys.exit(workers.serve("127.0.0.1", int(sys.argv[1]), 2, Path(sys.argv[3])))
+"""
+
+
 @contextmanager
 def running_supervisor(
-    tmp_path: Path, grace: float = 1.0, auth: bool = False
+    tmp_path: Path, grace: float = 1.0, auth: bool = False, script: str = SUPERVISOR
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A supervisor of two workers in a subprocess (a short startup grace, to test restarts),
-    with `--insecure-dev` unless `auth`: then support's EC key signs the tokens."""
+    with `--insecure-dev` unless `auth`: then support's EC key signs the tokens. `script`
+    replaces the supervisor (its arguments: port, grace, database)."""
     config = tmp_path / "vigil.toml"
     config.write_text(f'database = "{database(tmp_path)}"\n')
     env = {**os.environ, "VIGIL_CDS_INSECURE_DEV": "1", "PYTHONWARNINGS": "ignore"}
@@ -59,7 +69,7 @@ def running_supervisor(
     port = free_port()
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", SUPERVISOR, str(port), str(grace), str(database(tmp_path))],
+            [sys.executable, "-c", script, str(port), str(grace), str(database(tmp_path))],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -171,6 +181,27 @@ def test_a_token_accepted_by_one_worker_is_refused_by_the_other(tmp_path: Path) 
             first.close()
             second.close()
             server.store.close()
+
+
+def test_without_descriptor_passing_uvicorns_workers_serve_audit_and_refuse_replays(
+    tmp_path: Path,
+) -> None:
+    with running_supervisor(tmp_path, auth=True, script=FALLBACK) as (process, url):
+        server = LiveServer(url, SqliteStore(":memory:"), ServiceConfig())
+        path = f"/cds-services/{SERVICE}"
+        sent, statuses = [], []
+        for _ in range(8):
+            body = hook_request("p1", prefetch={"observations": None, "conditions": None})
+            headers = server.auth(path)
+            for _ in range(2):  # the second time on a new connection, maybe another worker's
+                response = httpx.post(url + path, json=body, headers=headers, timeout=30)
+                statuses.append(response.status_code)
+            sent.append(body["hookInstance"])
+        server.store.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert statuses == [200, 401] * 8
+    assert sorted(h for h in audited(tmp_path) if h) == sorted(sent)
 
 
 def test_a_worker_that_dies_is_replaced(supervisor: tuple[subprocess.Popen[bytes], str]) -> None:
