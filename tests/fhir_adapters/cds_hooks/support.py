@@ -237,20 +237,25 @@ class LiveServer:
     config: ServiceConfig
 
     def token(self, path: str, key: ECKey | RSAKey = EC, alg: str = "ES384", **claims: Any) -> str:
-        now = int(time.time())
-        body = {
-            "iss": ISS,
-            "sub": "ehr",
-            "aud": self.url + path,
-            "iat": now,
-            "exp": now + 300,
-            "jti": str(uuid.uuid4()),
-            **claims,
-        }
-        return jwt.encode({"alg": alg, "typ": "JWT", "kid": key.kid}, body, key, algorithms=[alg])
+        return token(self.url + path, key, alg, **claims)
 
     def auth(self, path: str, **claims: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(path, **claims)}"}
+
+
+def token(audience: str, key: ECKey | RSAKey = EC, alg: str = "ES384", **claims: Any) -> str:
+    """A token of the test issuer for `audience` (the endpoint URL), with a jti of its own."""
+    now = int(time.time())
+    body = {
+        "iss": ISS,
+        "sub": "ehr",
+        "aud": audience,
+        "iat": now,
+        "exp": now + 300,
+        "jti": str(uuid.uuid4()),
+        **claims,
+    }
+    return jwt.encode({"alg": alg, "typ": "JWT", "kid": key.kid}, body, key, algorithms=[alg])
 
 
 def run_in_thread(app: FastAPI) -> Iterator[str]:

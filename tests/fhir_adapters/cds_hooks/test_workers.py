@@ -19,11 +19,10 @@ import httpx
 import pytest
 
 from fhir_adapters.cds_hooks import handoff
-from fhir_adapters.cds_hooks.config import ServiceConfig
 from fhir_adapters.cds_hooks.storage import SqliteStore
 from fhir_adapters.cds_hooks.workers import PortUnavailable, Supervisor, check_port
 
-from .support import EC, ISS, LiveServer, free_port, hook_request, stop
+from .support import EC, ISS, free_port, hook_request, stop, token
 
 SERVICE = "calf-fasciculation"
 
@@ -163,7 +162,6 @@ def test_connections_opened_at_once_are_split_evenly_between_the_workers(
 def test_a_token_accepted_by_one_worker_is_refused_by_the_other(tmp_path: Path) -> None:
     with running_supervisor(tmp_path, auth=True) as (process, url):
         port = int(url.rsplit(":", 1)[1])
-        server = LiveServer(url, SqliteStore(":memory:"), ServiceConfig())
         path = f"/cds-services/{SERVICE}"
         body = hook_request("p1", prefetch={"observations": None, "conditions": None})
         first, second = httpx.Client(base_url=url), httpx.Client(base_url=url)
@@ -173,61 +171,63 @@ def test_a_token_accepted_by_one_worker_is_refused_by_the_other(tmp_path: Path) 
             assert second.get("/cds-services").status_code == 200
             assert sorted(established_on(pid, port) for pid in workers_of(process.pid)) == [1, 1]
             for taker, replayer in ((first, second), (second, first)):
-                headers = server.auth(path)
+                headers = bearer(url + path)
                 assert taker.post(path, json=body, headers=headers).status_code == 200
                 assert replayer.post(path, json=body, headers=headers).status_code == 401
                 assert taker.post(path, json=body, headers=headers).status_code == 401
         finally:
             first.close()
             second.close()
-            server.store.close()
 
 
 def test_without_descriptor_passing_uvicorns_workers_serve_audit_and_refuse_replays(
     tmp_path: Path,
 ) -> None:
     with running_supervisor(tmp_path, auth=True, script=FALLBACK) as (process, url):
-        server = LiveServer(url, SqliteStore(":memory:"), ServiceConfig())
         path = f"/cds-services/{SERVICE}"
         sent, statuses = [], []
         for _ in range(8):
             body = hook_request("p1", prefetch={"observations": None, "conditions": None})
-            headers = server.auth(path)
+            headers = bearer(url + path)
             for _ in range(2):  # the second time on a new connection, maybe another worker's
                 response = httpx.post(url + path, json=body, headers=headers, timeout=30)
                 statuses.append(response.status_code)
             sent.append(body["hookInstance"])
-        server.store.close()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     assert statuses == [200, 401] * 8
     assert sorted(h for h in audited(tmp_path) if h) == sorted(sent)
 
 
-def test_a_worker_that_dies_is_replaced(supervisor: tuple[subprocess.Popen[bytes], str]) -> None:
-    process, url = supervisor
-    before = workers_of(process.pid)
-    time.sleep(1.5)  # past the startup grace the test supervisor was given
-    os.kill(before[0], signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while True:
-        now = workers_of(process.pid)
-        if len(now) == 2 and before[0] not in now:
-            break
-        assert time.monotonic() < deadline, "the dead worker was not replaced"
-        time.sleep(0.2)
-    assert before[1] in now
-    (replacement,) = set(now) - set(before)
-    port = int(url.rsplit(":", 1)[1])
-    # Once it serves, the replacement is handed new connections like any worker.
-    while True:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-            connection.sendall(b"GET /cds-services HTTP/1.1\r\nHost: test\r\n\r\n")
-            assert connection.recv(64).startswith(b"HTTP/1.1 200")
-            if established_on(replacement, port) == 1:
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    with running_supervisor(tmp_path, auth=True) as (process, url):
+        before = workers_of(process.pid)
+        time.sleep(1.5)  # past the startup grace the test supervisor was given
+        os.kill(before[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            now = workers_of(process.pid)
+            if len(now) == 2 and before[0] not in now:
                 break
-        assert time.monotonic() < deadline, "the replacement took no connection"
-        time.sleep(0.2)
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.2)
+        assert before[1] in now
+        (replacement,) = set(now) - set(before)
+        port = int(url.rsplit(":", 1)[1])
+        # Once it serves, the replacement is handed new connections like any worker, and
+        # claims its tokens through a channel of its own.
+        path = f"/cds-services/{SERVICE}"
+        body = hook_request("p1", prefetch={"observations": None, "conditions": None})
+        while True:
+            with httpx.Client(base_url=url, timeout=10) as client:
+                assert client.get("/cds-services").status_code == 200
+                if established_on(replacement, port) == 1:
+                    headers = bearer(url + path)
+                    assert client.post(path, json=body, headers=headers).status_code == 200
+                    assert client.post(path, json=body, headers=headers).status_code == 401
+                    break
+            assert time.monotonic() < deadline, "the replacement took no connection"
+            time.sleep(0.2)
 
 
 def test_sigterm_stops_every_worker(tmp_path: Path) -> None:
@@ -269,6 +269,10 @@ def test_a_port_in_use_is_refused(tmp_path: Path) -> None:
             check_port("127.0.0.1", port)
         with pytest.raises(PortUnavailable, match=f"cannot listen on 127.0.0.1:{port}: "):
             Supervisor("127.0.0.1", port, 1, database(tmp_path)).run()  # before any worker
+
+
+def bearer(endpoint: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(endpoint)}"}
 
 
 def call_on_fresh_connections(url: str, count: int) -> list[str]:
