@@ -18,7 +18,7 @@ import logging
 import socket
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .storage import Claim, ReplayUnavailable, SqliteStore
 
@@ -38,9 +38,17 @@ class ReplayClient(asyncio.Protocol):
     """A worker's replay cache: each claim is a JSON line to the supervisor, answered by a
     line of its own, in the order sent."""
 
-    def __init__(self, channel: socket.socket, timeout: float = CLAIM_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        channel: socket.socket,
+        timeout: float = CLAIM_TIMEOUT_SECONDS,
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_lost` is called once if the supervisor's end closes (under `vigil serve`: this
+        worker stops, and its replacement gets a channel of its own)."""
         self._channel: socket.socket | None = channel
         self._timeout = timeout
+        self._on_lost = on_lost
         self._transport: asyncio.Transport | None = None
         self._connecting = asyncio.Lock()
         self._waiting: deque[asyncio.Future[bool]] = deque()
@@ -94,8 +102,11 @@ class ReplayClient(asyncio.Protocol):
                 answer.set_exception(ReplayUnavailable("the supervisor could not record it"))
 
     def connection_lost(self, exc: Exception | None) -> None:
+        closed_here = self._gone
         self._gone = True
         self._fail_waiting()
+        if not closed_here and self._on_lost is not None:
+            self._on_lost()
 
     def _lose(self) -> None:
         self.close()

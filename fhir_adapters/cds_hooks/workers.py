@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -80,8 +81,16 @@ def run_worker(control: socket.socket, audit_pipe: Connection, claims: socket.so
     supervisor (`audit_pipe`, `claims`)."""
     from .app import app_from_environment  # here: the supervisor itself loads no engine
 
-    app = app_from_environment(audit_log=AuditSender(audit_pipe), replay=ReplayClient(claims))
+    replay = ReplayClient(claims, on_lost=_stop_this_worker)
+    app = app_from_environment(audit_log=AuditSender(audit_pipe), replay=replay)
     handoff.HandedServer(uvicorn.Config(app, **_SERVER_OPTIONS), control).run()
+
+
+def _stop_this_worker() -> None:
+    # uvicorn finishes the calls in flight; the supervisor, if it is still there, starts a
+    # replacement with a claim channel of its own
+    _say(f"worker {os.getpid()}: the supervisor no longer answers token claims; stopping")
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 _SERVER_OPTIONS: dict[str, Any] = {

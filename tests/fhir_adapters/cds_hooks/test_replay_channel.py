@@ -103,6 +103,29 @@ def test_claims_fail_at_once_when_the_supervisor_is_gone() -> None:
     assert asyncio.run(run()) < 10  # far from the 30 s timeout
 
 
+def test_the_worker_is_told_once_when_the_supervisor_closes_the_channel() -> None:
+    told: list[str] = []
+
+    async def claim_then_lose(close_from_supervisor: bool) -> None:
+        mine, theirs = channel_pair()
+        client = ReplayClient(theirs, on_lost=lambda: told.append("lost"))
+        claimed = asyncio.create_task(client.claim(ISS, "j1", LATER))
+        await asyncio.sleep(0.05)
+        if close_from_supervisor:
+            mine.close()
+        else:
+            client.close()  # the worker's own closing is no news to it
+        with pytest.raises(ReplayUnavailable):
+            await claimed
+        await asyncio.sleep(0.05)
+        mine.close()
+
+    asyncio.run(claim_then_lose(close_from_supervisor=False))
+    assert told == []
+    asyncio.run(claim_then_lose(close_from_supervisor=True))
+    assert told == ["lost"]
+
+
 def test_an_answer_too_late_is_not_taken_for_the_next_claim() -> None:
     mine, theirs = channel_pair()
     client = ReplayClient(theirs, timeout=0.2)
