@@ -44,8 +44,9 @@ class ReplayClient(asyncio.Protocol):
         timeout: float = CLAIM_TIMEOUT_SECONDS,
         on_lost: Callable[[], None] | None = None,
     ) -> None:
-        """`on_lost` is called once if the supervisor's end closes (under `vigil serve`: this
-        worker stops, and its replacement gets a channel of its own)."""
+        """`on_lost` is called once if the channel is lost: the supervisor's end closed, or an
+        answer came to no claim (under `vigil serve`: this worker stops, and its replacement
+        gets a channel of its own)."""
         self._channel: socket.socket | None = channel
         self._timeout = timeout
         self._on_lost = on_lost
@@ -111,6 +112,8 @@ class ReplayClient(asyncio.Protocol):
     def _lose(self) -> None:
         self.close()
         self._fail_waiting()
+        if self._on_lost is not None:
+            self._on_lost()
 
     def _fail_waiting(self) -> None:
         while self._waiting:

@@ -126,6 +126,27 @@ def test_the_worker_is_told_once_when_the_supervisor_closes_the_channel() -> Non
     assert told == ["lost"]
 
 
+def test_an_answer_to_no_claim_loses_the_channel() -> None:
+    told: list[str] = []
+    mine, theirs = channel_pair()
+    client = ReplayClient(theirs, on_lost=lambda: told.append("lost"))
+
+    async def run() -> None:
+        claimed = asyncio.create_task(client.claim(ISS, "j1", LATER))
+        await asyncio.sleep(0.05)  # sent, and waiting
+        mine.sendall(b"0\n1\n")  # the "1" answers nothing
+        assert await claimed is False
+        await asyncio.sleep(0.05)
+        with pytest.raises(ReplayUnavailable, match="gone"):
+            await client.claim(ISS, "j2", LATER)
+
+    try:
+        asyncio.run(run())
+    finally:
+        mine.close()
+    assert told == ["lost"]
+
+
 def test_an_answer_too_late_is_not_taken_for_the_next_claim() -> None:
     mine, theirs = channel_pair()
     client = ReplayClient(theirs, timeout=0.2)
