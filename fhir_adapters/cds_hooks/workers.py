@@ -16,6 +16,7 @@ worker taking connections early would keep every keep-alive connection made mean
 from __future__ import annotations
 
 import contextlib
+import copy
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+import uvicorn.config
 
 from . import handoff
 from .audit_channel import AuditSender, AuditWriter
@@ -93,8 +95,22 @@ def _stop_this_worker() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with Vigil's own line for each call instead of uvicorn's access log,
+    which writes the request line, query string and all, where a client may put a patient."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["vigil.cds_hooks"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
+
+
 _SERVER_OPTIONS: dict[str, Any] = {
     "log_level": "info",
+    "log_config": _log_config(),
+    "access_log": False,
     "ws": "none",
     "server_header": False,
     "loop": "asyncio",

@@ -177,3 +177,17 @@ def test_vigil_serve_with_two_workers_serves_the_packaged_ruleset(served: str) -
     body = hook_request("nobody", prefetch={"observations": None, "conditions": None})
     response = httpx.post(served + "/cds-services/calf-fasciculation", json=body, timeout=30)
     assert response.status_code == 200 and response.json() == {"cards": []}
+
+
+def test_vigil_serve_logs_each_call_by_service_and_status_only(served: str, tmp_path: Path) -> None:
+    body = hook_request("secret-77", prefetch={"observations": None, "conditions": None})
+    url = served + "/cds-services/calf-fasciculation?patient=Patient/secret-77"
+    assert httpx.post(url, json=body, timeout=30).status_code == 200
+    log = tmp_path / "serve.log"
+    deadline = time.monotonic() + 10
+    while "service calf-fasciculation 200" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.1)
+    text = log.read_text()
+    assert "secret-77" not in text  # uvicorn's access log would have written the query string
+    assert "POST" not in text
