@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fhir_adapters.cds_hooks.replay_channel import ReplayClient, ReplayKeeper, channel_pair
 from fhir_adapters.cds_hooks.storage import ReplayUnavailable, SqliteStore
@@ -181,3 +183,38 @@ def test_the_keeper_stops_serving_a_channel_its_worker_closed(store: SqliteStore
     while mine.fileno() != -1:  # closed by the keeper's thread on its way out
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    claims=st.lists(
+        st.tuples(st.sampled_from([0, 1]), st.sampled_from([ISS, "iss\n2"]), st.text(max_size=12)),
+        max_size=40,
+    )
+)
+def test_any_token_ids_from_two_workers_are_new_exactly_once(
+    tmp_path_factory: pytest.TempPathFactory, claims: list[tuple[int, str, str]]
+) -> None:
+    store = SqliteStore(tmp_path_factory.mktemp("replay") / "vigil.sqlite3")
+    keeper = ReplayKeeper(store)
+    clients = [worker(keeper), worker(keeper)]
+
+    async def run() -> list[bool]:
+        try:
+            return await asyncio.gather(
+                *(clients[w].claim(issuer, jti, LATER) for w, issuer, jti in claims)
+            )
+        finally:
+            for client in clients:
+                client.close()
+
+    try:
+        answers = asyncio.run(run())
+    finally:
+        store.close()
+    new = [
+        (issuer, jti) for (_, issuer, jti), answer in zip(claims, answers, strict=True) if answer
+    ]
+    assert sorted(new) == sorted({(issuer, jti) for _, issuer, jti in claims})
