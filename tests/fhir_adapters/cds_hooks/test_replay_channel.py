@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fhir_adapters.cds_hooks.replay_channel import ReplayClient, ReplayKeeper, channel_pair
@@ -185,9 +185,7 @@ def test_the_keeper_stops_serving_a_channel_its_worker_closed(store: SqliteStore
         time.sleep(0.01)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, deadline=None)
 @given(
     claims=st.lists(
         st.tuples(st.sampled_from([0, 1]), st.sampled_from([ISS, "iss\n2"]), st.text(max_size=12)),
@@ -195,9 +193,9 @@ def test_the_keeper_stops_serving_a_channel_its_worker_closed(store: SqliteStore
     )
 )
 def test_any_token_ids_from_two_workers_are_new_exactly_once(
-    tmp_path_factory: pytest.TempPathFactory, claims: list[tuple[int, str, str]]
+    claims: list[tuple[int, str, str]],
 ) -> None:
-    store = SqliteStore(tmp_path_factory.mktemp("replay") / "vigil.sqlite3")
+    store = SqliteStore(":memory:")
     keeper = ReplayKeeper(store)
     clients = [worker(keeper), worker(keeper)]
 
