@@ -38,7 +38,7 @@ from .models import (
     HookRequest,
     Service,
 )
-from .prefetch import PrefetchUnavailable, gather, prefetch_templates
+from .prefetch import PrefetchInvalid, PrefetchUnavailable, gather, prefetch_templates
 from .security import AuthError, Caller, JwksCache, TokenVerifier
 from .storage import (
     AuditRecord,
@@ -217,6 +217,8 @@ def create_app(
                 data = await gather(hook, service.description.prefetch or {}, client)
             except PrefetchUnavailable as exc:
                 raise Problem(412, "incomplete", str(exc)) from None
+            except PrefetchInvalid as exc:
+                raise Problem(400, "invalid", str(exc)) from None
             audit = _with(audit, data_source=data.source)
             evaluation = _evaluate(evaluator, service.ruleset, patient, data.resources)
             cards = build_cards(evaluation, patient) if evaluation is not None else []
@@ -362,6 +364,10 @@ def _patient_id(hook: HookRequest, service_id: str) -> str:
         raise Problem(400, "invalid", "context." + _first_error(exc)) from None
     if not _FHIR_ID.fullmatch(context.patientId):
         raise Problem(400, "invalid", "context.patientId: not a FHIR id")
+    authorized = hook.fhirAuthorization.patient if hook.fhirAuthorization else None
+    if authorized is not None and authorized != context.patientId:
+        # a token for one patient, sent with another in context: which one is meant?
+        raise Problem(400, "invalid", "fhirAuthorization.patient is not context.patientId")
     return context.patientId
 
 

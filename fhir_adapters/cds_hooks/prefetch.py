@@ -1,16 +1,23 @@
 """Prefetch: the templates a service advertises, and getting each one's data for a request.
 
 For every template key the request's `prefetch` decides, as CDS Hooks 2.0 says:
-- present and a resource or Bundle: used (a Bundle's `next` pages followed through fhirServer);
+- present and a Bundle (a search's result) or a resource (a read's): used, a Bundle's `next`
+  pages followed through fhirServer;
 - present and `null`: there is no such data;
 - present and an OperationOutcome (or a Bundle carrying one): the EHR's prefetch failed, so the key
   is fetched from fhirServer as if it were absent;
 - absent: fetched from fhirServer with the access token.
-When a key can be had neither way, `PrefetchUnavailable` (the service answers 412).
+When a key can be had neither way, `PrefetchUnavailable` (the service answers 412); when a
+prefetched value is not what its template asks for, `PrefetchInvalid` (400).
+
+fhirServer is read only as the spec allows, when the request gives both it and
+`fhirAuthorization`, and only over https (or on a loopback address, for local testing): the
+access token is never sent without TLS to another machine.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +26,14 @@ from urllib.parse import quote
 
 from engine.model import Ruleset
 
-from .fhir_client import FetchError, FhirClient, FhirServer, bundle_resources
+from .fhir_client import (
+    BundleError,
+    FetchError,
+    FhirClient,
+    FhirServer,
+    bundle_resources,
+    next_link,
+)
 from .models import HookRequest
 
 DataSource = Literal["prefetch", "fhirServer", "mixed", "none"]
@@ -29,6 +43,10 @@ LOINC = "http://loinc.org"
 
 class PrefetchUnavailable(Exception):
     """The data of a prefetch key can be had neither from the request nor from fhirServer."""
+
+
+class PrefetchInvalid(Exception):
+    """A prefetched value is malformed, or not what its template asks for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +110,10 @@ async def gather(
             if value is None:
                 used.add("prefetch")
                 continue
-            found = await _from_prefetch(value, server, client)
+            try:
+                found = await _from_prefetch(value, template, server, client)
+            except BundleError as exc:
+                raise PrefetchInvalid(f"prefetch {key!r}: {exc}") from None
             if found is not None:
                 resources.extend(found)
                 used.add("prefetch")
@@ -100,8 +121,8 @@ async def gather(
             failure = f"prefetch {key!r} failed"
         else:
             failure = f"prefetch {key!r} is absent"
-        if server is None:
-            raise PrefetchUnavailable(f"{failure} and the request names no fhirServer")
+        if isinstance(server, str):
+            raise PrefetchUnavailable(f"{failure} and {server}")
         try:
             resources.extend(await client.search(server, fill(template, request.context)))
         except FetchError as exc:
@@ -114,17 +135,22 @@ async def gather(
 
 
 async def _from_prefetch(
-    value: dict[str, Any], server: FhirServer | None, client: FhirClient
+    value: dict[str, Any], template: str, server: FhirServer | str, client: FhirClient
 ) -> list[dict[str, Any]] | None:
-    """The resources of one prefetched value; None when it is a failed prefetch."""
+    """The resources of one prefetched value; None when it is a failed prefetch. Raises
+    BundleError when the value is malformed or not what the template asks for."""
     kind = value.get("resourceType")
     if kind == "OperationOutcome":
         return None
-    if kind != "Bundle":
+    search = "?" in template
+    if kind != "Bundle" or not search:
+        if search or kind == "Bundle":
+            wanted = "a Bundle (its template is a search)" if search else "the resource read"
+            raise BundleError(f"{_kind(kind)}, not {wanted}")
         return [value]
     try:
-        if server is None:
-            if any(link.get("relation") == "next" for link in value.get("link") or []):
+        if isinstance(server, str):
+            if next_link(value) is not None:
                 return None  # more pages exist, and there is no server to read them from
             return bundle_resources(value)
         return await client.follow(server, None, first=value)
@@ -132,11 +158,31 @@ async def _from_prefetch(
         return None
 
 
-def _server(request: HookRequest) -> FhirServer | None:
+def _kind(kind: object) -> str:
+    if not isinstance(kind, str) or not kind:
+        return "an object without resourceType"
+    return f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}"
+
+
+def _server(request: HookRequest) -> FhirServer | str:
+    """The request's fhirServer with its access token, or why it may not be read."""
     if request.fhirServer is None:
-        return None
-    token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
-    return FhirServer(str(request.fhirServer).rstrip("/"), token)
+        return "the request names no fhirServer"
+    if request.fhirAuthorization is None:
+        return "the request gives no fhirAuthorization to read fhirServer with"
+    url = request.fhirServer
+    if url.scheme != "https" and not _is_loopback(url.host or ""):
+        return "fhirServer is not https (the access token is sent over https only)"
+    return FhirServer(str(url).rstrip("/"), request.fhirAuthorization.access_token)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _unique(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -153,4 +199,11 @@ def _unique(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["PatientData", "PrefetchUnavailable", "fill", "gather", "prefetch_templates"]
+__all__ = [
+    "PatientData",
+    "PrefetchInvalid",
+    "PrefetchUnavailable",
+    "fill",
+    "gather",
+    "prefetch_templates",
+]

@@ -211,6 +211,20 @@ def prefetch_for(patient: str) -> dict[str, Any]:
     }
 
 
+ACCESS = {
+    "access_token": "secret-access-token",
+    "token_type": "Bearer",
+    "expires_in": 300,
+    "scope": "patient/*.read",
+    "subject": "vigil",
+}
+
+
+def fhir_server(url: str) -> dict[str, Any]:
+    """The request members that let the service read `url`: fhirServer and fhirAuthorization."""
+    return {"fhirServer": url, "fhirAuthorization": ACCESS}
+
+
 def hook_request(patient: str, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "hook": "patient-view",

@@ -54,12 +54,33 @@ def search(handler: Any, query: str = "Observation?patient=p", pages: int = 3) -
     return asyncio.run(go())
 
 
-def test_pages_are_bounded_and_the_token_is_sent() -> None:
-    server = Endless()
+class Pages(Endless):
+    """A server with `count` pages."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        n = len(self.requests)
+        more = f"{BASE}/Observation?page={n + 1}" if n < self.count else None
+        return httpx.Response(200, json=page(n, more))
+
+
+def test_every_page_is_read_with_the_token() -> None:
+    server = Pages(3)
     resources = search(server, pages=3)
     assert [r["id"] for r in resources] == ["o1", "o2", "o3"]
-    assert len(server.requests) == 3
     assert all(r.headers["authorization"] == "Bearer access-token" for r in server.requests)
+
+
+def test_a_search_longer_than_the_page_limit_fails_instead_of_being_cut_short() -> None:
+    # the pages left unread could hold the value that escalates
+    server = Endless()
+    with pytest.raises(FetchError, match="goes on past 3 pages on /Observation"):
+        search(server, pages=3)
+    assert len(server.requests) == 3
 
 
 def test_a_next_link_elsewhere_is_refused_before_any_request() -> None:
@@ -102,6 +123,23 @@ def test_failures_are_fetch_errors(response: httpx.Response, message: str) -> No
         search(lambda request: response)
 
 
+@pytest.mark.parametrize(
+    ("bundle", "message"),
+    [
+        ({"entry": 5}, "Bundle.entry is not a list"),
+        ({"entry": ["x"]}, r"Bundle.entry\[0\] is not an object"),
+        ({"entry": [{"resource": "x"}]}, r"Bundle.entry\[0\].resource is not an object"),
+        ({"link": 5}, "Bundle.link is not a list"),
+        ({"link": ["x"]}, r"Bundle.link\[0\] is not an object"),
+        ({"link": [{"relation": "next"}]}, r"Bundle.link\[0\] is a next link without a url"),
+    ],
+)
+def test_a_malformed_page_is_a_fetch_error(bundle: dict[str, Any], message: str) -> None:
+    response = httpx.Response(200, json={"resourceType": "Bundle", **bundle})
+    with pytest.raises(FetchError, match="malformed Bundle on /Observation: " + message):
+        search(lambda request: response)
+
+
 def test_timeouts_are_fetch_errors() -> None:
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)
@@ -132,7 +170,7 @@ def test_duplicate_resources_across_keys_are_kept_once() -> None:
     async def go() -> Any:
         client = FhirClient(FhirClientConfig())
         try:
-            return await gather(request, {"a": "x", "b": "y"}, client)
+            return await gather(request, {"a": "Observation/o1", "b": "Observation?x=y"}, client)
         finally:
             await client.aclose()
 

@@ -12,13 +12,16 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from engine import load_ruleset
 from engine.errors import FactError
+from fhir_adapters.cds_hooks.config import FhirClientConfig
 from fhir_adapters.cds_hooks.models import CardResponse, DiscoveryResponse
 from fhir_adapters.cds_hooks.storage import ReplayUnavailable
 
 from .support import (
+    ACCESS,
     RSA,
     LiveServer,
     ServerFactory,
+    fhir_server,
     free_port,
     hook_request,
     prefetch_for,
@@ -107,17 +110,8 @@ def test_null_prefetch_means_no_data(serve: ServerFactory) -> None:
 
 def test_absent_prefetch_is_fetched_from_the_fhir_server(serve: ServerFactory, sekmet: str) -> None:
     server = serve()
-    auth = {
-        "access_token": "secret-access-token",
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/*.read",
-        "subject": "vigil",
-    }
     for patient in ("pk", "ps", "pn"):
-        fetched = checked(
-            post(server, hook_request(patient, fhirServer=sekmet, fhirAuthorization=auth))
-        )
+        fetched = checked(post(server, hook_request(patient, **fhir_server(sekmet))))
         given = checked(post(server, hook_request(patient, prefetch=prefetch_for(patient))))
         assert without_uuids(fetched) == without_uuids(given), patient
     assert server.store.query()[1].data_source == "fhirServer"
@@ -147,7 +141,7 @@ def test_prefetch_pages_are_followed_through_next_links(serve: ServerFactory, se
         },
     ).json()
     prefetch["observations"] = first  # oldest first: the low value is on the last page
-    [card] = checked(post(server, hook_request("pk", prefetch=prefetch, fhirServer=sekmet)))
+    [card] = checked(post(server, hook_request("pk", prefetch=prefetch, **fhir_server(sekmet))))
     assert card["indicator"] == "critical"
 
 
@@ -155,7 +149,7 @@ def test_failed_prefetch_falls_back_to_the_fhir_server(serve: ServerFactory, sek
     server = serve()
     failed = FAILED
     body = hook_request(
-        "pk", fhirServer=sekmet, prefetch={"observations": failed, "conditions": failed}
+        "pk", **fhir_server(sekmet), prefetch={"observations": failed, "conditions": failed}
     )
     [card] = checked(post(server, body))
     assert card["indicator"] == "critical"
@@ -181,9 +175,38 @@ def test_fhir_server_down_is_412_quickly(serve: ServerFactory) -> None:
     server = serve()
     down = f"http://127.0.0.1:{free_port()}/fhir"
     started = time.monotonic()
-    message = is_outcome(post(server, hook_request("pk", fhirServer=down)), 412)
+    message = is_outcome(post(server, hook_request("pk", **fhir_server(down))), 412)
     assert time.monotonic() - started < 5
     assert "unreachable" in message
+
+
+def test_fhir_server_is_not_read_without_fhir_authorization(
+    serve: ServerFactory, sekmet: str
+) -> None:
+    # CDS Hooks 2.0: the service may use fhirServer when the client gives it fhirAuthorization
+    server = serve()
+    message = is_outcome(post(server, hook_request("pk", fhirServer=sekmet)), 412)
+    assert message == (
+        "prefetch 'observations' is absent and the request gives no fhirAuthorization to read"
+        " fhirServer with"
+    )
+
+
+def test_the_access_token_is_not_sent_over_plain_http_to_another_machine(
+    serve: ServerFactory,
+) -> None:
+    server = serve()
+    body = hook_request("pk", **fhir_server("http://ehr.example.org/fhir"))
+    message = is_outcome(post(server, body), 412)
+    assert message.endswith("fhirServer is not https (the access token is sent over https only)")
+
+
+def test_a_search_longer_than_the_page_limit_is_412_not_a_partial_answer(
+    serve: ServerFactory, sekmet: str
+) -> None:
+    server = serve(fhir=FhirClientConfig(page_size=1, max_pages=2))
+    message = is_outcome(post(server, hook_request("pk", **fhir_server(sekmet))), 412)
+    assert "goes on past 2 pages on /Observation" in message
 
 
 def test_next_link_outside_the_fhir_server_is_not_followed(
@@ -192,7 +215,7 @@ def test_next_link_outside_the_fhir_server_is_not_followed(
     server = serve()
     page = searchset([])
     page["link"] = [{"relation": "next", "url": "http://127.0.0.1:9/elsewhere?page=2"}]
-    body = hook_request("pk", fhirServer=sekmet, prefetch={"observations": page})
+    body = hook_request("pk", **fhir_server(sekmet), prefetch={"observations": page})
     # the prefetch counts as failed, so the key is read from fhirServer instead
     [card] = checked(post(server, body))
     assert card["indicator"] == "critical"
@@ -210,6 +233,32 @@ MALFORMED: list[tuple[str, Any, str]] = [
         "prefetch not an object",
         {**hook_request("pk"), "prefetch": {"observations": 3}},
         "prefetch.observations",
+    ),
+    (
+        "a resource for a search",
+        {**hook_request("pk"), "prefetch": {"observations": {"resourceType": "Observation"}}},
+        "prefetch 'observations': an Observation, not a Bundle (its template is a search)",
+    ),
+    (
+        "entry not a list",
+        {
+            **hook_request("pk"),
+            "prefetch": {"observations": {"resourceType": "Bundle", "entry": 5}},
+        },
+        "prefetch 'observations': Bundle.entry is not a list",
+    ),
+    (
+        "link entries not objects",
+        {
+            **hook_request("pk"),
+            "prefetch": {"observations": {"resourceType": "Bundle", "link": ["x"]}},
+        },
+        "prefetch 'observations': Bundle.link[0] is not an object",
+    ),
+    (
+        "token for another patient",
+        hook_request("pk", fhirServer="https://ehr", fhirAuthorization={**ACCESS, "patient": "x"}),
+        "fhirAuthorization.patient is not context.patientId",
     ),
     (
         "authorization without server",
@@ -384,7 +433,7 @@ def test_real_engine_gives_the_same_cards_from_prefetch_and_fhir_server(
     discovery = httpx.get(server.url + "/cds-services").json()
     assert [s["id"] for s in discovery["services"]] == ["calf-fasciculation"]
     given = checked(post(server, hook_request("pr", prefetch=prefetch_for("pr"))))
-    fetched = checked(post(server, hook_request("pr", fhirServer=sekmet)))
+    fetched = checked(post(server, hook_request("pr", **fhir_server(sekmet))))
     assert without_uuids(given) == without_uuids(fetched)
     [card] = given
     assert card["indicator"] == "critical"
