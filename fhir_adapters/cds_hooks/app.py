@@ -169,9 +169,17 @@ def create_app(
             raise REPLAY_UNAVAILABLE from None
 
     def _endpoint(request: Request) -> str:
+        """The URL a token's `aud` must name: public_url's, or else the address this socket
+        listens on. Never the request's Host header, which is the caller's to choose: with it,
+        a token an EHR signed for another service would pass here."""
         if config.public_url:
             return config.public_url.rstrip("/") + request.url.path
-        return str(request.url.replace(query=None, fragment=None))
+        server = request.scope.get("server")
+        if not server:
+            return ""  # no listening address known: no audience matches
+        host, port = server
+        host = f"[{host}]" if ":" in host else host
+        return f"{request.url.scheme}://{host}:{port}{request.url.path}"
 
     def hosted(service_id: str) -> HostedService:
         found = services.get(service_id)

@@ -26,6 +26,7 @@ from .support import (
     hook_request,
     prefetch_for,
     searchset,
+    token,
 )
 
 SERVICE = "/cds-services/calf-fasciculation"
@@ -304,6 +305,18 @@ def test_missing_or_bad_token_is_401_without_detail(serve: ServerFactory) -> Non
         assert is_outcome(response, 401) == "unauthorized"
         assert response.headers["www-authenticate"] == "Bearer"
     assert [r.status for r in server.store.query()] == [401, 401, 401]
+
+
+def test_the_audience_is_the_listening_address_not_the_host_header(serve: ServerFactory) -> None:
+    # a token the EHR signed for another CDS service with the same service id must not pass
+    # here because its caller claims to be calling that service's host
+    server = serve()
+    body = hook_request("pk", prefetch=prefetch_for("pk"))
+    elsewhere = "https://other-cds.example" + SERVICE
+    headers = {"Authorization": f"Bearer {token(elsewhere)}", "Host": "other-cds.example"}
+    assert is_outcome(httpx.post(server.url + SERVICE, json=body, headers=headers), 401)
+    spoofed = {**server.auth(SERVICE), "Host": "other-cds.example"}
+    checked(httpx.post(server.url + SERVICE, json=body, headers=spoofed))
 
 
 def test_rs384_token_and_replay_over_http(serve: ServerFactory) -> None:
