@@ -1,12 +1,12 @@
 """JWT bearer verification as CDS Hooks 2.0 asks of a CDS service.
 
 A token is accepted only when: its `alg` is asymmetric and allowed for its issuer (`none` and HMAC
-never are); its `iss` is on the allowlist; its `kid` names a key in that issuer's JWKS (a file, or
-a `jku` URL the issuer's entry allows, fetched with timeouts, cached, and fetched again when an
-unknown `kid` arrives); the signature verifies; `aud` is the endpoint URL or the issuer's configured
-audience; `exp` and `iat` hold within a small leeway; and its `jti` was not seen before. Every
-failure is an `AuthError`, whose reason is for tests and debugging only: the HTTP answer is a bare
-401, and neither the token nor the reason is logged.
+never are); its `typ` is JWT; its `iss` is on the allowlist; its `kid` names a key in that
+issuer's JWKS (a file, or a `jku` URL the issuer's entry allows, fetched with timeouts, cached,
+and fetched again when an unknown `kid` arrives); the signature verifies; `aud` is the endpoint
+URL or the issuer's configured audience; `exp` and `iat` hold within a small leeway; and its `jti`
+was not seen before. Every failure is an `AuthError`, whose reason is for tests and debugging
+only: the HTTP answer is a bare 401, and neither the token nor the reason is logged.
 """
 
 from __future__ import annotations
@@ -137,6 +137,9 @@ class TokenVerifier:
         alg = header.get("alg")
         if alg not in ASYMMETRIC_ALGORITHMS:
             raise AuthError(f"algorithm {alg!r} is not allowed")
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.upper() != "JWT":  # REQUIRED by CDS Hooks 2.0
+            raise AuthError("typ is not JWT")
         if not isinstance(unverified, dict) or not isinstance(unverified.get("iss"), str):
             raise AuthError("no iss claim")
         issuer = self._issuers.get(unverified["iss"])

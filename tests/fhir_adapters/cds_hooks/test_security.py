@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from fhir_adapters.cds_hooks.config import ConfigError, IssuerConfig, ServiceConfig
@@ -115,6 +115,13 @@ REFUSED: dict[str, Callable[[], str | None]] = {
     "no jti": lambda: f"Bearer {sign(EC, 'ES384', jti=None)}",
     "lifetime too long": lambda: f"Bearer {sign(EC, 'ES384', exp=int(time.time()) + 86400)}",
     "alg none": lambda: "Bearer " + unsigned({"alg": "none", "kid": "ec-1"}, claims()),
+    "typ not JWT": lambda: f"Bearer {sign(EC, 'ES384', header={'typ': 'at+jwt'})}",
+    "no typ": lambda: (
+        "Bearer "
+        + jws.serialize_compact(
+            {"alg": "ES384", "kid": "ec-1"}, json.dumps(claims()), EC, algorithms=["ES384"]
+        )
+    ),
     "HS256 signed with the public key": lambda: "Bearer " + hs256_with_public_key(),
     "ES256 not allowed for the issuer": lambda: (
         "Bearer " + sign(ECKey.generate_key("P-256", parameters={"kid": "ec-1"}), "ES256")
