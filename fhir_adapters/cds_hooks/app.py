@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import FactError
 from engine.evaluation import Evaluation
@@ -181,6 +182,10 @@ def create_app(
         host = f"[{host}]" if ":" in host else host
         return f"{request.url.scheme}://{host}:{port}{request.url.path}"
 
+    def _shown(service_id: str) -> str:
+        # the path is the caller's: written as is, a newline in it would forge a log line
+        return service_id if service_id in services else "(unknown service)"
+
     def hosted(service_id: str) -> HostedService:
         found = services.get(service_id)
         if found is None:
@@ -190,6 +195,14 @@ def create_app(
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return _outcome_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _routing(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # the router's own 404 (no such path) and 405 (wrong method), as OperationOutcomes too
+        code = "not-found" if exc.status_code == 404 else "not-supported"
+        response = _outcome_response(Problem(exc.status_code, code, str(exc.detail)))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.get("/cds-services", response_model=None)
     async def discovery() -> dict[str, Any]:
@@ -243,7 +256,7 @@ def create_app(
         finally:
             duration = round((time.perf_counter() - started) * 1000, 3)
             audits.record(_with(audit, duration_ms=duration))
-            log.info("%s %s %d %.1f ms", "service", service_id, audit.status, duration)
+            log.info("%s %s %d %.1f ms", "service", _shown(service_id), audit.status, duration)
 
     @app.post(
         "/cds-services/{service_id}/feedback",
@@ -266,7 +279,7 @@ def create_app(
             return _outcome_response(exc)
         finally:
             audits.record(audit)
-            log.info("%s %s %d", "feedback", service_id, audit.status)
+            log.info("%s %s %d", "feedback", _shown(service_id), audit.status)
 
     return app
 
@@ -331,9 +344,14 @@ async def _json_body(request: Request) -> Any:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise Problem(413, "too-costly", f"request body over {MAX_BODY_BYTES} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise Problem(413, "too-costly", f"request body over {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # a chunked body has no Content-Length to check first
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Problem(413, "too-costly", f"request body over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip():
         raise Problem(400, "structure", "the request body is empty; expected a JSON object")
     try:

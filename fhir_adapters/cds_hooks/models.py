@@ -8,10 +8,21 @@ null fields; lists are either absent or non-empty by construction.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Indicator = Literal["info", "warning", "critical"]
@@ -161,6 +172,28 @@ class CardResponse(_Outgoing):
 # --- feedback -------------------------------------------------------------------------------
 
 
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE
+)
+
+
+def _rfc3339_text(value: Any) -> Any:
+    # pydantic alone would also take a number (as Unix time), a bare date or a time without an
+    # offset, and guess what was meant
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError(
+            "expected an RFC 3339 date-time with its offset, e.g. 2024-06-01T10:00:00Z"
+        )
+    return value
+
+
+def _utc(value: Any) -> Any:
+    return value.astimezone(UTC)
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_utc)]
+
+
 class AcceptedSuggestion(_Incoming):
     id: NonEmpty
 
@@ -173,12 +206,14 @@ class OverrideReason(_Incoming):
 class FeedbackItem(_Incoming):
     card: NonEmpty
     outcome: Literal["accepted", "overridden"]
-    outcomeTimestamp: datetime
+    outcomeTimestamp: Rfc3339
     acceptedSuggestions: list[AcceptedSuggestion] | None = None
     overrideReason: OverrideReason | None = None
 
     @model_validator(mode="after")
     def _outcome_fields(self) -> FeedbackItem:
+        if self.outcome == "accepted" and not self.acceptedSuggestions:
+            raise ValueError("acceptedSuggestions is required when the outcome is accepted")
         if self.outcome == "accepted" and self.overrideReason is not None:
             raise ValueError("overrideReason is only allowed when the outcome is overridden")
         if self.outcome == "overridden" and self.acceptedSuggestions:

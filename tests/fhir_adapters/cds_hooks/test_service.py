@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
 import time
+from contextlib import closing
 from typing import Any
 
 import httpx
 import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from starlette.requests import Request
 
+import fhir_adapters.cds_hooks.app as cds_app
 from engine import load_ruleset
 from engine.errors import FactError
 from fhir_adapters.cds_hooks.config import FhirClientConfig
@@ -388,6 +393,73 @@ def test_feedback_is_stored_and_reported_per_rule(serve: ServerFactory) -> None:
     assert kinds == [("feedback", 401), ("feedback", 400), ("feedback", 200), ("service", 200)]
 
 
+def overridden(**changes: Any) -> dict[str, Any]:
+    item = {"card": "c1", "outcome": "overridden", "outcomeTimestamp": "2024-06-01T10:00:00Z"}
+    return {"feedback": [{**item, **changes}]}
+
+
+BAD_FEEDBACK: list[tuple[str, dict[str, Any], str]] = [
+    ("accepted, nothing accepted", overridden(outcome="accepted"), "acceptedSuggestions is req"),
+    ("Unix time", overridden(outcomeTimestamp=1717236000), "RFC 3339"),
+    ("a date alone", overridden(outcomeTimestamp="2024-06-01"), "RFC 3339"),
+    ("no offset", overridden(outcomeTimestamp="2024-06-01T10:00:00"), "RFC 3339"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "expected"), BAD_FEEDBACK, ids=[b[0] for b in BAD_FEEDBACK]
+)
+def test_feedback_the_spec_does_not_allow_is_400(
+    serve: ServerFactory, case: str, body: dict[str, Any], expected: str
+) -> None:
+    server = serve()
+    message = is_outcome(post(server, body, path=SERVICE + "/feedback"), 400)
+    assert message.startswith("feedback.0") and expected in message
+    assert server.store.feedback_report() == []
+
+
+def test_feedback_times_with_an_offset_are_kept_in_utc(serve: ServerFactory) -> None:
+    server = serve()
+    body = overridden(outcomeTimestamp="2024-06-01T12:00:00+02:00")
+    assert post(server, body, path=SERVICE + "/feedback").status_code == 200
+    with closing(sqlite3.connect(server.config.database)) as db:
+        [(when,)] = db.execute("SELECT outcome_time FROM feedback").fetchall()
+    assert when == "2024-06-01T10:00:00+00:00"
+
+
+def test_unknown_paths_and_methods_are_operation_outcomes(serve: ServerFactory) -> None:
+    server = serve()
+    assert "Not Found" in is_outcome(httpx.get(server.url + "/nowhere"), 404)
+    response = httpx.delete(server.url + SERVICE)
+    assert "Method Not Allowed" in is_outcome(response, 405)
+    assert response.headers["allow"] == "POST"
+
+
+def test_a_chunked_body_over_the_limit_is_413(
+    serve: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cds_app, "MAX_BODY_BYTES", 4096)
+    server = serve()
+    chunks = (b" " * 1024 for _ in range(8))  # no Content-Length: sent chunked
+    response = httpx.post(server.url + SERVICE, content=chunks, headers=server.auth(SERVICE))
+    assert "over 4096 bytes" in is_outcome(response, 413)
+
+
+def test_a_body_is_refused_as_soon_as_it_passes_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cds_app, "MAX_BODY_BYTES", 4096)
+    pulled = 0
+
+    async def endless() -> dict[str, Any]:
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": b" " * 1024, "more_body": True}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, endless)
+    with pytest.raises(cds_app.Problem, match="over 4096 bytes"):
+        asyncio.run(cds_app._json_body(request))
+    assert pulled == 5  # read until the limit was passed, not to the end
+
+
 def test_cors_allows_only_configured_origins(serve: ServerFactory) -> None:
     server = serve(cors_origins=("https://sandbox.cds-hooks.org",))
     preflight = {
@@ -416,6 +488,17 @@ def test_logs_carry_no_token_and_no_patient_data(
     text = re.sub(r"\d+(\.\d+)? ms\b", "(duration)", text)  # "2.2 ms" is a time, not a value
     for secret in (token, "Patient/pk", "pk-k20", "2.2"):
         assert secret not in text
+
+
+def test_a_path_cannot_forge_a_log_line(
+    serve: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    server = serve()
+    forged = "/cds-services/x%0Aservice%20calf-fasciculation%20200%201.0%20ms"
+    is_outcome(post(server, hook_request("pk"), path=forged), 404)
+    lines = [r.getMessage() for r in caplog.records if r.name == "vigil.cds_hooks"]
+    assert lines == ["service (unknown service) 404 " + lines[0].split(" 404 ")[1]]
 
 
 def test_evaluation_failure_is_500_without_detail(serve: ServerFactory) -> None:

@@ -28,6 +28,8 @@ def feedback(card: str, outcome: str, reason: str | None = None) -> FeedbackItem
     }
     if reason:
         data["overrideReason"] = {"reason": {"system": "s", "code": reason, "display": reason}}
+    if outcome == "accepted":
+        data["acceptedSuggestions"] = [{"id": f"{card}-suggestion"}]
     return FeedbackItem.model_validate(data)
 
 
