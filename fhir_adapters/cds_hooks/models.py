@@ -9,7 +9,7 @@ null fields; lists are either absent or non-empty by construction.
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -179,7 +179,9 @@ _RFC3339 = re.compile(
 
 def _rfc3339_text(value: Any) -> Any:
     # pydantic alone would also take a number (as Unix time), a bare date or a time without an
-    # offset, and guess what was meant
+    # offset, and guess what was meant; a datetime (from Python) goes on to the offset check
+    if isinstance(value, datetime):
+        return value
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise ValueError(
             "expected an RFC 3339 date-time with its offset, e.g. 2024-06-01T10:00:00Z"

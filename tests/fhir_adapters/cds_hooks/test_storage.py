@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from fhir_adapters.cds_hooks.models import FeedbackItem
 from fhir_adapters.cds_hooks.storage import (
@@ -135,3 +136,13 @@ def test_expired_token_ids_are_purged_now_and_then(
     monkeypatch.setattr(time, "time", lambda: later)
     store.claim("iss", "new2", later + 60)
     assert rows() == 2
+
+
+def test_feedback_times_from_python_need_an_offset_and_are_kept_in_utc() -> None:
+    two_hours_ahead = timezone(timedelta(hours=2))
+    item = {"card": "c1", "outcome": "overridden"}
+    when = datetime(2024, 6, 1, 12, tzinfo=two_hours_ahead)
+    parsed = FeedbackItem.model_validate({**item, "outcomeTimestamp": when})
+    assert parsed.outcomeTimestamp == when and parsed.outcomeTimestamp.tzinfo == UTC
+    with pytest.raises(ValidationError, match="timezone"):
+        FeedbackItem.model_validate({**item, "outcomeTimestamp": datetime(2024, 6, 1)})
