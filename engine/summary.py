@@ -164,7 +164,32 @@ def summarise(
     for summary in summaries.values():  # the same records in any order read the same
         for readings in (summary.present, summary.absent, summary.valued):
             readings.sort(key=_chronological)
+        conflict = _simultaneous_latest(summary)
+        if conflict is not None:
+            warnings.append(conflict)
     return summaries, warnings
+
+
+def _simultaneous_latest(summary: Summary) -> DataWarning | None:
+    """A warning when the latest readings share their time but not their value: which one is
+    the latest is then the data's ambiguity, not a fact, and the reader must know."""
+    latest = summary.latest
+    if latest is None or latest.record.time is None:
+        return None
+    tied = [r for r in summary.valued if r.record.time == latest.record.time]
+    if len({r.value for r in tied}) < 2:
+        return None
+    unit = f" {summary.concept.unit}" if summary.concept.unit else ""
+    values = ", ".join(f"{_number(r.value)}{unit} ({r.record.source})" for r in tied)
+    return DataWarning(
+        f"{summary.concept.name}: results at the same time disagree ({values});"
+        f" {latest.record.source} is read as the latest",
+        latest.record.source,
+    )
+
+
+def _number(value: float | None) -> str:
+    return f"{value:g}" if value is not None else "?"
 
 
 def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning | None]:

@@ -192,3 +192,24 @@ def test_wrong_facts_are_refused_in_words() -> None:
         evaluator.evaluate("potassium", as_of=NOW)  # type: ignore[arg-type]
     with pytest.raises(engine.FactError, match="as_of"):
         evaluator.evaluate([], as_of=datetime(2026, 1, 1))
+
+
+def test_latest_results_at_the_same_time_that_disagree_are_a_warning() -> None:
+    # which of two simultaneous results is the latest is the data's ambiguity: say so
+    evaluator = engine.Evaluator(engine.load_text(chained()))
+    when = datetime(2024, 5, 1, 9, tzinfo=UTC)
+
+    def potassium(source: str, value: float) -> Record:
+        return Record("potassium", source, when, value=Quantity(value, "mmol/L"))
+
+    records = [potassium("Observation/a", 2.3), potassium("Observation/b", 4.5)]
+    result = evaluator.evaluate(records, as_of=when + timedelta(days=1))
+    [warning] = [w for w in result.warnings if "same time" in w.message]
+    assert warning.message == (
+        "potassium: results at the same time disagree (2.3 mmol/L (Observation/a),"
+        " 4.5 mmol/L (Observation/b)); Observation/b is read as the latest"
+    )
+    assert warning.source == "Observation/b"
+    agreeing = [potassium("Observation/a", 2.3), potassium("Observation/b", 2.3)]
+    result = evaluator.evaluate(agreeing, as_of=when + timedelta(days=1))
+    assert not [w for w in result.warnings if "same time" in w.message]
