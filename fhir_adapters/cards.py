@@ -4,18 +4,21 @@ One card per patient, not one per suggestion: a clinician sees the patient's esc
 every reason behind it in the detail. The card's indicator follows the escalation (self-care ->
 info, primary-care and neurology -> warning, urgent -> critical); from primary-care up it lists the
 red flags checked and offers each distinct referral the reasons name as a draft R4 ServiceRequest,
-validated with fhir.resources. Apart from the uuids, one Evaluation always gives the same cards.
+validated with fhir.resources. The detail ends with the data left out or in doubt (the
+Evaluation's warnings, the first five in full), so the clinician knows what the rules did not
+read. Apart from the uuids, one Evaluation always gives the same cards.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from engine.evaluation import Evaluation, RedFlagCheck, Suggestion
+from engine.evaluation import DataWarning, Evaluation, RedFlagCheck, Suggestion
 from engine.levels import rank
 from engine.model import Citation, Referral
 
@@ -23,6 +26,7 @@ from .cds_hooks.models import Action, Card, Coding, Indicator, Link, Source
 from .cds_hooks.models import Suggestion as CardSuggestion
 
 SUMMARY_LIMIT = 139
+WARNINGS_SHOWN = 5
 OVERRIDE_REASON_SYSTEM = "https://vigil-cds.org/fhir/CodeSystem/override-reason"
 OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
     ("already-addressed", "Already addressed"),
@@ -119,7 +123,8 @@ def service_request(referral: Referral, patient: str, evidence: Sequence[str]) -
 def card_detail(
     evaluation: Evaluation, reasons: Sequence[Suggestion], citations: Sequence[Citation]
 ) -> str:
-    """The card's markdown: the reasons, the red flags checked (primary-care up), the sources."""
+    """The card's markdown: the reasons, the red flags checked (primary-care up), the data left
+    out or in doubt, the sources."""
     parts: list[str] = ["### Why"]
     for n, s in enumerate(reasons, 1):
         parts.append(f"**{n}. {_inline(s.summary)}** ({s.level}; rule `{s.rule}`)")
@@ -132,6 +137,9 @@ def card_detail(
     if evaluation.red_flags:  # a self-care card shows what was checked and found absent, too
         parts.append("### Red flags checked")
         parts.append(_red_flag_table(evaluation.red_flags))
+    if evaluation.warnings:
+        parts.append("### Data not used, or in doubt")
+        parts.append(_warning_list(evaluation.warnings))
     if citations:
         parts.append("### Sources")
         parts.append("\n".join(f"- {_citation_md(c)}" for c in citations))
@@ -225,6 +233,27 @@ def _citation_md(c: Citation) -> str:
 
 def _inline(text: str) -> str:
     return " ".join(text.split())
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~-])")
+
+
+def _plain(text: str) -> str:
+    """Text from the patient's data, shown as written: no markdown of its own (a unit string
+    cannot become a link on the card)."""
+    return _MARKDOWN.sub(r"\\\1", _inline(text))
+
+
+def _warning_list(warnings: Sequence[DataWarning]) -> str:
+    """What the clinician should know was left out or ambiguous, the first few in full."""
+    shown = [
+        f"- {_plain(w.source)}: {_plain(w.message)}" if w.source else f"- {_plain(w.message)}"
+        for w in warnings[:WARNINGS_SHOWN]
+    ]
+    more = len(warnings) - WARNINGS_SHOWN
+    if more > 0:
+        shown.append(f"- and {more} more")
+    return "\n".join(shown)
 
 
 def _cell(text: str) -> str:

@@ -9,7 +9,13 @@ import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from engine.codes import Code
-from engine.evaluation import Evaluation, RedFlagCheck, RulesetIdentity, Suggestion
+from engine.evaluation import (
+    DataWarning,
+    Evaluation,
+    RedFlagCheck,
+    RulesetIdentity,
+    Suggestion,
+)
 from engine.model import Citation, Referral
 from fhir_adapters.cards import build_cards, cards_json, indicator_for, service_request
 from fhir_adapters.cds_hooks.models import Card, CardResponse
@@ -42,7 +48,10 @@ def suggestion(rule: str, level: str, **kw: object) -> Suggestion:
 
 
 def evaluation(
-    escalation: str, *suggestions: Suggestion, red_flags: tuple[RedFlagCheck, ...] = ()
+    escalation: str,
+    *suggestions: Suggestion,
+    red_flags: tuple[RedFlagCheck, ...] = (),
+    warnings: tuple[DataWarning, ...] = (),
 ) -> Evaluation:
     return Evaluation(
         ruleset=RulesetIdentity("calf-fasciculation", "1.0.0", "abc123", "Calf fasciculation"),
@@ -51,7 +60,7 @@ def evaluation(
         suggestions=suggestions,
         findings=(),
         trace=(),
-        warnings=(),
+        warnings=warnings,
         red_flags=red_flags,
     )
 
@@ -162,6 +171,22 @@ def test_detail_lists_reasons_red_flags_and_citations() -> None:
     assert [s.isRecommended for s in card.suggestions or []] == [True]
     resources = [s.actions[0].resource for s in card.suggestions or [] if s.actions]
     assert [r["priority"] for r in resources if r] == ["urgent"]
+
+
+def test_detail_says_which_data_was_left_out_or_is_in_doubt() -> None:
+    # a clinician reading the card must know that a result was not used, and why
+    unit = DataWarning("potassium value 3 [mmol](x) cannot be converted", "Observation/k9")
+    more = tuple(DataWarning(f"problem {n}", f"Observation/w{n}") for n in range(6))
+    ev = evaluation("urgent", suggestion("severe-hypokalemia", "urgent"), warnings=(unit, *more))
+    [card] = validate(cards_json(ev, PATIENT))
+    section = (card.detail or "").split("### Data not used, or in doubt\n\n")[1]
+    lines = section.split("\n\n")[0].splitlines()
+    assert lines[0] == "- Observation/k9: potassium value 3 \\[mmol\\]\\(x\\) cannot be converted"
+    assert lines[1:] == [f"- Observation/w{n}: problem {n}" for n in range(4)] + ["- and 2 more"]
+    assert "### Data not used" not in (
+        validate(cards_json(evaluation("urgent", suggestion("x", "urgent")), PATIENT))[0].detail
+        or ""
+    )
 
 
 def test_one_service_is_proposed_once_at_its_most_pressing_priority() -> None:
