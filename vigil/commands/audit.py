@@ -7,9 +7,9 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from fhir_adapters.cds_hooks.storage import AuditRecord
+from fhir_adapters.cds_hooks.storage import AuditRecord, SqliteStore
 
-from .feedback import add_database_options, open_store
+from .feedback import add_database_options, read_store
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,13 +31,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"vigil audit: --since {args.since!r} is not an ISO-8601 time", file=sys.stderr)
             return 2
         since = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
-    store = open_store(args, "audit")
-    if store is None:
+
+    def calls(store: SqliteStore) -> list[AuditRecord]:
+        return store.query(service=args.service, since=since, limit=args.limit)
+
+    records = read_store(args, "audit", calls)
+    if records is None:
         return 2
-    try:
-        records = store.query(service=args.service, since=since, limit=args.limit)
-    finally:
-        store.close()
     if args.format == "json":
         print(json.dumps({"calls": [_json(r) for r in records]}, indent=2))
     else:

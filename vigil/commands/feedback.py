@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from fhir_adapters.cds_hooks.config import ConfigError, load_config
 from fhir_adapters.cds_hooks.storage import RuleFeedback, SqliteStore
+
+T = TypeVar("T")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,8 +31,8 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", metavar="PATH", help="SQLite file (overrides the config)")
 
 
-def open_store(args: argparse.Namespace, command: str) -> SqliteStore | None:
-    """The store named by --database or the config; None (after a message) when unusable."""
+def database_path(args: argparse.Namespace, command: str) -> Path | None:
+    """The file named by --database or the config; None (after a message) when there is none."""
     try:
         path = Path(args.database) if args.database else load_config(args.config).database
     except ConfigError as exc:
@@ -36,17 +41,31 @@ def open_store(args: argparse.Namespace, command: str) -> SqliteStore | None:
     if not path.is_file():
         print(f"vigil {command}: no database at {path}", file=sys.stderr)
         return None
-    return SqliteStore(path)
+    return path
+
+
+def read_store(
+    args: argparse.Namespace, command: str, read: Callable[[SqliteStore], T]
+) -> T | None:
+    """What `read` finds in the store; None (after a one-line message) when it cannot be read."""
+    path = database_path(args, command)
+    if path is None:
+        return None
+    try:
+        store = SqliteStore(path)
+        try:
+            return read(store)
+        finally:
+            store.close()
+    except sqlite3.DatabaseError as exc:
+        print(f"vigil {command}: {path} cannot be read as a Vigil database: {exc}", file=sys.stderr)
+        return None
 
 
 def run_report(args: argparse.Namespace) -> int:
-    store = open_store(args, "feedback report")
-    if store is None:
+    rows = read_store(args, "feedback report", lambda store: store.feedback_report(args.service))
+    if rows is None:
         return 2
-    try:
-        rows = store.feedback_report(args.service)
-    finally:
-        store.close()
     if args.format == "json":
         print(json.dumps({"rules": [_row_dict(r) for r in rows]}, indent=2))
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -122,6 +123,37 @@ def test_commands_refuse_bad_input_with_one_line(
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 6 and all(line.startswith("vigil ") for line in lines)
     assert "no database at" in lines[0] and "--insecure-dev refuses" in lines[4]
+
+
+def foreign_database(path: Path) -> Path:
+    """A SQLite file whose `audit` table is someone else's."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY, who TEXT, what TEXT)")
+        db.execute("INSERT INTO audit (who, what) VALUES ('nurse', 'login')")
+    db.close()
+    return path
+
+
+def config_naming(tmp_path: Path, database: Path) -> Path:
+    config = tmp_path / "vigil.toml"
+    config.write_text(f"database = {json.dumps(str(database))}\n")
+    return config
+
+
+@pytest.mark.parametrize("command", [("audit",), ("feedback", "report")])
+def test_read_commands_refuse_a_file_that_is_not_a_vigil_database_in_one_line(
+    command: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n" * 200)
+    foreign = foreign_database(tmp_path / "other.sqlite3")
+    assert run(*command, "--database", str(text)) == 2
+    assert run(*command, "--config", str(config_naming(tmp_path, text))) == 2
+    assert run(*command, "--database", str(foreign)) == 2
+    lines = capsys.readouterr().err.splitlines()
+    prefix = f"vigil {' '.join(command)}: "
+    assert len(lines) == 3 and all(line.startswith(prefix) for line in lines)
+    assert str(text) in lines[0] and str(text) in lines[1] and str(foreign) in lines[2]
 
 
 SERVE_SCRIPT = """
