@@ -1,8 +1,11 @@
 """Stores behind small interfaces: replayed-jti cache, audit log, feedback.
 
-`SqliteStore` implements all three on one SQLite file (standard library, WAL mode). Under `vigil
-serve` the supervisor alone writes the audit log and the jti claims, for every worker
-(`audit_channel`, `replay_channel`); a server database can implement the same protocols later.
+`SqliteStore` implements all three on one SQLite file (standard library, WAL mode), creating its
+tables when they are not there. Under `vigil serve` the supervisor alone writes the audit log and
+the jti claims, for every worker (`audit_channel`, `replay_channel`); a server database can
+implement the same protocols later. `SqliteReader` reads the audit log and feedback of such a file
+read-only, for `vigil audit` and `vigil feedback report`: it changes nothing in the file and
+refuses one without Vigil's tables (`StoreUnreadable`).
 """
 
 from __future__ import annotations
@@ -209,23 +212,8 @@ class SqliteStore:
     def query(
         self, *, service: str | None = None, since: float | None = None, limit: int = 100
     ) -> list[AuditRecord]:
-        sql = (
-            "SELECT time, kind, service, status, hook_instance, issuer, ruleset_id,"
-            " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms, cards"
-            " FROM audit WHERE 1=1"
-        )
-        args: list[Any] = []
-        if service is not None:
-            sql += " AND service = ?"
-            args.append(service)
-        if since is not None:
-            sql += " AND time >= ?"
-            args.append(since)
-        sql += " ORDER BY time DESC, id DESC LIMIT ?"
-        args.append(max(0, limit))
         with self._tx() as db:
-            rows = db.execute(sql, args).fetchall()
-        return [_audit_from_row(row) for row in rows]
+            return _select_audit(db, service=service, since=since, limit=limit)
 
     # -- FeedbackStore -------------------------------------------------------------------------
 
@@ -255,28 +243,103 @@ class SqliteStore:
                 )
 
     def feedback_report(self, service: str | None = None) -> list[RuleFeedback]:
-        sql = (
-            "SELECT f.outcome, f.override_display, f.comment, c.rules FROM feedback f"
-            " LEFT JOIN card c ON c.uuid = f.card"
-        )
-        args: list[Any] = []
-        if service is not None:
-            sql += " WHERE f.service = ?"
-            args.append(service)
         with self._tx() as db:
-            rows = db.execute(sql, args).fetchall()
-        report: dict[str, RuleFeedback] = {}
-        for outcome, display, comment, rules_json in rows:
-            rules = json.loads(rules_json) if rules_json else ["(card not in the audit log)"]
-            for rule in rules:
-                entry = report.setdefault(rule, RuleFeedback(rule))
-                if outcome == "accepted":
-                    entry.accepted += 1
-                else:
-                    entry.overridden += 1
-                    reason = display or ("(comment only)" if comment else "(no reason given)")
-                    entry.reasons[reason] = entry.reasons.get(reason, 0) + 1
-        return sorted(report.values(), key=lambda r: r.rule)
+            return _select_feedback_report(db, service)
+
+
+class StoreUnreadable(Exception):
+    """A file `SqliteReader` cannot read: missing, not SQLite, or not a database Vigil wrote."""
+
+
+# The columns the reads select, per table: a file without them is not a Vigil database.
+_READ_COLUMNS: dict[str, frozenset[str]] = {
+    "audit": frozenset(
+        {
+            "id",
+            "time",
+            "kind",
+            "service",
+            "status",
+            "hook_instance",
+            "issuer",
+            "ruleset_id",
+            "ruleset_version",
+            "ruleset_hash",
+            "patient",
+            "escalation",
+            "data_source",
+            "duration_ms",
+            "cards",
+        }
+    ),
+    "card": frozenset({"uuid", "rules"}),
+    "feedback": frozenset({"service", "card", "outcome", "override_display", "comment"}),
+}
+
+
+class SqliteReader:
+    """The audit log and feedback of a SQLite file `SqliteStore` wrote, opened read-only: reading
+    creates no table and leaves the journal mode as it is (for `vigil audit` and `vigil feedback
+    report`, which may be pointed at any file)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise StoreUnreadable(f"no database at {self.path}")
+        uri = f"{self.path.absolute().as_uri()}?mode=ro"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, timeout=10)
+        except sqlite3.Error as exc:
+            raise StoreUnreadable(f"{self.path} cannot be opened: {exc}") from None
+        try:
+            self._check_schema()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def query(
+        self, *, service: str | None = None, since: float | None = None, limit: int = 100
+    ) -> list[AuditRecord]:
+        with self._reading():
+            return _select_audit(self._db, service=service, since=since, limit=limit)
+
+    def feedback_report(self, service: str | None = None) -> list[RuleFeedback]:
+        with self._reading():
+            return _select_feedback_report(self._db, service)
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise StoreUnreadable(
+                f"{self.path} cannot be read as a Vigil database: {exc}"
+            ) from None
+
+    def _check_schema(self) -> None:
+        with self._reading():
+            problem = _schema_problem(self._db)
+        if problem is not None:
+            raise StoreUnreadable(f"{self.path} is not a Vigil database: {problem}")
+
+
+def _schema_problem(db: sqlite3.Connection) -> str | None:
+    """What `db` lacks of the tables and columns the reads need; None when nothing."""
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables & _READ_COLUMNS.keys():
+        return "it has none of Vigil's tables"
+    for table, needed in sorted(_READ_COLUMNS.items()):
+        if table not in tables:
+            return f"it has no {table} table"
+        columns = {
+            name for (name,) in db.execute("SELECT name FROM pragma_table_info(?)", (table,))
+        }
+        if missing := sorted(needed - columns):
+            return f"its {table} table has no column {', '.join(missing)}"
+    return None
 
 
 class StoreReplayCache:
@@ -291,6 +354,49 @@ class StoreReplayCache:
             return self.store.claim(issuer, jti, expires_at)
         except sqlite3.Error as exc:
             raise ReplayUnavailable(f"the jti store: {type(exc).__name__}") from None
+
+
+def _select_audit(
+    db: sqlite3.Connection, *, service: str | None, since: float | None, limit: int
+) -> list[AuditRecord]:
+    sql = (
+        "SELECT time, kind, service, status, hook_instance, issuer, ruleset_id,"
+        " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms, cards"
+        " FROM audit WHERE 1=1"
+    )
+    args: list[Any] = []
+    if service is not None:
+        sql += " AND service = ?"
+        args.append(service)
+    if since is not None:
+        sql += " AND time >= ?"
+        args.append(since)
+    sql += " ORDER BY time DESC, id DESC LIMIT ?"
+    args.append(max(0, limit))
+    return [_audit_from_row(row) for row in db.execute(sql, args).fetchall()]
+
+
+def _select_feedback_report(db: sqlite3.Connection, service: str | None) -> list[RuleFeedback]:
+    sql = (
+        "SELECT f.outcome, f.override_display, f.comment, c.rules FROM feedback f"
+        " LEFT JOIN card c ON c.uuid = f.card"
+    )
+    args: list[Any] = []
+    if service is not None:
+        sql += " WHERE f.service = ?"
+        args.append(service)
+    report: dict[str, RuleFeedback] = {}
+    for outcome, display, comment, rules_json in db.execute(sql, args).fetchall():
+        rules = json.loads(rules_json) if rules_json else ["(card not in the audit log)"]
+        for rule in rules:
+            entry = report.setdefault(rule, RuleFeedback(rule))
+            if outcome == "accepted":
+                entry.accepted += 1
+            else:
+                entry.overridden += 1
+                reason = display or ("(comment only)" if comment else "(no reason given)")
+                entry.reasons[reason] = entry.reasons.get(reason, 0) + 1
+    return sorted(report.values(), key=lambda r: r.rule)
 
 
 def _insert_audit(db: sqlite3.Connection, entry: AuditRecord) -> None:
@@ -359,6 +465,8 @@ __all__ = [
     "ReplayCache",
     "ReplayUnavailable",
     "RuleFeedback",
+    "SqliteReader",
     "SqliteStore",
     "StoreReplayCache",
+    "StoreUnreadable",
 ]

@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from fhir_adapters.cds_hooks.storage import AuditRecord, SqliteStore
+from fhir_adapters.cds_hooks.storage import AuditRecord, SqliteReader
 
 from .feedback import add_database_options, read_store
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         since = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
-    def calls(store: SqliteStore) -> list[AuditRecord]:
+    def calls(store: SqliteReader) -> list[AuditRecord]:
         return store.query(service=args.service, since=since, limit=args.limit)
 
     records = read_store(args, "audit", calls)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from fhir_adapters.cds_hooks.config import ConfigError, load_config
-from fhir_adapters.cds_hooks.storage import RuleFeedback, SqliteStore
+from fhir_adapters.cds_hooks.storage import RuleFeedback, SqliteReader, StoreUnreadable
 
 T = TypeVar("T")
 
@@ -34,31 +33,28 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
 def database_path(args: argparse.Namespace, command: str) -> Path | None:
     """The file named by --database or the config; None (after a message) when there is none."""
     try:
-        path = Path(args.database) if args.database else load_config(args.config).database
+        return Path(args.database) if args.database else load_config(args.config).database
     except ConfigError as exc:
         print(f"vigil {command}: {exc}", file=sys.stderr)
         return None
-    if not path.is_file():
-        print(f"vigil {command}: no database at {path}", file=sys.stderr)
-        return None
-    return path
 
 
 def read_store(
-    args: argparse.Namespace, command: str, read: Callable[[SqliteStore], T]
+    args: argparse.Namespace, command: str, read: Callable[[SqliteReader], T]
 ) -> T | None:
-    """What `read` finds in the store; None (after a one-line message) when it cannot be read."""
+    """What `read` finds in the database, opened read-only; None (after a one-line message) when
+    it is missing or cannot be read as Vigil's."""
     path = database_path(args, command)
     if path is None:
         return None
     try:
-        store = SqliteStore(path)
+        store = SqliteReader(path)
         try:
             return read(store)
         finally:
             store.close()
-    except sqlite3.DatabaseError as exc:
-        print(f"vigil {command}: {path} cannot be read as a Vigil database: {exc}", file=sys.stderr)
+    except StoreUnreadable as exc:
+        print(f"vigil {command}: {exc}", file=sys.stderr)
         return None
 
 

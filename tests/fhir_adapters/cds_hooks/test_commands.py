@@ -156,6 +156,77 @@ def test_read_commands_refuse_a_file_that_is_not_a_vigil_database_in_one_line(
     assert str(text) in lines[0] and str(text) in lines[1] and str(foreign) in lines[2]
 
 
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+
+
+def journal_mode(path: Path) -> str:
+    db = sqlite3.connect(path)
+    try:
+        return str(db.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("command", [("audit",), ("feedback", "report")])
+def test_read_commands_leave_a_foreign_or_empty_file_as_it_was(
+    command: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    other = files / "other.sqlite3"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (body TEXT)")
+    db.close()
+    empty = files / "empty.sqlite3"
+    empty.touch()
+    before = snapshot(files)
+    assert run(*command, "--database", str(other)) == 2
+    assert run(*command, "--config", str(config_naming(tmp_path, empty))) == 2
+    assert snapshot(files) == before  # no Vigil tables created, no -wal or -shm beside them
+    assert journal_mode(other) == "delete"
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"vigil {' '.join(command)}: {path} is not a Vigil database: it has none of Vigil's tables"
+        for path in (other, empty)
+    ]
+
+
+def test_read_commands_name_what_a_foreign_audit_table_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    foreign = foreign_database(tmp_path / "other.sqlite3")
+    assert run("audit", "--database", str(foreign)) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(
+        f"vigil audit: {foreign} is not a Vigil database: its audit table has no"
+    )
+    assert "kind" in line
+
+
+def test_read_commands_do_not_change_a_vigil_database(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = database.read_bytes()
+    assert run("audit", "--database", str(database)) == 0
+    assert run("feedback", "report", "--database", str(database)) == 0
+    assert database.read_bytes() == before
+    assert "severe-hypokalemia" in capsys.readouterr().out
+
+
+def test_audit_reads_the_database_while_the_service_writes_it(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = SqliteStore(database)
+    try:
+        store.record(AuditRecord(time=time.time(), service="calf-fasciculation", status=503))
+        assert run("audit", "--database", str(database), "--format", "json") == 0
+    finally:
+        store.close()
+    newest = json.loads(capsys.readouterr().out)["calls"][0]
+    assert newest["status"] == 503
+
+
 SERVE_SCRIPT = """
 import argparse, sys
 from vigil.commands import serve

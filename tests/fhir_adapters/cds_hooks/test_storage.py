@@ -17,7 +17,9 @@ from fhir_adapters.cds_hooks.storage import (
     AuditRecord,
     CardRecord,
     Claim,
+    SqliteReader,
     SqliteStore,
+    StoreUnreadable,
 )
 
 
@@ -146,3 +148,30 @@ def test_feedback_times_from_python_need_an_offset_and_are_kept_in_utc() -> None
     assert parsed.outcomeTimestamp == when and parsed.outcomeTimestamp.tzinfo == UTC
     with pytest.raises(ValidationError, match="timezone"):
         FeedbackItem.model_validate({**item, "outcomeTimestamp": datetime(2024, 6, 1)})
+
+
+def test_the_reader_reads_what_the_store_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    store = SqliteStore(path)
+    card = CardRecord("c1", "warning", ("low-potassium",))
+    store.record(AuditRecord(time=1.0, service="svc", status=200, cards=(card,)))
+    store.add_feedback("svc", [feedback("c1", "accepted")], issuer="iss")
+    reader = SqliteReader(path)
+    try:
+        assert reader.query() == store.query()
+        assert reader.feedback_report("svc") == store.feedback_report("svc")
+    finally:
+        reader.close()
+        store.close()
+
+
+def test_the_reader_refuses_a_file_without_vigils_tables(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnreadable, match="no database at"):
+        SqliteReader(tmp_path / "missing.sqlite3")
+    partial = tmp_path / "partial.sqlite3"
+    with sqlite3.connect(partial) as db:
+        db.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY)")
+        db.execute("CREATE TABLE card (uuid TEXT, rules TEXT)")
+    db.close()
+    with pytest.raises(StoreUnreadable, match="its audit table has no column cards"):
+        SqliteReader(partial)
