@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from fhir_adapters.cds_hooks.storage import AuditRecord, SqliteReader
 
+from ..terminal import printable
 from .feedback import add_database_options, read_store
 
 
@@ -56,23 +57,15 @@ def _json(record: AuditRecord) -> dict[str, object]:
 
 
 def format_table(records: list[AuditRecord]) -> str:
+    """One row a call; stored values are escaped (a service id is the path the caller sent)."""
     if not records:
         return "no calls recorded"
     rows = []
     for r in records:
         cards = ", ".join(f"{c.indicator}: {'+'.join(c.rules)}" for c in r.cards) or "-"
         ruleset = f"{r.ruleset_id}@{r.ruleset_version}" if r.ruleset_id else r.service
-        rows.append(
-            [
-                _iso(r.time),
-                r.kind,
-                ruleset,
-                str(r.status),
-                r.patient or "-",
-                r.escalation or "-",
-                cards,
-            ]
-        )
+        cells = [_iso(r.time), r.kind, ruleset, str(r.status), r.patient, r.escalation, cards]
+        rows.append([printable(cell) if cell else "-" for cell in cells])
     header = ["time", "kind", "service", "status", "patient", "escalation", "cards"]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]

@@ -12,6 +12,8 @@ from typing import TypeVar
 from fhir_adapters.cds_hooks.config import ConfigError, load_config
 from fhir_adapters.cds_hooks.storage import RuleFeedback, SqliteReader, StoreUnreadable
 
+from ..terminal import printable
+
 T = TypeVar("T")
 
 
@@ -79,13 +81,16 @@ def _row_dict(row: RuleFeedback) -> dict[str, object]:
 
 
 def format_table(rows: list[RuleFeedback]) -> str:
+    """One row a rule; stored text is escaped (override reasons are what the caller sent)."""
     if not rows:
         return "no feedback recorded"
-    width = max(len("rule"), *(len(r.rule) for r in rows))
+    width = max(len("rule"), *(len(printable(r.rule)) for r in rows))
     lines = [f"{'rule':<{width}}  accepted  overridden  override reasons"]
     for r in rows:
         reasons = ", ".join(
-            f"{reason} ({n})" for reason, n in sorted(r.reasons.items(), key=lambda kv: -kv[1])
+            f"{printable(reason)} ({n})"
+            for reason, n in sorted(r.reasons.items(), key=lambda kv: -kv[1])
         )
-        lines.append(f"{r.rule:<{width}}  {r.accepted:>8}  {r.overridden:>10}  {reasons or '-'}")
+        rule = printable(r.rule)
+        lines.append(f"{rule:<{width}}  {r.accepted:>8}  {r.overridden:>10}  {reasons or '-'}")
     return "\n".join(lines)

@@ -107,6 +107,44 @@ def test_audit_table_json_and_since(database: Path, capsys: pytest.CaptureFixtur
     assert call["status"] == 401 and call["time"] == "2024-06-02T09:00:00+00:00"
 
 
+FORGED_ROW = "\n2024-06-03T09:00:00+00:00  service  calf-fasciculation  200  Patient/p9  -  -"
+
+
+def test_audit_table_escapes_control_characters_in_stored_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "vigil.sqlite3"
+    store = SqliteStore(path)
+    store.record(AuditRecord(time=1.0, service="nope" + FORGED_ROW, status=404))
+    store.record(AuditRecord(time=2.0, service="svc", status=200, patient="Patient/\x1b[2Jp1"))
+    store.close()
+    assert run("audit", "--database", str(path)) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 3 and "\x1b" not in out
+    assert "nope\\x0a2024-06-03T09:00:00+00:00  service" in out
+    assert "Patient/\\x1b[2Jp1" in out
+    assert run("audit", "--database", str(path), "--format", "json") == 0
+    services = [c["service"] for c in json.loads(capsys.readouterr().out)["calls"]]
+    assert services == ["svc", "nope" + FORGED_ROW]  # JSON keeps the value as stored
+
+
+def test_feedback_table_escapes_control_characters_in_override_reasons(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    item = {
+        "card": "c1",
+        "outcome": "overridden",
+        "outcomeTimestamp": "2024-06-01T11:00:00Z",
+        "overrideReason": {"reason": {"system": "s", "code": "b", "display": "x" + FORGED_ROW}},
+    }
+    store = SqliteStore(database)
+    store.add_feedback("calf-fasciculation", [FeedbackItem.model_validate(item)], "iss")
+    store.close()
+    assert run("feedback", "report", "--database", str(database)) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 2 and "x\\x0a2024-06-03T09:00:00+00:00" in out
+
+
 def test_commands_refuse_bad_input_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
