@@ -42,7 +42,7 @@ from .model import (
     Ruleset,
 )
 from .schema import ConceptSpec, RulesetSpec, ThenSpec
-from .thresholds import ThresholdError, resolve_threshold
+from .thresholds import ThresholdError, ThresholdOutOfRange, resolve_threshold
 from .yaml_source import Source, load_yaml
 
 SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
@@ -133,7 +133,9 @@ class _Checker:
         self.systems = {**DEFAULT_SYSTEMS, **spec.code_systems}
 
     def report(self, path: tuple[str | int, ...], message: str) -> None:
-        self.problems.append(self.source.problem(path, message))
+        problem = self.source.problem(path, message)
+        if problem not in self.problems:  # a parameter used by several rules is wrong once
+            self.problems.append(problem)
 
     def build(self, digest: str, source: Path | None) -> Ruleset:
         spec = self.spec
@@ -230,34 +232,61 @@ class _Checker:
                 self.report((*path, "unit"), f"{name}: unknown unit {spec.unit!r}")
         lookback = None
         if spec.lookback is not None:
-            lookback = self._duration((*path, "lookback"), spec.lookback, f"{name} lookback")
+            lookback = self._lookback((*path, "lookback"), spec.lookback, name)
         molar_mass = None
         if spec.molar_mass is not None:
-            try:
-                value, mass_unit = units.parse_quantity(spec.molar_mass.replace("g/mol", ""))
-                if mass_unit != "1":
-                    raise units.UnitError(mass_unit)
-                molar_mass = value
-            except units.UnitError:
-                self.report(
-                    (*path, "molar-mass"), f"{name}: write molar-mass as e.g. '24.305 g/mol'"
-                )
+            molar_mass = self._molar_mass((*path, "molar-mass"), spec.molar_mass, name)
         return Concept(name, codes, unit, lookback, molar_mass, spec.valence, spec.title)
 
-    def _duration(self, path: tuple[str | int, ...], text: str, what: str) -> timedelta | None:
+    def _lookback(self, path: tuple[str | int, ...], text: str, concept: str) -> timedelta | None:
         try:
             value, unit = units.parse_quantity(text)
-            return units.to_timedelta(value, unit)
+            lookback = units.to_timedelta(value, unit)
         except units.UnitError:
-            self.report(path, f"{what} {text!r} is not a duration such as '30 days'")
+            self.report(path, f"{concept} lookback {text!r} is not a duration such as '30 days'")
             return None
+        except OverflowError:
+            self.report(path, f"{concept} lookback {text!r} is too long to be a date range")
+            return None
+        if lookback <= timedelta(0):
+            # no record is newer than now, so nothing would count: a silent 'not recorded'
+            self.report(
+                path,
+                f"{concept} lookback {text!r} must be more than 0 "
+                "(leave lookback out to count records of any age)",
+            )
+            return None
+        return lookback
 
-    def _parameter(self, name: str, raw: str | int | float) -> Parameter | None:
+    def _molar_mass(self, path: tuple[str | int, ...], text: str, concept: str) -> float | None:
+        try:
+            value, unit = units.parse_quantity(text.replace("g/mol", ""))
+        except units.UnitError:
+            value, unit = 0.0, "not g/mol"
+        if unit != "1":
+            self.report(path, f"{concept}: write molar-mass as e.g. '24.305 g/mol'")
+            return None
+        if value <= 0:
+            self.report(path, f"{concept}: molar-mass {text!r} must be more than 0 g/mol")
+            return None
+        return value
+
+    def _parameter(self, name: str, raw: str | int | float | bool) -> Parameter | None:
         path = ("parameters", name)
+        if isinstance(raw, bool):
+            self.report(
+                path,
+                f"parameter {name}: YAML reads this as {str(raw).lower()} (yes/no), not a number; "
+                "write a number, e.g. 4 or 14 days",
+            )
+            return None
         try:
             value, unit = units.parse_quantity(str(raw))
         except units.UnitError as error:
             self.report(path, f"parameter {name}: {error}")
+            return None
+        if units.is_duration(unit) and value <= 0:
+            self.report(path, f"parameter {name}: a duration must be more than 0, not {raw}")
             return None
         return Parameter(name, value, unit, str(raw))
 
@@ -335,7 +364,7 @@ class _Checker:
         for key in ("summary", "detail"):
             text = getattr(spec, key)
             for name in _PLACEHOLDER.findall(text or ""):
-                if name not in partial.concepts and name not in partial.parameters:
+                if name not in partial.concepts and name not in self.spec.parameters:
                     self.report(
                         (*path, key),
                         f"{{{name}}} names no concept or parameter"
@@ -409,8 +438,15 @@ class _Checker:
                     continue  # the parameter itself is wrong, and reported already
                 try:
                     resolve_threshold(atom, partial)
+                except ThresholdOutOfRange as error:
+                    self.report(self._threshold_path(atom, partial), str(error))
                 except ThresholdError as error:
                     self.report(atom.path, str(error))
+
+    @staticmethod
+    def _threshold_path(atom: Compare, partial: Ruleset) -> tuple[str | int, ...]:
+        """Where to fix a threshold whose number is wrong: at its parameter, if it has one."""
+        return ("parameters", atom.threshold) if atom.threshold in partial.parameters else atom.path
 
     def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:
         spec = self.spec.red_flags[i]

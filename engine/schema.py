@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class _Strict(BaseModel):
@@ -16,7 +16,7 @@ class ConceptSpec(_Strict):
     unit: str | None = None
     lookback: str | None = None
     molar_mass: str | None = Field(default=None, alias="molar-mass")
-    valence: int | None = Field(default=None, ge=1, le=4)
+    valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
     title: str | None = None
 
 
@@ -73,7 +73,8 @@ class RulesetSpec(_Strict):
     code_systems: dict[str, str] = Field(default_factory=dict, alias="code-systems")
     concepts: dict[str, ConceptSpec]
     sites: dict[str, list[str]] = Field(default_factory=dict)
-    parameters: dict[str, str | int | float] = Field(default_factory=dict)
+    # bool is kept as itself, not read as 1 or 0, so the loader can refuse it by name
+    parameters: dict[str, StrictBool | str | int | float] = Field(default_factory=dict)
     referrals: dict[str, ReferralSpec] = Field(default_factory=dict)
     red_flags: list[RedFlagSpec] = Field(default_factory=list, alias="red-flags")
     scope: Any = None

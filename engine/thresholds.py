@@ -11,6 +11,10 @@ class ThresholdError(ValueError):
     pass
 
 
+class ThresholdOutOfRange(ThresholdError):
+    """The number itself cannot be right for what it is compared with (a negative count)."""
+
+
 def resolve_threshold(compare: Compare, ruleset: Ruleset) -> float:
     """The threshold of `compare` in its concept's canonical unit (days for spans, plain
     numbers for counts and sites). Raises `ThresholdError` in clinical words."""
@@ -29,9 +33,13 @@ def resolve_threshold(compare: Compare, ruleset: Ruleset) -> float:
             ) from None
         shown = compare.threshold
     attribute = compare.attribute
+    if units.is_duration(unit) and value <= 0:
+        raise ThresholdOutOfRange(f"threshold {shown} is a duration, which must be more than 0")
     if attribute in ("count", "sites"):
-        if unit != "1" or value != int(value):
-            raise ThresholdError(f"{compare.concept} {attribute} is a whole number; {shown} is not")
+        if unit != "1" or value != int(value) or value < 0:
+            raise ThresholdOutOfRange(
+                f"{compare.concept} {attribute} is a whole number, 0 or more; {shown} is not"
+            )
         return value
     if attribute == "span":
         try:

@@ -114,6 +114,10 @@ def dimension(unit: str) -> str:
     return lookup(unit).dimension
 
 
+def is_duration(unit: str) -> bool:
+    return lookup(unit).dimension == _TIME
+
+
 def _to_molar_factor(source: Unit, molar_mass: float | None, valence: int | None) -> float:
     """Factor taking a value in `source` to mol/L."""
     if source.dimension == _MOLAR:

@@ -178,3 +178,130 @@ def test_an_unknown_ruleset_reference_lists_the_packaged_ones() -> None:
         engine.load_ruleset("calf-fasciculaton")
     assert "no packaged ruleset or file named 'calf-fasciculaton'" in str(caught.value)
     assert "calf-fasciculation" in str(caught.value)
+
+
+CALF = engine.packaged_rulesets()["calf-fasciculation"].read_text()
+
+
+def calf_problems(old: str, new: str, tmp_path: Path) -> list[str]:
+    """The problems of the packaged calf ruleset with one line changed, each at line:column."""
+    assert old in CALF
+    path = tmp_path / "calf.yaml"
+    path.write_text(CALF.replace(old, new, 1))
+    with pytest.raises(engine.RulesetError) as caught:
+        engine.load_ruleset(path)
+    return [f"{p.line}:{p.column}: {p.message}" for p in caught.value.problems]
+
+
+def calf_position(text: str) -> str:
+    """line:column of the value after the first key of `text` in the packaged calf ruleset."""
+    before = CALF[: CALF.index(text)]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + text.index(":") + 3
+    return f"{line}:{column}"
+
+
+POTASSIUM_LOOKBACK = "lookback: 30 days\n    molar-mass: 39.098"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            POTASSIUM_LOOKBACK,
+            POTASSIUM_LOOKBACK.replace("30", "-30"),
+            "potassium lookback '-30 days' must be more than 0 "
+            "(leave lookback out to count records of any age)",
+        ),
+        (
+            POTASSIUM_LOOKBACK,
+            POTASSIUM_LOOKBACK.replace("30", "0"),
+            "potassium lookback '0 days' must be more than 0 "
+            "(leave lookback out to count records of any age)",
+        ),
+        (
+            POTASSIUM_LOOKBACK,
+            POTASSIUM_LOOKBACK.replace("30", "99999999999"),
+            "potassium lookback '99999999999 days' is too long to be a date range",
+        ),
+        (
+            "molar-mass: 39.098 g/mol",
+            "molar-mass: -39.098 g/mol",
+            "potassium: molar-mass '-39.098 g/mol' must be more than 0 g/mol",
+        ),
+        (
+            "molar-mass: 39.098 g/mol",
+            "molar-mass: 0 g/mol",
+            "potassium: molar-mass '0 g/mol' must be more than 0 g/mol",
+        ),
+        (
+            "chronic_twitching: 14 days",
+            "chronic_twitching: -14 days",
+            "parameter chronic_twitching: a duration must be more than 0, not -14 days",
+        ),
+        (
+            "prolonged_cramp: 10 min",
+            "prolonged_cramp: 0 min",
+            "parameter prolonged_cramp: a duration must be more than 0, not 0 min",
+        ),
+        (
+            "persistent_weakness_records: 2",
+            "persistent_weakness_records: -2",
+            "weakness count is a whole number, 0 or more; persistent_weakness_records (-2) is not",
+        ),
+        (
+            "widespread_sites: 2",
+            "widespread_sites: -1",
+            "fasciculation sites is a whole number, 0 or more; widespread_sites (-1) is not",
+        ),
+        (
+            "weak_mrc_grade: 4",
+            "weak_mrc_grade: yes",
+            "parameter weak_mrc_grade: YAML reads this as true (yes/no), not a number; "
+            "write a number, e.g. 4 or 14 days",
+        ),
+        (
+            "valence: 1",
+            "valence: yes",
+            "concepts.potassium.valence: Input should be a valid integer",
+        ),
+    ],
+    ids=[
+        "negative-lookback",
+        "zero-lookback",
+        "endless-lookback",
+        "negative-molar-mass",
+        "zero-molar-mass",
+        "negative-duration",
+        "zero-duration",
+        "negative-count",
+        "negative-sites",
+        "yes-as-a-number",
+        "yes-as-a-valence",
+    ],
+)
+def test_a_number_that_cannot_be_right_is_refused_where_it_is_written(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    assert calf_problems(old, new, tmp_path) == [f"{calf_position(old)}: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("cramp span >= -14 days", "threshold -14 days is a duration, which must be more than 0"),
+        ("cramp highest > 0 min", "threshold 0 min is a duration, which must be more than 0"),
+        ("weakness count >= -1", "weakness count is a whole number, 0 or more; -1 is not"),
+    ],
+)
+def test_a_threshold_written_in_a_rule_is_checked_the_same_way(
+    tmp_path: Path, condition: str, message: str
+) -> None:
+    found = problems(f"  - id: a\n    when: {condition}\n    then: {{derive: x}}\n", tmp_path)
+    assert found == [f"14:11: {message}"]
+
+
+def test_a_count_of_zero_is_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(HEADER + "  - id: a\n    when: weakness count > 0\n    then: {derive: x}\n")
+    assert engine.load_ruleset(path).rules[0].id == "a"

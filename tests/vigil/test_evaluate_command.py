@@ -105,6 +105,23 @@ def test_a_missing_file_and_an_unknown_ruleset_exit_2(tmp_path: Path) -> None:
         assert len(run.stderr.splitlines()) == 1 and "Traceback" not in run.stderr
 
 
+def test_a_ruleset_with_a_negative_lookback_exits_2_at_its_line(tmp_path: Path) -> None:
+    # a lookback of -30 days counted no potassium at all: Dana's 2.3 mmol/L gave self-care
+    packaged = ROOT / "rulesets" / "calf_fasciculation" / "ruleset.yaml"
+    broken = tmp_path / "ruleset.yaml"
+    potassium = "lookback: 30 days\n    molar-mass: 39.098"
+    broken.write_text(packaged.read_text().replace(potassium, potassium.replace("30", "-30")))
+
+    run = vigil("evaluate", EXAMPLES, "--as-of", "2026-03-01", "--ruleset", broken)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.splitlines() == [
+        f"vigil evaluate: {broken}:47:15: potassium lookback '-30 days' must be more than 0 "
+        "(leave lookback out to count records of any age)"
+    ]
+
+
 def observation(rid: str, system: str, code: str, when: str, **value: object) -> dict[str, object]:
     return {
         "resourceType": "Observation",
