@@ -113,6 +113,8 @@ def load_scenario(path: Path) -> Scenario:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise ScenarioError([Problem(str(path), 0, 0, f"cannot read: {error.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem(str(path), 1, 1, "the file is not UTF-8 text")]) from None
     source, problems = load_yaml(text, str(path))
     if source is None or problems:
         raise ScenarioError(problems)

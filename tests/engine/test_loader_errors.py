@@ -173,6 +173,14 @@ def test_problems_print_with_file_line_and_column(tmp_path: Path) -> None:
     ]
 
 
+def test_a_ruleset_file_that_is_not_utf8_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_bytes(chained().replace("A guideline", "Leitlinie für Kalium").encode("latin-1"))
+    with pytest.raises(engine.RulesetError) as caught:
+        engine.load_ruleset(path)
+    assert [str(p) for p in caught.value.problems] == [f"{path}:1:1: the file is not UTF-8 text"]
+
+
 def test_an_unknown_ruleset_reference_lists_the_packaged_ones() -> None:
     with pytest.raises(engine.RulesetNotFound) as caught:
         engine.load_ruleset("calf-fasciculaton")

@@ -33,6 +33,14 @@ def test_a_mistake_is_reported_at_its_line(tmp_path: Path) -> None:
     assert messages[2] == "unknown expectation 'fird'"
 
 
+def test_a_file_that_is_not_utf8_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_bytes("scenario: Kaliumwert für Frau Müller\n".encode("latin-1"))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert [str(p) for p in caught.value.problems] == [f"{path}:1:1: the file is not UTF-8 text"]
+
+
 def test_a_failing_scenario_says_what_differed(tmp_path: Path) -> None:
     path = tmp_path / "case.yaml"
     changed = dict(EXAMPLE, expect={"escalation": "neurology", "not fired": ["severe-hypokalemia"]})
