@@ -20,10 +20,14 @@ input). Values read as: `2.4 mmol/L` (a quantity with its UCUM code), `4` (value
 `true`/`false` (valueBoolean), `present`/`absent` (SNOMED 52101004 / 2667000), or a mapping
 (a valueQuantity written out, e.g. without a UCUM code). Times are relative to `now`
 (`-3 days`) or absolute (`2026-02-01`).
+
+The rule ids under `fired`, `not fired` and `evidence` must be suggesting rules of the ruleset the
+scenario runs with; any other name is a `ScenarioError` at its line.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -74,6 +78,15 @@ class ScenarioError(VigilError):
 
 
 @dataclass(frozen=True)
+class RuleMention:
+    """A rule id an expectation names, and where: checked against the ruleset when run."""
+
+    rule: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Expectation:
     escalation: str | None = None
     fired: tuple[str, ...] = ()
@@ -81,6 +94,7 @@ class Expectation:
     warnings: tuple[str, ...] = ()  # each must appear within some warning
     no_warnings: bool = False
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    mentions: tuple[RuleMention, ...] = ()  # every rule id in fired, not fired and evidence
 
 
 @dataclass(frozen=True)
@@ -122,13 +136,38 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def run_scenario(scenario: Scenario, ruleset: Ruleset) -> Outcome:
-    """Evaluate the scenario through the FHIR path and compare with what it expects."""
+    """Evaluate the scenario through the FHIR path and compare with what it expects.
+
+    Raises `ScenarioError` if an expectation names a rule that is not a suggesting rule of
+    `ruleset`: a misspelt id under `not fired` would otherwise pass whatever the rules do."""
+    _check_mentions(scenario, ruleset)
     results = evaluate_bundle(scenario.bundle, ruleset, as_of=scenario.now)
     patient = f"Patient/{scenario.patient}"
     result = next((r for r in results if r.patient == patient), None)
     if result is None:
         return Outcome(scenario, None, (f"{patient} was not evaluated",))
     return Outcome(scenario, result, tuple(_compare(scenario.expect, result)))
+
+
+def _check_mentions(scenario: Scenario, ruleset: Ruleset) -> None:
+    suggesting = [r.id for r in ruleset.rules if r.then.suggest]
+    deriving = {r.id for r in ruleset.rules if not r.then.suggest}
+    problems = []
+    for mention in scenario.expect.mentions:
+        if mention.rule in suggesting:
+            continue
+        if mention.rule in deriving:
+            message = (
+                f"rule {mention.rule!r} only derives a finding and never suggests, "
+                "so it is never among the rules that fired"
+            )
+        else:
+            close = difflib.get_close_matches(mention.rule, suggesting, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            message = f"{ruleset.id} has no rule {mention.rule!r}{hint}"
+        problems.append(Problem(str(scenario.file), mention.line, mention.column, message))
+    if problems:
+        raise ScenarioError(problems)
 
 
 def _compare(expect: Expectation, result: PatientResult) -> list[str]:
@@ -381,6 +420,14 @@ class _Reader:
             warnings=tuple(self._names(raw, "warnings")),
             no_warnings=bool(raw.get("no warnings", False)),
             evidence={str(k): tuple(map(str, v)) for k, v in evidence.items()},
+            mentions=(
+                *self._mentions(raw, "fired"),
+                *self._mentions(raw, "not fired"),
+                *(
+                    self._mention(str(k), ("expect", "evidence", str(k)), at_key=True)
+                    for k in evidence
+                ),
+            ),
         )
 
     def _names(self, raw: dict[str, Any], key: str) -> list[str]:
@@ -391,6 +438,21 @@ class _Reader:
             self.fail(("expect", key), f"{key}: is a list")
             return []
         return [str(v) for v in value]
+
+    def _mentions(self, raw: dict[str, Any], key: str) -> list[RuleMention]:
+        value = raw.get(key) or []
+        if isinstance(value, str):
+            return [self._mention(value, ("expect", key))]
+        if not isinstance(value, list):
+            return []  # reported by _names
+        return [self._mention(str(v), ("expect", key, i)) for i, v in enumerate(value)]
+
+    def _mention(
+        self, rule: str, path: tuple[str | int, ...], *, at_key: bool = False
+    ) -> RuleMention:
+        mark = self.source.key_marks.get(path) if at_key else None
+        line, column = mark or self.source.where(path)
+        return RuleMention(rule, line, column)
 
 
 def _concept(system: str, code: Any) -> dict[str, Any]:

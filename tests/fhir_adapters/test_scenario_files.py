@@ -52,6 +52,33 @@ def test_a_failing_scenario_says_what_differed(tmp_path: Path) -> None:
     )
 
 
+EXPECT = (FOLDER / "severe-hypokalemia.yaml").read_text().split("expect:")[0] + "expect:\n"
+
+
+def test_a_rule_id_the_ruleset_does_not_have_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    # `not fired: [low-potasium]` passed whatever the rules did: no rule has that id
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        EXPECT + "  fired: [severe-hypokalemia, sever-hypokalemia]\n"
+        "  not fired: [low-potasium, no-such-rule, persistent-weakness]\n"
+        "  evidence:\n    benign-twitchng: [Observation/potassium]\n"
+    )
+    line = EXPECT.count("\n") + 1
+    with pytest.raises(ScenarioError) as caught:
+        run_scenario(load_scenario(path), engine.load_ruleset("calf-fasciculation"))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:{line}:31: calf-fasciculation has no rule 'sever-hypokalemia'; "
+        "did you mean 'severe-hypokalemia'?",
+        f"{path}:{line + 1}:15: calf-fasciculation has no rule 'low-potasium'; "
+        "did you mean 'low-potassium'?",
+        f"{path}:{line + 1}:29: calf-fasciculation has no rule 'no-such-rule'",
+        f"{path}:{line + 1}:43: rule 'persistent-weakness' only derives a finding and never "
+        "suggests, so it is never among the rules that fired",
+        f"{path}:{line + 3}:5: calf-fasciculation has no rule 'benign-twitchng'; "
+        "did you mean 'benign-twitching'?",
+    ]
+
+
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda inner: (
