@@ -1,7 +1,10 @@
 """FHIR Quantities as engine `Quantity`s: the unit decided, never guessed.
 
-The unit is decided from `system` + `code` (UCUM); the human-readable `unit` is read only when
-there is no UCUM code. `engine.units.lookup` accepts unambiguous spellings (`mEq/L`, `mmol/l`).
+The unit is decided from `system` + `code` when the system is UCUM; the human-readable `unit` is
+read only when there is no UCUM code (no code, or a code without a system or of another system,
+which is not known to be UCUM). `engine.units.lookup` accepts unambiguous spellings (`mEq/L`,
+`mmol/l`). When `unit` and `code` name two different units Vigil knows, the one decided is kept and
+`unit_disagreement` says so, for a warning.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from engine import units
 from engine.records import Quantity
 
-__all__ = ["UCUM", "QuantityProblem", "read_quantity", "resolve_unit"]
+__all__ = ["UCUM", "QuantityProblem", "read_quantity", "resolve_unit", "unit_disagreement"]
 
 UCUM = "http://unitsofmeasure.org"
 
@@ -25,10 +28,12 @@ class QuantityProblem(ValueError):
 def resolve_unit(quantity: FhirQuantity) -> str | None:
     """The engine's UCUM code for the quantity's unit; None when it states no unit at all."""
     code, system, text = quantity.code, quantity.system, quantity.unit
-    if code and (system is None or system == UCUM):
+    if code and system == UCUM:
         candidate = code
     elif text:
         candidate = text
+    elif code and system is None:
+        raise QuantityProblem(f"unit code {code!r} has no system, so it is not known to be UCUM")
     elif code:
         raise QuantityProblem(f"unit code {code!r} of {system} is not a UCUM unit")
     else:
@@ -37,6 +42,34 @@ def resolve_unit(quantity: FhirQuantity) -> str | None:
         return units.lookup(candidate).code
     except units.UnitError:
         raise QuantityProblem(f"unit {candidate!r} is not one Vigil can read") from None
+
+
+def unit_disagreement(quantity: FhirQuantity, what: str = "value") -> str | None:
+    """A warning when `unit` and `code` are two different units Vigil knows, naming the one
+    used; None when they agree, or either is absent or free text (nothing to contradict)."""
+    code, text = quantity.code, quantity.unit
+    if not code or not text or not text.strip():
+        return None
+    code_unit, text_unit = _known(code), _known(text)
+    if code_unit is None or text_unit is None or code_unit == text_unit:
+        return None
+    if quantity.system == UCUM:
+        return (
+            f"{what} unit {text!r} disagrees with its UCUM code {code!r}: "
+            f"the code is trusted ({code_unit})"
+        )
+    source = f"of {quantity.system}" if quantity.system else "without a system"
+    return (
+        f"{what} unit {text!r} disagrees with its code {code!r} ({source}, so not known to be "
+        f"UCUM): the unit is used ({text_unit})"
+    )
+
+
+def _known(unit: str) -> str | None:
+    try:
+        return units.lookup(unit).code
+    except units.UnitError:
+        return None
 
 
 def read_quantity(quantity: FhirQuantity, what: str = "value") -> Quantity:

@@ -5,7 +5,8 @@ scores, flagged `preliminary`, but a preliminary lab result (a concentration) is
 warning, because the spec counts preliminary for findings only. A finding is present with
 `valueBoolean: true`, no value, SNOMED Present, or a quantity (a cramp's duration); absent with
 `valueBoolean: false`, SNOMED Absent, or interpretation NEG. Quantities keep their recorded
-number and resolved UCUM unit: the engine converts. Conditions are present findings while
+number and resolved UCUM unit (`_quantities`: a `unit` text that disagrees with the UCUM code is
+warned about): the engine converts. Conditions are present findings while
 active, recurrence or relapse, absent when refuted; one that is over (resolved, inactive,
 remission) is left out with a warning. Codes are matched on system and code, never display text.
 """
@@ -28,7 +29,7 @@ from engine.model import Concept, Ruleset
 from engine.records import Quantity, Record
 
 from . import loinc
-from ._quantities import QuantityProblem, read_quantity
+from ._quantities import QuantityProblem, read_quantity, unit_disagreement
 from ._time import instant
 from .validation import Validated
 
@@ -168,6 +169,7 @@ def _concept_quantity(
     except QuantityProblem as problem:
         warn(f"{problem}: value left out")
         return None
+    _warn_disagreement(quantity, "value", warn)
     if concept.unit is None or units.dimension(concept.unit) == _NUMBER:
         if units.dimension(value.unit) != _NUMBER:
             warn(f"{concept.label} is a number but the value is in {value.unit}: left out")
@@ -219,6 +221,7 @@ def _reference_low(
         except QuantityProblem as problem:
             warn(f"{problem}: reference range ignored")
             return None
+        _warn_disagreement(ref.low, "referenceRange.low", warn)
         if low.unit == "1" and ref.low.unit is None and ref.low.code is None:
             warn("referenceRange.low has no unit: reference range ignored")
             return None
@@ -244,7 +247,7 @@ def _component_duration(
     if not components or concept.unit is None:
         return None
     wanted = units.dimension(concept.unit)
-    found: list[Quantity] = []
+    found: list[tuple[Quantity, FhirQuantity]] = []
     for component in components:
         if component.valueQuantity is None:
             continue
@@ -253,11 +256,21 @@ def _component_duration(
         except QuantityProblem:
             continue  # other components (a severity score, free text units) are not ours
         if units.dimension(value.unit) == wanted:
-            found.append(value)
+            found.append((value, component.valueQuantity))
     if len(found) > 1:
         warn(f"{len(found)} components could be the {concept.label} value; none used")
         return None
-    return found[0] if found else None
+    if not found:
+        return None
+    value, recorded = found[0]
+    _warn_disagreement(recorded, "component value", warn)
+    return value
+
+
+def _warn_disagreement(quantity: FhirQuantity, what: str, warn: Warn) -> None:
+    disagreement = unit_disagreement(quantity, what)
+    if disagreement is not None:
+        warn(disagreement)
 
 
 def _effective(obs: Observation, warn: Warn) -> tuple[datetime | None, datetime | None]:

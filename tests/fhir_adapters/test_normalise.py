@@ -230,6 +230,73 @@ def test_units_that_cannot_be_used_leave_the_value_out(
     assert read(lab(value), fhir_ruleset) == ([], [warning])
 
 
+def test_ucum_code_decides_over_a_disagreeing_unit_with_a_warning(fhir_ruleset: Ruleset) -> None:
+    value = {"value": 3.0, "unit": "mmol/L", "system": UCUM, "code": "umol/L"}
+    records, warnings = read(lab(value), fhir_ruleset)
+    assert [r.value for r in records] == [Quantity(3.0, "umol/L")]
+    assert warnings == [
+        "value unit 'mmol/L' disagrees with its UCUM code 'umol/L': the code is trusted (umol/L)"
+    ]
+
+
+@pytest.mark.parametrize("text", ["mmol/l", "MMOL/L", "millimoles per litre", " "])
+def test_a_spelling_or_free_text_unit_does_not_disagree_with_the_code(
+    fhir_ruleset: Ruleset, text: str
+) -> None:
+    value = {"value": 3.0, "unit": text, "system": UCUM, "code": "mmol/L"}
+    assert one(lab(value), fhir_ruleset).value == Quantity(3.0, "mmol/L")
+
+
+def test_a_code_without_system_is_not_known_to_be_ucum(fhir_ruleset: Ruleset) -> None:
+    agreeing = {"value": 3.0, "unit": "mmol/L", "code": "mmol/L"}
+    assert one(lab(agreeing), fhir_ruleset).value == Quantity(3.0, "mmol/L")
+    disagreeing = {"value": 3.0, "unit": "mmol/L", "code": "umol/L"}
+    records, warnings = read(lab(disagreeing), fhir_ruleset)
+    assert [r.value for r in records] == [Quantity(3.0, "mmol/L")]
+    assert warnings == [
+        "value unit 'mmol/L' disagrees with its code 'umol/L' (without a system, so not known "
+        "to be UCUM): the unit is used (mmol/L)"
+    ]
+    assert read(lab({"value": 3.0, "code": "mmol/L"}), fhir_ruleset) == (
+        [],
+        ["unit code 'mmol/L' has no system, so it is not known to be UCUM: value left out"],
+    )
+
+
+def test_a_code_of_another_system_that_disagrees_with_the_unit_warns(
+    fhir_ruleset: Ruleset,
+) -> None:
+    value = {"value": 3.0, "unit": "mmol/L", "system": "http://x", "code": "umol/L"}
+    records, warnings = read(lab(value), fhir_ruleset)
+    assert [r.value for r in records] == [Quantity(3.0, "mmol/L")]
+    assert warnings == [
+        "value unit 'mmol/L' disagrees with its code 'umol/L' (of http://x, so not known to be "
+        "UCUM): the unit is used (mmol/L)"
+    ]
+
+
+def test_reference_range_and_component_unit_disagreements_warn(fhir_ruleset: Ruleset) -> None:
+    low = {"value": 3.5, "unit": "umol/L", "system": UCUM, "code": "mmol/L"}
+    ranges = [{"low": low}]
+    records, warnings = read(
+        lab({"value": 3.4, "unit": "mmol/L"}, referenceRange=ranges), fhir_ruleset
+    )
+    assert [r.reference_low for r in records] == [Quantity(3.5, "mmol/L")]  # the code
+    assert warnings == [
+        "referenceRange.low unit 'umol/L' disagrees with its UCUM code 'mmol/L': "
+        "the code is trusted (mmol/L)"
+    ]
+    duration = {"value": 15, "unit": "h", "system": UCUM, "code": "min"}
+    records, warnings = read(
+        cramp(component=[{"code": coded(LOINC, "103335-7"), "valueQuantity": duration}]),
+        fhir_ruleset,
+    )
+    assert [r.value for r in records] == [Quantity(15, "min")]
+    assert warnings == [
+        "component value unit 'h' disagrees with its UCUM code 'min': the code is trusted (min)"
+    ]
+
+
 def test_mass_loinc_code_with_molar_unit_trusts_the_unit(fhir_ruleset: Ruleset) -> None:
     records, warnings = read(
         lab({"value": 0.8, "system": UCUM, "code": "mmol/L"}, "19123-9"), fhir_ruleset
