@@ -8,7 +8,8 @@ warning, because the spec counts preliminary for findings only. A finding is pre
 number and resolved UCUM unit (`_quantities`: a `unit` text that disagrees with the UCUM code is
 warned about): the engine converts. Conditions are present findings while
 active, recurrence or relapse, absent when refuted; one that is over (resolved, inactive,
-remission) is left out with a warning. Codes are matched on system and code, never display text.
+remission) is left out with a warning. Codes are matched on system and code, never display text;
+an Observation whose codings mean different concepts contradicts itself and is left out.
 """
 
 from __future__ import annotations
@@ -91,11 +92,18 @@ def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Reco
     if status not in COUNTED and status != "preliminary":
         warn(f"status {status!r} is not final, amended, corrected or preliminary: ignored")
         return [], warnings
+    concepts = _concepts(obs.code, ruleset)
+    if len(concepts) > 1:
+        # Codings of one code are translations of one meaning: two concepts contradict each
+        # other, and the value cannot be both a potassium and a magnesium.
+        named = ", ".join(concept.label for concept in concepts)
+        warn(f"code has codings of different concepts ({named}): left out")
+        return [], warnings
     preliminary = status == "preliminary"
     time, end = _effective(obs, warn)
     site = _site(obs.bodySite, ruleset)
     records: list[Record] = []
-    for concept in _concepts(obs.code, ruleset):
+    for concept in concepts:
         if preliminary and is_lab(concept):
             warn(f"status 'preliminary': a preliminary {concept.label} result does not count")
             continue

@@ -131,6 +131,28 @@ def test_codes_not_display_choose_the_concept(fhir_ruleset: Ruleset) -> None:
     assert read(observation(code), fhir_ruleset) == ([], [])
 
 
+def test_codings_of_two_concepts_contradict_each_other(fhir_ruleset: Ruleset) -> None:
+    code = {"coding": [{"system": LOINC, "code": "2823-3"}, {"system": LOINC, "code": "2601-3"}]}
+    value = {"value": 0.6, "system": UCUM, "code": "mmol/L"}
+    assert read(observation(code, valueQuantity=value), fhir_ruleset) == (
+        [],
+        ["code has codings of different concepts (potassium, magnesium): left out"],
+    )
+
+
+def test_codings_of_one_concept_give_one_record(fhir_ruleset: Ruleset) -> None:
+    code = {
+        "coding": [
+            {"system": LOINC, "code": "2823-3"},
+            {"system": SCT, "code": "59573005"},  # a potassium measurement the ruleset lacks
+            {"system": LOINC, "code": "6298-4"},
+        ]
+    }
+    value = {"value": 3.1, "system": UCUM, "code": "mmol/L"}
+    record = one(observation(code, valueQuantity=value), fhir_ruleset)
+    assert (record.concept, record.value) == ("potassium", Quantity(3.1, "mmol/L"))
+
+
 def test_body_site_is_system_and_code(fhir_ruleset: Ruleset) -> None:
     site = {
         "coding": [

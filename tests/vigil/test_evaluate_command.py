@@ -169,6 +169,44 @@ def test_usable_data_beside_bad_data_gives_warnings_not_failure(tmp_path: Path) 
     assert sources == {"Observation/k", "Observation/bad"}
 
 
+def test_an_observation_coded_as_two_concepts_is_left_out_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    both = observation(
+        "k-or-mg", LOINC, "2823-3", "2026-02-27T09:00:00Z", valueQuantity=ucum(0.6, "mmol/L")
+    )
+    both["code"] = {
+        "coding": [{"system": LOINC, "code": "2823-3"}, {"system": LOINC, "code": "2601-3"}]
+    }
+    resources = [
+        {"resourceType": "Patient", "id": "p"},
+        observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z"),
+        both,
+    ]
+    path = tmp_path / "bundle.json"
+    path.write_text(
+        json.dumps(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": r} for r in resources],
+            }
+        )
+    )
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)["results"][0]
+    assert result["escalation"] == "self-care"
+    assert result["warnings"] == [
+        {
+            "source": "Observation/k-or-mg",
+            "message": "code has codings of different concepts (potassium, magnesium): left out",
+        }
+    ]
+
+
 def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) -> None:
     twitch = observation("t", SCT, "82470000", "2026-02-27")
     potassium = observation("k", LOINC, "2823-3", "2026-02-27", valueQuantity=ucum(2.2, "mmol/L"))
