@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .codes import Code
+from .conditions import Compare, atoms
 
 if TYPE_CHECKING:
     from .conditions import Condition
+
+
+_VALUE_ATTRIBUTES = frozenset({"latest", "lowest", "highest"})  # count, sites, span read no value
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,27 @@ class Ruleset:
 
     def referral_for(self, level: str) -> Referral | None:
         return self.referrals.get(level)
+
+    def compares_value(self, concept: str) -> bool:
+        """Whether a rule or the scope compares the concept's value (`mrc_grade lowest <= 4`,
+        `gad7 >= 10`), as opposed to reading only whether it is present."""
+        return concept in self._compared
+
+    @property
+    def _compared(self) -> frozenset[str]:
+        compared = self.__dict__.get("_compared_concepts")
+        if compared is None:
+            conditions = [rule.when for rule in self.rules]
+            if self.scope is not None:
+                conditions.append(self.scope)
+            compared = frozenset(
+                atom.concept
+                for condition in conditions
+                for atom in atoms(condition)
+                if isinstance(atom, Compare) and atom.attribute in _VALUE_ATTRIBUTES
+            )
+            self.__dict__["_compared_concepts"] = compared
+        return compared
 
     @property
     def _code_index(self) -> dict[tuple[str, str], Concept]:

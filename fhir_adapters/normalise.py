@@ -4,7 +4,10 @@ Observations: only status final/amended/corrected counts; preliminary counts for
 scores, flagged `preliminary`, but a preliminary lab result (a concentration) is left out with a
 warning, because the spec counts preliminary for findings only. A finding is present with
 `valueBoolean: true`, no value, SNOMED Present, or a quantity (a cramp's duration); absent with
-`valueBoolean: false`, SNOMED Absent, or interpretation NEG. Quantities keep their recorded
+`valueBoolean: false`, SNOMED Absent, or interpretation NEG. A number (valueInteger or
+valueQuantity) says neither for a finding without a unit that the ruleset reads only as present
+or absent: it is left out with a warning. Grades and scores, whose value a rule compares, are
+read as numbers. Quantities keep their recorded
 number and resolved UCUM unit (`_quantities`: a `unit` text that disagrees with the UCUM code is
 warned about): the engine converts. Conditions are present findings while
 active, recurrence or relapse, absent when refuted; one that is over (resolved, inactive,
@@ -76,6 +79,12 @@ def is_lab(concept: Concept) -> bool:
     return concept.unit is not None and units.dimension(concept.unit) in _LAB_DIMENSIONS
 
 
+def is_presence_only(concept: Concept, ruleset: Ruleset) -> bool:
+    """A finding the ruleset reads only as present or absent: no unit, and no rule compares
+    its value (as one does a grade or a score)."""
+    return concept.unit is None and not ruleset.compares_value(concept.name)
+
+
 # Observations
 
 
@@ -106,6 +115,13 @@ def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Reco
     for concept in concepts:
         if preliminary and is_lab(concept):
             warn(f"status 'preliminary': a preliminary {concept.label} result does not count")
+            continue
+        number = _number_kind(obs)
+        if number is not None and is_presence_only(concept, ruleset):
+            warn(
+                f"a value{number} does not say whether {concept.label} is present or absent: "
+                "left out"
+            )
             continue
         reading = _read_observation(obs, concept, warn)
         if reading is None:
@@ -293,6 +309,10 @@ def _effective(obs: Observation, warn: Warn) -> tuple[datetime | None, datetime 
     else:
         warn("no effective[x]: time unknown")
     return None, None
+
+
+def _number_kind(obs: Observation) -> str | None:
+    return _other_value(obs, ("Quantity", "Integer"))
 
 
 def _other_value(obs: Observation, kinds: Sequence[str]) -> str | None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine.codes import Code, parse_code
-from engine.model import Concept, Ruleset
+from engine.conditions import Compare, Op
+from engine.model import Action, Concept, Rule, Ruleset
 
 SHARED = Path(__file__).parents[2].parent / "shared"
 SAMPLES = SHARED / "fhir-samples"
@@ -61,6 +62,12 @@ CONCEPTS = (
 )
 
 
+def compares(concept: str, op: Op, threshold: str) -> Rule:
+    """A rule that compares the concept's value, so a number for it is read as one."""
+    text = f"{concept} {op} {threshold}"
+    return Rule(text, text, Compare(concept, "latest", op, threshold, text, ()), Action())
+
+
 def make_ruleset() -> Ruleset:
     return Ruleset(
         id="test-fhir",
@@ -75,7 +82,7 @@ def make_ruleset() -> Ruleset:
             "tongue": (Code("http://snomed.info/sct", "21974007"),),
         },
         parameters={},
-        rules=(),
+        rules=(compares("mrc_grade", "<=", "4"), compares("gad7", ">=", "10")),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -410,6 +411,41 @@ def test_scores_and_grades(fhir_ruleset: Ruleset) -> None:
     assert read(wrong, fhir_ruleset) == (
         [],
         ["gad7 is a number but the value is in mmol/L: left out"],
+    )
+
+
+def weakness(**fields: Any) -> dict[str, Any]:
+    return observation(coded(SCT, "26544005"), **fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        ({"valueInteger": 0}, "Integer"),
+        ({"valueInteger": 1}, "Integer"),
+        ({"valueInteger": 0, "interpretation": [NEG]}, "Integer"),
+        ({"valueQuantity": {"value": 0}}, "Quantity"),
+        ({"valueQuantity": {"value": 2, "system": UCUM, "code": "{score}"}}, "Quantity"),
+    ],
+)
+def test_a_number_for_a_presence_finding_is_left_out(
+    fhir_ruleset: Ruleset, fields: dict[str, Any], kind: str
+) -> None:
+    assert read(weakness(**fields), fhir_ruleset) == (
+        [],
+        [f"a value{kind} does not say whether weakness is present or absent: left out"],
+    )
+
+
+def test_a_grade_or_score_is_a_number_only_where_a_rule_compares_it(
+    fhir_ruleset: Ruleset,
+) -> None:
+    grade = observation(coded(LOCAL_SYSTEM, "mrc-grade"), valueInteger=5)
+    assert one(grade, fhir_ruleset).value == 5
+    uncompared = dataclasses.replace(fhir_ruleset, rules=())
+    assert read(grade, uncompared) == (
+        [],
+        ["a valueInteger does not say whether mrc grade is present or absent: left out"],
     )
 
 
