@@ -94,10 +94,12 @@ def _with_warnings(evaluation: Evaluation, warnings: tuple[DataWarning, ...]) ->
 
 
 def combine(inputs: list[Loaded]) -> Loaded:
-    """Several inputs read as one (a Bulk Data export splits one patient over files)."""
+    """Several inputs read as one (a Bulk Data export splits one patient over files).
+
+    Each resource keeps its own Bundle's fullUrls: a `urn:uuid:` one file uses says nothing
+    about the same text in another."""
     return Loaded(
         origin=", ".join(i.origin for i in inputs),
         resources=tuple(r for i in inputs for r in i.resources),
-        aliases={k: v for i in inputs for k, v in i.aliases.items()},
         warnings=tuple(w for i in inputs for w in i.warnings),
     )

@@ -3,7 +3,10 @@ group by patient, normalise.
 
 Resources are grouped through `subject` (or `patient`) references, written relative
 (`Patient/x`), absolute (`https://host/fhir/Patient/x`) or as a Bundle's `urn:uuid:`
-fullUrl. A resource of one patient never reaches another's records. Warnings that belong to
+fullUrl, which names a resource only in the Bundle that holds the reference (two Bundles may
+use the same fullUrl for two patients). A resource whose Bundle gives its subject's fullUrl to
+more than one resource is left out with a warning. A resource of one patient never reaches
+another's records. Warnings that belong to
 no patient (unreadable entries, resources without a patient) are returned on the batch.
 """
 
@@ -86,7 +89,11 @@ def patient_records(
             # it is not validated (the most expensive resource to validate, for nothing).
             patients.setdefault(reference, _Patient())
             continue
-        owner = patient_of(raw, loaded.aliases, known)
+        clash = _ambiguous_subject(raw)
+        if clash:
+            unowned.append(DataWarning(clash, reference))
+            continue
+        owner = patient_of(raw, known)
         read = _interpreter(raw, ruleset, elements)
         result = read() if cache is None else cache.get_or_read(raw, ruleset, read)
         if owner is None:
@@ -120,24 +127,47 @@ def _interpreter(
     return read
 
 
-def patient_of(
-    raw: RawResource, aliases: Mapping[str, str], patients: frozenset[str] = frozenset()
-) -> str | None:
+def patient_of(raw: RawResource, patients: frozenset[str] = frozenset()) -> str | None:
     """The patient a resource belongs to, from its raw `subject`/`patient` reference.
 
     Read before validation so that a resource failing validation still warns its patient;
     `patients` are the references of Patient resources read (some have no `Type/id` form).
+    A fullUrl resolves only in the resource's own Bundle, and not at all when that Bundle
+    gives it to more than one resource.
     """
+    text = _subject(raw)
+    if text is None:
+        return None
+    targets = _targets(raw, text)
+    if len(targets) > 1:
+        return None
+    target = targets[0] if targets else text
+    if target in patients:
+        return target
+    parts = split_reference(target)
+    return f"Patient/{parts[1]}" if parts and parts[0] == "Patient" else None
+
+
+def _subject(raw: RawResource) -> str | None:
     for key in _SUBJECT_KEYS:
         ref = raw.data.get(key)
         text = ref.get("reference") if isinstance(ref, Mapping) else None
         if isinstance(text, str) and text:
-            target = aliases.get(text, text)
-            if target in patients:
-                return target
-            parts = split_reference(target)
-            return f"Patient/{parts[1]}" if parts and parts[0] == "Patient" else None
+            return text
     return None
+
+
+def _targets(raw: RawResource, reference: str) -> tuple[str, ...]:
+    return raw.bundle.targets(reference) if raw.bundle is not None else ()
+
+
+def _ambiguous_subject(raw: RawResource) -> str | None:
+    """Why the resource's subject cannot be told apart, when its Bundle reuses the fullUrl."""
+    text = _subject(raw)
+    targets = _targets(raw, text) if text else ()
+    if len(targets) < 2:
+        return None
+    return f"subject {text} is the fullUrl of {', '.join(targets)} in one Bundle: left out"
 
 
 def _record_order(record: Record) -> tuple[str, datetime, str]:

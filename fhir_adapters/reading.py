@@ -18,7 +18,7 @@ from engine.evaluation import DataWarning
 
 from .errors import FhirInputError
 
-__all__ = ["Input", "Loaded", "RawResource", "load_resources", "split_reference"]
+__all__ = ["BundleScope", "Input", "Loaded", "RawResource", "load_resources", "split_reference"]
 
 _BOM = "\ufeff"
 _MAX_BUNDLE_DEPTH = 8
@@ -28,16 +28,42 @@ _TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_histo
 Input = Path | str | bytes | Mapping[str, Any] | Sequence[Any] | int | float | None
 
 
+class BundleScope:
+    """The fullUrls of one Bundle's entries, each with the `Type/id` of the resource it names.
+
+    FHIR resolves a `urn:uuid:` or fullUrl reference within the Bundle that holds it, so every
+    Bundle, a nested one too, has its own scope: the same fullUrl in two Bundles (or two files)
+    names two different resources, and a reference never reaches into another Bundle.
+    """
+
+    __slots__ = ("_targets",)
+
+    def __init__(self) -> None:
+        self._targets: dict[str, list[str]] = {}
+
+    def define(self, full_url: str, reference: str) -> None:
+        targets = self._targets.setdefault(full_url, [])
+        if reference not in targets:
+            targets.append(reference)
+
+    def targets(self, full_url: str) -> tuple[str, ...]:
+        """What this Bundle calls `full_url`: nothing, one resource, or (a Bundle that breaks
+        FHIR's rule that fullUrls are unique) several, in the order they were read."""
+        return tuple(self._targets.get(full_url, ()))
+
+
 @dataclass(frozen=True, slots=True)
 class RawResource:
     """One resource as read, unvalidated, with where it came from (for messages).
 
     `reference` is `Type/id`; without an id, the Bundle fullUrl, or else where it was read.
+    `bundle` is the scope of the Bundle that holds it, where its own references resolve.
     """
 
     data: Mapping[str, Any]
     origin: str  # "labs.json entry 4", "export.ndjson:3"
     full_url: str | None = None
+    bundle: BundleScope | None = None
     type: str = field(init=False)
     reference: str = field(init=False)
 
@@ -61,13 +87,12 @@ class RawResource:
 class Loaded:
     """Everything read from one input.
 
-    `aliases` maps each Bundle entry's fullUrl (`urn:uuid:...`, absolute URLs) to the
-    `Type/id` reference of its resource, so references written either way resolve alike.
+    A Bundle entry's fullUrl (`urn:uuid:...`, absolute URLs) is resolved through the
+    `RawResource.bundle` of the resource that refers to it, never across Bundles or inputs.
     """
 
     origin: str
     resources: tuple[RawResource, ...] = ()
-    aliases: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[DataWarning, ...] = ()
 
 
@@ -183,11 +208,10 @@ class _Collector:
     def __init__(self, name: str) -> None:
         self.name = name
         self.resources: list[RawResource] = []
-        self.aliases: dict[str, str] = {}
         self.warnings: list[DataWarning] = []
 
     def result(self) -> Loaded:
-        return Loaded(self.name, tuple(self.resources), self.aliases, tuple(self.warnings))
+        return Loaded(self.name, tuple(self.resources), tuple(self.warnings))
 
     def top_level(self, value: object, where: str) -> None:
         if isinstance(value, Sequence) and not isinstance(value, str | bytes):
@@ -197,7 +221,14 @@ class _Collector:
             self.resource(value, where, top=True)
 
     def resource(
-        self, value: object, where: str, *, top: bool, full_url: str | None = None, depth: int = 0
+        self,
+        value: object,
+        where: str,
+        *,
+        top: bool,
+        full_url: str | None = None,
+        scope: BundleScope | None = None,
+        depth: int = 0,
     ) -> None:
         """Take one resource; not FHIR is an input error at the top level, a warning inside."""
         kind = _resource_type(value)
@@ -209,10 +240,10 @@ class _Collector:
         if kind == "Bundle":
             self.bundle(value, where, depth)
             return
-        raw = RawResource(value, where, full_url)
+        raw = RawResource(value, where, full_url, scope)
         self.resources.append(raw)
-        if full_url:
-            self.aliases[full_url] = raw.reference
+        if full_url and scope is not None:
+            scope.define(full_url, raw.reference)
 
     def bundle(self, bundle: Mapping[str, Any], where: str, depth: int) -> None:
         if depth >= _MAX_BUNDLE_DEPTH:
@@ -222,6 +253,7 @@ class _Collector:
         if not isinstance(entries, list):
             self.warnings.append(DataWarning("Bundle.entry is not a list; skipped", where))
             return
+        scope = BundleScope()
         for index, entry in enumerate(entries):
             at = f"{where} entry {index}"
             if not isinstance(entry, Mapping):
@@ -235,5 +267,6 @@ class _Collector:
                 at,
                 top=False,
                 full_url=full_url if isinstance(full_url, str) and full_url else None,
+                scope=scope,
                 depth=depth + 1,
             )

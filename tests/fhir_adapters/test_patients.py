@@ -69,6 +69,45 @@ def test_two_patients_in_one_bundle_never_mix(fhir_ruleset: Ruleset) -> None:
     assert [r.value for r in a.records] == [Quantity(2.1, "mmol/L")]
 
 
+def test_a_full_url_reused_by_another_bundle_stays_with_its_own_patient(
+    fhir_ruleset: Ruleset,
+) -> None:
+    first = entries(("urn:uuid:p", patient("a")), ("urn:uuid:1", potassium("1", "urn:uuid:p")))
+    second = entries(("urn:uuid:p", patient("b")), ("urn:uuid:2", potassium("2", "urn:uuid:p")))
+    nested = {"resourceType": "Bundle", "type": "collection", "entry": []}
+    nested["entry"] = [{"resource": first}, {"resource": second}]
+    for data in (nested, [first, second]):
+        batch = patient_records(data, fhir_ruleset)
+        assert sources(batch) == {"Patient/a": ["Observation/1"], "Patient/b": ["Observation/2"]}
+        assert batch.warnings == ()
+
+
+def test_a_full_url_is_not_resolved_outside_its_bundle(fhir_ruleset: Ruleset) -> None:
+    inner = entries(("urn:uuid:1", potassium("1", "urn:uuid:p")))
+    outer = entries(("urn:uuid:p", patient("a")))
+    outer["entry"].append({"resource": inner})
+    batch = patient_records(outer, fhir_ruleset)
+    assert sources(batch) == {"Patient/a": []}
+    assert [str(w) for w in batch.warnings] == ["Observation/1: no Patient subject: left out"]
+
+
+def test_a_full_url_given_twice_in_one_bundle_leaves_its_resources_out(
+    fhir_ruleset: Ruleset,
+) -> None:
+    bundle = entries(
+        ("urn:uuid:p", patient("a")),
+        ("urn:uuid:p", patient("b")),
+        ("urn:uuid:1", potassium("1", "urn:uuid:p", 2.1)),
+        ("urn:uuid:2", potassium("2", "Patient/b")),
+    )
+    batch = patient_records(bundle, fhir_ruleset)
+    assert sources(batch) == {"Patient/a": [], "Patient/b": ["Observation/2"]}
+    assert [str(w) for w in batch.warnings] == [
+        "Observation/1: subject urn:uuid:p is the fullUrl of Patient/a, Patient/b in one Bundle:"
+        " left out"
+    ]
+
+
 def test_patients_without_records_still_appear_sorted(fhir_ruleset: Ruleset) -> None:
     batch = patient_records([patient("z"), patient("m"), potassium("1", "Patient/q")], fhir_ruleset)
     assert sources(batch) == {"Patient/m": [], "Patient/q": ["Observation/1"], "Patient/z": []}

@@ -58,7 +58,28 @@ def test_single_resource_as_dict_text_and_bytes() -> None:
 def test_bundle_of_any_type(kind: str) -> None:
     loaded = load_resources(bundle(obs("a"), obs("b"), kind=kind))
     assert refs(loaded) == ["Observation/a", "Observation/b"]
-    assert loaded.aliases == {"urn:uuid:u-a": "Observation/a", "urn:uuid:u-b": "Observation/b"}
+    scope = loaded.resources[0].bundle
+    assert scope is not None and all(r.bundle is scope for r in loaded.resources)
+    assert scope.targets("urn:uuid:u-a") == ("Observation/a",)
+    assert scope.targets("urn:uuid:u-b") == ("Observation/b",)
+
+
+def test_each_bundle_names_its_own_full_urls() -> None:
+    first, second = bundle(obs("a")), bundle(obs("b"))
+    second["entry"][0]["fullUrl"] = "urn:uuid:u-a"  # reused, naming another resource
+    outer = {**bundle(), "entry": [{"resource": first}, {"resource": second}]}
+    a, b = load_resources(outer).resources
+    assert a.bundle is not None and b.bundle is not None
+    assert a.bundle.targets("urn:uuid:u-a") == ("Observation/a",)
+    assert b.bundle.targets("urn:uuid:u-a") == ("Observation/b",)
+
+
+def test_a_full_url_reused_inside_one_bundle_names_every_resource() -> None:
+    data = bundle(obs("a"), obs("b"))
+    data["entry"][1]["fullUrl"] = "urn:uuid:u-a"
+    scope = load_resources(data).resources[0].bundle
+    assert scope is not None
+    assert scope.targets("urn:uuid:u-a") == ("Observation/a", "Observation/b")
 
 
 def test_nested_bundles_are_read() -> None:
@@ -194,7 +215,8 @@ def test_synthea_transaction_aliases_urn_uuids(fhir_samples: Path) -> None:
     path = next((fhir_samples / "synthea-r4").glob("Buster_Hoeger_*.json"))
     loaded = load_resources(path)
     patient = next(r for r in loaded.resources if r.type == "Patient")
-    assert loaded.aliases[f"urn:uuid:{patient.data['id']}"] == patient.reference
+    assert patient.bundle is not None
+    assert patient.bundle.targets(f"urn:uuid:{patient.data['id']}") == (patient.reference,)
 
 
 # Properties: any input either loads or raises FhirInputError, nothing else

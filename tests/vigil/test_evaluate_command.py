@@ -219,6 +219,32 @@ def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) ->
     assert [r["escalation"] for r in json.loads(run.stdout)["results"]] == ["urgent"]
 
 
+def transaction(patient: str, *resources: dict[str, object]) -> dict[str, object]:
+    """A Bundle whose Patient has the fullUrl urn:uuid:p and whose resources refer to it so."""
+    entries = [{"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "id": patient}}]
+    for resource in resources:
+        entries.append({"resource": {**resource, "subject": {"reference": "urn:uuid:p"}}})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def test_files_reusing_a_full_url_keep_each_patient_s_data_apart(tmp_path: Path) -> None:
+    twitch_a = observation("ta", SCT, "82470000", "2026-02-27")
+    twitch_b = observation("tb", SCT, "82470000", "2026-02-27")
+    potassium = observation("k", LOINC, "2823-3", "2026-02-27", valueQuantity=ucum(2.2, "mmol/L"))
+    (tmp_path / "a.json").write_text(json.dumps(transaction("a", twitch_a)))
+    (tmp_path / "b.json").write_text(json.dumps(transaction("b", twitch_b, potassium)))
+
+    run = vigil("evaluate", tmp_path / "a.json", tmp_path / "b.json", "--as-of", "2026-03-01")
+
+    assert run.returncode == 0, run.stderr
+    output = json.loads(run.stdout)
+    results = {r["patient"]: r for r in output["results"]}
+    assert results["Patient/a"]["escalation"] == "self-care"
+    assert results["Patient/b"]["escalation"] == "urgent"
+    assert "Observation/ta" not in json.dumps(results["Patient/b"])
+    assert output["warnings"] == []
+
+
 @pytest.mark.skipif(
     not SAMPLES.is_dir(), reason="../shared/fhir-samples is absent (a user's clone)"
 )
