@@ -17,6 +17,7 @@ from typing import Any
 from engine.evaluation import DataWarning
 
 from .errors import FhirInputError
+from .jsontext import standard_loads
 
 __all__ = ["BundleScope", "Input", "Loaded", "RawResource", "load_resources", "split_reference"]
 
@@ -152,7 +153,7 @@ def _load_text(text: str, name: str, *, ndjson: bool) -> Loaded:
     collector = _Collector(name)
     if not ndjson:
         try:
-            value = _parse(text)
+            value = _parse(text, name)
         except json.JSONDecodeError as error:
             # "Extra data": a first JSON value parsed and more followed, i.e. NDJSON.
             if not error.msg.startswith("Extra data"):
@@ -166,18 +167,22 @@ def _load_text(text: str, name: str, *, ndjson: bool) -> Loaded:
             continue
         where = f"{name}:{number}"
         try:
-            value = _parse(line.removeprefix(_BOM))
+            value = _parse(line.removeprefix(_BOM), where)
         except json.JSONDecodeError as error:
             raise FhirInputError(f"{where}: {_describe(error, line)}") from None
         collector.resource(value, where, top=True)
     return collector.result()
 
 
-def _parse(text: str) -> Any:
+def _parse(text: str, where: str) -> Any:
     try:
-        return json.loads(text)
+        return standard_loads(text)
     except RecursionError:
         raise json.JSONDecodeError("JSON nested too deeply", text, 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:  # a number too long to read
+        raise FhirInputError(f"{where}: not valid JSON: {error}") from None
 
 
 def _describe(error: json.JSONDecodeError, text: str) -> str:

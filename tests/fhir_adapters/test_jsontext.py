@@ -71,3 +71,9 @@ def test_nesting_too_deep_fails_as_the_standard_library_fails() -> None:
         json.loads(deep)
     with pytest.raises(RecursionError):
         jsontext.loads(deep)
+
+
+def test_a_number_too_long_for_int_is_a_value_error_that_says_so() -> None:
+    for text in ("[" + "1" * 5000 + "]", b"-" + b"9" * 5000):
+        with pytest.raises(ValueError, match=r"^a number has more than 4300 digits$"):
+            jsontext.loads(text)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import FactError
+from fhir_adapters import evaluate_bundle
 from fhir_adapters.errors import FhirInputError
 from fhir_adapters.reading import Loaded, load_resources, split_reference
 
@@ -193,6 +194,17 @@ def test_empty_and_non_utf8_input(tmp_path: Path) -> None:
 
 def test_deeply_nested_json_is_an_input_error() -> None:
     assert "nested too deeply" in one_line_error("[" * 100_000 + "]" * 100_000)
+
+
+def test_a_number_too_long_to_read_is_an_input_error(tmp_path: Path) -> None:
+    text = json.dumps(obs("a"))[:-1] + ', "valueInteger": ' + "1" * 5000 + "}"
+    expected = "not valid JSON: a number has more than 4300 digits"
+    assert one_line_error(text, origin="big.json") == f"big.json: {expected}"
+    path = tmp_path / "big.ndjson"
+    path.write_text(json.dumps(obs("b")) + "\n" + text + "\n")
+    assert one_line_error(path) == f"{path}:2: {expected}"
+    with pytest.raises(FhirInputError, match=f"<input>: {expected}"):
+        evaluate_bundle(text, "calf-fasciculation")
 
 
 def test_input_error_is_a_fact_error() -> None:

@@ -75,6 +75,7 @@ def test_table_output_has_a_row_per_patient_with_its_reasons() -> None:
         ('{"resourceType": "Bundle", "entry": [', "not valid JSON: it ends early"),
         ('{"name": "not FHIR"}', "JSON but not FHIR"),
         ("", "empty"),
+        ('{"resourceType": "Observation", "valueInteger": ' + "1" * 5000 + "}", "4300 digits"),
     ],
 )
 def test_unreadable_input_exits_2_with_one_line_naming_the_file(
