@@ -106,7 +106,7 @@ def load_resources(data: Input, *, origin: str | None = None) -> Loaded:
     """
     if isinstance(data, Path):
         name = origin or str(data)
-        return _load_text(_read_file(data, name), name, ndjson=data.suffix == ".ndjson")
+        return _load_text(_read_file(data, name), name, ndjson=data.suffix.lower() == ".ndjson")
     if isinstance(data, bytes):
         name = origin or "<input>"
         return _load_text(_decode(data, name), name, ndjson=False)

@@ -220,6 +220,25 @@ def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) ->
     assert [r["escalation"] for r in json.loads(run.stdout)["results"]] == ["urgent"]
 
 
+def test_a_folder_reads_json_in_any_case_and_searches_subfolders_named_like_files(
+    tmp_path: Path,
+) -> None:
+    twitch = observation("t", SCT, "82470000", "2026-02-27")
+    potassium = observation("k", LOINC, "2823-3", "2026-02-27", valueQuantity=ucum(2.2, "mmol/L"))
+    inner = tmp_path / "inner.json"
+    inner.mkdir()
+    (inner / "Observation.NDJSON").write_text(json.dumps(twitch) + "\n")
+    (tmp_path / "a.JSON").write_text(json.dumps(potassium))
+    (tmp_path / "notes.txt").write_text("not read")
+
+    run = vigil("evaluate", tmp_path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["escalation"] == "urgent"
+    assert result["suggestions"][0]["evidence"] == ["Observation/k"]
+
+
 def transaction(patient: str, *resources: dict[str, object]) -> dict[str, object]:
     """A Bundle whose Patient has the fullUrl urn:uuid:p and whose resources refer to it so."""
     entries = [{"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "id": patient}}]

@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "evaluate",
         help="evaluate FHIR R4 files against a ruleset",
         description="Evaluate every patient in FHIR R4 files (Bundles, resources, arrays, "
-        "NDJSON; folders are searched for .json and .ndjson files) and print each patient's "
+        "NDJSON; folders and their subfolders are searched for files ending .json or .ndjson, "
+        "in any case, and other files are not read) and print each patient's "
         "escalation with its reasons.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", type=Path)
@@ -105,13 +106,19 @@ def expand(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in FHIR_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if is_fhir_file(p))
             if not found:
                 raise UsageError(f"{path}: no .json or .ndjson files in this folder")
             files += found
         else:
             files.append(path)  # a missing file is reported by the reader, naming it
     return files
+
+
+def is_fhir_file(path: Path) -> bool:
+    """A file a folder scan reads: .json or .ndjson in any case (A.JSON from Windows too);
+    a folder named like one is searched, not read."""
+    return path.suffix.lower() in FHIR_SUFFIXES and not path.is_dir()
 
 
 def _wants_colour(stream: TextIO) -> bool:
