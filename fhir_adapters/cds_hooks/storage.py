@@ -33,6 +33,20 @@ class CardRecord:
     suggestions: tuple[str, ...] = ()
 
 
+# AuditRecord's fields that may be unknown (a call refused early), each an audit table column
+_OPTIONAL_AUDIT_FIELDS = (
+    "hook_instance",
+    "issuer",
+    "ruleset_id",
+    "ruleset_version",
+    "ruleset_hash",
+    "patient",
+    "escalation",
+    "data_source",
+    "duration_ms",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
     time: float
@@ -57,17 +71,7 @@ class AuditRecord:
             "service": self.service,
             "status": self.status,
         }
-        for key in (
-            "hook_instance",
-            "issuer",
-            "ruleset_id",
-            "ruleset_version",
-            "ruleset_hash",
-            "patient",
-            "escalation",
-            "data_source",
-            "duration_ms",
-        ):
+        for key in _OPTIONAL_AUDIT_FIELDS:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -254,23 +258,7 @@ class StoreUnreadable(Exception):
 # The columns the reads select, per table: a file without them is not a Vigil database.
 _READ_COLUMNS: dict[str, frozenset[str]] = {
     "audit": frozenset(
-        {
-            "id",
-            "time",
-            "kind",
-            "service",
-            "status",
-            "hook_instance",
-            "issuer",
-            "ruleset_id",
-            "ruleset_version",
-            "ruleset_hash",
-            "patient",
-            "escalation",
-            "data_source",
-            "duration_ms",
-            "cards",
-        }
+        {"id", "time", "kind", "service", "status", *_OPTIONAL_AUDIT_FIELDS, "cards"}
     ),
     "card": frozenset({"uuid", "rules"}),
     "feedback": frozenset({"service", "card", "outcome", "override_display", "comment"}),
