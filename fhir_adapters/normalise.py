@@ -4,7 +4,8 @@ Observations: only status final/amended/corrected counts; preliminary counts for
 scores, flagged `preliminary`, but a preliminary lab result (a concentration) is left out with a
 warning, because the spec counts preliminary for findings only. A finding is present with
 `valueBoolean: true`, no value, SNOMED Present, or a quantity (a cramp's duration); absent with
-`valueBoolean: false`, SNOMED Absent, or interpretation NEG. A number (valueInteger or
+`valueBoolean: false`, SNOMED Absent, or interpretation NEG; a true or Present value with
+interpretation NEG contradicts itself and is left out with a warning. A number (valueInteger or
 valueQuantity) says neither for a finding without a unit that the ruleset reads only as present
 or absent: it is left out with a warning. Grades and scores, whose value a rule compares, are
 read as numbers. Quantities keep their recorded
@@ -164,7 +165,10 @@ def _read_observation(obs: Observation, concept: Concept, warn: Warn) -> _Readin
             return None
         return _Reading(obs.valueBoolean, _component_duration(obs.component, concept, warn))
     if obs.valueCodeableConcept is not None:
-        if _has_code([obs.valueCodeableConcept], SNOMED, PRESENT) and not negative:
+        if _has_code([obs.valueCodeableConcept], SNOMED, PRESENT):
+            if negative:
+                warn("coded value SNOMED 52101004 Present contradicts interpretation NEG: left out")
+                return None
             return _Reading(True, _component_duration(obs.component, concept, warn))
         if _has_code([obs.valueCodeableConcept], SNOMED, ABSENT):
             return _Reading(False)

@@ -127,6 +127,19 @@ def test_true_value_with_negative_interpretation_is_left_out(fhir_ruleset: Rules
     assert warnings == ["valueBoolean true contradicts interpretation NEG: left out"]
 
 
+def test_present_value_with_negative_interpretation_is_a_contradiction(
+    fhir_ruleset: Ruleset,
+) -> None:
+    present = coded(SCT, "52101004")
+    records, warnings = read(
+        finding(valueCodeableConcept=present, interpretation=[NEG]), fhir_ruleset
+    )
+    assert records == []
+    assert warnings == [
+        "coded value SNOMED 52101004 Present contradicts interpretation NEG: left out"
+    ]
+
+
 def test_codes_not_display_choose_the_concept(fhir_ruleset: Ruleset) -> None:
     code = {"coding": [{"system": SCT, "code": "1", "display": "Muscle fasciculation"}]}
     assert read(observation(code), fhir_ruleset) == ([], [])
