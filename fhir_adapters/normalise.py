@@ -13,7 +13,8 @@ number and resolved UCUM unit (`_quantities`: a `unit` text that disagrees with 
 warned about): the engine converts. Conditions are present findings while
 active, recurrence or relapse, absent when refuted; one that is over (resolved, inactive,
 remission) is left out with a warning. Codes are matched on system and code, never display text;
-an Observation whose codings mean different concepts contradicts itself and is left out.
+an Observation or Condition whose codings mean different concepts contradicts itself and is
+left out with a warning.
 """
 
 from __future__ import annotations
@@ -103,11 +104,7 @@ def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Reco
         warn(f"status {status!r} is not final, amended, corrected or preliminary: ignored")
         return [], warnings
     concepts = _concepts(obs.code, ruleset)
-    if len(concepts) > 1:
-        # Codings of one code are translations of one meaning: two concepts contradict each
-        # other, and the value cannot be both a potassium and a magnesium.
-        named = ", ".join(concept.label for concept in concepts)
-        warn(f"code has codings of different concepts ({named}): left out")
+    if _contradictory(concepts, warn):
         return [], warnings
     preliminary = status == "preliminary"
     time, end = _effective(obs, warn)
@@ -343,6 +340,9 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
     if clinical is not None and clinical not in _ONGOING | _OVER:
         warn(f"clinicalStatus {clinical!r} is not one Vigil reads: ignored")
         return [], warnings
+    concepts = _concepts(condition.code, ruleset)
+    if _contradictory(concepts, warn):
+        return [], warnings
     present = verification != "refuted"
     if present and clinical in _OVER:
         # The spec counts active, recurrence and relapse only: a condition that is over is not
@@ -364,7 +364,7 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
             site=site,
             preliminary=verification in _PROVISIONAL,
         )
-        for concept in _concepts(condition.code, ruleset)
+        for concept in concepts
         for site in sites
     ]
     return records, warnings
@@ -423,6 +423,19 @@ def _concepts(code: CodeableConcept | None, ruleset: Ruleset) -> list[Concept]:
             if concept is not None and concept not in found:
                 found.append(concept)
     return found
+
+
+def _contradictory(concepts: Sequence[Concept], warn: Warn) -> bool:
+    """Whether a code's codings mean different concepts, warned about: the resource is then
+    left out."""
+    if len(concepts) < 2:
+        return False
+    # Codings of one code are translations of one meaning: two concepts contradict each other,
+    # and a value cannot be both a potassium and a magnesium, nor a condition both a cramp and
+    # a weakness.
+    named = ", ".join(concept.label for concept in concepts)
+    warn(f"code has codings of different concepts ({named}): left out")
+    return True
 
 
 def _site(body_site: CodeableConcept | None, ruleset: Ruleset) -> str | None:

@@ -597,6 +597,14 @@ def test_condition_onset_forms(fhir_ruleset: Ruleset) -> None:
     assert warnings == ["onsetString is not read: onset unknown"]
 
 
+def test_a_condition_coded_as_two_concepts_is_left_out(fhir_ruleset: Ruleset) -> None:
+    code = {"coding": [{"system": SCT, "code": "82470000"}, {"system": SCT, "code": "55300003"}]}
+    assert read(condition(code=code), fhir_ruleset) == (
+        [],
+        ["code has codings of different concepts (fasciculation, cramp): left out"],
+    )
+
+
 def test_condition_at_two_body_sites_gives_a_record_per_site(fhir_ruleset: Ruleset) -> None:
     sites = [coded(SCT, "53840002"), coded(SCT, "21974007"), coded(SCT, "53840002")]
     records, _ = read(condition(bodySite=sites), fhir_ruleset)
