@@ -24,7 +24,7 @@ from .cache import Interpreted, ResourceCache
 from .elements import ValidatedElements
 from .normalise import records_for
 from .reading import Input, Loaded, RawResource, load_resources, split_reference
-from .validation import is_used, validate
+from .validation import is_used, number_code_warnings, validate
 
 __all__ = ["PatientBatch", "PatientData", "patient_of", "patient_records"]
 
@@ -72,6 +72,7 @@ def patient_records(
 
     for raw in loaded.resources:
         if not is_used(raw, ruleset):
+            _report_unread(raw, known, patients, unowned)
             continue
         reference = raw.reference
         first = seen.setdefault(reference, raw)
@@ -112,6 +113,23 @@ def patient_records(
         ),
         tuple(unowned),
     )
+
+
+def _report_unread(
+    raw: RawResource,
+    known: frozenset[str],
+    patients: dict[str, _Patient],
+    unowned: list[DataWarning],
+) -> None:
+    """Warn the patient of a resource left unread because its codes are not strings."""
+    warnings = number_code_warnings(raw)
+    if not warnings:
+        return
+    owner = None if _ambiguous_subject(raw) else patient_of(raw, known)
+    if owner is None:
+        unowned.extend(warnings)
+    else:
+        patients.setdefault(owner, _Patient()).warnings.extend(warnings)
 
 
 def _interpreter(

@@ -8,7 +8,8 @@ it but its id (see `patients`).
 
 Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
 resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and
-a dateTime without a timezone is read as UTC. Any other fault leaves the resource out.
+a dateTime without a timezone is read as UTC. Any other fault leaves the resource out. A coding
+whose code is a JSON number, not a string, matches nothing and is reported.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from engine.model import Concept, Ruleset
 from .elements import ValidatedElements
 from .reading import RawResource
 
-__all__ = ["Model", "Validated", "coded_concepts", "is_used", "validate"]
+__all__ = ["Model", "Validated", "coded_concepts", "is_used", "number_code_warnings", "validate"]
 
 Model: TypeAlias = Observation | Condition | Patient
 
@@ -61,20 +62,35 @@ class Validated:
 
 def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
     """The concepts a raw resource's `code` codings mean, distinct, in coding order."""
-    code = data.get("code")
-    codings = code.get("coding") if isinstance(code, Mapping) else None
-    if not isinstance(codings, list):
-        return []
     found: list[Concept] = []
-    for coding in codings:
-        if not isinstance(coding, Mapping):
-            continue
+    for coding in _codings(data):
         system, value = coding.get("system"), coding.get("code")
         if isinstance(system, str) and isinstance(value, str):
             concept = ruleset.concept_for(system, value)
             if concept is not None and concept not in found:
                 found.append(concept)
     return found
+
+
+def number_code_warnings(raw: RawResource) -> list[DataWarning]:
+    """A warning for each `code` coding whose code is a JSON number. FHIR codes are strings, so
+    such a coding matches nothing; a resource the ruleset uses through another coding is left
+    out by validation, but one that has no other would otherwise be skipped unseen."""
+    if raw.type not in _CODED:
+        return []
+    return [
+        DataWarning(f"coding code {value} is a number, not a string: not matched", raw.reference)
+        for value in (coding.get("code") for coding in _codings(raw.data))
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+
+
+def _codings(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    code = data.get("code")
+    codings = code.get("coding") if isinstance(code, Mapping) else None
+    if not isinstance(codings, list):
+        return []
+    return [coding for coding in codings if isinstance(coding, Mapping)]
 
 
 def is_used(raw: RawResource, ruleset: Ruleset) -> bool:

@@ -208,6 +208,34 @@ def test_an_observation_coded_as_two_concepts_is_left_out_with_a_warning(
     ]
 
 
+def bundle_file(tmp_path: Path, *resources: dict[str, object]) -> Path:
+    path = tmp_path / "bundle.json"
+    entries = [{"resource": r} for r in [{"resourceType": "Patient", "id": "p"}, *resources]]
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}))
+    return path
+
+
+def test_a_coding_code_that_is_a_number_is_reported_not_skipped(tmp_path: Path) -> None:
+    potassium = observation(
+        "k", LOINC, "2823-3", "2026-02-27T09:00:00Z", valueQuantity=ucum(2.2, "mmol/L")
+    )
+    potassium["code"] = {"coding": [{"system": LOINC, "code": 2823}]}
+    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
+    path = bundle_file(tmp_path, twitch, potassium)
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)["results"][0]
+    assert result["escalation"] == "self-care"
+    assert result["warnings"] == [
+        {
+            "source": "Observation/k",
+            "message": "coding code 2823 is a number, not a string: not matched",
+        }
+    ]
+
+
 def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) -> None:
     twitch = observation("t", SCT, "82470000", "2026-02-27")
     potassium = observation("k", LOINC, "2823-3", "2026-02-27", valueQuantity=ucum(2.2, "mmol/L"))
