@@ -12,7 +12,8 @@ read as numbers. Quantities keep their recorded
 number and resolved UCUM unit (`_quantities`: a `unit` text that disagrees with the UCUM code is
 warned about): the engine converts. Conditions are present findings while
 active, recurrence or relapse, absent when refuted; one that is over (resolved, inactive,
-remission) is left out with a warning. Codes are matched on system and code, never display text;
+remission) is left out with a warning. A Period that ends before it starts leaves its resource
+out with a warning. Codes are matched on system and code, never display text;
 an Observation or Condition whose codings mean different concepts contradicts itself and is
 left out with a warning.
 """
@@ -107,7 +108,11 @@ def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Reco
     if _contradictory(concepts, warn):
         return [], warnings
     preliminary = status == "preliminary"
-    time, end = _effective(obs, warn)
+    try:
+        time, end = _effective(obs, warn)
+    except _ContradictoryTime as problem:
+        warn(str(problem))
+        return [], warnings
     site = _site(obs.bodySite, ruleset)
     records: list[Record] = []
     for concept in concepts:
@@ -349,8 +354,12 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
         # a present finding, and its history must not lengthen a span.
         warn(f"clinicalStatus {clinical!r}: a condition that is over is not a present finding")
         return [], warnings
-    time = _onset(condition, warn)
-    abated, end = _abatement(condition, warn)
+    try:
+        time = _onset(condition, warn)
+        abated, end = _abatement(condition, warn)
+    except _ContradictoryTime as problem:
+        warn(str(problem))
+        return [], warnings
     ongoing = present and clinical in _ONGOING and not abated
     sites = _sites(condition.bodySite, ruleset) or [None]
     records = [
@@ -400,6 +409,11 @@ def _abatement(condition: Condition, warn: Warn) -> tuple[bool, datetime | None]
 # Shared
 
 
+class _ContradictoryTime(Exception):
+    """A time that contradicts itself (a Period ending before it starts): the resource cannot
+    be placed in time, so it is left out."""
+
+
 def _moment(value: object, where: str, warn: Warn) -> datetime | None:
     moment = instant(value)
     if moment is None:
@@ -412,6 +426,10 @@ def _period(period: Period, where: str, warn: Warn) -> tuple[datetime | None, da
     end = instant(period.end) if period.end is not None else None
     if start is None and end is None:
         warn(f"{where} has neither start nor end: time unknown")
+    if start is not None and end is not None and end < start:
+        raise _ContradictoryTime(
+            f"{where} ends ({end.isoformat()}) before it starts ({start.isoformat()}): left out"
+        )
     return (start or end), end
 
 

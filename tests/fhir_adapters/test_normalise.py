@@ -605,6 +605,19 @@ def test_a_condition_coded_as_two_concepts_is_left_out(fhir_ruleset: Ruleset) ->
     )
 
 
+def test_a_condition_whose_onset_period_ends_before_it_starts_is_left_out(
+    fhir_ruleset: Ruleset,
+) -> None:
+    onset = {"start": "2024-02-01", "end": "2024-01-01"}
+    assert read(condition(onsetDateTime=None, onsetPeriod=onset), fhir_ruleset) == (
+        [],
+        [
+            "onsetPeriod ends (2024-01-01T00:00:00+00:00) before it starts "
+            "(2024-02-01T00:00:00+00:00): left out"
+        ],
+    )
+
+
 def test_condition_at_two_body_sites_gives_a_record_per_site(fhir_ruleset: Ruleset) -> None:
     sites = [coded(SCT, "53840002"), coded(SCT, "21974007"), coded(SCT, "53840002")]
     records, _ = read(condition(bodySite=sites), fhir_ruleset)

@@ -236,6 +236,31 @@ def test_a_coding_code_that_is_a_number_is_reported_not_skipped(tmp_path: Path) 
     ]
 
 
+def test_a_severe_result_whose_period_ends_before_it_starts_is_reported(
+    tmp_path: Path,
+) -> None:
+    period = {"start": "2026-02-27T09:00:00Z", "end": "2026-02-26T09:00:00Z"}
+    potassium = observation(
+        "k", LOINC, "2823-3", "", effectivePeriod=period, valueQuantity=ucum(2.2, "mmol/L")
+    )
+    del potassium["effectiveDateTime"]
+    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
+    path = bundle_file(tmp_path, twitch, potassium)
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)["results"][0]
+    assert result["escalation"] == "self-care"
+    assert result["warnings"] == [
+        {
+            "source": "Observation/k",
+            "message": "effectivePeriod ends (2026-02-26T09:00:00+00:00) before it starts "
+            "(2026-02-27T09:00:00+00:00): left out",
+        }
+    ]
+
+
 def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) -> None:
     twitch = observation("t", SCT, "82470000", "2026-02-27")
     potassium = observation("k", LOINC, "2823-3", "2026-02-27", valueQuantity=ucum(2.2, "mmol/L"))
