@@ -62,10 +62,11 @@ class Evaluator:
         )
 
     def evaluate(self, facts: Iterable[Record], as_of: datetime | None = None) -> Evaluation:
-        """Evaluate one patient's records as they stood at `as_of` (default: now, UTC)."""
+        """Evaluate one patient's records as they stood at `as_of` (default: now, UTC; a record
+        dated after now is then left out with a warning)."""
         when = as_of_or_now(as_of)
         records = check_records(facts, self.ruleset)
-        summaries, warnings = summarise(records, self.ruleset, when)
+        summaries, warnings = summarise(records, self.ruleset, when, as_of_is_now=as_of is None)
         run = _Run(self.ruleset, self._compiled, summaries)
         runtime.run_session(self._compiled, run.facts(warnings), run.fire)
         suggestions = run.suggestions()

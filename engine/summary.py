@@ -1,7 +1,9 @@
 """Per-concept summaries of a patient's records, relative to the evaluation time.
 
 This is where clinical time lives: a record counts only if it was made on or before `as_of`,
-and (when the concept has a lookback) no longer ago than the lookback. durable_rules never sees
+and (when the concept has a lookback) no longer ago than the lookback. A record dated after a
+defaulted `as_of` (now) is left out with a warning: nothing can have been observed later than
+now. durable_rules never sees
 a clock.
 """
 
@@ -129,16 +131,21 @@ def _canonical(quantity: Quantity, concept: Concept) -> float | None:
 
 
 def summarise(
-    records: Iterable[Record], ruleset: Ruleset, as_of: datetime
+    records: Iterable[Record], ruleset: Ruleset, as_of: datetime, *, as_of_is_now: bool = False
 ) -> tuple[dict[str, Summary], list[DataWarning]]:
-    """Summaries of every concept that has at least one record that counts."""
+    """Summaries of every concept that has at least one record that counts. `as_of_is_now`
+    says the caller gave no evaluation time: a record dated later is then a data error."""
     summaries: dict[str, Summary] = {}
     warnings: list[DataWarning] = []
     for record in records:
         concept = ruleset.concepts[record.concept]
         time = record.time
         if time is not None and time > as_of:
-            continue  # recorded after the evaluation time: not known then
+            # Recorded after the evaluation time: not known then. Before a chosen past time that
+            # is expected; after now, the date is wrong and the reader must know.
+            if as_of_is_now:
+                warnings.append(_from_the_future(record, concept, time))
+            continue
         if concept.lookback is not None:
             if time is None:
                 warnings.append(
@@ -168,6 +175,12 @@ def summarise(
         if conflict is not None:
             warnings.append(conflict)
     return summaries, warnings
+
+
+def _from_the_future(record: Record, concept: Concept, time: datetime) -> DataWarning:
+    return DataWarning(
+        f"{concept.name} is dated {time.isoformat()}, after now: left out", record.source
+    )
 
 
 def _simultaneous_latest(summary: Summary) -> DataWarning | None:

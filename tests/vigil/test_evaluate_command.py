@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -259,6 +260,29 @@ def test_a_severe_result_whose_period_ends_before_it_starts_is_reported(
             "(2026-02-27T09:00:00+00:00): left out",
         }
     ]
+
+
+def test_a_result_dated_after_now_is_reported_unless_as_of_is_in_the_past(
+    tmp_path: Path,
+) -> None:
+    potassium = observation(
+        "k", LOINC, "2823-3", "2999-01-01T09:00:00Z", valueQuantity=ucum(2.2, "mmol/L")
+    )
+    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
+    path = bundle_file(tmp_path, twitch, potassium)
+
+    now = json.loads(vigil("evaluate", path, "--format", "json").stdout)
+    past = json.loads(vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json").stdout)
+
+    assert now["results"][0]["escalation"] == "self-care"
+    assert now["results"][0]["warnings"] == [
+        {
+            "source": "Observation/k",
+            "message": "potassium is dated 2999-01-01T09:00:00+00:00, after now: left out",
+        }
+    ]
+    assert datetime.fromisoformat(now["as_of"]) <= datetime.now(UTC)
+    assert past["results"][0]["warnings"] == []
 
 
 def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) -> None:

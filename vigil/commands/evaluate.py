@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     output = {
         "ruleset": {"id": ruleset.id, "version": ruleset.version},
-        "as_of": as_of.isoformat(),
+        "as_of": _evaluation_time(results, as_of).isoformat(),
         "results": [r.to_dict() for r in results],
         "warnings": [warning_dict(w) for w in results.warnings],
     }
@@ -88,9 +88,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_as_of(text: str | None) -> datetime:
+def _evaluation_time(results: Results, as_of: datetime | None) -> datetime:
+    """The time the patients were evaluated at: `--as-of`, or else now as the engine read it
+    (it then knows a record dated later is a data error), when it evaluated the last patient."""
+    if as_of is not None:
+        return as_of
+    return max((r.evaluation.as_of for r in results), default=datetime.now(UTC))
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """The `--as-of` time; None without one, so that the engine takes now as its default."""
     if text is None:
-        return datetime.now(UTC)
+        return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
