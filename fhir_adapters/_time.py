@@ -1,7 +1,8 @@
 """FHIR date and dateTime values as timezone-aware datetimes.
 
 A date without a time is midnight UTC; a time without an offset is UTC; a partial date
-(`2018`, `2018-08`, which the R4B models keep as text) is the start of the year or month.
+(`2018`, `2018-08`, which the R4B models keep as text) is the start of the year or month;
+`partial_period` tells one apart, so that callers warn that the time is only an interval.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-__all__ = ["instant"]
+__all__ = ["instant", "partial_period"]
 
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
@@ -28,3 +29,13 @@ def instant(value: object) -> datetime | None:
             except ValueError:
                 return None
     return None
+
+
+def partial_period(value: object) -> str | None:
+    """ "year" or "month" when a FHIR value gives only that much of a date, else None."""
+    if not isinstance(value, str):
+        return None
+    match = _PARTIAL.match(value)
+    if not match:
+        return None
+    return "month" if match[2] else "year"

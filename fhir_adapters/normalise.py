@@ -15,7 +15,8 @@ active, recurrence or relapse, absent when refuted; one that is over (resolved, 
 remission) is left out with a warning. A Period that ends before it starts leaves its resource
 out with a warning. Codes are matched on system and code, never display text;
 an Observation or Condition whose codings mean different concepts contradicts itself and is
-left out with a warning.
+left out with a warning. A partial date (`2026`, `2026-03`) is read as the start of its year
+or month, with a warning that whether the record is current is then uncertain.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from engine.records import Quantity, Record
 
 from . import loinc
 from ._quantities import QuantityProblem, read_quantity, unit_disagreement
-from ._time import instant
+from ._time import instant, partial_period
 from .validation import Validated
 
 __all__ = ["condition_records", "observation_records", "records_for"]
@@ -418,12 +419,23 @@ def _moment(value: object, where: str, warn: Warn) -> datetime | None:
     moment = instant(value)
     if moment is None:
         warn(f"{where} {value!r} is not a date: time unknown")
+    elif partial_period(value) is not None:
+        _warn_partial(value, moment, where, warn)
     return moment
 
 
+def _warn_partial(value: object, start: datetime, where: str, warn: Warn) -> None:
+    # A month or a year is an interval, not an instant: read as its start, the record may count
+    # as known or current when it was not (or the reverse), so the reader must know.
+    warn(
+        f"{where} {value!r} gives only a {partial_period(value)}: read as its start, "
+        f"{start.date().isoformat()}, so whether it is current is uncertain"
+    )
+
+
 def _period(period: Period, where: str, warn: Warn) -> tuple[datetime | None, datetime | None]:
-    start = instant(period.start) if period.start is not None else None
-    end = instant(period.end) if period.end is not None else None
+    start = _moment(period.start, f"{where}.start", warn) if period.start is not None else None
+    end = _moment(period.end, f"{where}.end", warn) if period.end is not None else None
     if start is None and end is None:
         warn(f"{where} has neither start nor end: time unknown")
     if start is not None and end is not None and end < start:

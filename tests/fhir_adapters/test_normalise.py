@@ -511,7 +511,6 @@ def test_two_duration_components_are_ambiguous(fhir_ruleset: Ruleset) -> None:
     ("fields", "time", "end"),
     [
         ({"effectiveDateTime": "2024-03-01"}, datetime(2024, 3, 1, tzinfo=UTC), None),
-        ({"effectiveDateTime": "2024-03"}, datetime(2024, 3, 1, tzinfo=UTC), None),
         ({"effectiveDateTime": "2024-03-01T10:00:00+01:00"}, AT, None),
         ({"effectiveInstant": "2024-03-01T09:00:00Z"}, AT, None),
         (
@@ -527,6 +526,31 @@ def test_effective_times(
     record = one(finding(**{"effectiveDateTime": None, **fields}), fhir_ruleset)
     assert (record.time, record.end) == (time, end)
     assert record.time is not None and record.time.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("fields", "time", "expected"),
+    [
+        (
+            {"effectiveDateTime": "2024-03"},
+            datetime(2024, 3, 1, tzinfo=UTC),
+            "effectiveDateTime '2024-03' gives only a month: read as its start, 2024-03-01, "
+            "so whether it is current is uncertain",
+        ),
+        (
+            {"effectivePeriod": {"start": "2024"}},
+            datetime(2024, 1, 1, tzinfo=UTC),
+            "effectivePeriod.start '2024' gives only a year: read as its start, 2024-01-01, "
+            "so whether it is current is uncertain",
+        ),
+    ],
+)
+def test_a_partial_date_is_read_as_its_start_with_a_warning(
+    fhir_ruleset: Ruleset, fields: dict[str, Any], time: datetime, expected: str
+) -> None:
+    records, warnings = read(finding(**{"effectiveDateTime": None, **fields}), fhir_ruleset)
+    assert [r.time for r in records] == [time]
+    assert warnings == [expected]
 
 
 def test_missing_effective_time_warns(fhir_ruleset: Ruleset) -> None:

@@ -285,6 +285,24 @@ def test_a_result_dated_after_now_is_reported_unless_as_of_is_in_the_past(
     assert past["results"][0]["warnings"] == []
 
 
+def test_a_result_dated_only_to_a_month_counts_with_a_warning(tmp_path: Path) -> None:
+    potassium = observation("k", LOINC, "2823-3", "2026-03", valueQuantity=ucum(2.2, "mmol/L"))
+    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
+    path = bundle_file(tmp_path, twitch, potassium)
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+
+    result = json.loads(run.stdout)["results"][0]
+    assert result["escalation"] == "urgent"
+    assert result["warnings"] == [
+        {
+            "source": "Observation/k",
+            "message": "effectiveDateTime '2026-03' gives only a month: read as its start, "
+            "2026-03-01, so whether it is current is uncertain",
+        }
+    ]
+
+
 def test_ndjson_and_a_folder_of_files_are_read_as_one_dataset(tmp_path: Path) -> None:
     twitch = observation("t", SCT, "82470000", "2026-02-27")
     potassium = observation("k", LOINC, "2823-3", "2026-02-27", valueQuantity=ucum(2.2, "mmol/L"))
