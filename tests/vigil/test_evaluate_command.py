@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -15,13 +16,14 @@ EXAMPLES = ROOT / "examples" / "calf-patients.json"
 SAMPLES = ROOT.parent / "shared" / "fhir-samples"
 
 
-def vigil(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def vigil(*args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "vigil", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=120,
+        env={**os.environ, **env},
     )
 
 
@@ -122,6 +124,41 @@ def test_a_ruleset_with_a_negative_lookback_exits_2_at_its_line(tmp_path: Path) 
         f"vigil evaluate: {broken}:47:15: potassium lookback '-30 days' must be more than 0 "
         "(leave lookback out to count records of any age)"
     ]
+
+
+def test_a_file_name_that_is_not_utf8_prints_escaped_the_same_in_table_json_and_errors(
+    tmp_path: Path,
+) -> None:
+    # Linux allows any byte in a name: 0xff reached stdout as invalid UTF-8, or (strict UTF-8)
+    # as a UnicodeEncodeError traceback after part of the JSON
+    unnamed = tmp_path / os.fsdecode(b"unnamed\xff.json")
+    unnamed.write_text(json.dumps({"resourceType": "Patient"}))  # no id: named by its file
+    broken = tmp_path / os.fsdecode(b"broken\xff.json")
+    broken.write_text("{")
+    shown = f"Patient at {tmp_path}/unnamed\\xff.json"
+
+    as_json = vigil("evaluate", unnamed, "--format", "json", PYTHONIOENCODING="utf-8")
+    as_table = vigil("evaluate", unnamed, "--format", "table", PYTHONIOENCODING="utf-8")
+    failed = vigil("evaluate", broken, PYTHONIOENCODING="utf-8")
+
+    assert (as_json.returncode, as_table.returncode) == (0, 0), as_json.stderr + as_table.stderr
+    assert [r["patient"] for r in json.loads(as_json.stdout)["results"]] == [shown]
+    assert any(line.startswith(f"{shown}  none") for line in as_table.stdout.splitlines())
+    assert failed.stderr.startswith(f"vigil evaluate: {tmp_path}/broken\\xff.json: not valid JSON")
+
+
+def test_a_lone_surrogate_escaped_in_the_json_input_is_escaped_in_the_output(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "patient.json"
+    path.write_text('{"resourceType": "Patient", "id": "p\\udcff"}')
+
+    as_json = vigil("evaluate", path, "--format", "json", PYTHONIOENCODING="utf-8")
+    as_table = vigil("evaluate", path, "--format", "table", PYTHONIOENCODING="utf-8")
+
+    assert (as_json.returncode, as_table.returncode) == (0, 0), as_json.stderr + as_table.stderr
+    assert [r["patient"] for r in json.loads(as_json.stdout)["results"]] == ["Patient/p\udcff"]
+    assert "Patient/p\\udcff  none" in as_table.stdout
 
 
 def observation(rid: str, system: str, code: str, when: str, **value: object) -> dict[str, object]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,8 @@ _COLOURS = {
     "urgent": "\033[1;31m",
 }
 _RESET = "\033[0m"
+# A lone surrogate: a file name's undecodable byte, or a JSON \udcff escape in the input.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class UsageError(Exception):
@@ -64,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         as_of = parse_as_of(args.as_of)
         ruleset = load_ruleset(args.ruleset)
-        loaded = combine([load_resources(path) for path in expand(args.paths)])
+        loaded = combine([load_resources(p, origin=shown_path(p)) for p in expand(args.paths)])
         results = evaluate_bundle(loaded, ruleset, as_of=as_of)
     except (UsageError, FhirInputError) as error:
         print(f"vigil evaluate: {error}", file=sys.stderr)
@@ -81,11 +85,25 @@ def run(args: argparse.Namespace) -> int:
     }
     style = args.format or ("table" if sys.stdout.isatty() else "json")
     if style == "json":
-        json.dump(output, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        text = json.dumps(output, indent=2, ensure_ascii=False) + "\n"
     else:
-        print_table(results, output, sys.stdout, colour=_wants_colour(sys.stdout))
+        table = io.StringIO()
+        print_table(results, output, table, colour=_wants_colour(sys.stdout))
+        text = table.getvalue()
+    sys.stdout.write(escape_surrogates(text))
     return 0
+
+
+def shown_path(path: Path) -> str:
+    """`path` as printable text: a byte of the file name that is not UTF-8 (Linux allows any)
+    is written \\xff, the same in every output and message."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def escape_surrogates(text: str) -> str:
+    """`text` with each lone surrogate written as its JSON escape, \\udcff: no encoder can
+    write one, and inside a JSON string the escape reads back as the same character."""
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 def _evaluation_time(results: Results, as_of: datetime | None) -> datetime:
@@ -117,7 +135,7 @@ def expand(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if is_fhir_file(p))
             if not found:
-                raise UsageError(f"{path}: no .json or .ndjson files in this folder")
+                raise UsageError(f"{shown_path(path)}: no .json or .ndjson files in this folder")
             files += found
         else:
             files.append(path)  # a missing file is reported by the reader, naming it
@@ -137,17 +155,18 @@ def _wants_colour(stream: TextIO) -> bool:
 def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour: bool) -> None:
     ruleset = output["ruleset"]
     out.write(f"Ruleset {ruleset['id']} {ruleset['version']}, as of {output['as_of']}\n\n")
-    width = max([len("Patient"), *(len(r.patient) for r in results)])
+    patients = [escape_surrogates(r.patient) for r in results]  # escaped before they are aligned
+    width = max([len("Patient"), *map(len, patients)])
     level_width = max(len(level) for level in LEVELS)
     out.write(f"{'Patient':<{width}}  {'Escalation':<{level_width}}  Reasons\n")
     out.write(f"{'-' * width}  {'-' * level_width}  {'-' * 40}\n")
-    for result in results:
+    for result, patient in zip(results, patients, strict=True):
         level = result.escalation
         shown = f"{level:<{level_width}}"
         if colour:
             shown = f"{_COLOURS[level]}{shown}{_RESET}"
         reasons = [s.summary for s in result.evaluation.suggestions] or ["-"]
-        out.write(f"{result.patient:<{width}}  {shown}  {reasons[0]}\n")
+        out.write(f"{patient:<{width}}  {shown}  {reasons[0]}\n")
         for reason in reasons[1:]:
             out.write(f"{'':<{width}}  {'':<{level_width}}  {reason}\n")
         count = len(result.evaluation.warnings)
