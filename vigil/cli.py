@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from .commands import audit, evaluate, feedback, serve
+from .output import OutputError
 
 SUBCOMMANDS = (evaluate, serve, feedback, audit)
 
@@ -31,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `vigil evaluate ... | head`
         sys.stderr.close()
         return 0
+    except OutputError as error:  # `vigil evaluate ... > /dev/full`
+        print(f"{args.prog}: cannot write the output: {error}", file=sys.stderr)
+        return 1
     return code
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from fhir_adapters.cds_hooks.storage import AuditRecord, SqliteReader
 
+from ..output import write_stdout
 from ..terminal import printable
 from .feedback import add_database_options, read_store
 
@@ -20,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--since", metavar="ISO-8601", help="only calls at or after this time")
     parser.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, prog=parser.prog)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     if records is None:
         return 2
     if args.format == "json":
-        print(json.dumps({"calls": [_json(r) for r in records]}, indent=2))
+        write_stdout(json.dumps({"calls": [_json(r) for r in records]}, indent=2) + "\n")
     else:
-        print(format_table(records))
+        write_stdout(format_table(records) + "\n")
     return 0
 
 

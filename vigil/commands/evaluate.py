@@ -17,6 +17,8 @@ from engine.levels import LEVELS
 from fhir_adapters import FhirInputError, Results, evaluate_bundle, load_resources
 from fhir_adapters.evaluate import combine, warning_dict
 
+from ..output import write_stdout
+
 DEFAULT_RULESET = "calf-fasciculation"
 FHIR_SUFFIXES = (".json", ".ndjson")
 _COLOURS = {
@@ -61,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=("json", "table"),
         help="json (one object) or table (default on a terminal)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, prog=parser.prog)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         table = io.StringIO()
         print_table(results, output, table, colour=_wants_colour(sys.stdout))
         text = table.getvalue()
-    sys.stdout.write(escape_surrogates(text))
+    write_stdout(escape_surrogates(text))
     return 0
 
 

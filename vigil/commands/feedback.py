@@ -12,6 +12,7 @@ from typing import TypeVar
 from fhir_adapters.cds_hooks.config import ConfigError, load_config
 from fhir_adapters.cds_hooks.storage import RuleFeedback, SqliteReader, StoreUnreadable
 
+from ..output import write_stdout
 from ..terminal import printable
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_database_options(report)
     report.add_argument("--service", help="only this service (ruleset id)")
     report.add_argument("--format", choices=("table", "json"), default="table")
-    report.set_defaults(func=run_report)
+    report.set_defaults(func=run_report, prog=report.prog)
 
 
 def add_database_options(parser: argparse.ArgumentParser) -> None:
@@ -65,9 +66,9 @@ def run_report(args: argparse.Namespace) -> int:
     if rows is None:
         return 2
     if args.format == "json":
-        print(json.dumps({"rules": [_row_dict(r) for r in rows]}, indent=2))
+        write_stdout(json.dumps({"rules": [_row_dict(r) for r in rows]}, indent=2) + "\n")
     else:
-        print(format_table(rows))
+        write_stdout(format_table(rows) + "\n")
     return 0
 
 

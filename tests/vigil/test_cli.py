@@ -1,0 +1,58 @@
+"""The `vigil` entry point: what every command shares, run as a person runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fhir_adapters.cds_hooks.storage import SqliteStore
+
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples" / "calf-patients.json"
+DEV_FULL = Path("/dev/full")  # every write to it fails with ENOSPC
+
+
+def vigil_to_full_disk(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    with DEV_FULL.open("w") as full:
+        return subprocess.run(
+            [sys.executable, "-m", "vigil", *map(str, args)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "vigil.sqlite3"
+    SqliteStore(path).close()
+    return path
+
+
+@pytest.mark.skipif(not DEV_FULL.exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("evaluate", EXAMPLES, "--as-of", "2026-03-01", "--format", "json"),
+        ("evaluate", EXAMPLES, "--as-of", "2026-03-01", "--format", "table"),
+        ("audit", "--format", "json"),
+        ("audit",),
+        ("feedback", "report", "--format", "json"),
+        ("feedback", "report"),
+    ],
+)
+def test_output_that_cannot_be_written_is_one_line_on_stderr_and_exit_1(
+    database: Path, command: tuple[str | Path, ...]
+) -> None:
+    # `vigil evaluate ... > /dev/full` was an OSError traceback
+    options = () if command[0] == "evaluate" else ("--database", database)
+    run = vigil_to_full_disk(*command, *options)
+
+    name = "vigil feedback report" if command[0] == "feedback" else f"vigil {command[0]}"
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [f"{name}: cannot write the output: No space left on device"]
