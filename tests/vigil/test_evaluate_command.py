@@ -109,6 +109,17 @@ def test_a_missing_file_and_an_unknown_ruleset_exit_2(tmp_path: Path) -> None:
         assert len(run.stderr.splitlines()) == 1 and "Traceback" not in run.stderr
 
 
+def test_an_as_of_without_a_time_to_add_a_timezone_to_is_not_an_iso_date_time() -> None:
+    # 20260301 was told it "needs a timezone, e.g. 20260301Z", which is no more readable
+    run = vigil("evaluate", EXAMPLES, "--as-of", "20260301")
+
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "vigil evaluate: --as-of '20260301' is not an ISO 8601 date-time: write e.g. "
+        "2026-03-01T00:00:00Z (or a date alone, 2026-03-01)"
+    ]
+
+
 def test_a_ruleset_with_a_negative_lookback_exits_2_at_its_line(tmp_path: Path) -> None:
     # a lookback of -30 days counted no potassium at all: Dana's 2.3 mmol/L gave self-care
     packaged = ROOT / "rulesets" / "calf_fasciculation" / "ruleset.yaml"

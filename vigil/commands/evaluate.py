@@ -120,15 +120,29 @@ def parse_as_of(text: str | None) -> datetime | None:
     """The `--as-of` time; None without one, so that the engine takes now as its default."""
     if text is None:
         return None
+    not_iso = UsageError(
+        f"--as-of {text!r} is not an ISO 8601 date-time: write e.g. 2026-03-01T00:00:00Z "
+        "(or a date alone, 2026-03-01)"
+    )
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--as-of {text!r} is not an ISO-8601 date or time") from None
+        raise not_iso from None
     if len(text) == 10:  # a date alone: the start of that day, UTC
         return moment.replace(tzinfo=UTC)
     if moment.tzinfo is None:
+        if not _parses(f"{text}Z"):  # 20260301, which fromisoformat reads: no time to add a zone to
+            raise not_iso
         raise UsageError(f"--as-of {text!r} needs a timezone, e.g. {text}Z")
     return moment
+
+
+def _parses(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def expand(paths: list[Path]) -> list[Path]:
