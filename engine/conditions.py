@@ -28,6 +28,7 @@ Attribute = Literal["latest", "lowest", "highest", "count", "sites", "span"]
 PresenceState = Literal["present", "absent", "recorded"]
 
 ATTRIBUTES: tuple[str, ...] = ("latest", "lowest", "highest", "count", "sites", "span")
+OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "=")
 Path = tuple[str | int, ...]
 
 
@@ -111,6 +112,7 @@ _PRESENCE = re.compile(
 _BELOW_REFERENCE = re.compile(rf"^(?P<concept>{_NAME})\s+below\s+(?:its\s+)?reference\s+range$")
 _NO_SUGGESTION = re.compile(r"^no\s+suggestion(?:\s+at\s+or\s+above\s+(?P<level>[a-z][a-z-]*))?$")
 _FINDING_REF = re.compile(rf"^{_FINDING}$")
+_MORE_OPERATOR = re.compile(r"^[=<>!]+")  # `==`, `=>`: read as `=` followed by a threshold
 _NOT = re.compile(r"^not\s+(?P<rest>.+)$")
 
 
@@ -169,6 +171,7 @@ def _parse_line(raw: str, path: Path) -> Condition:
                 f"use one of {', '.join(ATTRIBUTES)}",
                 path,
             )
+        _refuse_unknown_operator(match, text, path)
         op = match.group("op")
         return Compare(match.group("concept"), attribute, op, match.group("rhs"), text, path)  # type: ignore[arg-type]
     if _FINDING_REF.match(text):
@@ -178,6 +181,16 @@ def _parse_line(raw: str, path: Path) -> Condition:
         "'weakness present', or the name of a derived finding",
         path,
     )
+
+
+def _refuse_unknown_operator(match: re.Match[str], text: str, path: Path) -> None:
+    more = _MORE_OPERATOR.match(match.group("rhs"))
+    if more:
+        written = text[match.start("op") : match.start("rhs") + more.end()]
+        raise ConditionSyntaxError(
+            f"{written!r} in {text!r} is not an operator; use one of {', '.join(OPERATORS)}",
+            path,
+        )
 
 
 def atoms(condition: Condition) -> list[Atom]:

@@ -161,6 +161,20 @@ def test_condition_that_cannot_be_read(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("condition", "written"),
+    [("potassium == low_potassium", "=="), ("potassium => low_potassium", "=>")],
+)
+def test_an_operator_the_language_lacks_is_named_as_written(
+    tmp_path: Path, condition: str, written: str
+) -> None:
+    # `==` read as `=` and a threshold '= low_potassium': "neither a parameter nor a number"
+    found = problems(f"  - id: a\n    when: {condition}\n    then: {{derive: x}}\n", tmp_path)
+    assert found == [
+        f"14:11: {written!r} in {condition!r} is not an operator; use one of <, <=, >, >=, ="
+    ]
+
+
 def test_problems_print_with_file_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "r.yaml"
     path.write_text(chained("3.5 mg/d"))
