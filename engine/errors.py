@@ -4,7 +4,8 @@ The tree::
 
     VigilError
     ├── RulesetError        a ruleset cannot be loaded; carries every Problem found
-    │   └── RulesetNotFound a ruleset reference names neither a packaged ruleset nor a file
+    │   └── RulesetNotFound a ruleset reference names neither a packaged ruleset nor a file,
+    │                       or a folder without ruleset.yaml
     ├── FactError           input facts the engine cannot take (wrong type, unknown concept)
     └── EvaluationError     something went wrong while rules ran; names the rule where known
         └── EngineError     durable_rules itself failed (mapped from its own exceptions)
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a ruleset, located in its source file."""
+    """One thing wrong with a ruleset, located in its source file; line 0 is the file (or
+    folder) as a whole, printed without a position."""
 
     file: str
     line: int
@@ -28,6 +30,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.line == 0:
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
 
@@ -48,11 +52,12 @@ class RulesetError(VigilError):
 
 
 class RulesetNotFound(RulesetError):
-    """A ruleset reference is neither a packaged ruleset id nor an existing path."""
+    """A ruleset reference is neither a packaged ruleset id nor an existing path, or (`reason`
+    says so) names a folder that holds no ruleset file."""
 
-    def __init__(self, ref: str, known: tuple[str, ...] = ()) -> None:
+    def __init__(self, ref: str, known: tuple[str, ...] = (), *, reason: str | None = None) -> None:
         hint = f" (packaged rulesets: {', '.join(known)})" if known else ""
-        problem = Problem(ref, 0, 0, f"no packaged ruleset or file named {ref!r}{hint}")
+        problem = Problem(ref, 0, 0, reason or f"no packaged ruleset or file named {ref!r}{hint}")
         super().__init__([problem])
         self.args = (str(problem),)
 

@@ -41,6 +41,8 @@ def load_ruleset(ref: str | Path) -> Ruleset:
         return load_file(packaged[ref])
     path = Path(ref)
     if path.is_dir():
+        if not (path / RULESET_FILE).is_file():
+            raise RulesetNotFound(str(ref), reason=f"the folder has no {RULESET_FILE}")
         path = path / RULESET_FILE
     if path.is_file():
         return load_file(path)

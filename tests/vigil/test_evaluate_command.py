@@ -109,6 +109,18 @@ def test_a_missing_file_and_an_unknown_ruleset_exit_2(tmp_path: Path) -> None:
         assert len(run.stderr.splitlines()) == 1 and "Traceback" not in run.stderr
 
 
+def test_a_ruleset_folder_without_ruleset_yaml_is_named_without_a_position(
+    tmp_path: Path,
+) -> None:
+    # it said "<folder>:0:0: no packaged ruleset or file named '<folder>'"
+    run = vigil("evaluate", EXAMPLES, "--ruleset", tmp_path)
+
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        f"vigil evaluate: {tmp_path}: the folder has no ruleset.yaml"
+    ]
+
+
 def test_an_as_of_without_a_time_to_add_a_timezone_to_is_not_an_iso_date_time() -> None:
     # 20260301 was told it "needs a timezone, e.g. 20260301Z", which is no more readable
     run = vigil("evaluate", EXAMPLES, "--as-of", "20260301")
