@@ -47,6 +47,7 @@ from .yaml_source import Source, load_yaml
 
 SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_BRACED = re.compile(r"\{([^{}]*)\}")
 
 
 def load_file(path: Path) -> Ruleset:
@@ -362,15 +363,9 @@ class _Checker:
                 self.report(path, "a suggestion needs a summary")
                 ok = False
         for key in ("summary", "detail"):
-            text = getattr(spec, key)
-            for name in _PLACEHOLDER.findall(text or ""):
-                if name not in partial.concepts and name not in self.spec.parameters:
-                    self.report(
-                        (*path, key),
-                        f"{{{name}}} names no concept or parameter"
-                        f"{_did_you_mean(name, [*partial.concepts, *partial.parameters])}",
-                    )
-                    ok = False
+            ok = self._placeholders_ok(getattr(spec, key), (*path, key), partial) and ok
+        for j, item in enumerate(spec.advice):
+            ok = self._placeholders_ok(item.text, (*path, "advice", j, "text"), partial) and ok
         if spec.summary and len(spec.summary) > SUMMARY_LIMIT:
             self.report(
                 (*path, "summary"),
@@ -408,6 +403,32 @@ class _Checker:
             referral=referral,
             advice=advice,
         )
+
+    def _placeholders_ok(
+        self, text: str | None, path: tuple[str | int, ...], partial: Ruleset
+    ) -> bool:
+        """Whether every brace in `text` is a placeholder naming a concept or parameter. A brace
+        is never literal: the evaluator would leave {Potassium} or an unclosed { on the card as
+        written, a typo seen only when a patient's card shows it."""
+        ok = True
+        for inner in _BRACED.findall(text or ""):
+            known = inner in partial.concepts or inner in self.spec.parameters
+            if not (known and _PLACEHOLDER.fullmatch(f"{{{inner}}}")):
+                self.report(
+                    path,
+                    f"{{{inner}}} names no concept or parameter"
+                    f"{_did_you_mean(inner, [*partial.concepts, *partial.parameters])}",
+                )
+                ok = False
+        unpaired = set(_BRACED.sub("", text or "")) & {"{", "}"}
+        if unpaired:
+            self.report(
+                path,
+                f"{' and '.join(sorted(unpaired))} without its pair; braces only mark "
+                "placeholders such as {potassium}",
+            )
+            ok = False
+        return ok
 
     def _check_condition(self, condition: Condition, partial: Ruleset, derived: set[str]) -> None:
         for atom in atoms(condition):

@@ -175,6 +175,38 @@ def test_an_operator_the_language_lacks_is_named_as_written(
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("K {Potassium}", "{Potassium} names no concept or parameter; did you mean 'potassium'?"),
+        ("K {nonexistent}", "{nonexistent} names no concept or parameter"),
+        (
+            "K { potassium }",
+            "{ potassium } names no concept or parameter; did you mean 'potassium'?",
+        ),
+        ("K {potassium", "{ without its pair; braces only mark placeholders such as {potassium}"),
+    ],
+)
+@pytest.mark.parametrize("field", ["summary", "detail"])
+def test_a_brace_that_is_no_placeholder_is_an_error_at_the_text(
+    tmp_path: Path, field: str, text: str, message: str
+) -> None:
+    # {Potassium} was left literal on the card, with no warning
+    then = f"    then: {{suggest: urgent, summary: Weak, {field}: '{text}'}}"
+    then = then.replace("summary: Weak, summary:", "summary:")
+    rules = f"  - id: a\n    when: weakness present\n{then}\n"
+    assert problems(rules, tmp_path) == [f"15:{then.index(chr(39)) + 1}: {message}"]
+
+
+def test_a_placeholder_in_advice_text_must_name_something_too(tmp_path: Path) -> None:
+    # an advice {nonexistent} was filled as "not recorded"
+    rules = (
+        "  - id: a\n    when: weakness present\n    then:\n      suggest: self-care\n"
+        "      summary: Weak\n      advice:\n        - text: Rest {nonexistent}\n"
+    )
+    assert problems(rules, tmp_path) == ["19:17: {nonexistent} names no concept or parameter"]
+
+
 def test_problems_print_with_file_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "r.yaml"
     path.write_text(chained("3.5 mg/d"))
