@@ -90,11 +90,10 @@ def patient_records(
             # it is not validated (the most expensive resource to validate, for nothing).
             patients.setdefault(reference, _Patient())
             continue
-        clash = _ambiguous_subject(raw)
+        owner, clash = _owner(raw, known)
         if clash:
             unowned.append(DataWarning(clash, reference))
             continue
-        owner = patient_of(raw, known)
         read = _interpreter(raw, ruleset, elements)
         result = read() if cache is None else cache.get_or_read(raw, ruleset, read)
         if owner is None:
@@ -125,7 +124,7 @@ def _report_unread(
     warnings = number_code_warnings(raw)
     if not warnings:
         return
-    owner = None if _ambiguous_subject(raw) else patient_of(raw, known)
+    owner, _ = _owner(raw, known)
     if owner is None:
         unowned.extend(warnings)
     else:
@@ -153,17 +152,24 @@ def patient_of(raw: RawResource, patients: frozenset[str] = frozenset()) -> str 
     A fullUrl resolves only in the resource's own Bundle, and not at all when that Bundle
     gives it to more than one resource.
     """
+    return _owner(raw, patients)[0]
+
+
+def _owner(raw: RawResource, patients: frozenset[str]) -> tuple[str | None, str | None]:
+    """The resource's patient, and why it cannot be told when its Bundle gives the subject's
+    fullUrl to more than one resource."""
     text = _subject(raw)
     if text is None:
-        return None
-    targets = _targets(raw, text)
+        return None, None
+    targets = raw.bundle.targets(text) if raw.bundle is not None else ()
     if len(targets) > 1:
-        return None
+        named = ", ".join(targets)
+        return None, f"subject {text} is the fullUrl of {named} in one Bundle: left out"
     target = targets[0] if targets else text
     if target in patients:
-        return target
+        return target, None
     parts = split_reference(target)
-    return f"Patient/{parts[1]}" if parts and parts[0] == "Patient" else None
+    return (f"Patient/{parts[1]}" if parts and parts[0] == "Patient" else None), None
 
 
 def _subject(raw: RawResource) -> str | None:
@@ -173,19 +179,6 @@ def _subject(raw: RawResource) -> str | None:
         if isinstance(text, str) and text:
             return text
     return None
-
-
-def _targets(raw: RawResource, reference: str) -> tuple[str, ...]:
-    return raw.bundle.targets(reference) if raw.bundle is not None else ()
-
-
-def _ambiguous_subject(raw: RawResource) -> str | None:
-    """Why the resource's subject cannot be told apart, when its Bundle reuses the fullUrl."""
-    text = _subject(raw)
-    targets = _targets(raw, text) if text else ()
-    if len(targets) < 2:
-        return None
-    return f"subject {text} is the fullUrl of {', '.join(targets)} in one Bundle: left out"
 
 
 def _record_order(record: Record) -> tuple[str, datetime, str]:

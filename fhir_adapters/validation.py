@@ -62,8 +62,14 @@ class Validated:
 
 def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
     """The concepts a raw resource's `code` codings mean, distinct, in coding order."""
+    code = data.get("code")
+    codings = code.get("coding") if isinstance(code, Mapping) else None
+    if not isinstance(codings, list):
+        return []
     found: list[Concept] = []
-    for coding in _codings(data):
+    for coding in codings:  # on every resource read: no intermediate list
+        if not isinstance(coding, Mapping):
+            continue
         system, value = coding.get("system"), coding.get("code")
         if isinstance(system, str) and isinstance(value, str):
             concept = ruleset.concept_for(system, value)
