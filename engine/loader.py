@@ -260,11 +260,12 @@ class _Checker:
         return lookback
 
     def _molar_mass(self, path: tuple[str | int, ...], text: str, concept: str) -> float | None:
+        number = text.strip().removesuffix("g/mol")
         try:
-            value, unit = units.parse_quantity(text.replace("g/mol", ""))
+            value, unit = units.parse_quantity(number)
         except units.UnitError:
             value, unit = 0.0, "not g/mol"
-        if unit != "1":
+        if unit != "1" or number == text.strip():  # a bare number's unit would be a guess
             self.report(path, f"{concept}: write molar-mass as e.g. '24.305 g/mol'")
             return None
         if value <= 0:

@@ -289,6 +289,11 @@ POTASSIUM_LOOKBACK = "lookback: 30 days\n    molar-mass: 39.098"
             "potassium: molar-mass '0 g/mol' must be more than 0 g/mol",
         ),
         (
+            "molar-mass: 39.098 g/mol",
+            'molar-mass: "39.098"',
+            "potassium: write molar-mass as e.g. '24.305 g/mol'",
+        ),
+        (
             "chronic_twitching: 14 days",
             "chronic_twitching: -14 days",
             "parameter chronic_twitching: a duration must be more than 0, not -14 days",
@@ -326,6 +331,7 @@ POTASSIUM_LOOKBACK = "lookback: 30 days\n    molar-mass: 39.098"
         "endless-lookback",
         "negative-molar-mass",
         "zero-molar-mass",
+        "molar-mass-without-its-unit",
         "negative-duration",
         "zero-duration",
         "negative-count",
