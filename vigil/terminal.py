@@ -9,14 +9,16 @@ import unicodedata
 _UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-def printable(text: str) -> str:
-    """`text` with each unprintable character, and the backslash, written as an escape."""
-    return "".join(_escape(char) for char in text)
+def printable(text: str, *, backslash: bool = True) -> str:
+    """`text` with each unprintable character, and the backslash, written as an escape;
+    `backslash=False` leaves backslashes as they are, for text whose escapes are already made
+    (a file name's undecodable bytes, written `\\xff`)."""
+    return "".join(_escape(char, backslash) for char in text)
 
 
-def _escape(char: str) -> str:
+def _escape(char: str, backslash: bool) -> str:
     if char == "\\":
-        return "\\\\"
+        return "\\\\" if backslash else char
     if unicodedata.category(char) not in _UNPRINTABLE_CATEGORIES:
         return char
     code = ord(char)

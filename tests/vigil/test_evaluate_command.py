@@ -72,6 +72,37 @@ def test_table_output_has_a_row_per_patient_with_its_reasons() -> None:
     assert "\033[" not in run.stdout  # no colour codes when not on a terminal
 
 
+def test_a_patient_known_by_a_full_url_with_a_newline_stays_on_its_row(tmp_path: Path) -> None:
+    # a Patient without an id is known by its fullUrl, which can hold any text
+    full_url = "urn:uuid:p1\nPatient/forged  urgent"
+    twitching = {
+        "resourceType": "Observation",
+        "id": "f1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "82470000"}]},
+        "subject": {"reference": full_url},
+        "effectiveDateTime": "2026-02-27T09:00:00Z",
+        "valueBoolean": True,
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": full_url, "resource": {"resourceType": "Patient"}},
+            {"resource": twitching},
+        ],
+    }
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01T09:00:00Z", "--format", "table")
+
+    assert run.returncode == 0, run.stderr
+    [row] = [line for line in run.stdout.splitlines() if line.startswith("urn:uuid:p1")]
+    assert row.startswith("urn:uuid:p1\\x0aPatient/forged  urgent  self-care")
+    assert not any(line.startswith("Patient/forged") for line in run.stdout.splitlines())
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

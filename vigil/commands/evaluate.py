@@ -18,6 +18,7 @@ from fhir_adapters import FhirInputError, Results, evaluate_bundle, load_resourc
 from fhir_adapters.evaluate import combine, warning_dict
 
 from ..output import write_stdout
+from ..terminal import printable
 
 DEFAULT_RULESET = "calf-fasciculation"
 FHIR_SUFFIXES = (".json", ".ndjson")
@@ -171,7 +172,8 @@ def _wants_colour(stream: TextIO) -> bool:
 def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour: bool) -> None:
     ruleset = output["ruleset"]
     out.write(f"Ruleset {ruleset['id']} {ruleset['version']}, as of {output['as_of']}\n\n")
-    patients = [escape_surrogates(r.patient) for r in results]  # escaped before they are aligned
+    # escaped before they are aligned: a Patient without an id is known by its fullUrl, any text
+    patients = [printable(escape_surrogates(r.patient), backslash=False) for r in results]
     width = max([len("Patient"), *map(len, patients)])
     level_width = max(len(level) for level in LEVELS)
     out.write(f"{'Patient':<{width}}  {'Escalation':<{level_width}}  Reasons\n")
