@@ -317,7 +317,7 @@ def test_the_audience_is_the_listening_address_not_the_host_header(serve: Server
     # here because its caller claims to be calling that service's host
     server = serve()
     body = hook_request("pk", prefetch=prefetch_for("pk"))
-    elsewhere = "https://other-cds.example" + SERVICE
+    elsewhere = "http://other-cds.example" + SERVICE  # what the Host header makes it look like
     headers = {"Authorization": f"Bearer {token(elsewhere)}", "Host": "other-cds.example"}
     assert is_outcome(httpx.post(server.url + SERVICE, json=body, headers=headers), 401)
     spoofed = {**server.auth(SERVICE), "Host": "other-cds.example"}
