@@ -61,10 +61,13 @@ class Evaluator:
             ruleset.id, ruleset.version, ruleset.content_hash, ruleset.title
         )
 
-    def evaluate(self, facts: Iterable[Record], as_of: datetime | None = None) -> Evaluation:
+    def evaluate(
+        self, facts: Iterable[Record], as_of: datetime | None = None, *, now: datetime | None = None
+    ) -> Evaluation:
         """Evaluate one patient's records as they stood at `as_of` (default: now, UTC; a record
-        dated after now is then left out with a warning)."""
-        when = as_of_or_now(as_of)
+        dated after now is then left out with a warning). `now` is the caller's reading of the
+        clock for that default, so that every patient of a batch is evaluated at one time."""
+        when = as_of_or_now(as_of if as_of is not None else now)
         records = check_records(facts, self.ruleset)
         summaries, warnings = summarise(records, self.ruleset, when, as_of_is_now=as_of is None)
         run = _Run(self.ruleset, self._compiled, summaries)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +80,10 @@ def evaluate_bundle(
     rules = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
     evaluator = Evaluator(rules)
     batch = patient_records(data, rules, cache)
+    now = datetime.now(UTC) if as_of is None else None  # one time for every patient
     results = []
     for patient in batch.patients:
-        evaluation = evaluator.evaluate(patient.records, as_of=as_of)
+        evaluation = evaluator.evaluate(patient.records, as_of=as_of, now=now)
         if patient.warnings:
             evaluation = _with_warnings(evaluation, patient.warnings)
         results.append(PatientResult(patient.patient, evaluation))

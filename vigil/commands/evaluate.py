@@ -110,11 +110,11 @@ def escape_surrogates(text: str) -> str:
 
 
 def _evaluation_time(results: Results, as_of: datetime | None) -> datetime:
-    """The time the patients were evaluated at: `--as-of`, or else now as the engine read it
-    (it then knows a record dated later is a data error), when it evaluated the last patient."""
+    """The time the patients were evaluated at: `--as-of`, or else the one "now" the batch
+    read (the engine then knows that a record dated later is a data error)."""
     if as_of is not None:
         return as_of
-    return max((r.evaluation.as_of for r in results), default=datetime.now(UTC))
+    return next((r.evaluation.as_of for r in results), None) or datetime.now(UTC)
 
 
 def parse_as_of(text: str | None) -> datetime | None:
