@@ -3,14 +3,19 @@
 A date without a time is midnight UTC; a time without an offset is UTC; a partial date
 (`2018`, `2018-08`, which the R4B models keep as text) is the start of the year or month;
 `partial_period` tells one apart, so that callers warn that the time is only an interval.
+`last_instant` is the other end of such an interval: a Period's `end: 2026-02-27` includes that
+whole day, as FHIR reads it. A date has no offset, so it is uncertain by up to
+`DATE_OFFSET_SLACK` against a dateTime (`is_date_only`).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-__all__ = ["instant", "partial_period"]
+__all__ = ["DATE_OFFSET_SLACK", "instant", "is_date_only", "last_instant", "partial_period"]
+
+DATE_OFFSET_SLACK = timedelta(hours=14)  # the widest UTC offset: where on Earth a date began
 
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
@@ -39,3 +44,26 @@ def partial_period(value: object) -> str | None:
     if not match:
         return None
     return "month" if match[2] else "year"
+
+
+def last_instant(value: object) -> datetime | None:
+    """The last moment a FHIR date/dateTime value covers: itself for a dateTime, the end of the
+    day, month or year for a date or a partial date (a microsecond before the next one)."""
+    start = instant(value)
+    if start is None or isinstance(value, datetime):
+        return start
+    kind = partial_period(value)
+    if kind == "year":
+        following = start.replace(year=start.year + 1)
+    elif kind == "month":
+        following = (start + timedelta(days=32)).replace(day=1)
+    else:
+        following = start + timedelta(days=1)
+    return following - timedelta(microseconds=1)
+
+
+def is_date_only(value: object) -> bool:
+    """A date or partial date: no time, so no offset either."""
+    return (isinstance(value, date) and not isinstance(value, datetime)) or (
+        partial_period(value) is not None
+    )

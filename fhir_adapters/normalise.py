@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
@@ -38,7 +38,7 @@ from engine.records import Quantity, Record
 
 from . import loinc
 from ._quantities import QuantityProblem, read_quantity, unit_disagreement
-from ._time import instant, partial_period
+from ._time import DATE_OFFSET_SLACK, instant, is_date_only, last_instant, partial_period
 from .validation import Validated
 
 __all__ = ["condition_records", "observation_records", "records_for"]
@@ -415,34 +415,43 @@ class _ContradictoryTime(Exception):
     be placed in time, so it is left out."""
 
 
-def _moment(value: object, where: str, warn: Warn) -> datetime | None:
-    moment = instant(value)
+def _moment(value: object, where: str, warn: Warn, *, last: bool = False) -> datetime | None:
+    """The moment `value` stands for; with `last`, the last one it covers (a Period's end)."""
+    moment = last_instant(value) if last else instant(value)
     if moment is None:
         warn(f"{where} {value!r} is not a date: time unknown")
     elif partial_period(value) is not None:
-        _warn_partial(value, moment, where, warn)
+        _warn_partial(value, moment, where, warn, "end" if last else "start")
     return moment
 
 
-def _warn_partial(value: object, start: datetime, where: str, warn: Warn) -> None:
-    # A month or a year is an interval, not an instant: read as its start, the record may count
-    # as known or current when it was not (or the reverse), so the reader must know.
+def _warn_partial(value: object, moment: datetime, where: str, warn: Warn, side: str) -> None:
+    # A month or a year is an interval, not an instant: read as one end of it, the record may
+    # count as known or current when it was not (or the reverse), so the reader must know.
     warn(
-        f"{where} {value!r} gives only a {partial_period(value)}: read as its start, "
-        f"{start.date().isoformat()}, so whether it is current is uncertain"
+        f"{where} {value!r} gives only a {partial_period(value)}: read as its {side}, "
+        f"{moment.date().isoformat()}, so whether it is current is uncertain"
     )
 
 
 def _period(period: Period, where: str, warn: Warn) -> tuple[datetime | None, datetime | None]:
     start = _moment(period.start, f"{where}.start", warn) if period.start is not None else None
-    end = _moment(period.end, f"{where}.end", warn) if period.end is not None else None
+    end = _moment(period.end, f"{where}.end", warn, last=True) if period.end is not None else None
     if start is None and end is None:
         warn(f"{where} has neither start nor end: time unknown")
-    if start is not None and end is not None and end < start:
-        raise _ContradictoryTime(
-            f"{where} ends ({end.isoformat()}) before it starts ({start.isoformat()}): left out"
-        )
+    if start is not None and end is not None:
+        # a date has no offset: against a dateTime it may have begun up to 14 hours earlier
+        imprecise = is_date_only(period.start) or is_date_only(period.end)
+        if end + (DATE_OFFSET_SLACK if imprecise else timedelta(0)) < start:
+            raise _ContradictoryTime(
+                f"{where} ends ({_shown(period.end, end)}) before it starts"
+                f" ({_shown(period.start, start)}): left out"
+            )
     return (start or end), end
+
+
+def _shown(value: object, moment: datetime) -> str:
+    return str(value) if is_date_only(value) else moment.isoformat()
 
 
 def _concepts(code: CodeableConcept | None, ruleset: Ruleset) -> list[Concept]:

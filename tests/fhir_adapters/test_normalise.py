@@ -635,10 +635,7 @@ def test_a_condition_whose_onset_period_ends_before_it_starts_is_left_out(
     onset = {"start": "2024-02-01", "end": "2024-01-01"}
     assert read(condition(onsetDateTime=None, onsetPeriod=onset), fhir_ruleset) == (
         [],
-        [
-            "onsetPeriod ends (2024-01-01T00:00:00+00:00) before it starts "
-            "(2024-02-01T00:00:00+00:00): left out"
-        ],
+        ["onsetPeriod ends (2024-01-01) before it starts (2024-02-01): left out"],
     )
 
 

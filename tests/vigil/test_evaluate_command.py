@@ -353,6 +353,33 @@ def test_a_severe_result_whose_period_ends_before_it_starts_is_reported(
     ]
 
 
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"start": "2026-02-27T10:00:00Z", "end": "2026-02-27"},  # the end is that whole day
+        {"start": "2026-02-10", "end": "2026-02"},  # the end is that whole month
+        {"start": "2026-02-27", "end": "2026-02-27T01:00:00+02:00"},  # the date began in +02:00
+    ],
+    ids=["date-end", "month-end", "date-start-offset-end"],
+)
+def test_a_period_whose_end_is_a_date_covers_that_date(
+    tmp_path: Path, period: dict[str, str]
+) -> None:
+    potassium = observation(
+        "k", LOINC, "2823-3", "", effectivePeriod=period, valueQuantity=ucum(2.1, "mmol/L")
+    )
+    del potassium["effectiveDateTime"]
+    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
+    path = bundle_file(tmp_path, twitch, potassium)
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)["results"][0]
+    assert result["escalation"] == "urgent", result["warnings"]
+    assert not [w for w in result["warnings"] if "before it starts" in w["message"]]
+
+
 def test_a_result_dated_after_now_is_reported_unless_as_of_is_in_the_past(
     tmp_path: Path,
 ) -> None:
