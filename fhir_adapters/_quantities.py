@@ -1,10 +1,12 @@
 """FHIR Quantities as engine `Quantity`s: the unit decided, never guessed.
 
-The unit is decided from `system` + `code` when the system is UCUM; the human-readable `unit` is
-read only when there is no UCUM code (no code, or a code without a system or of another system,
-which is not known to be UCUM). `engine.units.lookup` accepts unambiguous spellings (`mEq/L`,
-`mmol/l`). When `unit` and `code` name two different units Vigil knows, the one decided is kept and
-`unit_disagreement` says so, for a warning.
+The unit is decided from `system` + `code` when the system is UCUM, or when there is no system
+and the code is a unit Vigil reads (unless the `unit` text names another: then the value is
+left out). The human-readable `unit` is read when there is no such code (no code, a code Vigil
+cannot read, or a code of another system, which is not known to be UCUM).
+`engine.units.lookup` accepts unambiguous spellings (`mEq/L`, `mmol/l`). When `unit` and a
+UCUM `code` name two different units Vigil knows, the code is kept and `unit_disagreement`
+says so, for a warning.
 """
 
 from __future__ import annotations
@@ -30,10 +32,19 @@ def resolve_unit(quantity: FhirQuantity) -> str | None:
     code, system, text = quantity.code, quantity.system, quantity.unit
     if code and system == UCUM:
         candidate = code
+    elif code and system is None and _known(code) is not None:
+        # FHIR wants a system beside a code, but a unit code Vigil reads is read as UCUM (a
+        # clear 2.1 mmol/L must not be lost), unless the unit text names another unit
+        text_unit = _known(text) if text else None
+        if text_unit is not None and text_unit != _known(code):
+            raise QuantityProblem(
+                f"unit {text!r} and unit code {code!r} (without a system) name different units"
+            )
+        candidate = code
     elif text:
         candidate = text
     elif code and system is None:
-        raise QuantityProblem(f"unit code {code!r} has no system, so it is not known to be UCUM")
+        raise QuantityProblem(f"unit code {code!r} (without a system) is not one Vigil can read")
     elif code:
         raise QuantityProblem(f"unit code {code!r} of {system} is not a UCUM unit")
     else:
@@ -58,10 +69,11 @@ def unit_disagreement(quantity: FhirQuantity, what: str = "value") -> str | None
             f"{what} unit {text!r} disagrees with its UCUM code {code!r}: "
             f"the code is trusted ({code_unit})"
         )
-    source = f"of {quantity.system}" if quantity.system else "without a system"
+    if quantity.system is None:
+        return None  # `resolve_unit` leaves such a value out
     return (
-        f"{what} unit {text!r} disagrees with its code {code!r} ({source}, so not known to be "
-        f"UCUM): the unit is used ({text_unit})"
+        f"{what} unit {text!r} disagrees with its code {code!r} (of {quantity.system}, so not"
+        f" known to be UCUM): the unit is used ({text_unit})"
     )
 
 

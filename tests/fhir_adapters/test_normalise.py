@@ -283,19 +283,28 @@ def test_a_spelling_or_free_text_unit_does_not_disagree_with_the_code(
     assert one(lab(value), fhir_ruleset).value == Quantity(3.0, "mmol/L")
 
 
-def test_a_code_without_system_is_not_known_to_be_ucum(fhir_ruleset: Ruleset) -> None:
-    agreeing = {"value": 3.0, "unit": "mmol/L", "code": "mmol/L"}
-    assert one(lab(agreeing), fhir_ruleset).value == Quantity(3.0, "mmol/L")
+def test_a_code_without_system_is_read_as_ucum_unless_the_unit_names_another(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # FHIR wants a system beside a code, but a clear 2.1 mmol/L must not be lost for it
+    for value in (
+        {"value": 2.1, "code": "mmol/L"},
+        {"value": 2.1, "unit": "mmol/L", "code": "mmol/L"},
+        {"value": 2.1, "unit": "millimoles per litre", "code": "mmol/L"},
+    ):
+        assert one(lab(value), fhir_ruleset).value == Quantity(2.1, "mmol/L"), value
     disagreeing = {"value": 3.0, "unit": "mmol/L", "code": "umol/L"}
-    records, warnings = read(lab(disagreeing), fhir_ruleset)
-    assert [r.value for r in records] == [Quantity(3.0, "mmol/L")]
-    assert warnings == [
-        "value unit 'mmol/L' disagrees with its code 'umol/L' (without a system, so not known "
-        "to be UCUM): the unit is used (mmol/L)"
-    ]
-    assert read(lab({"value": 3.0, "code": "mmol/L"}), fhir_ruleset) == (
+    assert read(lab(disagreeing), fhir_ruleset) == (
         [],
-        ["unit code 'mmol/L' has no system, so it is not known to be UCUM: value left out"],
+        [
+            "unit 'mmol/L' and unit code 'umol/L' (without a system) name different units:"
+            " value left out"
+        ],
+    )
+    unreadable = {"value": 3.0, "code": "mmol/kg/h"}
+    assert read(lab(unreadable), fhir_ruleset) == (
+        [],
+        ["unit code 'mmol/kg/h' (without a system) is not one Vigil can read: value left out"],
     )
 
 
