@@ -5,14 +5,16 @@ Resources are grouped through `subject` (or `patient`) references, written relat
 (`Patient/x`), absolute (`https://host/fhir/Patient/x`) or as a Bundle's `urn:uuid:`
 fullUrl, which names a resource only in the Bundle that holds the reference (two Bundles may
 use the same fullUrl for two patients). A resource whose Bundle gives its subject's fullUrl to
-more than one resource is left out with a warning. A resource of one patient never reaches
-another's records. Warnings that belong to
-no patient (unreadable entries, resources without a patient) are returned on the batch.
+more than one resource is left out with a warning. A Patient without an id is known by its
+fullUrl, which is its name in the results: when two Bundles (or one) give the same fullUrl to two
+such Patients, their data is left out with a warning, as the results could not tell them apart.
+A resource of one patient never reaches another's records. Warnings that belong to no patient
+(unreadable entries, resources without a patient) are returned on the batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -69,6 +71,16 @@ def patient_records(
     unowned: list[DataWarning] = list(loaded.warnings)
     seen: dict[str, RawResource] = {}
     known = frozenset(r.reference for r in loaded.resources if r.type == "Patient")
+    reused = _reused_patient_urls(loaded.resources)
+    unowned.extend(
+        DataWarning(
+            f"Patients without an id in {len(origins)} Bundles share this fullUrl"
+            f" ({', '.join(origins)}): which one a reference means cannot be told in the"
+            " results, so their data is left out",
+            reference,
+        )
+        for reference, origins in reused.items()
+    )
 
     for raw in loaded.resources:
         if not is_used(raw, ruleset):
@@ -88,9 +100,12 @@ def patient_records(
         if raw.type == "Patient":
             # Rules read nothing from a Patient but its id: it only makes the patient known, so
             # it is not validated (the most expensive resource to validate, for nothing).
-            patients.setdefault(reference, _Patient())
+            if reference not in reused and not _reused_in_its_bundle(raw):
+                patients.setdefault(reference, _Patient())
             continue
         owner, clash = _owner(raw, known)
+        if owner in reused:
+            clash = f"subject {owner} names Patients without an id in several Bundles: left out"
         if clash:
             unowned.append(DataWarning(clash, reference))
             continue
@@ -163,7 +178,12 @@ def _owner(raw: RawResource, patients: frozenset[str]) -> tuple[str | None, str 
         return None, None
     targets = raw.bundle.targets(text) if raw.bundle is not None else ()
     if len(targets) > 1:
-        named = ", ".join(targets)
+        distinct = list(dict.fromkeys(targets))
+        named = (
+            ", ".join(distinct)
+            if len(distinct) == len(targets)
+            else (f"{len(targets)} resources without an id")
+        )
         return None, f"subject {text} is the fullUrl of {named} in one Bundle: left out"
     target = targets[0] if targets else text
     if target in patients:
@@ -179,6 +199,24 @@ def _subject(raw: RawResource) -> str | None:
         if isinstance(text, str) and text:
             return text
     return None
+
+
+def _reused_patient_urls(resources: Sequence[RawResource]) -> dict[str, list[str]]:
+    """The urn fullUrls that Patients without an id have in more than one Bundle, with where
+    each is: FHIR makes them different patients, but the results would name both alike."""
+    bundles: dict[str, dict[int, str]] = {}
+    for raw in resources:
+        if raw.type == "Patient" and raw.bundle is not None and raw.reference == raw.full_url:
+            bundles.setdefault(raw.reference, {}).setdefault(id(raw.bundle), raw.origin)
+    return {ref: list(found.values()) for ref, found in bundles.items() if len(found) > 1}
+
+
+def _reused_in_its_bundle(raw: RawResource) -> bool:
+    """A Patient without an id (known by its fullUrl) whose own Bundle gives that fullUrl to
+    another resource too: it cannot be told apart from the other."""
+    if raw.reference != raw.full_url or raw.bundle is None:
+        return False
+    return len(raw.bundle.targets(raw.full_url)) > 1
 
 
 def _record_order(record: Record) -> tuple[str, datetime, str]:

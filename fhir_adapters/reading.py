@@ -40,17 +40,19 @@ class BundleScope:
     __slots__ = ("_targets",)
 
     def __init__(self) -> None:
-        self._targets: dict[str, list[str]] = {}
+        self._targets: dict[str, list[RawResource]] = {}
 
-    def define(self, full_url: str, reference: str) -> None:
+    def define(self, full_url: str, resource: RawResource) -> None:
         targets = self._targets.setdefault(full_url, [])
-        if reference not in targets:
-            targets.append(reference)
+        # the same resource listed twice is one target; two resources without an id share
+        # their reference (the fullUrl itself), yet are two
+        if not any(t.reference == resource.reference and t.data == resource.data for t in targets):
+            targets.append(resource)
 
     def targets(self, full_url: str) -> tuple[str, ...]:
-        """What this Bundle calls `full_url`: nothing, one resource, or (a Bundle that breaks
-        FHIR's rule that fullUrls are unique) several, in the order they were read."""
-        return tuple(self._targets.get(full_url, ()))
+        """The references of what this Bundle calls `full_url`: nothing, one resource, or (a
+        Bundle that breaks FHIR's rule that fullUrls are unique) several, in the order read."""
+        return tuple(t.reference for t in self._targets.get(full_url, ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +250,7 @@ class _Collector:
         raw = RawResource(value, where, full_url, scope)
         self.resources.append(raw)
         if full_url and scope is not None:
-            scope.define(full_url, raw.reference)
+            scope.define(full_url, raw)
 
     def bundle(self, bundle: Mapping[str, Any], where: str, depth: int) -> None:
         if depth >= _MAX_BUNDLE_DEPTH:

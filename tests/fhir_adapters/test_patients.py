@@ -108,6 +108,50 @@ def test_a_full_url_given_twice_in_one_bundle_leaves_its_resources_out(
     ]
 
 
+def test_patients_without_an_id_sharing_a_full_url_across_bundles_are_left_out(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # FHIR makes them two patients, but both would be named urn:uuid:p in the results
+    idless = {"resourceType": "Patient"}
+    first = entries(("urn:uuid:p", idless), ("urn:uuid:1", potassium("1", "urn:uuid:p", 2.1)))
+    second = entries(("urn:uuid:p", idless), ("urn:uuid:2", potassium("2", "urn:uuid:p", 4.2)))
+    batch = patient_records([first, second], fhir_ruleset)
+    assert sources(batch) == {}
+    assert [str(w) for w in batch.warnings] == [
+        "urn:uuid:p: Patients without an id in 2 Bundles share this fullUrl (<input> item 0"
+        " entry 0, <input> item 1 entry 0): which one a reference means cannot be told in the"
+        " results, so their data is left out",
+        "Observation/1: subject urn:uuid:p names Patients without an id in several Bundles:"
+        " left out",
+        "Observation/2: subject urn:uuid:p names Patients without an id in several Bundles:"
+        " left out",
+    ]
+
+
+def test_patients_without_an_id_sharing_a_full_url_in_one_bundle_are_left_out(
+    fhir_ruleset: Ruleset,
+) -> None:
+    bundle = entries(
+        ("urn:uuid:p", {"resourceType": "Patient", "gender": "female"}),
+        ("urn:uuid:p", {"resourceType": "Patient", "gender": "male"}),
+        ("urn:uuid:1", potassium("1", "urn:uuid:p", 2.1)),
+    )
+    batch = patient_records(bundle, fhir_ruleset)
+    assert sources(batch) == {}
+    assert "Observation/1: subject urn:uuid:p is the fullUrl of 2 resources without an id in" in (
+        "\n".join(str(w) for w in batch.warnings)
+    )
+
+
+def test_the_same_patient_listed_twice_in_a_bundle_is_one_patient(fhir_ruleset: Ruleset) -> None:
+    bundle = entries(
+        ("urn:uuid:p", patient("a")),
+        ("urn:uuid:p", patient("a")),
+        ("urn:uuid:1", potassium("1", "urn:uuid:p", 2.1)),
+    )
+    assert sources(patient_records(bundle, fhir_ruleset)) == {"Patient/a": ["Observation/1"]}
+
+
 def test_patients_without_records_still_appear_sorted(fhir_ruleset: Ruleset) -> None:
     batch = patient_records([patient("z"), patient("m"), potassium("1", "Patient/q")], fhir_ruleset)
     assert sources(batch) == {"Patient/m": [], "Patient/q": ["Observation/1"], "Patient/z": []}
