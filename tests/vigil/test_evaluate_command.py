@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -307,18 +308,30 @@ def bundle_file(tmp_path: Path, *resources: dict[str, object]) -> Path:
     return path
 
 
+def evaluated_with_twitching(tmp_path: Path, potassium: dict[str, object]) -> dict[str, Any]:
+    """The result of `vigil evaluate` at 2026-03-01 for a patient with twitching and `potassium`."""
+    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
+    path = bundle_file(tmp_path, twitch, potassium)
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    result: dict[str, Any] = json.loads(run.stdout)["results"][0]
+    return result
+
+
+def potassium_over(period: dict[str, str], value: float) -> dict[str, object]:
+    potassium = observation(
+        "k", LOINC, "2823-3", "", effectivePeriod=period, valueQuantity=ucum(value, "mmol/L")
+    )
+    del potassium["effectiveDateTime"]
+    return potassium
+
+
 def test_a_coding_code_that_is_a_number_is_reported_not_skipped(tmp_path: Path) -> None:
     potassium = observation(
         "k", LOINC, "2823-3", "2026-02-27T09:00:00Z", valueQuantity=ucum(2.2, "mmol/L")
     )
     potassium["code"] = {"coding": [{"system": LOINC, "code": 2823}]}
-    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
-    path = bundle_file(tmp_path, twitch, potassium)
-
-    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
-
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout)["results"][0]
+    result = evaluated_with_twitching(tmp_path, potassium)
     assert result["escalation"] == "self-care"
     assert result["warnings"] == [
         {
@@ -332,17 +345,7 @@ def test_a_severe_result_whose_period_ends_before_it_starts_is_reported(
     tmp_path: Path,
 ) -> None:
     period = {"start": "2026-02-27T09:00:00Z", "end": "2026-02-26T09:00:00Z"}
-    potassium = observation(
-        "k", LOINC, "2823-3", "", effectivePeriod=period, valueQuantity=ucum(2.2, "mmol/L")
-    )
-    del potassium["effectiveDateTime"]
-    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
-    path = bundle_file(tmp_path, twitch, potassium)
-
-    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
-
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout)["results"][0]
+    result = evaluated_with_twitching(tmp_path, potassium_over(period, 2.2))
     assert result["escalation"] == "self-care"
     assert result["warnings"] == [
         {
@@ -365,17 +368,7 @@ def test_a_severe_result_whose_period_ends_before_it_starts_is_reported(
 def test_a_period_whose_end_is_a_date_covers_that_date(
     tmp_path: Path, period: dict[str, str]
 ) -> None:
-    potassium = observation(
-        "k", LOINC, "2823-3", "", effectivePeriod=period, valueQuantity=ucum(2.1, "mmol/L")
-    )
-    del potassium["effectiveDateTime"]
-    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
-    path = bundle_file(tmp_path, twitch, potassium)
-
-    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
-
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout)["results"][0]
+    result = evaluated_with_twitching(tmp_path, potassium_over(period, 2.1))
     assert result["escalation"] == "urgent", result["warnings"]
     assert not [w for w in result["warnings"] if "before it starts" in w["message"]]
 
@@ -405,12 +398,7 @@ def test_a_result_dated_after_now_is_reported_unless_as_of_is_in_the_past(
 
 def test_a_result_dated_only_to_a_month_counts_with_a_warning(tmp_path: Path) -> None:
     potassium = observation("k", LOINC, "2823-3", "2026-03", valueQuantity=ucum(2.2, "mmol/L"))
-    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
-    path = bundle_file(tmp_path, twitch, potassium)
-
-    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
-
-    result = json.loads(run.stdout)["results"][0]
+    result = evaluated_with_twitching(tmp_path, potassium)
     assert result["escalation"] == "urgent"
     assert result["warnings"] == [
         {
