@@ -179,11 +179,7 @@ def _owner(raw: RawResource, patients: frozenset[str]) -> tuple[str | None, str 
     targets = raw.bundle.targets(text) if raw.bundle is not None else ()
     if len(targets) > 1:
         distinct = list(dict.fromkeys(targets))
-        named = (
-            ", ".join(distinct)
-            if len(distinct) == len(targets)
-            else (f"{len(targets)} resources without an id")
-        )
+        named = ", ".join(distinct) if len(distinct) == len(targets) else "resources without an id"
         return None, f"subject {text} is the fullUrl of {named} in one Bundle: left out"
     target = targets[0] if targets else text
     if target in patients:

@@ -44,10 +44,16 @@ class BundleScope:
 
     def define(self, full_url: str, resource: RawResource) -> None:
         targets = self._targets.setdefault(full_url, [])
-        # the same resource listed twice is one target; two resources without an id share
-        # their reference (the fullUrl itself), yet are two
-        if not any(t.reference == resource.reference and t.data == resource.data for t in targets):
-            targets.append(resource)
+        if len(targets) > 1:
+            return  # already more than one: which resource the fullUrl names cannot be told
+        for target in targets:
+            if target.reference != resource.reference:
+                continue
+            # the same resource again (versions of it too, which FHIR allows) is one target;
+            # two resources without an id share their reference, the fullUrl, yet are two
+            if target.reference != full_url or target.data == resource.data:
+                return
+        targets.append(resource)
 
     def targets(self, full_url: str) -> tuple[str, ...]:
         """The references of what this Bundle calls `full_url`: nothing, one resource, or (a

@@ -138,7 +138,7 @@ def test_patients_without_an_id_sharing_a_full_url_in_one_bundle_are_left_out(
     )
     batch = patient_records(bundle, fhir_ruleset)
     assert sources(batch) == {}
-    assert "Observation/1: subject urn:uuid:p is the fullUrl of 2 resources without an id in" in (
+    assert "Observation/1: subject urn:uuid:p is the fullUrl of resources without an id in" in (
         "\n".join(str(w) for w in batch.warnings)
     )
 
@@ -329,3 +329,25 @@ def test_any_content_of_a_used_resource_never_raises(
 ) -> None:
     batch = patient_records([{**used_resource(kind), **extra}], fhir_ruleset)
     assert all(p.patient == "Patient/p" for p in batch.patients)
+
+
+def test_versions_of_one_patient_under_one_full_url_are_one_patient(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # FHIR lets a Bundle give one fullUrl to versions of a resource (bdl-7)
+    bundle = entries(
+        ("urn:uuid:p", {**patient("a"), "meta": {"versionId": "1"}}),
+        ("urn:uuid:p", {**patient("a"), "meta": {"versionId": "2"}}),
+        ("urn:uuid:1", potassium("1", "urn:uuid:p", 2.1)),
+    )
+    assert sources(patient_records(bundle, fhir_ruleset)) == {"Patient/a": ["Observation/1"]}
+
+
+def test_a_full_url_shared_by_thousands_of_entries_keeps_two_targets() -> None:
+    # more than one is already ambiguous: keeping them all made reading quadratic
+    bundle = entries(
+        *(("urn:uuid:p", {"resourceType": "Patient", "gender": str(n)}) for n in range(3000))
+    )
+    loaded = load_resources(bundle)
+    scope = loaded.resources[0].bundle
+    assert scope is not None and len(scope.targets("urn:uuid:p")) == 2
