@@ -18,13 +18,24 @@ from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from engine import units
 from engine.records import Quantity
 
-__all__ = ["UCUM", "QuantityProblem", "read_quantity", "resolve_unit", "unit_disagreement"]
+__all__ = [
+    "UCUM",
+    "QuantityProblem",
+    "UnitConflict",
+    "read_quantity",
+    "resolve_unit",
+    "unit_disagreement",
+]
 
 UCUM = "http://unitsofmeasure.org"
 
 
 class QuantityProblem(ValueError):
     """Why a FHIR Quantity cannot be used; the message is written for a warning."""
+
+
+class UnitConflict(QuantityProblem):
+    """The unit text and the unit code name two different units, and nothing says which holds."""
 
 
 def resolve_unit(quantity: FhirQuantity) -> str | None:
@@ -35,9 +46,9 @@ def resolve_unit(quantity: FhirQuantity) -> str | None:
     elif code and system is None and _known(code) is not None:
         # FHIR wants a system beside a code, but a unit code Vigil reads is read as UCUM (a
         # clear 2.1 mmol/L must not be lost), unless the unit text names another unit
-        text_unit = _known(text) if text else None
+        text_unit = _known_text(text)
         if text_unit is not None and text_unit != _known(code):
-            raise QuantityProblem(
+            raise UnitConflict(
                 f"unit {text!r} and unit code {code!r} (without a system) name different units"
             )
         candidate = code
@@ -75,6 +86,15 @@ def unit_disagreement(quantity: FhirQuantity, what: str = "value") -> str | None
         f"{what} unit {text!r} disagrees with its code {code!r} (of {quantity.system}, so not"
         f" known to be UCUM): the unit is used ({text_unit})"
     )
+
+
+def _known_text(text: str | None) -> str | None:
+    """The unit a `unit` text names, if it names one: blank text or an annotation alone
+    (`{total}`, read as 1) claims no unit."""
+    stripped = (text or "").strip()
+    if not stripped or (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    return _known(stripped)
 
 
 def _known(unit: str) -> str | None:

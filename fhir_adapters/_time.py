@@ -53,12 +53,15 @@ def last_instant(value: object) -> datetime | None:
     if start is None or isinstance(value, datetime):
         return start
     kind = partial_period(value)
-    if kind == "year":
-        following = start.replace(year=start.year + 1)
-    elif kind == "month":
-        following = (start + timedelta(days=32)).replace(day=1)
-    else:
-        following = start + timedelta(days=1)
+    try:
+        if kind == "year":
+            following = start.replace(year=start.year + 1)
+        elif kind == "month":
+            following = (start + timedelta(days=32)).replace(day=1)
+        else:
+            following = start + timedelta(days=1)
+    except (OverflowError, ValueError):  # 9999-12-31, an open end's usual stand-in
+        return datetime.max.replace(tzinfo=UTC)
     return following - timedelta(microseconds=1)
 
 

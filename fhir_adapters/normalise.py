@@ -16,7 +16,8 @@ remission) is left out with a warning. A Period that ends before it starts leave
 out with a warning. Codes are matched on system and code, never display text;
 an Observation or Condition whose codings mean different concepts contradicts itself and is
 left out with a warning. A partial date (`2026`, `2026-03`) is read as the start of its year
-or month, with a warning that whether the record is current is then uncertain.
+or month (a Period's end as the end of it), with a warning that whether the record is current
+is then uncertain.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from engine.model import Concept, Ruleset
 from engine.records import Quantity, Record
 
 from . import loinc
-from ._quantities import QuantityProblem, read_quantity, unit_disagreement
+from ._quantities import QuantityProblem, UnitConflict, read_quantity, unit_disagreement
 from ._time import DATE_OFFSET_SLACK, instant, is_date_only, last_instant, partial_period
 from .validation import Validated
 
@@ -284,6 +285,9 @@ def _component_duration(
             continue
         try:
             value = read_quantity(component.valueQuantity, "component value")
+        except UnitConflict as conflict:
+            warn(f"{conflict}: component value left out")
+            continue
         except QuantityProblem:
             continue  # other components (a severity score, free text units) are not ours
         if units.dimension(value.unit) == wanted:
@@ -441,13 +445,15 @@ def _period(period: Period, where: str, warn: Warn) -> tuple[datetime | None, da
         warn(f"{where} has neither start nor end: time unknown")
     if start is not None and end is not None:
         # a date has no offset: against a dateTime it may have begun up to 14 hours earlier
-        imprecise = is_date_only(period.start) or is_date_only(period.end)
-        if end + (DATE_OFFSET_SLACK if imprecise else timedelta(0)) < start:
+        one_is_a_date = is_date_only(period.start) != is_date_only(period.end)
+        if end + (DATE_OFFSET_SLACK if one_is_a_date else timedelta(0)) < start:
             raise _ContradictoryTime(
                 f"{where} ends ({_shown(period.end, end)}) before it starts"
                 f" ({_shown(period.start, start)}): left out"
             )
-    return (start or end), end
+    if start is None and end is not None:
+        start = instant(period.end)  # known only to have ended: placed at the end's first moment
+    return start, end
 
 
 def _shown(value: object, moment: datetime) -> str:

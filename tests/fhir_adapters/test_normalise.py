@@ -652,3 +652,73 @@ def test_condition_at_two_body_sites_gives_a_record_per_site(fhir_ruleset: Rules
     sites = [coded(SCT, "53840002"), coded(SCT, "21974007"), coded(SCT, "53840002")]
     records, _ = read(condition(bodySite=sites), fhir_ruleset)
     assert [r.site for r in records] == [CALF, f"{SCT}#21974007"]
+
+
+# Periods read at both ends (found by a review of the day's fixes)
+
+
+def test_a_period_with_only_an_end_is_placed_at_the_end_s_first_moment(
+    fhir_ruleset: Ruleset,
+) -> None:
+    period = {"end": "2026-02-27"}
+    record = one(
+        lab(
+            {"value": 2.1, "system": UCUM, "code": "mmol/L"},
+            effectiveDateTime=None,
+            effectivePeriod=period,
+        ),
+        fhir_ruleset,
+    )
+    assert record.time == datetime(2026, 2, 27, tzinfo=UTC)
+    assert record.end == datetime(2026, 2, 27, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "9999", "9999-12"])
+def test_an_open_end_written_as_year_9999_is_read(fhir_ruleset: Ruleset, end: str) -> None:
+    period = {"start": "2026-02-26", "end": end}
+    records, _ = read(
+        lab(
+            {"value": 2.1, "system": UCUM, "code": "mmol/L"},
+            effectiveDateTime=None,
+            effectivePeriod=period,
+        ),
+        fhir_ruleset,
+    )
+    assert [r.end for r in records] == [datetime.max.replace(tzinfo=UTC)]
+
+
+def test_two_dates_that_contradict_each_other_get_no_offset_slack(fhir_ruleset: Ruleset) -> None:
+    period = {"start": "2024-02-01", "end": "2024-01-31"}
+    assert read(
+        lab(
+            {"value": 2.1, "system": UCUM, "code": "mmol/L"},
+            effectiveDateTime=None,
+            effectivePeriod=period,
+        ),
+        fhir_ruleset,
+    ) == (
+        [],
+        ["effectivePeriod ends (2024-01-31) before it starts (2024-02-01): left out"],
+    )
+
+
+def test_a_component_whose_unit_text_and_code_disagree_is_left_out_with_a_warning(
+    fhir_ruleset: Ruleset,
+) -> None:
+    duration = {"value": 15, "unit": "hours", "code": "min"}  # no system
+    records, warnings = read(
+        cramp(component=[{"code": coded(LOINC, "103335-7"), "valueQuantity": duration}]),
+        fhir_ruleset,
+    )
+    assert [r.value for r in records] == [None]
+    assert warnings == [
+        "unit 'hours' and unit code 'min' (without a system) name different units:"
+        " component value left out"
+    ]
+
+
+@pytest.mark.parametrize("text", [" ", "{total}"])
+def test_blank_or_annotation_unit_text_claims_no_unit(fhir_ruleset: Ruleset, text: str) -> None:
+    assert one(lab({"value": 2.1, "unit": text, "code": "mmol/L"}), fhir_ruleset).value == (
+        Quantity(2.1, "mmol/L")
+    )
