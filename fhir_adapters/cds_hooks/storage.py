@@ -347,32 +347,30 @@ class StoreReplayCache:
 def _select_audit(
     db: sqlite3.Connection, *, service: str | None, since: float | None, limit: int
 ) -> list[AuditRecord]:
+    where, args = _where(("service = ?", service), ("time >= ?", since))
     sql = (
         "SELECT time, kind, service, status, hook_instance, issuer, ruleset_id,"
         " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms, cards"
-        " FROM audit WHERE 1=1"
+        f" FROM audit{where} ORDER BY time DESC, id DESC LIMIT ?"
     )
-    args: list[Any] = []
-    if service is not None:
-        sql += " AND service = ?"
-        args.append(service)
-    if since is not None:
-        sql += " AND time >= ?"
-        args.append(since)
-    sql += " ORDER BY time DESC, id DESC LIMIT ?"
-    args.append(max(0, limit))
-    return [_audit_from_row(row) for row in db.execute(sql, args).fetchall()]
+    return [_audit_from_row(row) for row in db.execute(sql, [*args, max(0, limit)]).fetchall()]
+
+
+def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """A WHERE clause of the conditions whose value is given (each a constant SQL text with one
+    placeholder), and their values."""
+    given = [(clause, value) for clause, value in conditions if value is not None]
+    if not given:
+        return "", []
+    return " WHERE " + " AND ".join(clause for clause, _ in given), [v for _, v in given]
 
 
 def _select_feedback_report(db: sqlite3.Connection, service: str | None) -> list[RuleFeedback]:
+    where, args = _where(("f.service = ?", service))
     sql = (
         "SELECT f.outcome, f.override_display, f.comment, c.rules FROM feedback f"
-        " LEFT JOIN card c ON c.uuid = f.card"
+        f" LEFT JOIN card c ON c.uuid = f.card{where}"
     )
-    args: list[Any] = []
-    if service is not None:
-        sql += " WHERE f.service = ?"
-        args.append(service)
     report: dict[str, RuleFeedback] = {}
     for outcome, display, comment, rules_json in db.execute(sql, args).fetchall():
         rules = json.loads(rules_json) if rules_json else ["(card not in the audit log)"]
