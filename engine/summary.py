@@ -111,9 +111,12 @@ def _chronological(reading: Reading) -> tuple[datetime, str, float, float, str, 
 
 
 def _end(record: Record, as_of: datetime | None) -> datetime | None:
+    """When the record stopped being true, as known at `as_of`: an end after `as_of` (a
+    Period still open then, or 9999-12-31 written for "open") is not known yet."""
     if record.ongoing and as_of is not None:
         return as_of
-    return record.end or record.time
+    end = record.end or record.time
+    return min(end, as_of) if end is not None and as_of is not None else end
 
 
 def _canonical(quantity: Quantity, concept: Concept) -> float | None:

@@ -213,3 +213,18 @@ def test_latest_results_at_the_same_time_that_disagree_are_a_warning() -> None:
     agreeing = [potassium("Observation/a", 2.3), potassium("Observation/b", 2.3)]
     result = evaluator.evaluate(agreeing, as_of=when + timedelta(days=1))
     assert not [w for w in result.warnings if "same time" in w.message]
+
+
+def test_an_end_after_the_evaluation_time_does_not_lengthen_a_span() -> None:
+    # a Period still open at as_of (or 9999-12-31 written for "open") is not known to go on
+    ruleset = engine.load_ruleset("calf-fasciculation")
+    as_of = datetime(2026, 3, 1, tzinfo=UTC)
+    twitching = Record(
+        "fasciculation",
+        "Observation/t1",
+        as_of - timedelta(days=3),
+        end=datetime.max.replace(tzinfo=UTC),
+    )
+    result = engine.Evaluator(ruleset).evaluate([twitching], as_of=as_of)
+    assert "chronic-twitching" not in {s.rule for s in result.suggestions}
+    assert result.escalation == "self-care"
