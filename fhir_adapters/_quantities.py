@@ -68,11 +68,17 @@ def resolve_unit(quantity: FhirQuantity) -> str | None:
 
 def unit_disagreement(quantity: FhirQuantity, what: str = "value") -> str | None:
     """A warning when `unit` and `code` are two different units Vigil knows, naming the one
-    used; None when they agree, or either is absent or free text (nothing to contradict)."""
+    used, or when a code without a system is read as UCUM beside a unit text Vigil cannot
+    read (which might say otherwise); None when they agree, or there is nothing to contradict."""
     code, text = quantity.code, quantity.unit
-    if not code or not text or not text.strip():
+    if not code:
         return None
-    code_unit, text_unit = _known(code), _known(text)
+    code_unit, text_unit = _known(code), _known_text(text)
+    if quantity.system is None and code_unit is not None and text_unit is None and _claims(text):
+        return (
+            f"{what} unit {text!r} is not one Vigil reads; its unit code {code!r} (without a"
+            f" system) is read as UCUM ({code_unit})"
+        )
     if code_unit is None or text_unit is None or code_unit == text_unit:
         return None
     if quantity.system == UCUM:
@@ -89,12 +95,15 @@ def unit_disagreement(quantity: FhirQuantity, what: str = "value") -> str | None
 
 
 def _known_text(text: str | None) -> str | None:
-    """The unit a `unit` text names, if it names one: blank text or an annotation alone
-    (`{total}`, read as 1) claims no unit."""
+    """The unit a `unit` text names, when it claims one (`_claims`) that Vigil reads."""
+    return _known((text or "").strip()) if _claims(text) else None
+
+
+def _claims(text: str | None) -> bool:
+    """Whether a `unit` text claims a unit at all: blank text or an annotation alone
+    (`{total}`, which UCUM reads as 1) does not."""
     stripped = (text or "").strip()
-    if not stripped or (stripped.startswith("{") and stripped.endswith("}")):
-        return None
-    return _known(stripped)
+    return bool(stripped) and not (stripped.startswith("{") and stripped.endswith("}"))
 
 
 def _known(unit: str) -> str | None:

@@ -290,9 +290,11 @@ def test_a_code_without_system_is_read_as_ucum_unless_the_unit_names_another(
     for value in (
         {"value": 2.1, "code": "mmol/L"},
         {"value": 2.1, "unit": "mmol/L", "code": "mmol/L"},
-        {"value": 2.1, "unit": "millimoles per litre", "code": "mmol/L"},
     ):
         assert one(lab(value), fhir_ruleset).value == Quantity(2.1, "mmol/L"), value
+    free_text = {"value": 2.1, "unit": "millimoles per litre", "code": "mmol/L"}
+    records, _ = read(lab(free_text), fhir_ruleset)  # with a warning: see the test below
+    assert [r.value for r in records] == [Quantity(2.1, "mmol/L")]
     disagreeing = {"value": 3.0, "unit": "mmol/L", "code": "umol/L"}
     assert read(lab(disagreeing), fhir_ruleset) == (
         [],
@@ -722,3 +724,28 @@ def test_blank_or_annotation_unit_text_claims_no_unit(fhir_ruleset: Ruleset, tex
     assert one(lab({"value": 2.1, "unit": text, "code": "mmol/L"}), fhir_ruleset).value == (
         Quantity(2.1, "mmol/L")
     )
+
+
+def test_an_open_end_against_a_date_time_start_is_read(fhir_ruleset: Ruleset) -> None:
+    period = {"start": "2026-02-26T10:00:00Z", "end": "9999-12-31"}
+    value = {"value": 2.1, "system": UCUM, "code": "mmol/L"}
+    records, _ = read(lab(value, effectiveDateTime=None, effectivePeriod=period), fhir_ruleset)
+    assert [r.end for r in records] == [datetime.max.replace(tzinfo=UTC)]
+
+
+def test_a_code_without_system_beside_unit_text_vigil_cannot_read_is_read_with_a_warning(
+    fhir_ruleset: Ruleset,
+) -> None:
+    records, warnings = read(lab({"value": 2.1, "unit": "mg", "code": "mmol/L"}), fhir_ruleset)
+    assert [r.value for r in records] == [Quantity(2.1, "mmol/L")]
+    assert warnings == [
+        "value unit 'mg' is not one Vigil reads; its unit code 'mmol/L' (without a system) is"
+        " read as UCUM (mmol/L)"
+    ]
+
+
+def test_an_annotation_unit_text_beside_a_ucum_code_is_no_disagreement(
+    fhir_ruleset: Ruleset,
+) -> None:
+    value = {"value": 2.1, "unit": "{total}", "system": UCUM, "code": "mmol/L"}
+    assert one(lab(value), fhir_ruleset).value == Quantity(2.1, "mmol/L")
