@@ -3,8 +3,8 @@
 This is where clinical time lives: a record counts only if it was made on or before `as_of`,
 and (when the concept has a lookback) no longer ago than the lookback. A record dated after a
 defaulted `as_of` (now) is left out with a warning: nothing can have been observed later than
-now. durable_rules never sees
-a clock.
+now. An interval is known only up to `as_of`: an end after it does not lengthen a span.
+durable_rules never sees a clock.
 """
 
 from __future__ import annotations

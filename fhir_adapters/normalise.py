@@ -8,16 +8,17 @@ warning, because the spec counts preliminary for findings only. A finding is pre
 interpretation NEG contradicts itself and is left out with a warning. A number (valueInteger or
 valueQuantity) says neither for a finding without a unit that the ruleset reads only as present
 or absent: it is left out with a warning. Grades and scores, whose value a rule compares, are
-read as numbers. Quantities keep their recorded
-number and resolved UCUM unit (`_quantities`: a `unit` text that disagrees with the UCUM code is
-warned about): the engine converts. Conditions are present findings while
-active, recurrence or relapse, absent when refuted; one that is over (resolved, inactive,
-remission) is left out with a warning. A Period that ends before it starts leaves its resource
-out with a warning. Codes are matched on system and code, never display text;
-an Observation or Condition whose codings mean different concepts contradicts itself and is
-left out with a warning. A partial date (`2026`, `2026-03`) is read as the start of its year
-or month (a Period's end as the end of it), with a warning that whether the record is current
-is then uncertain.
+read as numbers. Quantities keep their recorded number and resolved UCUM unit (`_quantities`:
+a `unit` text that disagrees with the UCUM code is warned about): the engine converts.
+
+Conditions are present findings while active, recurrence or relapse, absent when refuted; one
+that is over (resolved, inactive, remission) is left out with a warning.
+
+Both: codes are matched on system and code, never display text; a resource whose codings mean
+different concepts contradicts itself and is left out with a warning. A Period that ends before
+it starts leaves its resource out with a warning; a date-only end covers its whole day. A
+partial date (`2026`, `2026-03`) is read as the start of its year or month (a Period's end as
+the end of it), with a warning that whether the record is current is then uncertain.
 """
 
 from __future__ import annotations
