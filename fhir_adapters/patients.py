@@ -8,12 +8,15 @@ use the same fullUrl for two patients). A resource whose Bundle gives its subjec
 more than one resource is left out with a warning. A Patient without an id is known by its
 fullUrl, which is its name in the results: when two Bundles (or one) give the same fullUrl to two
 such Patients, their data is left out with a warning, as the results could not tell them apart.
+A resource read twice with different content (versions of it, or two exports) is read once,
+with a warning: the newest copy by `meta.lastUpdated`, then `meta.versionId`, else the first.
 A resource of one patient never reaches another's records. Warnings that belong to no patient
 (unreadable entries, resources without a patient) are returned on the batch.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,7 +72,7 @@ def patient_records(
     elements = cache.elements if cache is not None else ValidatedElements(keep_first_met=True)
     patients: dict[str, _Patient] = {}
     unowned: list[DataWarning] = list(loaded.warnings)
-    seen: dict[str, RawResource] = {}
+    kept = _newest_copies(loaded.resources)
     known = frozenset(r.reference for r in loaded.resources if r.type == "Patient")
     reused = _reused_patient_urls(loaded.resources)
     unowned.extend(
@@ -87,12 +90,14 @@ def patient_records(
             _report_unread(raw, known, patients, unowned)
             continue
         reference = raw.reference
-        first = seen.setdefault(reference, raw)
-        if first is not raw:
-            if first.data != raw.data:
+        copy = kept.get(reference)
+        if copy is not None and copy is not raw:
+            if copy.data != raw.data:
+                why = " (a newer version)" if _version(copy) > _version(raw) else ""
                 unowned.append(
                     DataWarning(
-                        f"read twice with different content; the copy at {first.origin} is used",
+                        f"read twice with different content; the copy at {copy.origin} is"
+                        f" used{why}",
                         reference,
                     )
                 )
@@ -195,6 +200,40 @@ def _subject(raw: RawResource) -> str | None:
         if isinstance(text, str) and text:
             return text
     return None
+
+
+def _newest_copies(resources: Sequence[RawResource]) -> dict[str, RawResource]:
+    """For each reference read more than once, the copy to use: the newest version by
+    `meta.lastUpdated`, then `meta.versionId`; the first read when nothing orders them."""
+    first_seen: dict[str, RawResource] = {}
+    kept: dict[str, RawResource] = {}
+    for raw in resources:
+        first = first_seen.setdefault(raw.reference, raw)
+        if first is raw:
+            continue
+        best = kept.get(raw.reference, first)
+        kept[raw.reference] = raw if _version(raw) > _version(best) else best
+    return kept
+
+
+_UNVERSIONED = (datetime.min.replace(tzinfo=UTC), -1)
+
+
+def _version(raw: RawResource) -> tuple[datetime, int]:
+    """How new a copy says it is; copies without `meta` are equally old."""
+    meta = raw.data.get("meta")
+    if not isinstance(meta, Mapping):
+        return _UNVERSIONED
+    updated, version = _UNVERSIONED
+    text = meta.get("lastUpdated")
+    if isinstance(text, str):
+        with contextlib.suppress(ValueError):
+            parsed = datetime.fromisoformat(text)
+            updated = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    number = meta.get("versionId")
+    if isinstance(number, str) and number.isdigit():
+        version = int(number)
+    return updated, version
 
 
 def _reused_patient_urls(resources: Sequence[RawResource]) -> dict[str, list[str]]:

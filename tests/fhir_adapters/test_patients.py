@@ -351,3 +351,22 @@ def test_a_full_url_shared_by_thousands_of_entries_keeps_two_targets() -> None:
     loaded = load_resources(bundle)
     scope = loaded.resources[0].bundle
     assert scope is not None and len(scope.targets("urn:uuid:p")) == 2
+
+
+def test_of_two_versions_of_a_result_the_newer_is_read(fhir_ruleset: Ruleset) -> None:
+    # a corrected result must not be read from the version it replaced
+    first = {**potassium("1", "Patient/a", 2.1), "meta": {"versionId": "1"}}
+    corrected = {**potassium("1", "Patient/a", 4.2), "meta": {"versionId": "2"}}
+    for order in ([first, corrected], [corrected, first]):
+        batch = patient_records([patient("a"), *order], fhir_ruleset)
+        [a] = batch.patients
+        assert [r.value for r in a.records] == [Quantity(4.2, "mmol/L")]
+        [warning] = batch.warnings
+        assert warning.message.endswith("is used (a newer version)")
+
+
+def test_last_updated_orders_versions_before_version_ids(fhir_ruleset: Ruleset) -> None:
+    older = {**potassium("1", "Patient/a", 2.1), "meta": {"lastUpdated": "2026-02-01T09:00:00Z"}}
+    newer = {**potassium("1", "Patient/a", 4.2), "meta": {"lastUpdated": "2026-02-02T09:00:00Z"}}
+    [a] = patient_records([patient("a"), newer, older], fhir_ruleset).patients
+    assert [r.value for r in a.records] == [Quantity(4.2, "mmol/L")]
