@@ -447,7 +447,8 @@ def _period(period: Period, where: str, warn: Warn) -> tuple[datetime | None, da
     if start is not None and end is not None:
         # a date has no offset: against a dateTime it may have begun up to 14 hours earlier
         one_is_a_date = is_date_only(period.start) != is_date_only(period.end)
-        if end < start - (DATE_OFFSET_SLACK if one_is_a_date else timedelta(0)):
+        # as a difference: no bound of the calendar (year 1, 9999) can overflow it
+        if start - end > (DATE_OFFSET_SLACK if one_is_a_date else timedelta(0)):
             raise _ContradictoryTime(
                 f"{where} ends ({_shown(period.end, end)}) before it starts"
                 f" ({_shown(period.start, start)}): left out"

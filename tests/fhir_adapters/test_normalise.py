@@ -749,3 +749,19 @@ def test_an_annotation_unit_text_beside_a_ucum_code_is_no_disagreement(
 ) -> None:
     value = {"value": 2.1, "unit": "{total}", "system": UCUM, "code": "mmol/L"}
     assert one(lab(value), fhir_ruleset).value == Quantity(2.1, "mmol/L")
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"start": "0001-01-01", "end": "2026-02-28T10:00:00Z"},
+        {"start": "0001-01-01T00:00:00Z", "end": "2026-02-28"},
+        {"start": "2026-02-26T10:00:00Z", "end": "9999-12-31"},
+    ],
+)
+def test_periods_at_the_ends_of_the_calendar_are_read(
+    fhir_ruleset: Ruleset, period: dict[str, str]
+) -> None:
+    value = {"value": 2.1, "system": UCUM, "code": "mmol/L"}
+    records, _ = read(lab(value, effectiveDateTime=None, effectivePeriod=period), fhir_ruleset)
+    assert len(records) == 1
