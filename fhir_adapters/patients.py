@@ -9,14 +9,14 @@ more than one resource is left out with a warning. A Patient without an id is kn
 fullUrl, which is its name in the results: when two Bundles (or one) give the same fullUrl to two
 such Patients, their data is left out with a warning, as the results could not tell them apart.
 A resource read twice with different content (versions of it, or two exports) is read once,
-with a warning: the newest copy by `meta.lastUpdated`, then `meta.versionId`, else the first.
+with a warning: the newest copy by `meta.versionId`, else `meta.lastUpdated`, else the first.
 A resource of one patient never reaches another's records. Warnings that belong to no patient
 (unreadable entries, resources without a patient) are returned on the batch.
 """
 
 from __future__ import annotations
 
-import contextlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,7 +72,6 @@ def patient_records(
     elements = cache.elements if cache is not None else ValidatedElements(keep_first_met=True)
     patients: dict[str, _Patient] = {}
     unowned: list[DataWarning] = list(loaded.warnings)
-    kept = _newest_copies(loaded.resources)
     known = frozenset(r.reference for r in loaded.resources if r.type == "Patient")
     reused = _reused_patient_urls(loaded.resources)
     unowned.extend(
@@ -85,15 +84,20 @@ def patient_records(
         for reference, origins in reused.items()
     )
 
+    used: list[RawResource] = []
     for raw in loaded.resources:
-        if not is_used(raw, ruleset):
+        if is_used(raw, ruleset):
+            used.append(raw)
+        else:
             _report_unread(raw, known, patients, unowned)
-            continue
+    kept = _newest_copies(used)
+
+    for raw in used:
         reference = raw.reference
         copy = kept.get(reference)
         if copy is not None and copy is not raw:
             if copy.data != raw.data:
-                why = " (a newer version)" if _version(copy) > _version(raw) else ""
+                why = " (a newer version)" if _newer(copy, raw) else ""
                 unowned.append(
                     DataWarning(
                         f"read twice with different content; the copy at {copy.origin} is"
@@ -204,7 +208,7 @@ def _subject(raw: RawResource) -> str | None:
 
 def _newest_copies(resources: Sequence[RawResource]) -> dict[str, RawResource]:
     """For each reference read more than once, the copy to use: the newest version by
-    `meta.lastUpdated`, then `meta.versionId`; the first read when nothing orders them."""
+    `meta.versionId`, else by `meta.lastUpdated`; the first read when nothing orders them."""
     first_seen: dict[str, RawResource] = {}
     kept: dict[str, RawResource] = {}
     for raw in resources:
@@ -212,28 +216,46 @@ def _newest_copies(resources: Sequence[RawResource]) -> dict[str, RawResource]:
         if first is raw:
             continue
         best = kept.get(raw.reference, first)
-        kept[raw.reference] = raw if _version(raw) > _version(best) else best
+        kept[raw.reference] = raw if _newer(raw, best) else best
     return kept
 
 
-_UNVERSIONED = (datetime.min.replace(tzinfo=UTC), -1)
+def _newer(copy: RawResource, than: RawResource) -> bool:
+    """Whether `copy` says it is a later version than `than`: by versionId when both have a
+    number there, else by lastUpdated when both have one; False when nothing orders them."""
+    versions = _version_id(copy), _version_id(than)
+    if versions[0] is not None and versions[1] is not None and versions[0] != versions[1]:
+        return versions[0] > versions[1]
+    updated = _last_updated(copy), _last_updated(than)
+    if updated[0] is not None and updated[1] is not None:
+        return updated[0] > updated[1]
+    return False
 
 
-def _version(raw: RawResource) -> tuple[datetime, int]:
-    """How new a copy says it is; copies without `meta` are equally old."""
+_VERSION_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def _meta(raw: RawResource, key: str) -> object:
     meta = raw.data.get("meta")
-    if not isinstance(meta, Mapping):
-        return _UNVERSIONED
-    updated, version = _UNVERSIONED
-    text = meta.get("lastUpdated")
-    if isinstance(text, str):
-        with contextlib.suppress(ValueError):
-            parsed = datetime.fromisoformat(text)
-            updated = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    number = meta.get("versionId")
-    if isinstance(number, str) and number.isdigit():
-        version = int(number)
-    return updated, version
+    return meta.get(key) if isinstance(meta, Mapping) else None
+
+
+def _version_id(raw: RawResource) -> int | None:
+    number = _meta(raw, "versionId")
+    if isinstance(number, str) and _VERSION_NUMBER.fullmatch(number):
+        return int(number)
+    return None
+
+
+def _last_updated(raw: RawResource) -> datetime | None:
+    text = _meta(raw, "lastUpdated")
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _reused_patient_urls(resources: Sequence[RawResource]) -> dict[str, list[str]]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -365,8 +366,40 @@ def test_of_two_versions_of_a_result_the_newer_is_read(fhir_ruleset: Ruleset) ->
         assert warning.message.endswith("is used (a newer version)")
 
 
-def test_last_updated_orders_versions_before_version_ids(fhir_ruleset: Ruleset) -> None:
+def test_last_updated_orders_copies_without_version_ids(fhir_ruleset: Ruleset) -> None:
     older = {**potassium("1", "Patient/a", 2.1), "meta": {"lastUpdated": "2026-02-01T09:00:00Z"}}
     newer = {**potassium("1", "Patient/a", 4.2), "meta": {"lastUpdated": "2026-02-02T09:00:00Z"}}
-    [a] = patient_records([patient("a"), newer, older], fhir_ruleset).patients
+    [a] = patient_records([patient("a"), older, newer], fhir_ruleset).patients
     assert [r.value for r in a.records] == [Quantity(4.2, "mmol/L")]
+
+
+def test_version_ids_decide_when_only_one_copy_has_last_updated(fhir_ruleset: Ruleset) -> None:
+    v1 = {
+        **potassium("1", "Patient/a", 2.1),
+        "meta": {"versionId": "1", "lastUpdated": "2026-02-01T09:00:00Z"},
+    }
+    v2 = {**potassium("1", "Patient/a", 4.2), "meta": {"versionId": "2"}}
+    [a] = patient_records([patient("a"), v1, v2], fhir_ruleset).patients
+    assert [r.value for r in a.records] == [Quantity(4.2, "mmol/L")]
+
+
+@pytest.mark.parametrize("version", ["\u00b2", "9" * 5000])
+def test_a_version_id_that_is_no_number_orders_nothing(fhir_ruleset: Ruleset, version: str) -> None:
+    odd = {**potassium("1", "Patient/a", 2.1), "meta": {"versionId": version}}
+    plain = {**potassium("1", "Patient/a", 4.2), "meta": {"versionId": "1"}}
+    batch = patient_records([patient("a"), odd, plain], fhir_ruleset)  # no crash
+    assert any(w.message.endswith("the copy at <input> item 1 is used") for w in batch.warnings), (
+        batch.warnings
+    )  # the first, as when nothing orders copies
+
+
+def test_a_copy_the_ruleset_does_not_use_does_not_displace_one_it_does(
+    fhir_ruleset: Ruleset,
+) -> None:
+    unused = {
+        **potassium("1", "Patient/a"),
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2951-2"}]},
+    }
+    used = potassium("1", "Patient/a", 2.1)
+    [a] = patient_records([patient("a"), unused, used], fhir_ruleset).patients
+    assert [r.value for r in a.records] == [Quantity(2.1, "mmol/L")]
