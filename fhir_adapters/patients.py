@@ -9,7 +9,8 @@ more than one resource is left out with a warning. A Patient without an id is kn
 fullUrl, which is its name in the results: when two Bundles (or one) give the same fullUrl to two
 such Patients, their data is left out with a warning, as the results could not tell them apart.
 A resource read twice with different content (versions of it, or two exports) is read once,
-with a warning: the newest copy by `meta.versionId`, else `meta.lastUpdated`, else the first.
+with a warning: the newest copy by `meta.versionId` when every copy has one, else by
+`meta.lastUpdated` when every copy has one, else the first read.
 A resource of one patient never reaches another's records. Warnings that belong to no patient
 (unreadable entries, resources without a patient) are returned on the batch.
 """
@@ -94,10 +95,10 @@ def patient_records(
 
     for raw in used:
         reference = raw.reference
-        copy = kept.get(reference)
-        if copy is not None and copy is not raw:
+        copy, by_version = kept.get(reference, (raw, False))
+        if copy is not raw:
             if copy.data != raw.data:
-                why = " (a newer version)" if _newer(copy, raw) else ""
+                why = " (a newer version)" if by_version else ""
                 unowned.append(
                     DataWarning(
                         f"read twice with different content; the copy at {copy.origin} is"
@@ -206,30 +207,23 @@ def _subject(raw: RawResource) -> str | None:
     return None
 
 
-def _newest_copies(resources: Sequence[RawResource]) -> dict[str, RawResource]:
-    """For each reference read more than once, the copy to use: the newest version by
-    `meta.versionId`, else by `meta.lastUpdated`; the first read when nothing orders them."""
-    first_seen: dict[str, RawResource] = {}
-    kept: dict[str, RawResource] = {}
+def _newest_copies(resources: Sequence[RawResource]) -> dict[str, tuple[RawResource, bool]]:
+    """For each reference read more than once, the copy to use, and whether it was chosen as the
+    newest version: when every copy has a `meta.versionId` number (or else every copy a
+    `meta.lastUpdated`); otherwise the first read."""
+    copies: dict[str, list[RawResource]] = {}
     for raw in resources:
-        first = first_seen.setdefault(raw.reference, raw)
-        if first is raw:
-            continue
-        best = kept.get(raw.reference, first)
-        kept[raw.reference] = raw if _newer(raw, best) else best
-    return kept
+        copies.setdefault(raw.reference, []).append(raw)
+    return {ref: _newest(found) for ref, found in copies.items() if len(found) > 1}
 
 
-def _newer(copy: RawResource, than: RawResource) -> bool:
-    """Whether `copy` says it is a later version than `than`: by versionId when both have a
-    number there, else by lastUpdated when both have one; False when nothing orders them."""
-    versions = _version_id(copy), _version_id(than)
-    if versions[0] is not None and versions[1] is not None and versions[0] != versions[1]:
-        return versions[0] > versions[1]
-    updated = _last_updated(copy), _last_updated(than)
-    if updated[0] is not None and updated[1] is not None:
-        return updated[0] > updated[1]
-    return False
+def _newest(copies: list[RawResource]) -> tuple[RawResource, bool]:
+    for order in (_version_id, _last_updated):
+        keys = [order(c) for c in copies]
+        known = [k for k in keys if k is not None]
+        if len(known) == len(keys):
+            return copies[keys.index(max(known))], True
+    return copies[0], False
 
 
 _VERSION_NUMBER = re.compile(r"[0-9]{1,18}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -403,3 +404,13 @@ def test_a_copy_the_ruleset_does_not_use_does_not_displace_one_it_does(
     used = potassium("1", "Patient/a", 2.1)
     [a] = patient_records([patient("a"), unused, used], fhir_ruleset).patients
     assert [r.value for r in a.records] == [Quantity(2.1, "mmol/L")]
+
+
+def test_the_newest_of_three_versions_is_read_in_any_order(fhir_ruleset: Ruleset) -> None:
+    versions = [
+        {**potassium("1", "Patient/a", value), "meta": {"versionId": version}}
+        for version, value in (("1", 2.1), ("3", 4.4), ("2", 3.0))
+    ]
+    for order in itertools.permutations(versions):
+        [a] = patient_records([patient("a"), *order], fhir_ruleset).patients
+        assert [r.value for r in a.records] == [Quantity(4.4, "mmol/L")]
