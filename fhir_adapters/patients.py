@@ -10,7 +10,8 @@ fullUrl, which is its name in the results: when two Bundles (or one) give the sa
 such Patients, their data is left out with a warning, as the results could not tell them apart.
 A resource read twice with different content (versions of it, or two exports) is read once,
 with a warning: the newest copy by `meta.versionId` when every copy has one, else by
-`meta.lastUpdated` when every copy has one, else the first read.
+`meta.lastUpdated` when every copy has one, else the first the ruleset reads. A newest version
+the ruleset does not read (its code corrected to another) leaves the older ones out.
 A resource of one patient never reaches another's records. Warnings that belong to no patient
 (unreadable entries, resources without a patient) are returned on the batch.
 """
@@ -91,21 +92,20 @@ def patient_records(
             used.append(raw)
         else:
             _report_unread(raw, known, patients, unowned)
-    kept = _newest_copies(used)
+    # Versions are ordered among every copy: a newer one the ruleset does not read (its code
+    # corrected) still supersedes the older. Copies that nothing orders: the first one used.
+    newest = _newest_copies(loaded.resources)
+    first_used = _newest_copies(used)
+    read_ids = {id(raw) for raw in used}
 
     for raw in used:
         reference = raw.reference
-        copy, by_version = kept.get(reference, (raw, False))
+        copy, by_version = newest.get(reference, (raw, False))
+        if not by_version:
+            copy = first_used.get(reference, (raw, False))[0]
         if copy is not raw:
             if copy.data != raw.data:
-                why = " (a newer version)" if by_version else ""
-                unowned.append(
-                    DataWarning(
-                        f"read twice with different content; the copy at {copy.origin} is"
-                        f" used{why}",
-                        reference,
-                    )
-                )
+                unowned.append(DataWarning(_not_this_copy(copy, by_version, read_ids), reference))
             continue
         if raw.type == "Patient":
             # Rules read nothing from a Patient but its id: it only makes the patient known, so
@@ -205,6 +205,16 @@ def _subject(raw: RawResource) -> str | None:
         if isinstance(text, str) and text:
             return text
     return None
+
+
+def _not_this_copy(copy: RawResource, by_version: bool, read: set[int]) -> str:
+    if by_version and id(copy) not in read:
+        return (
+            f"superseded by a newer version at {copy.origin}, which the ruleset does not read:"
+            " left out"
+        )
+    why = " (a newer version)" if by_version else ""
+    return f"read twice with different content; the copy at {copy.origin} is used{why}"
 
 
 def _newest_copies(resources: Sequence[RawResource]) -> dict[str, tuple[RawResource, bool]]:

@@ -414,3 +414,38 @@ def test_the_newest_of_three_versions_is_read_in_any_order(fhir_ruleset: Ruleset
     for order in itertools.permutations(versions):
         [a] = patient_records([patient("a"), *order], fhir_ruleset).patients
         assert [r.value for r in a.records] == [Quantity(4.4, "mmol/L")]
+
+
+def test_a_newer_version_the_ruleset_does_not_read_supersedes_the_older(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # v2 corrected the code to one the ruleset does not read: v1's potassium is not current
+    v1 = {**potassium("1", "Patient/a", 2.1), "meta": {"versionId": "1"}}
+    sodium = {"coding": [{"system": "http://loinc.org", "code": "2951-2"}]}
+    v2 = {**potassium("1", "Patient/a"), "code": sodium, "meta": {"versionId": "2"}}
+    for order in ([v1, v2], [v2, v1]):
+        batch = patient_records([patient("a"), *order], fhir_ruleset)
+        [a] = batch.patients
+        assert a.records == ()
+        assert [w.message for w in batch.warnings] == [
+            f"superseded by a newer version at <input> item {1 + order.index(v2)}, which the"
+            " ruleset does not read: left out"
+        ]
+
+
+def test_copies_that_mix_version_ids_and_times_are_chosen_the_same_in_any_order(
+    fhir_ruleset: Ruleset,
+) -> None:
+    def copy(value: float, **meta: str) -> dict[str, Any]:
+        return {**potassium("1", "Patient/a", value), "meta": meta}
+
+    copies = [
+        copy(2.1, versionId="1", lastUpdated="2026-02-03T00:00:00Z"),
+        copy(3.0, versionId="2", lastUpdated="2026-02-01T00:00:00Z"),
+        copy(1.0, lastUpdated="2026-02-02T00:00:00Z"),
+    ]
+    chosen = set()
+    for order in itertools.permutations(copies):
+        [a] = patient_records([patient("a"), *order], fhir_ruleset).patients
+        chosen.add(tuple(r.value for r in a.records))
+    assert chosen == {(Quantity(2.1, "mmol/L"),)}  # by lastUpdated: not every copy has a versionId
