@@ -95,8 +95,8 @@ def patient_records(
     # Versions are ordered among every copy: a newer one the ruleset does not read (its code
     # corrected) still supersedes the older. Copies that nothing orders: the first one used.
     newest = _newest_copies(loaded.resources)
-    first_used = _newest_copies(used)
-    read_ids = {id(raw) for raw in used}
+    first_used = _newest_copies(used) if newest else {}
+    read_ids = {id(raw) for raw in used} if newest else set()
 
     for raw in used:
         reference = raw.reference
@@ -221,10 +221,18 @@ def _newest_copies(resources: Sequence[RawResource]) -> dict[str, tuple[RawResou
     """For each reference read more than once, the copy to use, and whether it was chosen as the
     newest version: when every copy has a `meta.versionId` number (or else every copy a
     `meta.lastUpdated`); otherwise the first read."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for raw in resources:  # on every call: most references are read once, and cheaply so
+        if raw.reference in seen:
+            twice.add(raw.reference)
+        else:
+            seen.add(raw.reference)
     copies: dict[str, list[RawResource]] = {}
-    for raw in resources:
-        copies.setdefault(raw.reference, []).append(raw)
-    return {ref: _newest(found) for ref, found in copies.items() if len(found) > 1}
+    for raw in resources if twice else ():
+        if raw.reference in twice:
+            copies.setdefault(raw.reference, []).append(raw)
+    return {ref: _newest(found) for ref, found in copies.items()}
 
 
 def _newest(copies: list[RawResource]) -> tuple[RawResource, bool]:
