@@ -40,25 +40,27 @@ class BundleScope:
     __slots__ = ("_targets",)
 
     def __init__(self) -> None:
-        self._targets: dict[str, list[RawResource]] = {}
+        # (reference, content), not the RawResource, which holds this scope: a cycle would
+        # leave every call's resources to the cycle collector instead of freeing them at once
+        self._targets: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
 
     def define(self, full_url: str, resource: RawResource) -> None:
         targets = self._targets.setdefault(full_url, [])
         if len(targets) > 1:
             return  # already more than one: which resource the fullUrl names cannot be told
-        for target in targets:
-            if target.reference != resource.reference:
+        for reference, data in targets:
+            if reference != resource.reference:
                 continue
             # the same resource again (versions of it too, which FHIR allows) is one target;
             # two resources without an id share their reference, the fullUrl, yet are two
-            if target.reference != full_url or target.data == resource.data:
+            if reference != full_url or data == resource.data:
                 return
-        targets.append(resource)
+        targets.append((resource.reference, resource.data))
 
     def targets(self, full_url: str) -> tuple[str, ...]:
         """The references of what this Bundle calls `full_url`: nothing, one resource, or (a
         Bundle that breaks FHIR's rule that fullUrls are unique) several, in the order read."""
-        return tuple(t.reference for t in self._targets.get(full_url, ()))
+        return tuple(reference for reference, _ in self._targets.get(full_url, ()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -273,3 +274,25 @@ def test_any_text_loads_or_raises_input_error(text: str) -> None:
         load_resources(text)
     except FhirInputError as error:
         assert "\n" not in str(error)
+
+
+def test_resources_read_from_a_bundle_leave_no_reference_cycle() -> None:
+    # a service reads a Bundle every call: what it read must be freed at once, not left to
+    # the cycle collector (whose pauses land on the calls in flight)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"urn:uuid:{n}", "resource": {"resourceType": "Observation", "id": str(n)}}
+            for n in range(20)
+        ],
+    }
+    gc.collect()
+    gc.disable()
+    try:
+        loaded = load_resources(bundle)
+        assert loaded.resources[0].bundle is not None
+        del loaded
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
