@@ -8,7 +8,11 @@ from. The engine summarises them per concept, relative to the evaluation time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+# The widest UTC offsets are +14:00 and -12:00: a date, which states none, began up to 14 hours
+# before its midnight UTC somewhere on Earth.
+DATE_OFFSET_SLACK = timedelta(hours=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,8 @@ class Record:
     an interval (a Period, a Condition's abatement); `ongoing` marks an interval still open at
     evaluation time (an active Condition). `site` is a body-site code (`sct#53840002`).
     `reference_low` is the lower limit of the result's own reference range, in `value`'s unit.
+    `date_only` says `time` is a date's midnight UTC: the date states no offset, so it may have
+    begun up to `DATE_OFFSET_SLACK` earlier.
     """
 
     concept: str
@@ -42,3 +48,4 @@ class Record:
     site: str | None = None
     reference_low: Quantity | None = None
     preliminary: bool = False
+    date_only: bool = False

@@ -3,7 +3,9 @@
 This is where clinical time lives: a record counts only if it was made on or before `as_of`,
 and (when the concept has a lookback) no longer ago than the lookback. A record dated after a
 defaulted `as_of` (now) is left out with a warning: nothing can have been observed later than
-now. An interval is known only up to `as_of`: an end after it does not lengthen a span.
+now. A date (`Record.date_only`) is after `as_of` only if it had begun nowhere on Earth by then:
+today's date east of UTC is not in the future. An interval is known only up to `as_of`: an end
+after it does not lengthen a span.
 durable_rules never sees a clock.
 """
 
@@ -12,14 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from . import units
 from .codes import parse_code
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
-from .records import Quantity, Record
+from .records import DATE_OFFSET_SLACK, Quantity, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,7 @@ def summarise(
     for record in records:
         concept = ruleset.concepts[record.concept]
         time = record.time
-        if time is not None and time > as_of:
+        if time is not None and _after(record, time, as_of):
             # Recorded after the evaluation time: not known then. Before a chosen past time that
             # is expected; after now, the date is wrong and the reader must know.
             if as_of_is_now:
@@ -178,6 +180,12 @@ def summarise(
         if conflict is not None:
             warnings.append(conflict)
     return summaries, warnings
+
+
+def _after(record: Record, time: datetime, as_of: datetime) -> bool:
+    # A date east of UTC begins before its midnight UTC: today's date there is not after now.
+    # As a difference, so that no bound of the calendar (year 1) can overflow it.
+    return time - as_of > (DATE_OFFSET_SLACK if record.date_only else timedelta(0))
 
 
 def _from_the_future(record: Record, concept: Concept, time: datetime) -> DataWarning:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-__all__ = ["DATE_OFFSET_SLACK", "instant", "is_date_only", "last_instant", "partial_period"]
+from engine.records import DATE_OFFSET_SLACK
 
-DATE_OFFSET_SLACK = timedelta(hours=14)  # the widest UTC offset: where on Earth a date began
+__all__ = ["DATE_OFFSET_SLACK", "instant", "is_date_only", "last_instant", "partial_period"]
 
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 

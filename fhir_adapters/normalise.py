@@ -143,6 +143,7 @@ def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Reco
                 site=site,
                 reference_low=reading.reference_low,
                 preliminary=preliminary,
+                date_only=_date_only(obs.effectiveDateTime, obs.effectivePeriod),
             )
         )
     return records, warnings
@@ -378,6 +379,7 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
             ongoing=ongoing,
             site=site,
             preliminary=verification in _PROVISIONAL,
+            date_only=_date_only(condition.onsetDateTime, condition.onsetPeriod),
         )
         for concept in concepts
         for site in sites
@@ -456,6 +458,15 @@ def _period(period: Period, where: str, warn: Warn) -> tuple[datetime | None, da
     if start is None and end is not None:
         start = instant(period.end)  # known only to have ended: placed at the end's first moment
     return start, end
+
+
+def _date_only(moment: object, period: Period | None) -> bool:
+    """Whether a record's time is read from a date (a dateTime, or the Period that places it)."""
+    if moment is not None:
+        return is_date_only(moment)
+    if period is not None:
+        return is_date_only(period.start if period.start is not None else period.end)
+    return False
 
 
 def _shown(value: object, moment: datetime) -> str:

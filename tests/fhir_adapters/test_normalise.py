@@ -765,3 +765,37 @@ def test_periods_at_the_ends_of_the_calendar_are_read(
     value = {"value": 2.1, "system": UCUM, "code": "mmol/L"}
     records, _ = read(lab(value, effectiveDateTime=None, effectivePeriod=period), fhir_ruleset)
     assert len(records) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "date_only"),
+    [
+        ({"effectiveDateTime": "2026-02-27"}, True),
+        ({"effectiveDateTime": "2026-02"}, True),
+        ({"effectiveDateTime": "2026-02-27T10:00:00+11:00"}, False),
+        ({"effectiveInstant": "2026-02-27T10:00:00Z"}, False),
+        ({"effectivePeriod": {"start": "2026-02-27", "end": "2026-02-28T10:00:00Z"}}, True),
+        ({"effectivePeriod": {"start": "2026-02-27T10:00:00Z", "end": "2026-02-28"}}, False),
+        ({"effectivePeriod": {"end": "2026-02-28"}}, True),
+    ],
+)
+def test_a_time_read_from_a_date_says_so(
+    fhir_ruleset: Ruleset, fields: dict[str, Any], date_only: bool
+) -> None:
+    # a date states no offset: the engine allows for it against the evaluation time
+    records, _ = read(finding(**{"effectiveDateTime": None, **fields}), fhir_ruleset)
+    assert [r.date_only for r in records] == [date_only]
+
+
+@pytest.mark.parametrize(
+    ("fields", "date_only"),
+    [
+        ({"onsetDateTime": "2026-02-27"}, True),
+        ({"onsetDateTime": "2026-02-27T10:00:00Z"}, False),
+        ({"onsetDateTime": None, "onsetPeriod": {"start": "2026-02-27"}}, True),
+    ],
+)
+def test_a_condition_onset_read_from_a_date_says_so(
+    fhir_ruleset: Ruleset, fields: dict[str, Any], date_only: bool
+) -> None:
+    assert one(condition(**fields), fhir_ruleset).date_only is date_only

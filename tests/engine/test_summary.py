@@ -1,0 +1,50 @@
+"""Summaries relative to the evaluation time: what counts as known at `as_of`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import engine
+from engine import Quantity, Record
+
+# 09:00 on 1 March in Sydney (+11:00): there, 2026-03-01 is today
+NOW = datetime(2026, 2, 28, 22, tzinfo=UTC)
+
+
+def evaluate(*records: Record) -> engine.Evaluation:
+    evaluator = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+    return evaluator.evaluate(records, now=NOW)
+
+
+def potassium(time: datetime, *, date_only: bool) -> Record:
+    return Record(
+        "potassium", "Observation/k", time, value=Quantity(2.1, "mmol/L"), date_only=date_only
+    )
+
+
+TWITCHING = Record("fasciculation", "Observation/t", NOW - timedelta(days=2))
+
+
+def test_a_date_that_has_begun_somewhere_by_now_is_not_after_now() -> None:
+    # a date states no offset: 2026-03-01 (midnight UTC) is already today east of UTC
+    today_in_sydney = potassium(datetime(2026, 3, 1, tzinfo=UTC), date_only=True)
+    result = evaluate(TWITCHING, today_in_sydney)
+    assert [w.message for w in result.warnings] == []
+    assert result.escalation == "urgent"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        potassium(datetime(2026, 3, 2, tzinfo=UTC), date_only=True),  # begun nowhere yet
+        potassium(NOW + timedelta(seconds=1), date_only=False),  # a time: no slack
+    ],
+)
+def test_a_time_after_now_is_still_left_out_with_a_warning(record: Record) -> None:
+    result = evaluate(TWITCHING, record)
+    assert [w.message for w in result.warnings] == [
+        f"potassium is dated {record.time.isoformat() if record.time else ''}, after now: left out"
+    ]
+    assert result.escalation == "self-care"
