@@ -16,9 +16,10 @@ that is over (resolved, inactive, remission) is left out with a warning.
 
 Both: codes are matched on system and code, never display text; a resource whose codings mean
 different concepts contradicts itself and is left out with a warning. A Period that ends before
-it starts leaves its resource out with a warning; a date-only end covers its whole day. A
-partial date (`2026`, `2026-03`) is read as the start of its year or month (a Period's end as
-the end of it), with a warning that whether the record is current is then uncertain.
+it starts, or a Condition that abated before its onset, leaves its resource out with a warning;
+a date-only end covers its whole day. A partial date (`2026`, `2026-03`) is read as the start
+of its year or month (a Period's end as the end of it), with a warning that whether the record
+is current is then uncertain.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Reco
                 site=site,
                 reference_low=reading.reference_low,
                 preliminary=preliminary,
-                date_only=_date_only(obs.effectiveDateTime, obs.effectivePeriod),
+                date_only=_date_only(obs, "effective"),
             )
         )
     return records, warnings
@@ -364,6 +365,7 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
     try:
         time = _onset(condition, warn)
         abated, end = _abatement(condition, warn)
+        _check_abatement(condition)
     except _ContradictoryTime as problem:
         warn(str(problem))
         return [], warnings
@@ -379,7 +381,7 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
             ongoing=ongoing,
             site=site,
             preliminary=verification in _PROVISIONAL,
-            date_only=_date_only(condition.onsetDateTime, condition.onsetPeriod),
+            date_only=_date_only(condition, "onset"),
         )
         for concept in concepts
         for site in sites
@@ -414,6 +416,17 @@ def _abatement(condition: Condition, warn: Warn) -> tuple[bool, datetime | None]
     return False, None
 
 
+def _check_abatement(condition: Condition) -> None:
+    """Raise `_ContradictoryTime` when the condition abated before its onset."""
+    onset, abatement = _time_value(condition, "onset"), _time_value(condition, "abatement")
+    if onset is None or abatement is None or _in_order(onset[1], abatement[1]):
+        return
+    (began, start), (ended, end) = onset, abatement
+    raise _ContradictoryTime(
+        f"{ended} ({_shown(end)}) is before {began} ({_shown(start)}): left out"
+    )
+
+
 # Shared
 
 
@@ -446,31 +459,50 @@ def _period(period: Period, where: str, warn: Warn) -> tuple[datetime | None, da
     end = _moment(period.end, f"{where}.end", warn, last=True) if period.end is not None else None
     if start is None and end is None:
         warn(f"{where} has neither start nor end: time unknown")
-    if start is not None and end is not None:
-        # a date has no offset: against a dateTime it may have begun up to 14 hours earlier
-        one_is_a_date = is_date_only(period.start) != is_date_only(period.end)
-        # as a difference: no bound of the calendar (year 1, 9999) can overflow it
-        if start - end > (DATE_OFFSET_SLACK if one_is_a_date else timedelta(0)):
-            raise _ContradictoryTime(
-                f"{where} ends ({_shown(period.end, end)}) before it starts"
-                f" ({_shown(period.start, start)}): left out"
-            )
+    if start is not None and end is not None and not _in_order(period.start, period.end):
+        raise _ContradictoryTime(
+            f"{where} ends ({_shown(period.end)}) before it starts ({_shown(period.start)}):"
+            " left out"
+        )
     if start is None and end is not None:
         start = instant(period.end)  # known only to have ended: placed at the end's first moment
     return start, end
 
 
-def _date_only(moment: object, period: Period | None) -> bool:
-    """Whether a record's time is read from a date (a dateTime, or the Period that places it)."""
+def _in_order(start: object, end: object) -> bool:
+    """Whether a time from FHIR value `start` may have ended at `end` (all of it, for a date)."""
+    first, last = instant(start), last_instant(end)
+    if first is None or last is None:
+        return True
+    # a date has no offset: against a dateTime it may have begun up to 14 hours earlier
+    one_is_a_date = is_date_only(start) != is_date_only(end)
+    # as a difference: no bound of the calendar (year 1, 9999) can overflow it
+    return first - last <= (DATE_OFFSET_SLACK if one_is_a_date else timedelta(0))
+
+
+def _time_value(resource: Observation | Condition, prefix: str) -> tuple[str, object] | None:
+    """The FHIR value a record's time is read from (`effective`, `onset`), with its name: the
+    dateTime, else the Period's start, else its end."""
+    moment = getattr(resource, f"{prefix}DateTime", None)
     if moment is not None:
-        return is_date_only(moment)
-    if period is not None:
-        return is_date_only(period.start if period.start is not None else period.end)
-    return False
+        return f"{prefix}DateTime", moment
+    period: Period | None = getattr(resource, f"{prefix}Period", None)
+    if period is not None and period.start is not None:
+        return f"{prefix}Period.start", period.start
+    if period is not None and period.end is not None:
+        return f"{prefix}Period.end", period.end
+    return None
 
 
-def _shown(value: object, moment: datetime) -> str:
-    return str(value) if is_date_only(value) else moment.isoformat()
+def _date_only(resource: Observation | Condition, prefix: str) -> bool:
+    """Whether a record's time is read from a date, which states no offset."""
+    found = _time_value(resource, prefix)
+    return found is not None and is_date_only(found[1])
+
+
+def _shown(value: object) -> str:
+    moment = instant(value)
+    return moment.isoformat() if moment is not None and not is_date_only(value) else str(value)
 
 
 def _concepts(code: CodeableConcept | None, ruleset: Ruleset) -> list[Concept]:

@@ -799,3 +799,48 @@ def test_a_condition_onset_read_from_a_date_says_so(
     fhir_ruleset: Ruleset, fields: dict[str, Any], date_only: bool
 ) -> None:
     assert one(condition(**fields), fhir_ruleset).date_only is date_only
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"onsetDateTime": "2024-02-20", "abatementDateTime": "2024-01-01"},
+            "abatementDateTime (2024-01-01) is before onsetDateTime (2024-02-20): left out",
+        ),
+        (
+            {
+                "onsetDateTime": "2024-02-20T10:00:00Z",
+                "abatementPeriod": {"start": "2024-02-19T09:00:00+01:00"},
+            },
+            "abatementPeriod.start (2024-02-19T09:00:00+01:00) is before onsetDateTime"
+            " (2024-02-20T10:00:00+00:00): left out",
+        ),
+        (
+            {"onsetDateTime": None, "onsetPeriod": {"end": "2024-03"}, "abatementDateTime": "2023"},
+            "abatementDateTime (2023) is before onsetPeriod.end (2024-03): left out",
+        ),
+    ],
+)
+def test_a_condition_that_abated_before_its_onset_is_left_out(
+    fhir_ruleset: Ruleset, fields: dict[str, Any], expected: str
+) -> None:
+    # as a Period that ends before it starts: the condition cannot be placed in time
+    records, warnings = read(condition(**fields), fhir_ruleset)
+    assert records == []
+    assert expected in warnings
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"onsetDateTime": "2024-02-20", "abatementDateTime": "2024-02-20"},
+        {"onsetDateTime": "2024-02-20T23:00:00-12:00", "abatementDateTime": "2024-02-20"},
+        {"onsetDateTime": "2024-02-20", "abatementDateTime": "2024-02-19T12:00:00Z"},
+        {"onsetDateTime": "0001-01-01T00:00:00Z", "abatementDateTime": "9999-12-31"},
+    ],
+)
+def test_an_abatement_a_date_s_offset_may_place_after_the_onset_is_read(
+    fhir_ruleset: Ruleset, fields: dict[str, Any]
+) -> None:
+    assert len(read(condition(**fields), fhir_ruleset)[0]) == 1
