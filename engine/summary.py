@@ -195,21 +195,38 @@ def _from_the_future(record: Record, concept: Concept, time: datetime) -> DataWa
 
 
 def _simultaneous_latest(summary: Summary) -> DataWarning | None:
-    """A warning when the latest readings share their time but not their value: which one is
-    the latest is then the data's ambiguity, not a fact, and the reader must know."""
+    """A warning when the latest readings share their time (or may: a date and a time on that
+    day) but not their value: which one is the latest is then the data's ambiguity, not a fact,
+    and the reader must know."""
     latest = summary.latest
     if latest is None or latest.record.time is None:
         return None
-    tied = [r for r in summary.valued if r.record.time == latest.record.time]
+    tied = [r for r in summary.valued if _may_coincide(r.record, latest.record)]
     if len({r.value for r in tied}) < 2:
         return None
     unit = f" {summary.concept.unit}" if summary.concept.unit else ""
     values = ", ".join(f"{_number(r.value)}{unit} ({r.record.source})" for r in tied)
+    same = all(r.record.time == latest.record.time for r in tied)
+    when = (
+        "at the same time" if same else "that may be at the same time (a date gives no time of day)"
+    )
     return DataWarning(
-        f"{summary.concept.name}: results at the same time disagree ({values});"
+        f"{summary.concept.name}: results {when} disagree ({values});"
         f" {latest.record.source} is read as the latest",
         latest.record.source,
     )
+
+
+def _may_coincide(one: Record, other: Record) -> bool:
+    """Whether two records' times may be the same moment: equal, or one a date (which states
+    no time of day nor offset) whose day, in some timezone, holds the other's time."""
+    if one.time is None or other.time is None:
+        return False
+    if one.date_only == other.date_only:
+        return one.time == other.time
+    date, moment = (one.time, other.time) if one.date_only else (other.time, one.time)
+    # as differences, so that no bound of the calendar can overflow them
+    return -DATE_OFFSET_SLACK <= moment - date < timedelta(days=1) + DATE_OFFSET_SLACK
 
 
 def _number(value: float | None) -> str:

@@ -48,3 +48,47 @@ def test_a_time_after_now_is_still_left_out_with_a_warning(record: Record) -> No
         f"potassium is dated {record.time.isoformat() if record.time else ''}, after now: left out"
     ]
     assert result.escalation == "self-care"
+
+
+def at(time: datetime, value: float, source: str, *, date_only: bool = False) -> Record:
+    return Record("potassium", source, time, value=Quantity(value, "mmol/L"), date_only=date_only)
+
+
+def latest_warnings(*records: Record) -> list[str]:
+    result = evaluate(TWITCHING, *records)
+    return [w.message for w in result.warnings if "disagree" in w.message]
+
+
+def test_a_date_and_a_time_on_that_day_that_disagree_are_a_warning() -> None:
+    # the date gives no time of day: which result is the latest is the data's ambiguity
+    day = datetime(2026, 2, 27, tzinfo=UTC)
+    records = (
+        at(day, 2.1, "Observation/dated", date_only=True),
+        at(day + timedelta(hours=8), 4.1, "Observation/timed"),
+    )
+    assert latest_warnings(*records) == [
+        "potassium: results that may be at the same time (a date gives no time of day) disagree"
+        " (2.1 mmol/L (Observation/dated), 4.1 mmol/L (Observation/timed));"
+        " Observation/timed is read as the latest"
+    ]
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        (  # two dates: no offset slack, and the later date is the latest
+            at(datetime(2026, 2, 26, tzinfo=UTC), 2.1, "Observation/a", date_only=True),
+            at(datetime(2026, 2, 27, tzinfo=UTC), 4.1, "Observation/b", date_only=True),
+        ),
+        (  # a time that is before the date began anywhere
+            at(datetime(2026, 2, 26, 9, tzinfo=UTC), 2.1, "Observation/a"),
+            at(datetime(2026, 2, 27, tzinfo=UTC), 4.1, "Observation/b", date_only=True),
+        ),
+        (  # the same value
+            at(datetime(2026, 2, 27, tzinfo=UTC), 4.1, "Observation/a", date_only=True),
+            at(datetime(2026, 2, 27, 8, tzinfo=UTC), 4.1, "Observation/b"),
+        ),
+    ],
+)
+def test_results_in_a_known_order_are_no_warning(records: tuple[Record, ...]) -> None:
+    assert latest_warnings(*records) == []
