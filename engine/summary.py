@@ -81,7 +81,8 @@ class Summary:
     @cached_property
     def span_days(self) -> float:
         first, last = self.first, self.last
-        return (last - first).total_seconds() / 86400 if first and last else 0.0
+        # a date begun east of UTC by as_of starts after it in UTC, where the span stops
+        return max(0.0, (last - first).total_seconds() / 86400) if first and last else 0.0
 
     @cached_property
     def below_reference(self) -> bool:

@@ -92,3 +92,12 @@ def test_a_date_and_a_time_on_that_day_that_disagree_are_a_warning() -> None:
 )
 def test_results_in_a_known_order_are_no_warning(records: tuple[Record, ...]) -> None:
     assert latest_warnings(*records) == []
+
+
+def test_a_date_begun_somewhere_but_after_now_in_utc_spans_no_negative_time() -> None:
+    ruleset = engine.load_ruleset("calf-fasciculation")
+    today_in_sydney = Record(
+        "fasciculation", "Observation/t", datetime(2026, 3, 1, tzinfo=UTC), date_only=True
+    )
+    summaries, _ = engine.summary.summarise([today_in_sydney], ruleset, NOW)
+    assert summaries["fasciculation"].span_days == 0.0
