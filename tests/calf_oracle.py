@@ -49,7 +49,9 @@ class Answer:
 
 
 def _counts(record: Record, as_of: datetime) -> bool:
-    if record.time is not None and record.time > as_of:
+    # a date (no offset) has begun somewhere on Earth up to 14 hours before its midnight UTC
+    slack = timedelta(hours=14) if record.date_only else timedelta(0)
+    if record.time is not None and record.time - as_of > slack:
         return False
     if record.concept in LABS:
         if record.time is None:
@@ -103,8 +105,9 @@ def evaluate(records: Iterable[Record], as_of: datetime) -> Answer:
         if not dated:
             return 0.0
         first = min(time for _, time in dated)
-        last = max(as_of if r.ongoing else (r.end or time) for r, time in dated)
-        return (last - first).total_seconds() / 86400
+        # what is known at as_of: an end after it is not known yet
+        last = max(as_of if r.ongoing else min(r.end or time, as_of) for r, time in dated)
+        return max(0.0, (last - first).total_seconds() / 86400)
 
     fasciculation = bool(present.get("fasciculation"))
     if not fasciculation and not present.get("cramp"):

@@ -22,11 +22,16 @@ MAGNESIUM = [0.3, 0.39, 0.40, 0.41, 0.69, 0.70, 0.71, 0.9]
 CALCIUM = [1.5, 1.89, 1.9, 1.91, 2.19, 2.2, 2.21, 2.4]
 
 # Days relative to the evaluation time, clustered on the lookback (30) and persistence (14) edges.
-days = st.sampled_from([-45, -31, -30, -29.5, -20, -14.5, -14, -13.5, -7, -1, 0, 1]).map(float)
+# +0.5: after the evaluation time, but within the 14 hours a date (no offset) may have begun.
+days = st.sampled_from([-45, -31, -30, -29.5, -20, -14.5, -14, -13.5, -7, -1, 0, 0.5, 1]).map(float)
+# How long a finding lasted, in days after its start; 40 ends it after the evaluation time.
+lasted = st.sampled_from([None, 0.0, 10.0, 15.0, 40.0])
 
 
 def _lab(concept: str, values: list[float]) -> st.SearchStrategy[Record]:
-    def build(v: float, unit: str, day: float, n: int, low: float | None) -> Record:
+    def build(
+        v: float, unit: str, day: float, n: int, low: float | None, date_only: bool
+    ) -> Record:
         factor = calf_oracle.TO_MMOL[concept][unit]
         return Record(
             concept,
@@ -34,6 +39,7 @@ def _lab(concept: str, values: list[float]) -> st.SearchStrategy[Record]:
             AS_OF + timedelta(days=day),
             value=Quantity(v / factor, unit),
             reference_low=Quantity(low, "mmol/L") if low is not None else None,
+            date_only=date_only,
         )
 
     units = ["mmol/L", "meq/L", "mg/dL"]
@@ -44,23 +50,28 @@ def _lab(concept: str, values: list[float]) -> st.SearchStrategy[Record]:
         days,
         st.integers(0, 999),
         st.sampled_from([None, 3.6, 0.75, 2.1]),
+        st.booleans(),
     )
 
 
 def _finding(concept: str) -> st.SearchStrategy[Record]:
     return st.builds(
-        lambda day, n, present, site, ongoing: Record(
+        lambda day, n, present, site, ongoing, length, date_only: Record(
             concept,
             f"Observation/{concept}-{n}",
             AS_OF + timedelta(days=day),
             present=present,
+            end=AS_OF + timedelta(days=day + length) if length is not None else None,
             site=site if concept == "fasciculation" else None,
             ongoing=ongoing and concept in ("fasciculation", "weakness"),
+            date_only=date_only,
         ),
         days,
         st.integers(0, 999),
         st.booleans(),
         st.sampled_from(SITES),
+        st.booleans(),
+        lasted,
         st.booleans(),
     )
 
