@@ -403,9 +403,10 @@ def _onset(condition: Condition, warn: Warn) -> datetime | None:
 
 
 def _abatement(condition: Condition, warn: Warn) -> tuple[bool, datetime | None]:
-    """(abated at all, when). An abatement Period's start is when the condition had ended."""
+    """(abated at all, when). An abatement Period's start is when the condition had ended; an
+    abatement date, like a Period's end, covers its whole day."""
     if condition.abatementDateTime is not None:
-        return True, _moment(condition.abatementDateTime, "abatementDateTime", warn)
+        return True, _moment(condition.abatementDateTime, "abatementDateTime", warn, last=True)
     if condition.abatementPeriod is not None:
         start, end = _period(condition.abatementPeriod, "abatementPeriod", warn)
         return True, start or end
