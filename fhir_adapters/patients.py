@@ -191,10 +191,10 @@ def _owner(raw: RawResource, patients: frozenset[str]) -> tuple[str | None, str 
         distinct = list(dict.fromkeys(targets))
         named = ", ".join(distinct) if len(distinct) == len(targets) else "resources without an id"
         return None, f"subject {text} is the fullUrl of {named} in one Bundle: left out"
-    target = targets[0] if targets else text
-    if target in patients:
-        return target, None
-    parts = split_reference(target)
+    # Only its own Bundle names a Patient without an id (known by its fullUrl) by that fullUrl
+    if targets and targets[0] in patients:
+        return targets[0], None
+    parts = split_reference(targets[0] if targets else text)
     return (f"Patient/{parts[1]}" if parts and parts[0] == "Patient" else None), None
 
 

@@ -449,3 +449,23 @@ def test_copies_that_mix_version_ids_and_times_are_chosen_the_same_in_any_order(
         [a] = patient_records([patient("a"), *order], fhir_ruleset).patients
         chosen.add(tuple(r.value for r in a.records))
     assert chosen == {(Quantity(2.1, "mmol/L"),)}  # by lastUpdated: not every copy has a versionId
+
+
+def test_a_full_url_of_a_patient_without_an_id_is_not_resolved_outside_its_bundle(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # the Patient is known by its fullUrl, but only its own Bundle can refer to it by that
+    idless = {"resourceType": "Patient"}
+    first = entries(("urn:uuid:p", idless), ("urn:uuid:1", potassium("1", "urn:uuid:p", 4.2)))
+    second = entries(("urn:uuid:2", potassium("2", "urn:uuid:p", 2.1)))
+    nested = entries(("urn:uuid:p", idless))
+    nested["entry"].append({"resource": second})
+    ndjson = (
+        json.dumps(entries(("urn:uuid:p", idless)))
+        + "\n"
+        + json.dumps(potassium("2", "urn:uuid:p"))
+    )
+    for data, owned in (([first, second], ["Observation/1"]), (nested, []), (ndjson, [])):
+        batch = patient_records(data, fhir_ruleset)
+        assert sources(batch) == {"urn:uuid:p": owned}
+        assert [str(w) for w in batch.warnings] == ["Observation/2: no Patient subject: left out"]
