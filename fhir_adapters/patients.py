@@ -100,9 +100,9 @@ def patient_records(
 
     for raw in used:
         reference = raw.reference
-        copy, by_version = newest.get(reference, (raw, False))
+        copy, by_version = newest.get(_identity(raw), (raw, False))
         if not by_version:
-            copy = first_used.get(reference, (raw, False))[0]
+            copy = first_used.get(_identity(raw), (raw, False))[0]
         if copy is not raw:
             if copy.data != raw.data:
                 unowned.append(DataWarning(_not_this_copy(copy, by_version, read_ids), reference))
@@ -217,22 +217,32 @@ def _not_this_copy(copy: RawResource, by_version: bool, read: set[int]) -> str:
     return f"read twice with different content; the copy at {copy.origin} is used{why}"
 
 
-def _newest_copies(resources: Sequence[RawResource]) -> dict[str, tuple[RawResource, bool]]:
-    """For each reference read more than once, the copy to use, and whether it was chosen as the
-    newest version: when every copy has a `meta.versionId` number (or else every copy a
-    `meta.lastUpdated`); otherwise the first read."""
-    seen: set[str] = set()
-    twice: set[str] = set()
+def _newest_copies(
+    resources: Sequence[RawResource],
+) -> dict[tuple[str, int], tuple[RawResource, bool]]:
+    """For each resource (see `_identity`) read more than once, the copy to use, and whether it
+    was chosen as the newest version: when every copy has a `meta.versionId` number (or else
+    every copy a `meta.lastUpdated`); otherwise the first read."""
+    seen: set[tuple[str, int]] = set()
+    twice: set[tuple[str, int]] = set()
     for raw in resources:  # on every call: most references are read once, and cheaply so
-        if raw.reference in seen:
-            twice.add(raw.reference)
+        key = _identity(raw)
+        if key in seen:
+            twice.add(key)
         else:
-            seen.add(raw.reference)
-    copies: dict[str, list[RawResource]] = {}
+            seen.add(key)
+    copies: dict[tuple[str, int], list[RawResource]] = {}
     for raw in resources if twice else ():
-        if raw.reference in twice:
-            copies.setdefault(raw.reference, []).append(raw)
-    return {ref: _newest(found) for ref, found in copies.items()}
+        key = _identity(raw)
+        if key in twice:
+            copies.setdefault(key, []).append(raw)
+    return {key: _newest(found) for key, found in copies.items()}
+
+
+def _identity(raw: RawResource) -> tuple[str, int]:
+    """Which resource this is a copy of: its reference, and for one known only by its fullUrl
+    (no id) its Bundle too, as the same fullUrl in another Bundle names another resource."""
+    return raw.reference, id(raw.bundle) if raw.reference == raw.full_url else 0
 
 
 def _newest(copies: list[RawResource]) -> tuple[RawResource, bool]:

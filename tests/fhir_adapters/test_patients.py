@@ -469,3 +469,24 @@ def test_a_full_url_of_a_patient_without_an_id_is_not_resolved_outside_its_bundl
         batch = patient_records(data, fhir_ruleset)
         assert sources(batch) == {"urn:uuid:p": owned}
         assert [str(w) for w in batch.warnings] == ["Observation/2: no Patient subject: left out"]
+
+
+def test_resources_without_an_id_sharing_a_full_url_in_two_bundles_are_two_resources(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # the same urn:uuid in another Bundle names another resource: not a copy of this one
+    def idless(value: float) -> dict[str, Any]:
+        resource = potassium("x", "urn:uuid:p", value)
+        del resource["id"]
+        return resource
+
+    first = entries(("urn:uuid:p", patient("a")), ("urn:uuid:1", idless(2.1)))
+    second = entries(("urn:uuid:p", patient("b")), ("urn:uuid:1", idless(4.2)))
+    for data in ([first, second], [second, first]):
+        batch = patient_records(data, fhir_ruleset)
+        values = {p.patient: [r.value for r in p.records] for p in batch.patients}
+        assert values == {
+            "Patient/a": [Quantity(2.1, "mmol/L")],
+            "Patient/b": [Quantity(4.2, "mmol/L")],
+        }
+        assert batch.warnings == ()
