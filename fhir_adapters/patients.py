@@ -9,9 +9,10 @@ more than one resource is left out with a warning. A Patient without an id is kn
 fullUrl, which is its name in the results: when two Bundles (or one) give the same fullUrl to two
 such Patients, their data is left out with a warning, as the results could not tell them apart.
 A resource read twice with different content (versions of it, or two exports) is read once,
-with a warning: the newest copy by `meta.versionId` when every copy has one, else by
-`meta.lastUpdated` when every copy has one, else the first the ruleset reads. A newest version
-the ruleset does not read (its code corrected to another) leaves the older ones out.
+with a warning: the newest copy by `meta.versionId` when every copy has one, then (among the
+newest) by `meta.lastUpdated` when every copy has one; of differing copies left equal, or that
+nothing orders, the first the ruleset reads. A newest version the ruleset does not read (its
+code corrected to another) leaves the older ones out; an equal version is no newer.
 A resource of one patient never reaches another's records. Warnings that belong to no patient
 (unreadable entries, resources without a patient) are returned on the batch.
 """
@@ -22,6 +23,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from engine.evaluation import DataWarning
 from engine.model import Ruleset
@@ -93,16 +95,14 @@ def patient_records(
         else:
             _report_unread(raw, known, patients, unowned)
     # Versions are ordered among every copy: a newer one the ruleset does not read (its code
-    # corrected) still supersedes the older. Copies that nothing orders: the first one used.
-    newest = _newest_copies(loaded.resources)
-    first_used = _newest_copies(used) if newest else {}
-    read_ids = {id(raw) for raw in used} if newest else set()
+    # corrected) still supersedes the older. Copies nothing orders apart: the first one used.
+    copies = _copies(loaded.resources)
+    read_ids = {id(raw) for raw in used} if copies else set()
+    chosen = {key: _chosen(found, read_ids) for key, found in copies.items()}
 
     for raw in used:
         reference = raw.reference
-        copy, by_version = newest.get(_identity(raw), (raw, False))
-        if not by_version:
-            copy = first_used.get(_identity(raw), (raw, False))[0]
+        copy, by_version = chosen.get(_identity(raw), (raw, False))
         if copy is not raw:
             if copy.data != raw.data:
                 unowned.append(DataWarning(_not_this_copy(copy, by_version, read_ids), reference))
@@ -217,12 +217,8 @@ def _not_this_copy(copy: RawResource, by_version: bool, read: set[int]) -> str:
     return f"read twice with different content; the copy at {copy.origin} is used{why}"
 
 
-def _newest_copies(
-    resources: Sequence[RawResource],
-) -> dict[tuple[str, int], tuple[RawResource, bool]]:
-    """For each resource (see `_identity`) read more than once, the copy to use, and whether it
-    was chosen as the newest version: when every copy has a `meta.versionId` number (or else
-    every copy a `meta.lastUpdated`); otherwise the first read."""
+def _copies(resources: Sequence[RawResource]) -> dict[tuple[str, int], list[RawResource]]:
+    """The copies of each resource (see `_identity`) read more than once."""
     seen: set[tuple[str, int]] = set()
     twice: set[tuple[str, int]] = set()
     for raw in resources:  # on every call: most references are read once, and cheaply so
@@ -236,7 +232,7 @@ def _newest_copies(
         key = _identity(raw)
         if key in twice:
             copies.setdefault(key, []).append(raw)
-    return {key: _newest(found) for key, found in copies.items()}
+    return copies
 
 
 def _identity(raw: RawResource) -> tuple[str, int]:
@@ -245,13 +241,37 @@ def _identity(raw: RawResource) -> tuple[str, int]:
     return raw.reference, id(raw.bundle) if raw.reference == raw.full_url else 0
 
 
-def _newest(copies: list[RawResource]) -> tuple[RawResource, bool]:
-    for order in (_version_id, _last_updated):
-        keys = [order(c) for c in copies]
-        known = [k for k in keys if k is not None]
-        if len(known) == len(keys):
-            return copies[keys.index(max(known))], True
-    return copies[0], False
+def _chosen(copies: list[RawResource], read: set[int]) -> tuple[RawResource, bool]:
+    """The copy to use, and whether it was chosen as newer than the others (then it supersedes
+    them even when the ruleset does not read it). When several differing copies are newest
+    alike (or nothing orders them), the newest of those the ruleset reads, else the first."""
+    newest = _newest(copies)
+    if all(c.data == newest[0].data for c in newest):
+        return newest[0], len(newest) < len(copies)
+    newest_read = [c for c in newest if id(c) in read]
+    if not newest_read:
+        return newest[0], True  # no copy read is among the newest: all are superseded
+    return _newest(newest_read)[0], False
+
+
+def _newest(copies: list[RawResource]) -> list[RawResource]:
+    """The copies that are newest by `meta.versionId` when every copy has one, then among
+    those by `meta.lastUpdated` when each has one: several when they are equal."""
+    return _latest(_latest(copies, _version_id), _last_updated)
+
+
+_Key = TypeVar("_Key", int, datetime)
+
+
+def _latest(
+    copies: list[RawResource], key: Callable[[RawResource], _Key | None]
+) -> list[RawResource]:
+    keys = [key(c) for c in copies]
+    known = [k for k in keys if k is not None]
+    if len(known) < len(keys):
+        return copies
+    top = max(known)
+    return [c for c, k in zip(copies, keys, strict=True) if k == top]
 
 
 _VERSION_NUMBER = re.compile(r"[0-9]{1,18}")

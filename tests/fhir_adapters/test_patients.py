@@ -490,3 +490,40 @@ def test_resources_without_an_id_sharing_a_full_url_in_two_bundles_are_two_resou
             "Patient/b": [Quantity(4.2, "mmol/L")],
         }
         assert batch.warnings == ()
+
+
+def test_a_copy_of_the_same_version_the_ruleset_does_not_read_supersedes_nothing(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # an equal versionId is no newer version: the copy the ruleset reads is read
+    sodium = {"coding": [{"system": LOINC, "code": "2951-2"}]}
+    unread = {**potassium("1", "Patient/a"), "code": sodium, "meta": {"versionId": "2"}}
+    read = {**potassium("1", "Patient/a", 2.1), "meta": {"versionId": "2"}}
+    for order in ([unread, read], [read, unread]):
+        [a] = patient_records([patient("a"), *order], fhir_ruleset).patients
+        assert [r.value for r in a.records] == [Quantity(2.1, "mmol/L")]
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        ({"versionId": "2"}, {"versionId": "2"}),
+        ({"versionId": "01"}, {"versionId": "1"}),
+        ({"lastUpdated": "2026-02-01T10:00:00+01:00"}, {"lastUpdated": "2026-02-01T09:00:00Z"}),
+    ],
+)
+def test_copies_of_one_version_with_different_content_are_no_newer_than_each_other(
+    fhir_ruleset: Ruleset, meta: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    older = {**potassium("1", "Patient/a", 4.4), "meta": {"versionId": "0"}}
+    first = {**potassium("1", "Patient/a", 2.1), "meta": {"versionId": "1", **meta[0]}}
+    second = {**potassium("1", "Patient/a", 4.2), "meta": {"versionId": "1", **meta[1]}}
+    if "lastUpdated" in meta[0]:
+        older["meta"] = {"lastUpdated": "2026-01-01T00:00:00Z"}
+        first["meta"], second["meta"] = meta
+    batch = patient_records([patient("a"), older, first, second], fhir_ruleset)
+    [a] = batch.patients
+    assert [r.value for r in a.records] == [Quantity(2.1, "mmol/L")]  # not the older version
+    assert [w.message for w in batch.warnings] == [
+        "read twice with different content; the copy at <input> item 2 is used"
+    ] * 2  # not "(a newer version)": neither is
