@@ -102,11 +102,13 @@ def patient_records(
 
     for raw in used:
         reference = raw.reference
-        copy, by_version = chosen.get(_identity(raw), (raw, False))
+        key = _identity(raw)
+        copy, by_version = chosen.get(key, (raw, False))
         if copy is not raw:
             if copy.data != raw.data:
                 unowned.append(DataWarning(_not_this_copy(copy, by_version, read_ids), reference))
             continue
+        unowned.extend(_unread_copies(raw, copies.get(key, ()), read_ids, by_version))
         if raw.type == "Patient":
             # Rules read nothing from a Patient but its id: it only makes the patient known, so
             # it is not validated (the most expensive resource to validate, for nothing).
@@ -215,6 +217,18 @@ def _not_this_copy(copy: RawResource, by_version: bool, read: set[int]) -> str:
         )
     why = " (a newer version)" if by_version else ""
     return f"read twice with different content; the copy at {copy.origin} is used{why}"
+
+
+def _unread_copies(
+    chosen: RawResource, copies: Sequence[RawResource], read: set[int], by_version: bool
+) -> list[DataWarning]:
+    """A warning for each differing copy the ruleset does not read (its code another), left out
+    beside the chosen one: what was measured is in doubt, so not passed over in silence."""
+    return [
+        DataWarning(_not_this_copy(chosen, by_version, read), other.reference)
+        for other in copies
+        if id(other) not in read and other.data != chosen.data
+    ]
 
 
 def _copies(resources: Sequence[RawResource]) -> dict[tuple[str, int], list[RawResource]]:

@@ -527,3 +527,21 @@ def test_copies_of_one_version_with_different_content_are_no_newer_than_each_oth
     assert [w.message for w in batch.warnings] == [
         "read twice with different content; the copy at <input> item 2 is used"
     ] * 2  # not "(a newer version)": neither is
+
+
+@pytest.mark.parametrize("meta", [{}, {"versionId": "2"}])
+def test_a_differing_copy_the_ruleset_does_not_read_is_not_passed_over_silently(
+    fhir_ruleset: Ruleset, meta: dict[str, str]
+) -> None:
+    # the copies disagree on what was measured: the one read is not beyond doubt
+    sodium = {"coding": [{"system": LOINC, "code": "2951-2"}]}
+    unread = {**potassium("1", "Patient/a"), "code": sodium, "meta": meta}
+    read = {**potassium("1", "Patient/a", 2.1), "meta": meta}
+    for order in ([unread, read], [read, unread]):
+        batch = patient_records([patient("a"), *order], fhir_ruleset)
+        [a] = batch.patients
+        assert [r.value for r in a.records] == [Quantity(2.1, "mmol/L")]
+        assert [str(w) for w in batch.warnings] == [
+            "Observation/1: read twice with different content; the copy at <input> item"
+            f" {1 + order.index(read)} is used"
+        ]
