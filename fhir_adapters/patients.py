@@ -93,7 +93,7 @@ def patient_records(
         if is_used(raw, ruleset):
             used.append(raw)
         else:
-            _report_unread(raw, known, patients, unowned)
+            _report_unread(raw, known, reused, patients, unowned)
     # Versions are ordered among every copy: a newer one the ruleset does not read (its code
     # corrected) still supersedes the older. Copies nothing orders apart: the first one used.
     copies = _copies(loaded.resources)
@@ -144,15 +144,17 @@ def patient_records(
 def _report_unread(
     raw: RawResource,
     known: frozenset[str],
+    reused: Mapping[str, object],
     patients: dict[str, _Patient],
     unowned: list[DataWarning],
 ) -> None:
-    """Warn the patient of a resource left unread because its codes are not strings."""
+    """Warn the patient of a resource left unread because its codes are not strings (on the
+    batch when the patient's data is left out: a result would stand for several)."""
     warnings = number_code_warnings(raw)
     if not warnings:
         return
     owner, _ = _owner(raw, known)
-    if owner is None:
+    if owner is None or owner in reused:
         unowned.extend(warnings)
     else:
         patients.setdefault(owner, _Patient()).warnings.extend(warnings)

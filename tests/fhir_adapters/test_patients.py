@@ -615,3 +615,21 @@ def test_the_order_of_entries_and_bundles_changes_nothing(
     first = patient_records([entries(*found) for found in bundles], fhir_ruleset)
     second = patient_records([entries(*found) for found in shuffled], fhir_ruleset)
     assert outcome(first) == outcome(second)
+
+
+def test_a_warning_about_an_unread_resource_of_patients_left_out_does_not_bring_one_back(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # a result for urn:uuid:p would stand for two patients whose data was left out
+    idless = {"resourceType": "Patient"}
+    number_code = {
+        **potassium("9", "urn:uuid:p"),
+        "code": {"coding": [{"system": LOINC, "code": 1}]},
+    }
+    first = entries(("urn:uuid:p", idless), ("urn:uuid:9", number_code))
+    second = entries(("urn:uuid:p", idless))
+    batch = patient_records([first, second], fhir_ruleset)
+    assert batch.patients == ()
+    assert "Observation/9: coding code 1 is a number, not a string: not matched" in [
+        str(w) for w in batch.warnings
+    ]
