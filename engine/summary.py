@@ -146,7 +146,7 @@ def summarise(
     for record in records:
         concept = ruleset.concepts[record.concept]
         time = record.time
-        if time is not None and _after(record, time, as_of):
+        if time is not None and time > as_of and _after(record, time, as_of):
             # Recorded after the evaluation time: not known then. Before a chosen past time that
             # is expected; after now, the date is wrong and the reader must know.
             if as_of_is_now:

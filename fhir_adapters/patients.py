@@ -102,13 +102,8 @@ def patient_records(
 
     for raw in used:
         reference = raw.reference
-        key = _identity(raw)
-        copy, by_version = chosen.get(key, (raw, False))
-        if copy is not raw:
-            if copy.data != raw.data:
-                unowned.append(DataWarning(_not_this_copy(copy, by_version, read_ids), reference))
+        if chosen and not _is_chosen(raw, chosen, copies, read_ids, unowned):
             continue
-        unowned.extend(_unread_copies(raw, copies.get(key, ()), read_ids, by_version))
         if raw.type == "Patient":
             # Rules read nothing from a Patient but its id: it only makes the patient known, so
             # it is not validated (the most expensive resource to validate, for nothing).
@@ -221,6 +216,25 @@ def _not_this_copy(copy: RawResource, by_version: bool, read: set[int]) -> str:
     return f"read twice with different content; the copy at {copy.origin} is used{why}"
 
 
+def _is_chosen(
+    raw: RawResource,
+    chosen: Mapping[tuple[str, int], tuple[RawResource, bool]],
+    copies: Mapping[tuple[str, int], Sequence[RawResource]],
+    read: set[int],
+    unowned: list[DataWarning],
+) -> bool:
+    """Whether `raw` is the copy of its resource to read; warns of the differing copies left
+    out."""
+    key = _identity(raw)
+    copy, by_version = chosen.get(key, (raw, False))
+    if copy is not raw:
+        if copy.data != raw.data:
+            unowned.append(DataWarning(_not_this_copy(copy, by_version, read), raw.reference))
+        return False
+    unowned.extend(_unread_copies(raw, copies.get(key, ()), read, by_version))
+    return True
+
+
 def _unread_copies(
     chosen: RawResource, copies: Sequence[RawResource], read: set[int], by_version: bool
 ) -> list[DataWarning]:
@@ -235,20 +249,18 @@ def _unread_copies(
 
 def _copies(resources: Sequence[RawResource]) -> dict[tuple[str, int], list[RawResource]]:
     """The copies of each resource (see `_identity`) read more than once."""
-    seen: set[tuple[str, int]] = set()
-    twice: set[tuple[str, int]] = set()
+    seen: set[str] = set()
+    twice: set[str] = set()
     for raw in resources:  # on every call: most references are read once, and cheaply so
-        key = _identity(raw)
-        if key in seen:
-            twice.add(key)
+        if raw.reference in seen:
+            twice.add(raw.reference)
         else:
-            seen.add(key)
-    copies: dict[tuple[str, int], list[RawResource]] = {}
+            seen.add(raw.reference)
+    grouped: dict[tuple[str, int], list[RawResource]] = {}
     for raw in resources if twice else ():
-        key = _identity(raw)
-        if key in twice:
-            copies.setdefault(key, []).append(raw)
-    return copies
+        if raw.reference in twice:
+            grouped.setdefault(_identity(raw), []).append(raw)
+    return {key: found for key, found in grouped.items() if len(found) > 1}
 
 
 def _identity(raw: RawResource) -> tuple[str, int]:
