@@ -102,7 +102,7 @@ def patient_records(
 
     for raw in used:
         reference = raw.reference
-        if chosen and not _is_chosen(raw, chosen, copies, read_ids, unowned):
+        if chosen and not _is_chosen(raw, chosen, copies, read_ids, known, unowned):
             continue
         if raw.type == "Patient":
             # Rules read nothing from a Patient but its id: it only makes the patient known, so
@@ -221,18 +221,33 @@ def _is_chosen(
     chosen: Mapping[tuple[str, int], tuple[RawResource, bool]],
     copies: Mapping[tuple[str, int], Sequence[RawResource]],
     read: set[int],
+    known: frozenset[str],
     unowned: list[DataWarning],
 ) -> bool:
     """Whether `raw` is the copy of its resource to read; warns of the differing copies left
-    out."""
+    out, and of an identical one left out that another patient's Bundle gave it."""
     key = _identity(raw)
     copy, by_version = chosen.get(key, (raw, False))
     if copy is not raw:
         if copy.data != raw.data:
             unowned.append(DataWarning(_not_this_copy(copy, by_version, read), raw.reference))
+        else:
+            unowned.extend(_given_to_another_patient(copy, raw, known))
         return False
     unowned.extend(_unread_copies(raw, copies.get(key, ()), read, by_version))
     return True
+
+
+def _given_to_another_patient(
+    kept: RawResource, left_out: RawResource, known: frozenset[str]
+) -> list[DataWarning]:
+    """A warning when two identical copies belong to different patients: the same words, but
+    a urn subject each Bundle resolves to its own patient."""
+    owners = [_owner(c, known)[0] or "no patient" for c in (kept, left_out)]
+    if owners[0] == owners[1]:
+        return []
+    message = f"read twice, for {owners[0]} and for {owners[1]}; the copy at {kept.origin} is used"
+    return [DataWarning(message, left_out.reference)]
 
 
 def _unread_copies(

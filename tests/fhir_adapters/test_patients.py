@@ -633,3 +633,18 @@ def test_a_warning_about_an_unread_resource_of_patients_left_out_does_not_bring_
     assert "Observation/9: coding code 1 is a number, not a string: not matched" in [
         str(w) for w in batch.warnings
     ]
+
+
+def test_one_resource_given_to_two_patients_is_not_dropped_in_silence(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # the same Observation/1, word for word, whose urn subject each Bundle resolves to another
+    # patient: one patient keeps it, and the other's loss must be said
+    first = entries(("urn:uuid:p", patient("a")), ("urn:uuid:1", potassium("1", "urn:uuid:p")))
+    second = entries(("urn:uuid:p", patient("b")), ("urn:uuid:1", potassium("1", "urn:uuid:p")))
+    batch = patient_records([first, second], fhir_ruleset)
+    assert sources(batch) == {"Patient/a": ["Observation/1"], "Patient/b": []}
+    assert [str(w) for w in batch.warnings] == [
+        "Observation/1: read twice, for Patient/a and for Patient/b; the copy at <input> item 0"
+        " entry 1 is used"
+    ]
