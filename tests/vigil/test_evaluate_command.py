@@ -396,6 +396,20 @@ def test_a_result_dated_after_now_is_reported_unless_as_of_is_in_the_past(
     assert past["results"][0]["warnings"] == []
 
 
+def test_today_s_date_east_of_utc_counts_at_a_time_that_is_still_yesterday_in_utc(
+    tmp_path: Path,
+) -> None:
+    # 09:00 on 1 March in Sydney is 22:00 on 28 February in UTC: a result dated 2026-03-01
+    # (a date states no timezone) was drawn that morning, not in the future
+    potassium = observation("k", LOINC, "2823-3", "2026-03-01", valueQuantity=ucum(2.1, "mmol/L"))
+    twitch = observation("twitch", SCT, "82470000", "2026-02-27T09:00:00Z")
+    path = bundle_file(tmp_path, twitch, potassium)
+    run = vigil("evaluate", path, "--as-of", "2026-03-01T09:00:00+11:00", "--format", "json")
+    result = json.loads(run.stdout)["results"][0]
+    assert result["escalation"] == "urgent", result
+    assert result["warnings"] == []
+
+
 def test_a_result_dated_only_to_a_month_counts_with_a_warning(tmp_path: Path) -> None:
     potassium = observation("k", LOINC, "2823-3", "2026-03", valueQuantity=ucum(2.2, "mmol/L"))
     result = evaluated_with_twitching(tmp_path, potassium)
