@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # The widest UTC offsets are +14:00 and -12:00: a date, which states none, began up to 14 hours
-# before its midnight UTC somewhere on Earth.
+# before its midnight UTC somewhere on Earth, and ended up to 12 hours after its end UTC.
 DATE_OFFSET_SLACK = timedelta(hours=14)
+DATE_END_SLACK = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from . import units
 from .codes import parse_code
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
-from .records import DATE_OFFSET_SLACK, Quantity, Record
+from .records import DATE_END_SLACK, DATE_OFFSET_SLACK, Quantity, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +227,7 @@ def _may_coincide(one: Record, other: Record) -> bool:
         return one.time == other.time
     date, moment = (one.time, other.time) if one.date_only else (other.time, one.time)
     # as differences, so that no bound of the calendar can overflow them
-    return -DATE_OFFSET_SLACK <= moment - date < timedelta(days=1) + DATE_OFFSET_SLACK
+    return -DATE_OFFSET_SLACK <= moment - date < timedelta(days=1) + DATE_END_SLACK
 
 
 def _number(value: float | None) -> str:

@@ -13,9 +13,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from engine.records import DATE_OFFSET_SLACK
+from engine.records import DATE_END_SLACK, DATE_OFFSET_SLACK
 
-__all__ = ["DATE_OFFSET_SLACK", "instant", "is_date_only", "last_instant", "partial_period"]
+__all__ = [
+    "DATE_END_SLACK",
+    "DATE_OFFSET_SLACK",
+    "instant",
+    "is_date_only",
+    "last_instant",
+    "partial_period",
+]
 
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 

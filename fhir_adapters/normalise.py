@@ -41,7 +41,14 @@ from engine.records import Quantity, Record
 
 from . import loinc
 from ._quantities import QuantityProblem, UnitConflict, read_quantity, unit_disagreement
-from ._time import DATE_OFFSET_SLACK, instant, is_date_only, last_instant, partial_period
+from ._time import (
+    DATE_END_SLACK,
+    DATE_OFFSET_SLACK,
+    instant,
+    is_date_only,
+    last_instant,
+    partial_period,
+)
 from .validation import Validated
 
 __all__ = ["condition_records", "observation_records", "records_for"]
@@ -475,10 +482,13 @@ def _in_order(start: object, end: object) -> bool:
     first, last = instant(start), last_instant(end)
     if first is None or last is None:
         return True
-    # a date has no offset: against a dateTime it may have begun up to 14 hours earlier
-    one_is_a_date = is_date_only(start) != is_date_only(end)
+    # a date has no offset: against a dateTime, a start date may have begun up to 14 hours
+    # before its midnight UTC, and an end date lasted up to 12 hours past its last moment UTC
+    slack = timedelta(0)
+    if is_date_only(start) != is_date_only(end):
+        slack = DATE_OFFSET_SLACK if is_date_only(start) else DATE_END_SLACK
     # as a difference: no bound of the calendar (year 1, 9999) can overflow it
-    return first - last <= (DATE_OFFSET_SLACK if one_is_a_date else timedelta(0))
+    return first - last <= slack
 
 
 def _time_value(resource: Observation | Condition, prefix: str) -> tuple[str, object] | None:

@@ -84,6 +84,10 @@ def test_a_date_and_a_time_on_that_day_that_disagree_are_a_warning() -> None:
             at(datetime(2026, 2, 26, 9, tzinfo=UTC), 2.1, "Observation/a"),
             at(datetime(2026, 2, 27, tzinfo=UTC), 4.1, "Observation/b", date_only=True),
         ),
+        (  # a time after the date has ended everywhere (-12:00 is the westmost offset)
+            at(datetime(2026, 2, 26, tzinfo=UTC), 2.1, "Observation/a", date_only=True),
+            at(datetime(2026, 2, 27, 13, tzinfo=UTC), 4.1, "Observation/b"),
+        ),
         (  # the same value
             at(datetime(2026, 2, 27, tzinfo=UTC), 4.1, "Observation/a", date_only=True),
             at(datetime(2026, 2, 27, 8, tzinfo=UTC), 4.1, "Observation/b"),

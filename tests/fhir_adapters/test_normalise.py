@@ -821,6 +821,11 @@ def test_a_condition_onset_read_from_a_date_says_so(
             {"onsetDateTime": None, "onsetPeriod": {"end": "2024-03"}, "abatementDateTime": "2023"},
             "abatementDateTime (2023) is before onsetPeriod.end (2024-03): left out",
         ),
+        (  # 2024-02-20 has ended everywhere by 12:00 UTC the next day (-12:00 is the westmost)
+            {"onsetDateTime": "2024-02-21T13:00:00Z", "abatementDateTime": "2024-02-20"},
+            "abatementDateTime (2024-02-20) is before onsetDateTime (2024-02-21T13:00:00+00:00):"
+            " left out",
+        ),
     ],
 )
 def test_a_condition_that_abated_before_its_onset_is_left_out(
@@ -845,3 +850,15 @@ def test_an_abatement_a_date_s_offset_may_place_after_the_onset_is_read(
     fhir_ruleset: Ruleset, fields: dict[str, Any]
 ) -> None:
     assert len(read(condition(**fields), fhir_ruleset)[0]) == 1
+
+
+def test_a_period_that_starts_after_its_end_date_has_ended_everywhere_is_left_out(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # a date ends at most 12 hours after its last moment UTC: -12:00 is the westmost offset
+    period = {"start": "2024-02-21T13:00:00Z", "end": "2024-02-20"}
+    records, warnings = read(finding(effectiveDateTime=None, effectivePeriod=period), fhir_ruleset)
+    assert records == []
+    assert warnings == [
+        "effectivePeriod ends (2024-02-20) before it starts (2024-02-21T13:00:00+00:00): left out"
+    ]
