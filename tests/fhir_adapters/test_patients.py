@@ -11,7 +11,7 @@ from random import Random
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from engine.model import Ruleset
@@ -494,6 +494,21 @@ def test_resources_without_an_id_sharing_a_full_url_in_two_bundles_are_two_resou
         assert batch.warnings == ()
 
 
+def test_resources_without_an_id_sharing_an_absolute_full_url_are_copies_across_bundles(
+    fhir_ruleset: Ruleset,
+) -> None:
+    # unlike a urn, an absolute fullUrl names one resource on its server, whichever Bundle
+    url = "https://ehr.example/fhir/Observation/3"
+    first = entries((url, idless(potassium("?", "Patient/a", 2.1))))
+    second = entries((url, idless(potassium("?", "Patient/a", 4.2))))
+    batch = patient_records([patient("a"), first, second], fhir_ruleset)
+    assert sources(batch) == {"Patient/a": ["Observation/3"]}
+    assert [str(w) for w in batch.warnings] == [
+        "Observation/3: read twice with different content; the copy at <input> item 1 entry 0"
+        " is used"
+    ]
+
+
 def test_a_copy_of_the_same_version_the_ruleset_does_not_read_supersedes_nothing(
     fhir_ruleset: Ruleset,
 ) -> None:
@@ -578,20 +593,70 @@ def bundle_entries(draw: st.DrawFn) -> list[tuple[str, dict[str, Any]]]:
     return found + draw(st.lists(observation_entry(), max_size=4))
 
 
-def versions_tell_copies_apart(bundles: list[list[tuple[str, dict[str, Any]]]]) -> bool:
-    """Whether each resource's differing copies have one newest versionId (else the first read
-    is used, as documented, which depends on the order)."""
-    copies: dict[object, list[dict[str, Any]]] = {}
+Bundles = list[list[tuple[str, dict[str, Any]]]]
+
+
+def copies_of_each_resource(bundles: Bundles) -> list[list[tuple[int, dict[str, Any]]]]:
+    """Each resource's copies, with their Bundle's index, as they are told apart: by id, else by
+    an absolute fullUrl (which names one resource in any Bundle), else by a urn fullUrl within
+    its Bundle."""
+    copies: dict[object, list[tuple[int, dict[str, Any]]]] = {}
     for index, found in enumerate(bundles):
         for url, resource in found:
-            key = resource.get("id") or (index, url)
-            copies.setdefault(key, []).append(resource)
-    for same in copies.values():
-        distinct = [r for n, r in enumerate(same) if r not in same[:n]]
-        versions = sorted(int(r["meta"]["versionId"]) for r in distinct if "meta" in r)
+            if "id" in resource:
+                key: object = (resource["resourceType"], resource["id"])
+            elif url.startswith("urn:"):
+                key = (index, url)
+            else:
+                key = tuple(url.split("/")[-2:])
+            copies.setdefault(key, []).append((index, resource))
+    return list(copies.values())
+
+
+def version(resource: dict[str, Any]) -> int:
+    return int(resource.get("meta", {}).get("versionId", 0))
+
+
+def versions_tell_copies_apart(bundles: Bundles) -> bool:
+    """Whether each resource's differing copies have one newest versionId (else the first read
+    is used, as documented, which depends on the order)."""
+    for same in copies_of_each_resource(bundles):
+        resources = [r for _, r in same]
+        distinct = [r for n, r in enumerate(resources) if r not in resources[:n]]
+        versions = sorted(version(r) for r in distinct)
         if len(distinct) > 1 and versions[-1:] == versions[-2:-1]:
             return False
     return True
+
+
+def owner(found: list[tuple[str, dict[str, Any]]], resource: dict[str, Any]) -> object:
+    subject = resource.get("subject", {}).get("reference")
+    if subject is None or not subject.startswith("urn:"):
+        return subject
+    patients = (
+        f"Patient/{r['id']}" if "id" in r else url
+        for url, r in found
+        if url == subject and r["resourceType"] == "Patient"
+    )
+    return next(patients, None)
+
+
+def bundles_agree_on_owners(bundles: Bundles) -> bool:
+    """Whether each resource's newest copies have one patient in every Bundle (else, a urn
+    subject each Bundle resolves to its own, the first read is kept, with a warning)."""
+    for same in copies_of_each_resource(bundles):
+        newest = max(version(r) for _, r in same)
+        if len({repr(owner(bundles[i], r)) for i, r in same if version(r) == newest}) > 1:
+            return False
+    return True
+
+
+def versioned(resource: dict[str, Any], number: str, url: str) -> tuple[str, dict[str, Any]]:
+    return url, {**resource, "meta": {"versionId": number}}
+
+
+def idless(resource: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in resource.items() if k != "id"}
 
 
 def outcome(batch: PatientBatch) -> tuple[object, ...]:
@@ -605,12 +670,29 @@ def outcome(batch: PatientBatch) -> tuple[object, ...]:
     return patients, text(batch.warnings)
 
 
+ABSOLUTE = "https://ehr.example/fhir/Observation/3"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(bundle_entries(), min_size=1, max_size=2), st.randoms(use_true_random=False))
+@example(  # one resource (its absolute fullUrl), two versions 1: found in 1 run of 4
+    [
+        [versioned(idless(potassium("?", "Patient/a", 2.1)), "1", ABSOLUTE)],
+        [versioned(idless(potassium("?", "Patient/a", 4.2)), "1", ABSOLUTE)],
+    ],
+    Random(0),  # reverses the two Bundles
+)
+@example(  # a urn subject that only the first Bundle resolves, to Patient/a
+    [
+        [("urn:uuid:a", patient("a")), versioned(potassium("1", "urn:uuid:a"), "1", "urn:uuid:1")],
+        [versioned(potassium("1", "urn:uuid:a"), "1", "urn:uuid:1")],
+    ],
+    Random(0),
+)
 def test_the_order_of_entries_and_bundles_changes_nothing(
-    fhir_ruleset: Ruleset, bundles: list[list[tuple[str, dict[str, Any]]]], rnd: Random
+    fhir_ruleset: Ruleset, bundles: Bundles, rnd: Random
 ) -> None:
-    assume(versions_tell_copies_apart(bundles))
+    assume(versions_tell_copies_apart(bundles) and bundles_agree_on_owners(bundles))
     shuffled = [rnd.sample(found, len(found)) for found in rnd.sample(bundles, len(bundles))]
     first = patient_records([entries(*found) for found in bundles], fhir_ruleset)
     second = patient_records([entries(*found) for found in shuffled], fhir_ruleset)
