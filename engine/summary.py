@@ -161,7 +161,7 @@ def summarise(
                 )
                 continue
             end = _end(record, as_of) or time
-            if end < as_of - concept.lookback:
+            if as_of - end > concept.lookback:  # as a difference: year 1 cannot overflow it
                 continue
         value, warning = _value(record, concept)
         if warning:

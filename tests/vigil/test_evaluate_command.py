@@ -410,6 +410,16 @@ def test_today_s_date_east_of_utc_counts_at_a_time_that_is_still_yesterday_in_ut
     assert result["warnings"] == []
 
 
+def test_an_as_of_in_year_one_is_evaluated_not_a_traceback(tmp_path: Path) -> None:
+    # the lookback (30 days) reaches before the calendar's first day
+    potassium = observation("k", LOINC, "2823-3", "0001-01-02", valueQuantity=ucum(2.1, "mmol/L"))
+    twitch = observation("twitch", SCT, "82470000", "0001-01-03T09:00:00Z")
+    path = bundle_file(tmp_path, twitch, potassium)
+    run = vigil("evaluate", path, "--as-of", "0001-01-05", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["results"][0]["escalation"] == "urgent"
+
+
 def test_a_result_dated_only_to_a_month_counts_with_a_warning(tmp_path: Path) -> None:
     potassium = observation("k", LOINC, "2823-3", "2026-03", valueQuantity=ucum(2.2, "mmol/L"))
     result = evaluated_with_twitching(tmp_path, potassium)
