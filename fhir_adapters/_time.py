@@ -4,8 +4,8 @@ A date without a time is midnight UTC; a time without an offset is UTC; a partia
 (`2018`, `2018-08`, which the R4B models keep as text) is the start of the year or month;
 `partial_period` tells one apart, so that callers warn that the time is only an interval.
 `last_instant` is the other end of such an interval: a Period's `end: 2026-02-27` includes that
-whole day, as FHIR reads it. A date has no offset, so it is uncertain by up to
-`DATE_OFFSET_SLACK` against a dateTime (`is_date_only`).
+whole day, as FHIR reads it. A date has no offset, so against a dateTime it is uncertain by
+`engine.records.DATE_OFFSET_SLACK` at its start and `DATE_END_SLACK` at its end (`is_date_only`).
 """
 
 from __future__ import annotations
@@ -13,16 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from engine.records import DATE_END_SLACK, DATE_OFFSET_SLACK
-
-__all__ = [
-    "DATE_END_SLACK",
-    "DATE_OFFSET_SLACK",
-    "instant",
-    "is_date_only",
-    "last_instant",
-    "partial_period",
-]
+__all__ = ["instant", "is_date_only", "last_instant", "partial_period"]
 
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
