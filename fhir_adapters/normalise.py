@@ -37,18 +37,11 @@ from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from engine import units
 from engine.evaluation import DataWarning
 from engine.model import Concept, Ruleset
-from engine.records import Quantity, Record
+from engine.records import DATE_END_SLACK, DATE_OFFSET_SLACK, Quantity, Record
 
 from . import loinc
 from ._quantities import QuantityProblem, UnitConflict, read_quantity, unit_disagreement
-from ._time import (
-    DATE_END_SLACK,
-    DATE_OFFSET_SLACK,
-    instant,
-    is_date_only,
-    last_instant,
-    partial_period,
-)
+from ._time import instant, is_date_only, last_instant, partial_period
 from .validation import Validated
 
 __all__ = ["condition_records", "observation_records", "records_for"]
@@ -124,6 +117,7 @@ def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Reco
     except _ContradictoryTime as problem:
         warn(str(problem))
         return [], warnings
+    date_only = _date_only(obs, "effective")
     site = _site(obs.bodySite, ruleset)
     records: list[Record] = []
     for concept in concepts:
@@ -151,7 +145,7 @@ def observation_records(obs: Observation, source: str, ruleset: Ruleset) -> Reco
                 site=site,
                 reference_low=reading.reference_low,
                 preliminary=preliminary,
-                date_only=_date_only(obs, "effective"),
+                date_only=date_only,
             )
         )
     return records, warnings
@@ -377,6 +371,7 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
         warn(str(problem))
         return [], warnings
     ongoing = present and clinical in _ONGOING and not abated
+    date_only = _date_only(condition, "onset")
     sites = _sites(condition.bodySite, ruleset) or [None]
     records = [
         Record(
@@ -388,7 +383,7 @@ def condition_records(condition: Condition, source: str, ruleset: Ruleset) -> Re
             ongoing=ongoing,
             site=site,
             preliminary=verification in _PROVISIONAL,
-            date_only=_date_only(condition, "onset"),
+            date_only=date_only,
         )
         for concept in concepts
         for site in sites
