@@ -8,6 +8,8 @@ evaluation.escalation, evaluation.suggestions, evaluation.trace
 
 from .codes import Code, parse_code
 from .errors import (
+    ArgumentError,
+    CodeError,
     EngineError,
     EvaluationError,
     FactError,
@@ -35,7 +37,9 @@ from .registry import load_ruleset, packaged_rulesets
 
 __all__ = [
     "LEVELS",
+    "ArgumentError",
     "Code",
+    "CodeError",
     "Concept",
     "DataWarning",
     "EngineError",

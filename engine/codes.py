@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from .errors import ArgumentError, CodeError
 
 LOCAL_SYSTEM = "https://vigil-cds.org/fhir/CodeSystem/vigil"
 
@@ -32,14 +35,19 @@ class Code:
         return f"{self.system}#{self.code}"
 
 
-def parse_code(text: str, systems: dict[str, str] | None = None) -> Code:
-    """Read `prefix#code` (or `system-url#code`); raise ValueError naming what is wrong."""
+def parse_code(text: str, systems: Mapping[str, str] | None = None) -> Code:
+    """Read `prefix#code` (or `system-url#code`); raise `CodeError` naming what is wrong."""
+    if not isinstance(text, str):
+        raise ArgumentError(f"a code is text such as 'loinc#2823-3', not {type(text).__name__}")
+    if systems is not None and not isinstance(systems, Mapping):
+        kind = type(systems).__name__
+        raise ArgumentError(f"code systems are a mapping of prefix to URI, not {kind}")
     known = systems or DEFAULT_SYSTEMS
     prefix, sep, code = text.strip().partition("#")
     if not sep or not prefix or not code or " " in code:
-        raise ValueError(f"{text!r} is not a code; write it as system#code, e.g. loinc#2823-3")
+        raise CodeError(f"{text!r} is not a code; write it as system#code, e.g. loinc#2823-3")
     if prefix in known:
         return Code(known[prefix], code)
     if ":" in prefix:
         return Code(prefix, code)
-    raise ValueError(f"unknown code system {prefix!r} in {text!r}; known: {', '.join(known)}")
+    raise CodeError(f"unknown code system {prefix!r} in {text!r}; known: {', '.join(known)}")

@@ -6,6 +6,8 @@ The tree::
     ├── RulesetError        a ruleset cannot be loaded; carries every Problem found
     │   └── RulesetNotFound a ruleset reference names neither a packaged ruleset nor a file,
     │                       or a folder without ruleset.yaml
+    ├── ArgumentError       an argument of the wrong type handed to the API (also a TypeError)
+    ├── CodeError           text that is not a code (`parse_code`; also a ValueError)
     ├── FactError           input facts the engine cannot take (wrong type, unknown concept)
     └── EvaluationError     something went wrong while rules ran; names the rule where known
         └── EngineError     durable_rules itself failed (mapped from its own exceptions)
@@ -63,6 +65,14 @@ class RulesetNotFound(RulesetError):
 
     def __str__(self) -> str:
         return str(self.problems[0])
+
+
+class ArgumentError(VigilError, TypeError):
+    """An argument of the wrong type, named with what was expected."""
+
+
+class CodeError(VigilError, ValueError):
+    """Text that is not a code written `system#code`; the message says what is wrong."""
 
 
 class FactError(VigilError):

@@ -6,7 +6,8 @@ import difflib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from .errors import FactError
+from .codes import parse_code
+from .errors import CodeError, FactError
 from .model import Ruleset
 from .records import Quantity, Record
 
@@ -21,17 +22,19 @@ def check_records(facts: Iterable[Record], ruleset: Ruleset) -> list[Record]:
     for record in records:
         if not isinstance(record, Record):
             raise FactError(f"facts must be Records, found {type(record).__name__}")
+        if not isinstance(record.concept, str):
+            raise FactError(f"a record's concept is a name, not {type(record.concept).__name__}")
         if record.concept not in concepts:
             close = difflib.get_close_matches(record.concept, list(concepts), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise FactError(
                 f"{record.source}: concept {record.concept!r} is not in ruleset {ruleset.id}{hint}"
             )
-        _check_fields(record)
+        _check_fields(record, ruleset)
     return records
 
 
-def _check_fields(record: Record) -> None:
+def _check_fields(record: Record, ruleset: Ruleset) -> None:
     where = f"{record.source}: " if isinstance(record.source, str) else ""
     if not isinstance(record.source, str):
         raise FactError(f"record of {record.concept}: source must be a reference string")
@@ -48,8 +51,17 @@ def _check_fields(record: Record) -> None:
                 raise FactError(f"{where}a quantity needs a number and a unit, not {quantity!r}")
         elif quantity is not None and not _is_number(quantity):
             raise FactError(f"{where}value must be a Quantity, a number or None, not {quantity!r}")
-    if record.site is not None and not isinstance(record.site, str):
-        raise FactError(f"{where}site must be a code such as 'sct#53840002'")
+    for flag in ("present", "ongoing", "preliminary", "date_only"):
+        if not isinstance(getattr(record, flag), bool):
+            raise FactError(f"{where}{flag} must be True or False, not {getattr(record, flag)!r}")
+    if record.site is not None:
+        # a site in another spelling (`SCT#...`, `system|code`) would match no named site
+        if not isinstance(record.site, str):
+            raise FactError(f"{where}site must be a code such as 'sct#53840002'")
+        try:
+            parse_code(record.site, ruleset.code_systems)
+        except CodeError as error:
+            raise FactError(f"{where}site: {error}") from None
 
 
 def _is_number(value: object) -> bool:

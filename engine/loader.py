@@ -28,7 +28,7 @@ from .conditions import (
     parse_condition,
 )
 from .dependencies import Cycle, strata
-from .errors import Problem, RulesetError
+from .errors import ArgumentError, Problem, RulesetError
 from .levels import LEVELS
 from .model import (
     Action,
@@ -45,6 +45,7 @@ from .schema import ConceptSpec, RulesetSpec, ThenSpec
 from .thresholds import ThresholdError, ThresholdOutOfRange, resolve_threshold
 from .yaml_source import Source, load_yaml
 
+MAX_RULESET_BYTES = 4 * 2**20  # a ruleset is input from people: far above 4,000 rules' worth
 SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _BRACED = re.compile(r"\{([^{}]*)\}")
@@ -54,16 +55,20 @@ def load_file(path: Path) -> Ruleset:
     """Read and check one ruleset file; raise `RulesetError` listing every problem."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_RULESET_BYTES + 1)
     except OSError as error:
         raise RulesetError(
             [Problem(name, 0, 0, f"cannot read the file: {error.strerror}")]
         ) from None
+    if len(raw) > MAX_RULESET_BYTES:
+        message = f"the file is larger than {MAX_RULESET_BYTES // 2**20} MiB: split the ruleset"
+        raise RulesetError([Problem(name, 0, 0, message)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RulesetError([Problem(name, 1, 1, "the file is not UTF-8 text")]) from None
-    return load_text(text, name, content_hash=hashlib.sha256(raw).hexdigest(), source=path)
+    return load_text(text, name, source=path)
 
 
 def load_text(
@@ -73,7 +78,25 @@ def load_text(
     content_hash: str | None = None,
     source: Path | None = None,
 ) -> Ruleset:
-    digest = content_hash or hashlib.sha256(text.encode()).hexdigest()
+    """Check and load a ruleset's YAML text; raise `RulesetError` listing every problem.
+
+    The ruleset's identity (and the compiled rules it shares with equal rulesets in the
+    process) is the SHA-256 of `text`: a `content_hash` given is checked against it."""
+    if not isinstance(text, str):
+        raise ArgumentError(f"a ruleset's text is a str, not {type(text).__name__}")
+    if not isinstance(file, str):
+        raise ArgumentError(f"a ruleset's file name is a str, not {type(file).__name__}")
+    if source is not None and not isinstance(source, Path):
+        raise ArgumentError(f"a ruleset's source is a Path, not {type(source).__name__}")
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if content_hash is not None and content_hash != digest:
+        # a hash reused for edited text would run the rules compiled from the old text
+        raise ArgumentError(
+            f"content_hash {str(content_hash)[:16]!r} is not the SHA-256 of the text; leave it out"
+        )
+    if len(text) > MAX_RULESET_BYTES:
+        message = f"the text is larger than {MAX_RULESET_BYTES // 2**20} MiB: split the ruleset"
+        raise RulesetError([Problem(file, 0, 0, message)])
     parsed, problems = load_yaml(text, file)
     if parsed is None:
         raise RulesetError(problems)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import RulesetNotFound
+from .errors import ArgumentError, RulesetNotFound
 from .loader import load_file
 from .model import Ruleset
 
@@ -35,7 +35,7 @@ def load_ruleset(ref: str | Path) -> Ruleset:
     if isinstance(ref, Ruleset):
         return ref
     if not isinstance(ref, str | Path):
-        raise TypeError(f"a ruleset reference is an id or a path, not {type(ref).__name__}")
+        raise ArgumentError(f"a ruleset reference is an id or a path, not {type(ref).__name__}")
     packaged = packaged_rulesets()
     if isinstance(ref, str) and ref in packaged:
         return load_file(packaged[ref])

@@ -262,8 +262,5 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
 def _site(record: Record, ruleset: Ruleset) -> str | None:
     if not record.site:
         return None
-    try:
-        code = parse_code(record.site, dict(ruleset.code_systems))
-    except ValueError:
-        return record.site
+    code = parse_code(record.site, ruleset.code_systems)  # checked by inputs.check_records
     return ruleset.site_for(code.system, code.code) or f"{code.system}#{code.code}"

@@ -17,6 +17,15 @@ from .errors import Problem
 
 Path = tuple[str | int, ...]
 
+# A ruleset is input from people: aliases (`*name` repeating what `&name` marks) can make a small
+# file expand without end, so the values built are bounded. The largest ruleset durable_rules can
+# run (4,000 rules) stays far below it.
+MAX_VALUES = 250_000
+
+
+class TooLarge(Exception):
+    """The YAML expands to more than MAX_VALUES values."""
+
 
 @dataclass
 class Source:
@@ -45,12 +54,16 @@ class _Builder:
         self.marks: dict[Path, tuple[int, int]] = {}
         self.key_marks: dict[Path, tuple[int, int]] = {}
         self.problems: list[Problem] = []
+        self.built = 0
         self._scalars = yaml.SafeLoader("")
 
     def _mark(self, path: Path, node: yaml.Node) -> None:
         self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: yaml.Node, path: Path) -> Any:
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise TooLarge
         self._mark(path, node)
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
@@ -100,4 +113,10 @@ def load_yaml(text: str, file: str) -> tuple[Source | None, list[Problem]]:
         return None, [Problem(file, 1, 1, f"not valid YAML: {reason}")]
     except RecursionError:
         return None, [Problem(file, 1, 1, "not valid YAML: nested too deeply, or refers to itself")]
+    except TooLarge:
+        message = (
+            f"the file expands to more than {MAX_VALUES:,} values (YAML aliases, `*name`, repeat "
+            "what `&name` marks): write the repeated parts once, or split the ruleset"
+        )
+        return None, [Problem(file, 1, 1, message)]
     return Source(file, data, builder.marks, builder.key_marks), builder.problems

@@ -536,7 +536,13 @@ def _contradictory(concepts: Sequence[Concept], warn: Warn) -> bool:
 
 def _site(body_site: CodeableConcept | None, ruleset: Ruleset) -> str | None:
     """One body site as `system#code`: a coding the ruleset names if any, else the first."""
-    codings = [c for c in (body_site.coding or []) if c.system and c.code] if body_site else []
+    # a coding is a site only as a code the engine can read: an absolute system, a code without
+    # spaces (engine.parse_code); a bodySite coded otherwise names no site a ruleset could name
+    codings = [
+        c
+        for c in (body_site.coding if body_site and body_site.coding else [])
+        if c.system and c.code and ":" in c.system and " " not in c.code
+    ]
     for coding in codings:
         assert coding.system is not None and coding.code is not None
         if ruleset.site_for(coding.system, coding.code) is not None:

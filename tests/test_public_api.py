@@ -8,7 +8,9 @@ import fhir_adapters
 
 def test_engine_public_names() -> None:
     assert sorted(engine.__all__) == [
+        "ArgumentError",
         "Code",
+        "CodeError",
         "Concept",
         "DataWarning",
         "EngineError",
@@ -58,7 +60,8 @@ def test_fhir_adapters_public_names() -> None:
 
 def test_every_project_error_is_a_vigil_error() -> None:
     assert issubclass(fhir_adapters.FhirInputError, engine.VigilError)
-    for name in ("RulesetError", "RulesetNotFound", "FactError", "EvaluationError", "EngineError"):
+    names = ("RulesetError", "RulesetNotFound", "FactError", "EvaluationError", "EngineError")
+    for name in (*names, "ArgumentError", "CodeError"):
         assert issubclass(getattr(engine, name), engine.VigilError)
 
 
