@@ -7,8 +7,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import subprocess
+import sys
+import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,8 +36,10 @@ from .support import (
     free_port,
     hook_request,
     searchset,
+    stop,
 )
 from .test_service import checked, is_outcome, post
+from .test_workers import workers_of
 
 DEADLINE = FhirClientConfig(deadline=1.0)  # read_timeout stays 5 s: the deadline ends it first
 MESSAGES = "vigil.cds_hooks.fhir"
@@ -242,3 +249,43 @@ def test_a_gzip_body_is_read() -> None:
             await client.aclose()
 
     assert asyncio.run(go()) == [{"id": "o1"}]
+
+
+def test_vigil_serve_keeps_its_worker_through_every_fault(
+    tmp_path: Path, faults: FaultServer
+) -> None:
+    config = tmp_path / "vigil.toml"
+    config.write_text('database = "vigil.sqlite3"\n[fhir]\ndeadline = 1.0\n')
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/cds-services/calf-fasciculation"
+    command = [sys.executable, "-m", "vigil", "serve", "--config", str(config), "--insecure-dev"]
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), "--workers", "1"], stdout=log, stderr=log
+        )
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}/cds-services", process)
+            worker = workers_of(process.pid)
+            for fault in ("trickle", "slow", "endless", "bomb", "huge", "elsewhere", "error"):
+                body = hook_request("pk", **fhir_server(faults.base(fault)))
+                response = httpx.post(url, json=body, timeout=30)
+                assert response.status_code == 412, (fault, response.text)
+            good = hook_request("pk", **fhir_server(faults.base("good")))
+            assert httpx.post(url, json=good, timeout=30).status_code == 200
+            assert workers_of(process.pid) == worker
+        finally:
+            stop(process, timeout=20)
+    logged = (tmp_path / "serve.log").read_text()
+    for kind in ("deadline (2", "too large (3", "redirect (1", "status 500 (1"):
+        assert f"fhirServer read failed: {kind} in this worker)" in logged, logged
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError("vigil serve stopped")
+        with suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError("vigil serve did not start")
