@@ -30,6 +30,7 @@ from engine.model import Ruleset
 from .. import jsontext
 from ..cards import build_cards
 from .config import ServiceConfig, load_config
+from .deadline import Deadline
 from .evaluation import Evaluate, evaluate_with_library
 from .fhir_client import FhirClient
 from .models import (
@@ -217,6 +218,7 @@ def create_app(
     )
     async def call(service_id: str, request: Request) -> Response:
         started = time.perf_counter()
+        deadline = Deadline.start(config.fhir.deadline)  # for all this call fetches
         audit = AuditRecord(time=time.time(), service=service_id, status=500)
         try:
             service = hosted(service_id)
@@ -235,7 +237,7 @@ def create_app(
             patient = f"Patient/{patient_id}"
             audit = _with(audit, patient=patient)
             try:
-                data = await gather(hook, service.description.prefetch or {}, client)
+                data = await gather(hook, service.description.prefetch or {}, client, deadline)
             except PrefetchUnavailable as exc:
                 raise Problem(412, "incomplete", str(exc)) from None
             except PrefetchInvalid as exc:

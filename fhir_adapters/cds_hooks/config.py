@@ -8,6 +8,7 @@ public_url = "https://vigil.example.org"   # optional: the base the EHR calls (f
 [fhir]                                # fetching prefetch the EHR did not send
 connect_timeout = 2.0
 read_timeout = 5.0
+deadline = 5.0                        # for everything one call reads from fhirServer
 max_pages = 10
 page_size = 100
 
@@ -79,6 +80,8 @@ class IssuerConfig(_Strict):
 class FhirClientConfig(_Strict):
     connect_timeout: float = Field(default=2.0, gt=0, le=30)
     read_timeout: float = Field(default=5.0, gt=0, le=60)
+    # seconds for all that one call reads (every key, page and redirect); then 412
+    deadline: float = Field(default=5.0, gt=0, le=60)
     max_pages: int = Field(default=10, ge=1, le=100)
     page_size: int = Field(default=100, ge=1, le=1000)
 

@@ -1,25 +1,41 @@
 """Reading search results from the EHR's FHIR server (`fhirServer`) with the access token it gave.
 
-Bounded in every direction: connect and read timeouts, a page limit, a response-size limit, and the
-token is only ever sent to URLs under `fhirServer` (a `next` link elsewhere is refused). A search
-that goes on past the page limit is an error, not a shorter result: the pages left unread could
-hold the value that escalates.
+Bounded in every direction: one deadline for everything a call reads (all its searches, pages and
+redirects), connect and read timeouts within it, a page limit, and a response-size cap enforced
+while the body streams in (decoded bytes counted, a larger Content-Length refused unread). The
+token is only ever sent to URLs under `fhirServer`: a `next` link or a redirect elsewhere is
+refused; a redirect under it is followed, at most `MAX_REDIRECTS` times. A search that goes on
+past the page limit is an error, not a shorter result: the pages left unread could hold the
+value that escalates. Every failure is logged in one line, without URL or patient data, and
+counted in `FhirClient.failures`.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from .. import jsontext
+from .capped_body import ACCEPT_ENCODING, BodyTooLarge, BodyUndecodable, read_capped
 from .config import FhirClientConfig
+from .deadline import Deadline, DeadlinePassed
 
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+log = logging.getLogger("vigil.cds_hooks.fhir")
 
 
 class FetchError(Exception):
     """Data could not be read from fhirServer; the message says which URL path and why."""
+
+
+class DeadlineExceeded(FetchError):
+    """fhirServer had not given everything asked of it when the call's deadline passed."""
 
 
 class BundleError(ValueError):
@@ -35,16 +51,25 @@ class FhirServer:
         return url == self.base or url.startswith(self.base + "/")
 
     def headers(self) -> dict[str, str]:
-        return {"Accept": "application/fhir+json", "Authorization": f"Bearer {self.access_token}"}
+        return {
+            "Accept": "application/fhir+json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "Authorization": f"Bearer {self.access_token}",
+        }
 
 
 class FhirClient:
-    """Reads searchset Bundles page by page; one instance per service, shared by its requests."""
+    """Reads searchset Bundles page by page; one instance per service, shared by its requests.
+
+    Every method takes the call's `Deadline` (without one, a fresh one of the configured
+    `deadline` seconds) and raises DeadlineExceeded, a FetchError, when it passes.
+    """
 
     def __init__(
         self, config: FhirClientConfig, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.config = config
+        self.failures: Counter[str] = Counter()  # by kind, since this client was made
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(
@@ -52,22 +77,47 @@ class FhirClient:
                 connect=config.connect_timeout,
                 pool=config.connect_timeout,
             ),
-            follow_redirects=False,
+            follow_redirects=False,  # followed here, and only under fhirServer
         )
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def search(self, server: FhirServer, query: str) -> list[dict[str, Any]]:
+    async def search(
+        self, server: FhirServer, query: str, deadline: Deadline | None = None
+    ) -> list[dict[str, Any]]:
         """The resources of a search (`Observation?patient=...`), following `next` pages."""
-        return await self.follow(server, f"{server.base}/{query.lstrip('/')}", first=None)
+        url = f"{server.base}/{query.lstrip('/')}"
+        return await self.follow(server, url, first=None, deadline=deadline)
 
     async def follow(
-        self, server: FhirServer, url: str | None, first: dict[str, Any] | None
+        self,
+        server: FhirServer,
+        url: str | None,
+        first: dict[str, Any] | None,
+        deadline: Deadline | None = None,
     ) -> list[dict[str, Any]]:
         """The entries of `first` (if given) and of every page after it. Raises FetchError when
-        a page cannot be read or the pages go on past the limit, and BundleError when `first`
-        itself is malformed."""
+        a page cannot be read, the pages go on past the limit or the deadline passes, and
+        BundleError when `first` itself is malformed."""
+        deadline = deadline or Deadline.start(self.config.deadline)
+        try:
+            async with deadline.enforced():
+                return await self._pages(server, url, first)
+        except DeadlinePassed:
+            raise self.failed(
+                "deadline", f"fhirServer did not answer within {deadline}", DeadlineExceeded
+            ) from None
+
+    def failed(self, kind: str, message: str, error: type[FetchError] = FetchError) -> FetchError:
+        """Count and log a failure of `kind` (a word, no data) and return its error to raise."""
+        self.failures[kind] += 1
+        log.warning("fhirServer read failed: %s (%d in this worker)", kind, self.failures[kind])
+        return error(message)
+
+    async def _pages(
+        self, server: FhirServer, url: str | None, first: dict[str, Any] | None
+    ) -> list[dict[str, Any]]:
         resources: list[dict[str, Any]] = []
         bundle = first
         pages = 0
@@ -83,9 +133,10 @@ class FhirClient:
             if url is None:
                 break
             if pages >= self.config.max_pages:
-                raise FetchError(
+                raise self.failed(
+                    "pages",
                     f"the search goes on past {self.config.max_pages} pages"
-                    f" on {self._where(server, url)} (the [fhir] max_pages of the config)"
+                    f" on {self._where(server, url)} (the [fhir] max_pages of the config)",
                 )
         return resources
 
@@ -97,30 +148,69 @@ class FhirClient:
 
     async def _get(self, server: FhirServer, url: str) -> dict[str, Any]:
         if not server.owns(url):
-            raise FetchError("a next link points outside fhirServer")
+            raise self.failed("outside", "a next link points outside fhirServer")
         where = self._where(server, url)
+        for _ in range(MAX_REDIRECTS + 1):
+            body, location = await self._exchange(server, url, where)
+            if location is None:
+                return self._bundle(body, where)
+            if not server.owns(location):
+                # the access token goes to fhirServer only, never where a redirect points
+                raise self.failed(
+                    "redirect",
+                    f"fhirServer redirected {where} outside fhirServer; not followed",
+                )
+            url = location
+        raise self.failed(
+            "redirect", f"fhirServer redirected {where} more than {MAX_REDIRECTS} times"
+        )
+
+    async def _exchange(self, server: FhirServer, url: str, where: str) -> tuple[bytes, str | None]:
+        """One GET: its body, or the absolute URL it redirects to (its body unread)."""
         try:
-            response = await self._client.get(url, headers=server.headers())
+            async with self._client.stream("GET", url, headers=server.headers()) as response:
+                status = response.status_code
+                if status in _REDIRECTS and "location" in response.headers:
+                    return b"", str(response.url.join(response.headers["location"]))
+                if status != 200:
+                    raise self.failed(
+                        f"status {status}", f"fhirServer answered {status} on {where}"
+                    )
+                return await read_capped(response, MAX_RESPONSE_BYTES), None
         except httpx.TimeoutException:
-            raise FetchError(f"fhirServer timed out on {where}") from None
-        except httpx.HTTPError as exc:
-            raise FetchError(f"fhirServer unreachable on {where}: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise FetchError(f"fhirServer answered {response.status_code} on {where}")
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise FetchError(f"fhirServer sent more than {MAX_RESPONSE_BYTES} bytes on {where}")
+            raise self.failed("timeout", f"fhirServer timed out on {where}") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self.failed(
+                "unreachable", f"fhirServer unreachable on {where}: {type(exc).__name__}"
+            ) from None
+        except BodyTooLarge:
+            raise self.failed(
+                "too large", f"fhirServer sent more than {MAX_RESPONSE_BYTES} bytes on {where}"
+            ) from None
+        except BodyUndecodable as exc:
+            raise self.failed(
+                "undecodable", f"fhirServer sent a body that cannot be read on {where}: {exc}"
+            ) from None
+
+    def _bundle(self, body: bytes, where: str) -> dict[str, Any]:
         try:
-            data = response.json()
-        except ValueError:
-            raise FetchError(f"fhirServer sent a body that is not JSON on {where}") from None
+            data = jsontext.loads(body)
+        except (ValueError, RecursionError):
+            raise self.failed(
+                "not JSON", f"fhirServer sent a body that is not JSON on {where}"
+            ) from None
         if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
             kind = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
-            raise FetchError(f"fhirServer sent {kind}, not a Bundle, on {where}")
+            raise self.failed("not a Bundle", f"fhirServer sent {kind}, not a Bundle, on {where}")
         try:
             bundle_resources(data)
             next_link(data)
         except BundleError as exc:
-            raise FetchError(f"fhirServer sent a malformed Bundle on {where}: {exc}") from None
+            raise self.failed(
+                "malformed", f"fhirServer sent a malformed Bundle on {where}: {exc}"
+            ) from None
+        except FetchError as exc:  # a Bundle carrying an OperationOutcome
+            raise self.failed("OperationOutcome", str(exc)) from None
         return data
 
 
@@ -163,4 +253,14 @@ def _elements(bundle: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
-__all__ = ["BundleError", "FetchError", "FhirClient", "FhirServer", "bundle_resources", "next_link"]
+__all__ = [
+    "MAX_REDIRECTS",
+    "MAX_RESPONSE_BYTES",
+    "BundleError",
+    "DeadlineExceeded",
+    "FetchError",
+    "FhirClient",
+    "FhirServer",
+    "bundle_resources",
+    "next_link",
+]

@@ -26,8 +26,10 @@ from urllib.parse import quote
 
 from engine.model import Ruleset
 
+from .deadline import Deadline
 from .fhir_client import (
     BundleError,
+    DeadlineExceeded,
     FetchError,
     FhirClient,
     FhirServer,
@@ -97,9 +99,14 @@ def fill(template: str, context: Mapping[str, Any]) -> str:
 
 
 async def gather(
-    request: HookRequest, templates: Mapping[str, str], client: FhirClient
+    request: HookRequest,
+    templates: Mapping[str, str],
+    client: FhirClient,
+    deadline: Deadline | None = None,
 ) -> PatientData:
-    """Every template's resources, from the request's prefetch or from fhirServer."""
+    """Every template's resources, from the request's prefetch or from fhirServer, all read
+    within the one `deadline` (by default the client's configured one, from now)."""
+    deadline = deadline or Deadline.start(client.config.deadline)
     server = _server(request)
     given = request.prefetch or {}
     resources: list[dict[str, Any]] = []
@@ -111,9 +118,11 @@ async def gather(
                 used.add("prefetch")
                 continue
             try:
-                found = await _from_prefetch(value, template, server, client)
+                found = await _from_prefetch(value, template, server, client, deadline)
             except BundleError as exc:
                 raise PrefetchInvalid(f"prefetch {key!r}: {exc}") from None
+            except DeadlineExceeded as exc:
+                raise PrefetchUnavailable(f"prefetch {key!r} has more pages and {exc}") from None
             if found is not None:
                 resources.extend(found)
                 used.add("prefetch")
@@ -124,7 +133,8 @@ async def gather(
         if isinstance(server, str):
             raise PrefetchUnavailable(f"{failure} and {server}")
         try:
-            resources.extend(await client.search(server, fill(template, request.context)))
+            query = fill(template, request.context)
+            resources.extend(await client.search(server, query, deadline))
         except FetchError as exc:
             raise PrefetchUnavailable(f"{failure} and {exc}") from None
         used.add("fhirServer")
@@ -135,7 +145,11 @@ async def gather(
 
 
 async def _from_prefetch(
-    value: dict[str, Any], template: str, server: FhirServer | str, client: FhirClient
+    value: dict[str, Any],
+    template: str,
+    server: FhirServer | str,
+    client: FhirClient,
+    deadline: Deadline,
 ) -> list[dict[str, Any]] | None:
     """The resources of one prefetched value; None when it is a failed prefetch. Raises
     BundleError when the value is malformed or not what the template asks for."""
@@ -153,7 +167,9 @@ async def _from_prefetch(
             if next_link(value) is not None:
                 return None  # more pages exist, and there is no server to read them from
             return bundle_resources(value)
-        return await client.follow(server, None, first=value)
+        return await client.follow(server, None, first=value, deadline=deadline)
+    except DeadlineExceeded:
+        raise  # no time is left to read the key from fhirServer instead
     except FetchError:
         return None
 
