@@ -192,8 +192,7 @@ async def _from_prefetch(
         if isinstance(server, str):
             more = next_link(value) is not None
             page = bundle_resources(value)
-            enough = lookback is not None and reaches_back(page, lookback, datetime.now(UTC))
-            if more and not enough:
+            if more and not (lookback and reaches_back(page, lookback, datetime.now(UTC))):
                 raise _FirstPageOnly(lookback)
             return page
         return await client.follow(server, None, first=value)
