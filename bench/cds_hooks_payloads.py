@@ -1,7 +1,7 @@
 """CDS Hooks `patient-view` requests for the calf-fasciculation service (bench/cds_hooks_bench.py).
 
 One patient, `size` prefetched Observations of the kinds the ruleset reads, as an EHR would send
-them from the advertised `observations` template (a searchset Bundle, newest first):
+them from the advertised templates (searchset Bundles, newest first):
 - twitching (sct#82470000, valueBoolean) with a `bodySite` (calf, thigh, hand);
 - potassium, magnesium and calcium labs (LOINC) with UCUM `valueQuantity` in mmol/L, mEq/L or
   mg/dL, an interpretation and a `referenceRange`;
@@ -9,7 +9,8 @@ them from the advertised `observations` template (a searchset Bundle, newest fir
 Times fall in the 40 days before `now`, so labs are inside the ruleset's 30-day lookback; the
 potassium values reach below 3.5 mmol/L with weakness, so the answer is a card with a draft
 ServiceRequest (the card building and ServiceRequest validation are part of what is measured).
-`conditions` is prefetched as `null` (no such data), so nothing is fetched from a FHIR server.
+Each advertised prefetch key gets the Observations its template finds; `conditions` is `null` (no
+such data), so nothing is fetched from a FHIR server.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
+from urllib.parse import parse_qs
 
 from bench.fhir_vocabulary import (
     CATEGORY,
@@ -29,6 +32,8 @@ from bench.fhir_vocabulary import (
     add_lab_result,
     coding,
 )
+from engine import load_ruleset
+from fhir_adapters.cds_hooks.prefetch import prefetch_templates
 
 PATIENT_ID = "bench-cds-1"
 SERVICE = "calf-fasciculation"
@@ -137,8 +142,30 @@ def hook_request(
         "hook": "patient-view",
         "hookInstance": hook_instance,
         "context": {"userId": "Practitioner/bench-gp", "patientId": patient_id(prefetch)},
-        "prefetch": {"observations": prefetch, "conditions": None},
+        "prefetch": by_template(prefetch),
     }
+
+
+def by_template(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The Bundle's entries as the service's prefetch templates ask for them: under each key, a
+    searchset of the entries its codes find (`null` for a key that finds none)."""
+    out: dict[str, Any] = {}
+    for key, template in _templates().items():
+        kind, _, query = template.partition("?")
+        wanted = {tuple(t.split("|", 1)) for t in parse_qs(query)["code"][0].split(",")}
+        entries = [
+            e
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == kind
+            and any((c["system"], c["code"]) in wanted for c in e["resource"]["code"]["coding"])
+        ]
+        out[key] = {**bundle, "total": len(entries), "entry": entries} if entries else None
+    return out
+
+
+@cache
+def _templates() -> dict[str, str]:
+    return prefetch_templates(load_ruleset(SERVICE))
 
 
 def request_template(prefetch: dict[str, Any]) -> tuple[bytes, bytes]:

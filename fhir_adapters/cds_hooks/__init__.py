@@ -1,8 +1,8 @@
 """CDS Hooks 2.0: the service Vigil exposes to EHRs.
 
 Modules: `models` (the spec's documents), `security` (JWT bearer verification), `storage`
-(feedback, audit and replayed-jti stores), `config`, `prefetch` and `fhir_client` (getting the
-patient's data), `app` (the FastAPI application factory). Import the app from
+(feedback, audit and replayed-jti stores), `config`, `prefetch`, `first_page` and `fhir_client`
+(getting the patient's data), `app` (the FastAPI application factory). Import the app from
 `fhir_adapters.cds_hooks.app`; this package itself only names the documents.
 """
 

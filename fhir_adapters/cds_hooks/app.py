@@ -11,9 +11,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -40,7 +41,13 @@ from .models import (
     HookRequest,
     Service,
 )
-from .prefetch import PrefetchInvalid, PrefetchUnavailable, gather, prefetch_templates
+from .prefetch import (
+    PrefetchInvalid,
+    PrefetchUnavailable,
+    gather,
+    prefetch_lookbacks,
+    prefetch_templates,
+)
 from .security import AuthError, Caller, JwksCache, TokenVerifier
 from .storage import (
     AuditRecord,
@@ -99,6 +106,7 @@ REPLAY_UNAVAILABLE = Problem(503, "transient", "tokens cannot be checked at the 
 class HostedService:
     ruleset: Ruleset
     description: Service
+    lookbacks: Mapping[str, timedelta]  # prefetch keys a first page may be enough for
 
 
 def load_rulesets(refs: Sequence[str]) -> list[Ruleset]:
@@ -126,7 +134,7 @@ def create_app(
     go to the supervisor), or else both go to the store."""
     loaded = list(rulesets) if rulesets is not None else load_rulesets(config.rulesets)
     services = {
-        r.id: HostedService(r, _describe(r, config.fhir.page_size))
+        r.id: HostedService(r, _describe(r, config.fhir.page_size), prefetch_lookbacks(r))
         for r in loaded
         if r.status == "active"
     }
@@ -237,7 +245,8 @@ def create_app(
             patient = f"Patient/{patient_id}"
             audit = _with(audit, patient=patient)
             try:
-                data = await gather(hook, service.description.prefetch or {}, client, deadline)
+                templates = service.description.prefetch or {}
+                data = await gather(hook, templates, client, service.lookbacks, deadline)
             except PrefetchUnavailable as exc:
                 raise Problem(412, "incomplete", str(exc)) from None
             except PrefetchInvalid as exc:

@@ -14,8 +14,8 @@ page_size = 100
 
 [[issuers]]
 iss = "https://sandbox.cds-hooks.org"
-jwks_file = "keys/sandbox-jwks.json"  # and/or jwks_urls, the `jku` values allowed
-jwks_urls = ["https://sandbox.cds-hooks.org/.well-known/jwks.json"]
+jwks_file = "keys/sandbox-jwks.json"  # pinned keys: the only ones this issuer's tokens verify with
+jwks_urls = ["https://sandbox.cds-hooks.org/.well-known/jwks.json"]   # the `jku` values allowed
 audience = "https://vigil.example.org/cds-services"   # optional; string or list
 """
 
@@ -50,6 +50,10 @@ class _Strict(BaseModel):
 
 
 class IssuerConfig(_Strict):
+    """An EHR allowed to call. With `jwks_file`, its tokens verify only against those pinned
+    keys (by `kid`; a `jku` is never fetched, and `jwks_urls` then only lists the `jku` values
+    allowed); without it, against the JWKS at `jwks_urls`."""
+
     iss: Annotated[str, Field(min_length=1)]
     jwks_file: Path | None = None
     jwks_urls: tuple[str, ...] = ()

@@ -2,7 +2,9 @@
 
 For every template key the request's `prefetch` decides, as CDS Hooks 2.0 says:
 - present and a Bundle (a search's result) or a resource (a read's): used, a Bundle's `next`
-  pages followed through fhirServer;
+  pages followed through fhirServer; when fhirServer cannot be read, a first page alone is
+  enough for a concept's own search if it reaches back past the concept's lookback
+  (`first_page`), and otherwise the key cannot be had;
 - present and `null`: there is no such data;
 - present and an OperationOutcome (or a Bundle carrying one): the EHR's prefetch failed, so the key
   is fetched from fhirServer as if it were absent;
@@ -21,6 +23,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -36,11 +39,13 @@ from .fhir_client import (
     bundle_resources,
     next_link,
 )
+from .first_page import reaches_back
 from .models import HookRequest
 
 DataSource = Literal["prefetch", "fhirServer", "mixed", "none"]
 _TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
 LOINC = "http://loinc.org"
+OBSERVATIONS, CONDITIONS = "observations", "conditions"
 
 
 class PrefetchUnavailable(Exception):
@@ -58,26 +63,48 @@ class PatientData:
 
 
 def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
-    """Observations and Conditions of the patient with the ruleset's codes, newest first.
+    """The patient's Observations and Conditions with the ruleset's codes, newest first.
 
-    Every concept's codes go to the Observation search; the Condition search takes the codes of
+    Each concept with a lookback has an Observation search of its own, under its name (its
+    first page can hold all the rules read of it: see `prefetch_lookbacks`); the concepts
+    without one, read over all time, share `observations`. `conditions` takes the codes of
     findings (concepts without a unit), leaving out LOINC, which codes no Condition.
     """
-    observation: list[str] = []
+    observations: dict[str, list[str]] = {}
     condition: list[str] = []
     for concept in ruleset.concepts.values():
+        key = OBSERVATIONS if concept.lookback is None else _concept_key(concept.name)
+        tokens = observations.setdefault(key, [])
         for code in concept.codes:
             token = f"{code.system}|{code.code}"
-            if token not in observation:
-                observation.append(token)
+            if token not in tokens:
+                tokens.append(token)
             if concept.unit is None and code.system != LOINC and token not in condition:
                 condition.append(token)
     out: dict[str, str] = {}
-    if observation:
-        out["observations"] = _search("Observation", observation, count, "-date")
+    if observations.get(OBSERVATIONS):  # the shared key first
+        out[OBSERVATIONS] = _search("Observation", observations.pop(OBSERVATIONS), count, "-date")
+    for key, tokens in observations.items():
+        if tokens:
+            out[key] = _search("Observation", tokens, count, "-date")
     if condition:
-        out["conditions"] = _search("Condition", condition, count, "-recorded-date")
+        out[CONDITIONS] = _search("Condition", condition, count, "-recorded-date")
     return out
+
+
+def prefetch_lookbacks(ruleset: Ruleset) -> dict[str, timedelta]:
+    """The lookback of each template key whose first page, newest first, may hold all that the
+    rules read of it (the keys of the concepts with a lookback)."""
+    return {
+        _concept_key(c.name): c.lookback
+        for c in ruleset.concepts.values()
+        if c.lookback is not None and c.codes
+    }
+
+
+def _concept_key(name: str) -> str:
+    # a concept named like a shared key gets a key of its own all the same
+    return f"{name}-observations" if name in (OBSERVATIONS, CONDITIONS) else name
 
 
 def _search(resource: str, codes: list[str], count: int, sort: str) -> str:
@@ -102,10 +129,13 @@ async def gather(
     request: HookRequest,
     templates: Mapping[str, str],
     client: FhirClient,
+    lookbacks: Mapping[str, timedelta] | None = None,
     deadline: Deadline | None = None,
 ) -> PatientData:
     """Every template's resources, from the request's prefetch or from fhirServer, all read
-    within the one `deadline` (by default the client's configured one, from now)."""
+    within the one `deadline` (by default the client's configured one, from now). A key in
+    `lookbacks` (see `prefetch_lookbacks`) prefetched as a first page only, with no way to read
+    the rest, is enough when that page reaches back past its lookback (`first_page`)."""
     deadline = deadline or Deadline.start(client.config.deadline)
     server = _server(request)
     given = request.prefetch or {}
@@ -117,12 +147,15 @@ async def gather(
             if value is None:
                 used.add("prefetch")
                 continue
+            lookback = (lookbacks or {}).get(key)
             try:
-                found = await _from_prefetch(value, template, server, client, deadline)
+                found = await _from_prefetch(value, template, server, client, lookback, deadline)
             except BundleError as exc:
                 raise PrefetchInvalid(f"prefetch {key!r}: {exc}") from None
             except DeadlineExceeded as exc:
                 raise PrefetchUnavailable(f"prefetch {key!r} has more pages and {exc}") from None
+            except _FirstPageOnly as exc:
+                raise PrefetchUnavailable(f"prefetch {key!r} {exc}, and {server}") from None
             if found is not None:
                 resources.extend(found)
                 used.add("prefetch")
@@ -149,10 +182,12 @@ async def _from_prefetch(
     template: str,
     server: FhirServer | str,
     client: FhirClient,
+    lookback: timedelta | None,
     deadline: Deadline,
 ) -> list[dict[str, Any]] | None:
     """The resources of one prefetched value; None when it is a failed prefetch. Raises
-    BundleError when the value is malformed or not what the template asks for."""
+    BundleError when the value is malformed or not what the template asks for, _FirstPageOnly
+    when it is a first page that is not enough and the rest cannot be read."""
     kind = value.get("resourceType")
     if kind == "OperationOutcome":
         return None
@@ -164,14 +199,34 @@ async def _from_prefetch(
         return [value]
     try:
         if isinstance(server, str):
-            if next_link(value) is not None:
-                return None  # more pages exist, and there is no server to read them from
-            return bundle_resources(value)
+            more = next_link(value) is not None
+            page = bundle_resources(value)
+            if more and not (lookback and reaches_back(page, lookback, datetime.now(UTC))):
+                raise _FirstPageOnly(lookback)
+            return page
         return await client.follow(server, None, first=value, deadline=deadline)
     except DeadlineExceeded:
         raise  # no time is left to read the key from fhirServer instead
     except FetchError:
         return None
+
+
+class _FirstPageOnly(Exception):
+    """A prefetched first page with a `next` link, not enough for what the rules read."""
+
+    def __init__(self, lookback: timedelta | None) -> None:
+        why = (
+            "the rules read all of them"
+            if lookback is None
+            else f"the first does not reach back past the {_duration(lookback)} the rules read"
+        )
+        super().__init__(f"has more pages than the first (a next link), {why}")
+
+
+def _duration(span: timedelta) -> str:
+    if span % timedelta(days=1):
+        return str(span)
+    return f"{span.days} day{'s' if span.days != 1 else ''}"
 
 
 def _kind(kind: object) -> str:
@@ -221,5 +276,6 @@ __all__ = [
     "PrefetchUnavailable",
     "fill",
     "gather",
+    "prefetch_lookbacks",
     "prefetch_templates",
 ]

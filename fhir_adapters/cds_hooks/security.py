@@ -1,11 +1,16 @@
 """JWT bearer verification as CDS Hooks 2.0 asks of a CDS service.
 
 A token is accepted only when: its `alg` is asymmetric and allowed for its issuer (`none` and HMAC
-never are); its `typ` is JWT; its `iss` is on the allowlist; its `kid` names a key in that
-issuer's JWKS (a file, or a `jku` URL the issuer's entry allows, fetched with timeouts, cached,
-and fetched again when an unknown `kid` arrives); the signature verifies; `aud` is the endpoint
-URL or the issuer's configured audience; `exp` and `iat` hold within a small leeway; and its `jti`
-was not seen before. Every failure is an `AuthError`, whose reason is for tests and debugging
+never are); its `typ` is JWT; its `iss` is on the allowlist; its `kid` names one of that
+issuer's keys; the signature verifies; `aud` is the endpoint URL or the issuer's configured
+audience; `exp` and `iat` hold within a small leeway; and its `jti` was not seen before.
+
+An issuer's keys are its pinned JWKS file when it has one: whatever the `jku` says, it is then
+never fetched (a `jku` its `jwks_urls`, if it lists any, do not allow is still refused). Without
+a file, they are the JWKS its `jku` names (a URL its entry allows) or else its allowed URLs,
+fetched with timeouts, cached, and fetched again when an unknown `kid` arrives.
+
+Every failure is an `AuthError`, whose reason is for tests and debugging
 only: the HTTP answer is a bare 401, and neither the token nor the reason is logged.
 """
 
@@ -158,24 +163,29 @@ class TokenVerifier:
         return caller
 
     async def _key(self, issuer: IssuerConfig, header: dict[str, Any]) -> PublicKey:
+        """The issuer's key the header's `kid` names: pinned keys are authoritative, and a
+        `jku` is fetched only for an issuer without them."""
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise AuthError("no kid in the header")
         jku = header.get("jku")
-        if jku is not None:
-            if jku not in issuer.jwks_urls:
-                raise AuthError("jku is not on the issuer's allowlist")
-            urls: tuple[str, ...] = (jku,)
-        else:
-            urls = issuer.jwks_urls
-        key = self._files.get(issuer.iss, {}).get(kid) if jku is None else None
-        for url in urls:
-            if key is not None:
-                break
+        if jku is not None and (not isinstance(jku, str) or not jku):
+            raise AuthError("jku is not a URL")
+        if jku is not None and issuer.jwks_urls and jku not in issuer.jwks_urls:
+            raise AuthError(f"jku {_quoted(jku)} is not on issuer {issuer.iss!r} allowlist")
+        pinned = self._files.get(issuer.iss)
+        if pinned is not None:
+            key = pinned.get(kid)
+            if key is None:
+                who = f"issuer {issuer.iss!r}"
+                raise AuthError(f"kid {_quoted(kid)} is not among {who} pinned keys")
+            return key
+        for url in (jku,) if jku is not None else issuer.jwks_urls:
             key = await self._jwks.key(url, kid)
-        if key is None:
-            raise AuthError("unknown kid")
-        return key
+            if key is not None:
+                return key
+        where = "its jku" if jku is not None else "its jwks_urls"
+        raise AuthError(f"kid {_quoted(kid)} is in none of issuer {issuer.iss!r} keys ({where})")
 
     def _check_claims(
         self, issuer: IssuerConfig, claims: dict[str, Any], url: str
@@ -214,6 +224,11 @@ def _bearer(authorization: str | None) -> str:
     if scheme.lower() != "bearer" or not token or len(token) > 16_384:
         raise AuthError("not a bearer token")
     return token
+
+
+def _quoted(value: str) -> str:
+    """A header value for a refusal's reason: quoted, and cut short (the caller wrote it)."""
+    return repr(value if len(value) <= 64 else value[:64] + "...")
 
 
 def _load_file(path: Path) -> dict[str, PublicKey]:

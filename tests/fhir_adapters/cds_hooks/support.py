@@ -11,16 +11,19 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import uvicorn
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
+from engine import load_ruleset
 from engine.codes import Code
 from engine.evaluation import Evaluation, RedFlagCheck, RulesetIdentity, Suggestion
 from engine.model import Citation, Concept, Referral, Ruleset
 from fhir_adapters.cds_hooks.config import ServiceConfig
+from fhir_adapters.cds_hooks.prefetch import prefetch_templates
 from fhir_adapters.cds_hooks.storage import SqliteStore
 
 LOINC, SCT = "http://loinc.org", "http://snomed.info/sct"
@@ -203,12 +206,27 @@ def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def prefetch_for(patient: str) -> dict[str, Any]:
-    data = PATIENTS[patient]
+def prefetch_for(patient: str, rs: Ruleset | None = None) -> dict[str, Any]:
+    """The patient's resources as the EHR prefetches them for `rs`'s templates (the stand-in
+    ruleset's by default): each template's matches, all on one page."""
     return {
-        "observations": searchset([r for r in data if r["resourceType"] == "Observation"]),
-        "conditions": searchset([r for r in data if r["resourceType"] == "Condition"]),
+        key: searchset([r for r in PATIENTS[patient] if matches(template, r)])
+        for key, template in prefetch_templates(rs or ruleset()).items()
     }
+
+
+def matches(template: str, resource: dict[str, Any]) -> bool:
+    """Whether a search template (`Observation?...&code=s|c,...`) would find `resource`."""
+    kind, _, query = template.partition("?")
+    tokens = parse_qs(query)["code"][0].split(",")
+    wanted = {tuple(t.split("|", 1)) for t in tokens}
+    return resource["resourceType"] == kind and bool(_codes(resource) & wanted)
+
+
+def no_data(rs: Ruleset | None = None) -> dict[str, None]:
+    """A prefetch saying the patient has nothing any of `rs`'s templates find (by default the
+    packaged calf-fasciculation ruleset's)."""
+    return dict.fromkeys(prefetch_templates(rs or load_ruleset("calf-fasciculation")))
 
 
 ACCESS = {

@@ -21,7 +21,7 @@ from fhir_adapters.cds_hooks.models import FeedbackItem
 from fhir_adapters.cds_hooks.storage import AuditRecord, CardRecord, SqliteStore
 from vigil.commands import audit, feedback, serve
 
-from .support import free_port, hook_request, stop
+from .support import free_port, hook_request, no_data, stop
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -315,13 +315,13 @@ def test_vigil_serve_with_two_workers_serves_the_packaged_ruleset(served: str) -
     assert "Observation?patient={{context.patientId}}" in service["prefetch"]["observations"]
     if not hasattr(fhir_adapters, "evaluate_bundle"):
         pytest.skip("fhir_adapters.evaluate_bundle is not there yet")
-    body = hook_request("nobody", prefetch={"observations": None, "conditions": None})
+    body = hook_request("nobody", prefetch=no_data())
     response = httpx.post(served + "/cds-services/calf-fasciculation", json=body, timeout=30)
     assert response.status_code == 200 and response.json() == {"cards": []}
 
 
 def test_vigil_serve_logs_each_call_by_service_and_status_only(served: str, tmp_path: Path) -> None:
-    body = hook_request("secret-77", prefetch={"observations": None, "conditions": None})
+    body = hook_request("secret-77", prefetch=no_data())
     url = served + "/cds-services/calf-fasciculation?patient=Patient/secret-77"
     assert httpx.post(url, json=body, timeout=30).status_code == 200
     log = tmp_path / "serve.log"

@@ -126,9 +126,6 @@ REFUSED: dict[str, Callable[[], str | None]] = {
     "ES256 not allowed for the issuer": lambda: (
         "Bearer " + sign(ECKey.generate_key("P-256", parameters={"kid": "ec-1"}), "ES256")
     ),
-    "jku not on the allowlist": lambda: (
-        "Bearer " + sign(EC, "ES384", header={"jku": "https://evil.example/jwks.json"})
-    ),
 }
 
 

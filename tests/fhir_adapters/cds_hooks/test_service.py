@@ -525,10 +525,11 @@ def test_real_engine_gives_the_same_cards_from_prefetch_and_fhir_server(
 ) -> None:
     from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 
-    server = serve(evaluate=evaluate_with_library, rulesets=[load_ruleset("calf-fasciculation")])
+    calf = load_ruleset("calf-fasciculation")
+    server = serve(evaluate=evaluate_with_library, rulesets=[calf])
     discovery = httpx.get(server.url + "/cds-services").json()
     assert [s["id"] for s in discovery["services"]] == ["calf-fasciculation"]
-    given = checked(post(server, hook_request("pr", prefetch=prefetch_for("pr"))))
+    given = checked(post(server, hook_request("pr", prefetch=prefetch_for("pr", calf))))
     fetched = checked(post(server, hook_request("pr", **fhir_server(sekmet))))
     assert without_uuids(given) == without_uuids(fetched)
     [card] = given

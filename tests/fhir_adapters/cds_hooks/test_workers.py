@@ -22,7 +22,7 @@ from fhir_adapters.cds_hooks import handoff
 from fhir_adapters.cds_hooks.storage import SqliteStore
 from fhir_adapters.cds_hooks.workers import PortUnavailable, Supervisor, check_port
 
-from .support import EC, ISS, free_port, hook_request, stop, token
+from .support import EC, ISS, free_port, hook_request, no_data, stop, token
 
 SERVICE = "calf-fasciculation"
 
@@ -163,7 +163,7 @@ def test_a_token_accepted_by_one_worker_is_refused_by_the_other(tmp_path: Path) 
     with running_supervisor(tmp_path, auth=True) as (process, url):
         port = int(url.rsplit(":", 1)[1])
         path = f"/cds-services/{SERVICE}"
-        body = hook_request("p1", prefetch={"observations": None, "conditions": None})
+        body = hook_request("p1", prefetch=no_data())
         first, second = httpx.Client(base_url=url), httpx.Client(base_url=url)
         try:
             # one connection each: the second is handed to the worker holding none
@@ -187,7 +187,7 @@ def test_without_descriptor_passing_uvicorns_workers_serve_audit_and_refuse_repl
         path = f"/cds-services/{SERVICE}"
         sent, statuses = [], []
         for _ in range(8):
-            body = hook_request("p1", prefetch={"observations": None, "conditions": None})
+            body = hook_request("p1", prefetch=no_data())
             headers = bearer(url + path)
             for _ in range(2):  # the second time on a new connection, maybe another worker's
                 response = httpx.post(url + path, json=body, headers=headers, timeout=30)
@@ -217,7 +217,7 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
         # Once it serves, the replacement is handed new connections like any worker, and
         # claims its tokens through a channel of its own.
         path = f"/cds-services/{SERVICE}"
-        body = hook_request("p1", prefetch={"observations": None, "conditions": None})
+        body = hook_request("p1", prefetch=no_data())
         while True:
             with httpx.Client(base_url=url, timeout=10) as client:
                 assert client.get("/cds-services").status_code == 200
@@ -279,7 +279,7 @@ def call_on_fresh_connections(url: str, count: int) -> list[str]:
     """`count` patient-view calls, each on a connection of its own; their hookInstances."""
     sent = []
     for n in range(count):
-        body = hook_request(f"p{n}", prefetch={"observations": None, "conditions": None})
+        body = hook_request(f"p{n}", prefetch=no_data())
         with httpx.Client(base_url=url, timeout=30) as client:
             response = client.post(f"/cds-services/{SERVICE}", json=body)
         assert response.status_code == 200 and response.json() == {"cards": []}
@@ -320,7 +320,7 @@ def test_workers_whose_supervisor_is_gone_stop_rather_than_answer_unaudited(
         workers = workers_of(process.pid)
         process.kill()  # SIGKILL: the supervisor cannot stop its workers, nor read their pipes
         process.wait(timeout=10)
-        body = hook_request("p1", prefetch={"observations": None, "conditions": None})
+        body = hook_request("p1", prefetch=no_data())
         deadline = time.monotonic() + 30
         statuses = set()
         while any(_cmdline(pid) for pid in workers):
