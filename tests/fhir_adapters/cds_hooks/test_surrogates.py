@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +19,7 @@ from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 
 from .support import LOINC, SCT, LiveServer, ServerFactory, hook_request, recent, searchset
 
+ROOT = Path(__file__).parents[3]
 SERVICE = "/cds-services/calf-fasciculation"
 LONE = "\udcff"
 
@@ -24,6 +28,14 @@ def post(server: LiveServer, body: Any) -> httpx.Response:
     # json.dumps writes the surrogate as the escape `\udcff`, as a careless EHR would send it
     headers = {**server.auth(SERVICE), "Content-Type": "application/json"}
     return httpx.post(server.url + SERVICE, content=json.dumps(body), headers=headers, timeout=20)
+
+
+def vigil_evaluate(path: Path) -> str:
+    command = [sys.executable, "-m", "vigil", "evaluate", str(path), "--format", "json"]
+    done = subprocess.run(
+        command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=True
+    )
+    return done.stdout
 
 
 def chart() -> dict[str, Any]:
@@ -40,9 +52,13 @@ def server(serve: ServerFactory) -> LiveServer:
     return serve(evaluate=evaluate_with_library, rulesets=[load_ruleset("calf-fasciculation")])
 
 
-def test_a_lone_surrogate_in_an_observation_id_is_a_warning_not_a_500(server: LiveServer) -> None:
+def test_a_lone_surrogate_in_an_observation_id_is_a_warning_not_a_500(
+    server: LiveServer, tmp_path: Path
+) -> None:
     body = chart()
     body["prefetch"]["observations"]["entry"][1]["resource"]["id"] = f"k{LONE}"
+    path = tmp_path / "observations.json"
+    path.write_text(json.dumps(body["prefetch"]["observations"]))
     again = copy.deepcopy(body)
     again["hookInstance"] += "-again"
 
@@ -52,6 +68,12 @@ def test_a_lone_surrogate_in_an_observation_id_is_a_warning_not_a_500(server: Li
         [card] = response.json()["cards"]
         assert card["indicator"] == "info"  # the potassium is left out: twitching alone
         assert "- Observation/k\\\\udcff: not valid FHIR R4, left out" in card["detail"]
+
+    [result] = json.loads(vigil_evaluate(path))["results"]
+    assert result["escalation"] == "self-care"
+    [warning] = result["warnings"]
+    assert warning["source"] == f"Observation/k{LONE}"
+    assert f"- Observation/k\\\\udcff: {warning['message']}" in card["detail"].splitlines()
 
 
 @pytest.mark.parametrize(
