@@ -144,22 +144,35 @@ UPDATED = st.none() | st.sampled_from(
 
 
 @st.composite
-def copies(draw: st.DrawFn) -> list[dict[str, Any]]:
+def copies(draw: st.DrawFn) -> tuple[list[dict[str, Any]], int]:
+    """Copies of Observation/k1 and a twitching, shuffled, and how many of them the prefetch
+    holds (the rest are on the fhirServer's next page)."""
     found = [
         potassium(draw(VALUES), draw(VERSION_IDS), draw(UPDATED))
         for _ in range(draw(st.integers(2, 4)))
     ]
-    return draw(st.permutations([*found, TWITCHING]))
+    observations = draw(st.permutations([*found, TWITCHING]))
+    return observations, draw(st.integers(1, len(observations)))
 
 
-def through_the_service(observations: list[dict[str, Any]]) -> tuple[str, list[DataWarning]]:
-    """What the service does with a prefetch: gather it, then evaluate through the seam."""
+def through_the_service(
+    observations: list[dict[str, Any]], prefetched: int
+) -> tuple[str, list[DataWarning]]:
+    """What the service does with a prefetch (its first page, the rest on fhirServer): gather
+    it, then evaluate through the seam."""
+    base = "http://127.0.0.1:9/fhir"  # answered by the transport below: nothing is sent
+    first = searchset(observations[:prefetched])
+    if prefetched < len(observations):
+        first["link"] = [{"relation": "next", "url": f"{base}/Observation?page=2"}]
     request = HookRequest.model_validate(
-        hook_request("p", prefetch={"observations": searchset(observations), "conditions": None})
+        hook_request("p", prefetch={"observations": first, "conditions": None}, **fhir_server(base))
     )
 
+    def page_two(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=searchset(observations[prefetched:]))
+
     async def gathered() -> tuple[dict[str, Any], ...]:
-        client = FhirClient(FhirClientConfig())
+        client = FhirClient(FhirClientConfig(), transport=httpx.MockTransport(page_two))
         try:
             return (await gather(request, prefetch_templates(RULESET), client)).resources
         finally:
@@ -187,10 +200,11 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(observations=copies())
+@given(chart=copies())
 def test_the_service_and_the_cli_agree_on_any_copies(
-    observations: list[dict[str, Any]], folder: Path
+    chart: tuple[list[dict[str, Any]], int], folder: Path
 ) -> None:
-    assert through_the_service(observations) == through_the_cli(
+    observations, prefetched = chart
+    assert through_the_service(observations, prefetched) == through_the_cli(
         observations, folder / "copies.json"
     )
