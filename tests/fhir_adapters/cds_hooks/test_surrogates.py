@@ -8,16 +8,28 @@ import copy
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from joserfc import jws
 
 from engine import load_ruleset
 from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 
-from .support import LOINC, SCT, LiveServer, ServerFactory, hook_request, recent, searchset
+from .support import (
+    EC,
+    ISS,
+    LOINC,
+    SCT,
+    LiveServer,
+    ServerFactory,
+    hook_request,
+    recent,
+    searchset,
+)
 
 ROOT = Path(__file__).parents[3]
 SERVICE = "/cds-services/calf-fasciculation"
@@ -107,3 +119,18 @@ def test_a_lone_surrogate_anywhere_in_a_request_is_no_5xx(server: LiveServer, wh
     if response.status_code == 200 and where != "code":  # another code is not the ruleset's
         [card] = response.json()["cards"]
         assert "Observation/k1: not valid FHIR R4, left out" in card["detail"], where
+
+
+def test_a_signed_token_whose_jti_holds_a_lone_surrogate_is_401_not_500(
+    server: LiveServer,
+) -> None:
+    now = int(time.time())
+    claims = {"iss": ISS, "aud": server.url + SERVICE, "iat": now, "exp": now + 300, "jti": LONE}
+    header = {"alg": "ES384", "typ": "JWT", "kid": EC.kid}
+    # signed as sent: the claims' JSON holds the escape `\udcff`
+    signed = jws.serialize_compact(header, json.dumps(claims).encode(), EC, algorithms=["ES384"])
+    headers = {"Authorization": f"Bearer {signed}", "Content-Type": "application/json"}
+
+    response = httpx.post(server.url + SERVICE, content=json.dumps(chart()), headers=headers)
+
+    assert response.status_code == 401, response.text
