@@ -80,7 +80,8 @@ class ResourceCache:
 def _key(raw: RawResource, ruleset: Ruleset) -> bytes:
     digest = hashlib.blake2b(digest_size=20)
     digest.update(ruleset.content_hash.encode())
-    digest.update(b"\0" + raw.reference.encode() + b"\0")
+    # an id is the request's text: a lone surrogate in it is a key like any other, not an error
+    digest.update(b"\0" + raw.reference.encode("utf-8", "surrogatepass") + b"\0")
     # marshal and pickle are exact encodings of JSON-shaped data (marshal twice as fast, pickle
     # for a caller's own Mapping types); equal content encoded differently (other key order,
     # other sharing) only misses the cache

@@ -240,7 +240,10 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~-])")
 
 def _plain(text: str) -> str:
     """Text from the patient's data, shown as written: no markdown of its own (a unit string
-    cannot become a link on the card)."""
+    cannot become a link on the card), and a lone surrogate (a JSON escape that is no character,
+    which no card can carry) as `\\udcff`, as the CLI's table shows it."""
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return _MARKDOWN.sub(r"\\\1", _inline(text))
 
 

@@ -82,6 +82,10 @@ class Problem(Exception):
 
 
 def operation_outcome(code: str, message: str) -> dict[str, Any]:
+    if not message.isascii():
+        # a message may quote the request, whose JSON can hold a lone surrogate (no character,
+        # so no UTF-8 response can carry it): shown escaped, `\udcff`, not a 500
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     return {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": code, "diagnostics": message}],

@@ -12,6 +12,10 @@ For every template key the request's `prefetch` decides, as CDS Hooks 2.0 says:
 When a key can be had neither way, `PrefetchUnavailable` (the service answers 412); when a
 prefetched value is not what its template asks for, `PrefetchInvalid` (400).
 
+Every resource found is kept, in the order found: a resource found twice (in two keys, on two
+pages, in the prefetch and on fhirServer) is chosen among, with its warning, where the CLI's
+copies are (`fhir_adapters.patients`), never here.
+
 fhirServer is read only as the spec allows, when the request gives both it and
 `fhirAuthorization`, and only over https (or on a loopback address, for local testing): the
 access token is never sent without TLS to another machine.
@@ -174,7 +178,7 @@ async def gather(
     source: DataSource = (
         "mixed" if len(used) > 1 else "fhirServer" if "fhirServer" in used else "prefetch"
     )
-    return PatientData(tuple(_unique(resources)), source if used else "none")
+    return PatientData(tuple(resources), source if used else "none")
 
 
 async def _from_prefetch(
@@ -254,20 +258,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def _unique(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each resource once (by type and id), in first-seen order; resources without id are kept."""
-    seen: set[tuple[str, str]] = set()
-    out: list[dict[str, Any]] = []
-    for r in resources:
-        rid = r.get("id")
-        key = (str(r.get("resourceType")), str(rid))
-        if rid is not None and key in seen:
-            continue
-        seen.add(key)
-        out.append(r)
-    return out
 
 
 __all__ = [

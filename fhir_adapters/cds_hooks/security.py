@@ -211,9 +211,19 @@ class TokenVerifier:
             raise AuthError("exp is too far in the future")
         if not isinstance(jti, str):
             raise AuthError("jti is not a string")
+        if not jti.isascii() and _lone_surrogate(jti):
+            raise AuthError("jti holds a lone surrogate: it cannot be stored to refuse a replay")
         sub = claims.get("sub")
         caller = Caller(issuer.iss, sub if isinstance(sub, str) else None, jti)
         return caller, float(exp + self._leeway)
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _bearer(authorization: str | None) -> str:

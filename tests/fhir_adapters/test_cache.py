@@ -159,3 +159,16 @@ def test_resources_of_a_callers_own_mapping_type_are_kept_too(validations: list[
 
     assert validations == []
     assert [r.escalation for r in again] == [r.escalation for r in first] == ["urgent"]
+
+
+def test_a_lone_surrogate_in_an_id_is_a_warning_with_a_cache_as_without() -> None:
+    data = bundle(2.2)
+    data["entry"][1]["resource"]["id"] = "k\udcff"
+    ruleset = engine.load_ruleset("calf-fasciculation")
+
+    [cached] = evaluate_bundle(copy.deepcopy(data), ruleset, AS_OF, cache=ResourceCache())
+    [plain] = evaluate_bundle(data, ruleset, AS_OF)
+
+    assert cached.to_dict() == plain.to_dict()
+    assert cached.escalation == "self-care"
+    assert [w.source for w in cached.evaluation.warnings] == ["Observation/k\udcff"]

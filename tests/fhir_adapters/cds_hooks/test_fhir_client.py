@@ -156,7 +156,8 @@ def test_fill_encodes_context_values() -> None:
         fill("Encounter/{{ context.encounterId }}", {})
 
 
-def test_duplicate_resources_across_keys_are_kept_once() -> None:
+def test_resources_found_under_two_keys_are_all_handed_on() -> None:
+    """Copies are chosen among by `fhir_adapters.patients`, as for the CLI, not by gather."""
     obs = {"resourceType": "Observation", "id": "o1"}
     request = HookRequest.model_validate(
         {
@@ -175,7 +176,7 @@ def test_duplicate_resources_across_keys_are_kept_once() -> None:
             await client.aclose()
 
     data = asyncio.run(go())
-    assert data.resources == (obs,) and data.source == "prefetch"
+    assert data.resources == (obs, obs) and data.source == "prefetch"
 
 
 def test_public_names_are_pinned() -> None:
