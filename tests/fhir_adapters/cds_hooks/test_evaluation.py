@@ -35,6 +35,7 @@ from .support import (
     ServerFactory,
     fhir_server,
     hook_request,
+    no_data,
     recent,
     run_in_thread,
     searchset,
@@ -85,7 +86,7 @@ def test_the_service_reads_the_copy_the_cli_reads_with_its_warning(
     serve: ServerFactory, tmp_path: Path
 ) -> None:
     server = serve(evaluate=evaluate_with_library, rulesets=[RULESET])
-    prefetch = {"observations": searchset(VERSIONS), "conditions": None}
+    prefetch = {**no_data(), "observations": searchset(VERSIONS)}
     path = tmp_path / "observations.json"
     path.write_text(json.dumps(prefetch["observations"]))
 
@@ -121,9 +122,7 @@ def test_a_copy_on_the_fhir_servers_next_page_is_chosen_among_too(tmp_path: Path
         evaluate=evaluate_with_library,
         fhir_transport=httpx.MockTransport(fhir),
     )
-    body = hook_request(
-        "p", prefetch={"observations": first, "conditions": None}, **fhir_server(base)
-    )
+    body = hook_request("p", prefetch={**no_data(), "observations": first}, **fhir_server(base))
     for url in run_in_thread(app):
         response = httpx.post(url + SERVICE, json=body, timeout=20)
         assert response.status_code == 200, response.text
@@ -165,7 +164,7 @@ def through_the_service(
     if prefetched < len(observations):
         first["link"] = [{"relation": "next", "url": f"{base}/Observation?page=2"}]
     request = HookRequest.model_validate(
-        hook_request("p", prefetch={"observations": first, "conditions": None}, **fhir_server(base))
+        hook_request("p", prefetch={**no_data(), "observations": first}, **fhir_server(base))
     )
 
     def page_two(_: httpx.Request) -> httpx.Response:

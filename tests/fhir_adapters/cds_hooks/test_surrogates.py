@@ -27,6 +27,7 @@ from .support import (
     LiveServer,
     ServerFactory,
     hook_request,
+    no_data,
     recent,
     searchset,
 )
@@ -56,7 +57,7 @@ def chart() -> dict[str, Any]:
         recent("t1", "p", (SCT, "82470000"), 2),
         recent("k1", "p", (LOINC, "2823-3"), 1, 2.2),
     ]
-    return hook_request("p", prefetch={"observations": searchset(observations), "conditions": None})
+    return hook_request("p", prefetch={**no_data(), "observations": searchset(observations)})
 
 
 @pytest.fixture
