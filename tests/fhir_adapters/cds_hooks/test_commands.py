@@ -99,6 +99,7 @@ def test_audit_table_json_and_since(database: Path, capsys: pytest.CaptureFixtur
         "patient",
         "escalation",
         "cards",
+        "reason",
     ]
     assert "critical: severe-hypokalemia" in table[2] and "401" in table[1]
     argv = ("audit", "--database", str(database), "--format", "json", "--since", "2024-06-02")
