@@ -183,6 +183,13 @@ class ReplayKeeper:
             _FAILED + b"\n" if c is None else (_NEW if next(new) else _SEEN) + b"\n" for c in claims
         )
 
+    def retry(self) -> None:
+        """Write the claims kept in memory, if any and their retry is due (the supervisor
+        calls this between batches, so the store is seen working again without a new call)."""
+        with self._lock:
+            if self._kept and time.monotonic() >= self._retry_at:
+                self._claim([])  # no claim of its own: only the kept ones are written
+
     def _claim(self, claims: Sequence[Claim]) -> list[bool]:
         """Whether each claim is new: written to the file with the kept ones when it can be,
         else checked against the file and the kept claims, and kept."""

@@ -161,6 +161,7 @@ class Supervisor:
             _say(f"{self.workers} worker(s) on http://{self.host}:{self.port}")
             while not self._stopping:
                 audit.drain(_IDLE_SECONDS, also=[p.sentinel for p in self.processes])
+                replays.retry()
                 for index, process in enumerate(self.processes):
                     if process.is_alive() or self._stopping:
                         continue

@@ -118,8 +118,8 @@ def vigil_serve(tmp_path: Path, preexec: Callable[[], None] | None = None) -> It
 
 
 def recovers(served: Served, seconds: float = 30) -> None:
-    """Signed calls until /health says ok: token ids kept in memory are written with the next
-    claim once the store works again (tried at most once a second)."""
+    """Signed calls until /health says ok (the records and token ids kept meanwhile are written
+    once a write is tried again, at most once a second)."""
     deadline = time.monotonic() + seconds
     while (report := served.health())["status"] != "ok":
         assert time.monotonic() < deadline, report
