@@ -154,6 +154,11 @@ class AuditWriter:
             self._retry_at = time.monotonic() + RETRY_SECONDS
             self._keep(pending)
             audit_failed(self.health, exc.reason, kept=len(self._backlog))
+        except Exception as exc:  # records no retry would write: dropped, counted, logged
+            lost = sum(entry.count for entry in pending)
+            self._backlog = []
+            self.health.count("audit_lost", lost)
+            log.error("audit: %d records cannot be written: %s; lost", lost, type(exc).__name__)
         else:
             self._backlog = []
             self._retry_at = 0.0

@@ -60,8 +60,13 @@ BUSY_TIMEOUT_SECONDS = 0.5
 
 
 def bounded(text: str | None, limit: int = MAX_STORED_CHARS) -> str | None:
-    """`text` cut to `limit` characters, the cut marked with TRUNCATED; None stays None."""
-    if text is None or len(text) <= limit:
+    """`text` as it can be stored: a lone surrogate (which UTF-8 cannot encode) written as
+    its escape, then cut to `limit` characters, the cut marked with TRUNCATED; None stays
+    None."""
+    if text is None:
+        return None
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) <= limit:
         return text
     return text[: limit - len(TRUNCATED)] + TRUNCATED
 

@@ -239,3 +239,11 @@ def test_a_file_written_before_reasons_and_counts_is_read_and_upgraded(tmp_path:
     store.record(AuditRecord(time=2.0, service="s", status=401, reason="unknown kid", count=9))
     assert [(r.reason, r.count) for r in store.query()] == [("unknown kid", 9), (None, 1)]
     store.close()
+
+
+def test_a_lone_surrogate_is_stored_as_its_escape(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "a.sqlite3")
+    store.record(AuditRecord(time=1.0, service="svc", status=200, hook_instance="h\udcff"))
+    [record] = store.query()
+    assert record.hook_instance == "h\\udcff"
+    store.close()
