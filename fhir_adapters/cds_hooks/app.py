@@ -2,11 +2,17 @@
 
 `create_app` builds one application per worker process. Every 4xx is an OperationOutcome (a 401
 says nothing more than that); every service and feedback call is audited; tokens, access tokens
-and patient data never reach the logs.
+and patient data never reach the logs. A call refused before its caller was authenticated is
+counted (`refusals`) rather than stored one by one, with the refusal's reason in the log and
+the audit, never in the answer. A store that cannot be written never stops the service: the
+failure is counted and `GET /health` says degraded (`health`); feedback that cannot be stored
+is a 503.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -30,13 +36,16 @@ from engine.model import Ruleset
 
 from .. import jsontext
 from ..cards import build_cards
+from .audit_channel import StoreAuditLog
 from .config import ServiceConfig, load_config
 from .deadline import Deadline
 from .evaluation import Evaluate, evaluate_with_library
 from .fhir_client import FhirClient
+from .health import Health
 from .models import (
     CardResponse,
     DiscoveryResponse,
+    FeedbackItem,
     FeedbackRequest,
     HookRequest,
     Service,
@@ -48,6 +57,7 @@ from .prefetch import (
     prefetch_lookbacks,
     prefetch_templates,
 )
+from .refusals import RefusalTally, reason_text
 from .security import AuthError, Caller, JwksCache, TokenVerifier
 from .storage import (
     AuditRecord,
@@ -57,6 +67,7 @@ from .storage import (
     ReplayUnavailable,
     SqliteStore,
     StoreReplayCache,
+    StoreUnavailable,
 )
 from .warmup import prepare_worker
 
@@ -73,12 +84,18 @@ INSECURE_BANNER = (
 
 
 class Problem(Exception):
-    """A request Vigil refuses: HTTP status, OperationOutcome issue code and a one-line message."""
+    """A request Vigil refuses: HTTP status, OperationOutcome issue code and a one-line message;
+    `reason`, when given, is for the log and the audit only, never the answer."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.reason = reason
+
+    def because(self, reason: str) -> Problem:
+        """This problem, with the reason for the log and the audit."""
+        return Problem(self.status, self.code, str(self), reason)
 
 
 def operation_outcome(code: str, message: str) -> dict[str, Any]:
@@ -104,6 +121,10 @@ def _outcome_response(problem: Problem) -> JSONResponse:
 
 UNAUTHORIZED = Problem(401, "login", "unauthorized")
 REPLAY_UNAVAILABLE = Problem(503, "transient", "tokens cannot be checked at the moment; try again")
+FEEDBACK_UNAVAILABLE = Problem(
+    503, "transient", "the feedback cannot be stored at the moment; it was not recorded: try again"
+)
+FLUSH_SECONDS = 1.0  # how often the counts of refused calls are checked for a window's end
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +153,11 @@ def create_app(
     replay: ReplayCache | None = None,
     fhir_transport: httpx.AsyncBaseTransport | None = None,
     jwks: JwksCache | None = None,
+    health: Health | None = None,
 ) -> FastAPI:
     """The service for `config`; the keyword arguments replace real parts in tests. Audit
     records go to `audit_log` and token ids are claimed in `replay` (under `vigil serve`, both
-    go to the supervisor), or else both go to the store."""
+    go to the supervisor, which shares `health`), or else both go to the store."""
     loaded = list(rulesets) if rulesets is not None else load_rulesets(config.rulesets)
     services = {
         r.id: HostedService(r, _describe(r, config.fhir.page_size), prefetch_lookbacks(r))
@@ -143,17 +165,29 @@ def create_app(
         if r.status == "active"
     }
     db = store if store is not None else SqliteStore(config.database)
-    audits: AuditSink = audit_log if audit_log is not None else db
+    state = health if health is not None else Health()
+    audits: AuditSink = audit_log if audit_log is not None else StoreAuditLog(db, state)
+    refusals = RefusalTally(audits.record)
     replays = replay if replay is not None else StoreReplayCache(db)
     verifier = None if config.insecure_dev else TokenVerifier(config, replays, jwks=jwks)
     evaluator = evaluate or evaluate_with_library
     client = FhirClient(config.fhir, transport=fhir_transport)
 
+    async def flush_refusals() -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            refusals.flush_ended(time.time())
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if config.insecure_dev:
             log.warning(INSECURE_BANNER)
+        flusher = asyncio.create_task(flush_refusals())
         yield
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        refusals.flush()
         await client.aclose()
 
     app = FastAPI(
@@ -177,10 +211,25 @@ def create_app(
             return None
         try:
             return await verifier.verify(request.headers.get("authorization"), _endpoint(request))
-        except AuthError:
-            raise UNAUTHORIZED from None
-        except ReplayUnavailable:
-            raise REPLAY_UNAVAILABLE from None
+        except AuthError as exc:
+            raise UNAUTHORIZED.because(reason_text(exc)) from None
+        except ReplayUnavailable as exc:
+            raise REPLAY_UNAVAILABLE.because(reason_text(exc)) from None
+
+    def finish(
+        kind: str, service_id: str, audit: AuditRecord, authenticated: bool, duration: str
+    ) -> None:
+        """Audit and log a call: one record and one line each, or, for a call refused before
+        its caller was authenticated, counted in its window (and logged while few)."""
+        shown = _shown(service_id)
+        reason = f" ({audit.reason})" if audit.reason else ""
+        if authenticated or audit.status < 400:
+            audits.record(audit)
+            log.info("%s %s %d%s%s", kind, shown, audit.status, duration, reason)
+            return
+        state.count("refused_calls")
+        if refusals.add(audit.time, kind, shown, audit.status, audit.reason):
+            log.info("%s %s %d%s%s", kind, shown, audit.status, duration, reason)
 
     def _endpoint(request: Request) -> str:
         """The URL a token's `aud` must name: public_url's, or else the address this socket
@@ -232,6 +281,7 @@ def create_app(
         started = time.perf_counter()
         deadline = Deadline.start(config.fhir.deadline)  # for all this call fetches
         audit = AuditRecord(time=time.time(), service=service_id, status=500)
+        authenticated = False
         try:
             service = hosted(service_id)
             identity = service.ruleset
@@ -242,6 +292,7 @@ def create_app(
                 ruleset_hash=identity.content_hash,
             )
             caller = await authenticate(request)
+            authenticated = True
             audit = _with(audit, issuer=caller.issuer if caller else None)
             hook = _parse(HookRequest, await _json_body(request))
             audit = _with(audit, hook_instance=hook.hookInstance)
@@ -266,12 +317,12 @@ def create_app(
             )
             return JSONResponse(CardResponse(cards=cards).dump())
         except Problem as exc:
-            audit = _with(audit, status=exc.status)
+            audit = _with(audit, status=exc.status, reason=exc.reason)
             return _outcome_response(exc)
         finally:
             duration = round((time.perf_counter() - started) * 1000, 3)
-            audits.record(_with(audit, duration_ms=duration))
-            log.info("%s %s %d %.1f ms", "service", _shown(service_id), audit.status, duration)
+            audit = _with(audit, duration_ms=duration)
+            finish("service", service_id, audit, authenticated, f" {duration:.1f} ms")
 
     @app.post(
         "/cds-services/{service_id}/feedback",
@@ -281,20 +332,42 @@ def create_app(
     )
     async def feedback(service_id: str, request: Request) -> Response:
         audit = AuditRecord(time=time.time(), service=service_id, status=500, kind="feedback")
+        authenticated = False
         try:
             hosted(service_id)
             caller = await authenticate(request)
+            authenticated = True
             audit = _with(audit, issuer=caller.issuer if caller else None)
             body = _parse(FeedbackRequest, await _json_body(request))
-            db.add_feedback(service_id, body.feedback, caller.issuer if caller else None)
+            store_feedback(service_id, body.feedback, caller.issuer if caller else None)
             audit = _with(audit, status=200)
             return Response(status_code=200)
         except Problem as exc:
-            audit = _with(audit, status=exc.status)
+            audit = _with(audit, status=exc.status, reason=exc.reason)
             return _outcome_response(exc)
         finally:
-            audits.record(audit)
-            log.info("%s %s %d", "feedback", _shown(service_id), audit.status)
+            finish("feedback", service_id, audit, authenticated, "")
+
+    def store_feedback(service_id: str, items: Sequence[FeedbackItem], issuer: str | None) -> None:
+        """Store feedback, or refuse it with a 503: feedback is never acknowledged unstored."""
+        try:
+            db.add_feedback(service_id, items, issuer)
+        except StoreUnavailable as exc:
+            if state.failed("feedback", exc.reason):
+                log.error(
+                    "feedback: cannot be stored: %s; answering 503 until it can (logged once a"
+                    " minute)",
+                    exc.reason,
+                )
+            raise FEEDBACK_UNAVAILABLE.because(f"feedback not stored: {exc.reason}") from None
+        if state.recovered("feedback"):
+            log.warning("feedback: stored again")
+
+    @app.get("/health", response_model=None)
+    async def health_report() -> JSONResponse:
+        """Whether the stores are written (`ok`) or not (`degraded`, with each failing store's
+        reason) and the counters: fixed phrases and numbers only. 200 while the service answers."""
+        return JSONResponse(state.report(), headers={"Cache-Control": "no-store"})
 
     return app
 
@@ -304,7 +377,9 @@ INSECURE_ENV = "VIGIL_CDS_INSECURE_DEV"
 
 
 def app_from_environment(
-    audit_log: AuditSink | None = None, replay: ReplayCache | None = None
+    audit_log: AuditSink | None = None,
+    replay: ReplayCache | None = None,
+    health: Health | None = None,
 ) -> FastAPI:
     """The app of a worker process, from the variables `vigil serve` sets, warmed up before it
     takes its first call."""
@@ -312,7 +387,7 @@ def app_from_environment(
     if os.environ.get(INSECURE_ENV) == "1":
         config = config.model_copy(update={"insecure_dev": True})
     rulesets = load_rulesets(config.rulesets)
-    app = create_app(config, rulesets=rulesets, audit_log=audit_log, replay=replay)
+    app = create_app(config, rulesets=rulesets, audit_log=audit_log, replay=replay, health=health)
     prepare_worker(r for r in rulesets if r.status == "active")
     return app
 

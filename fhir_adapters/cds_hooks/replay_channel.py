@@ -8,6 +8,13 @@ writes each claim down its socket and awaits the answer, serving other calls mea
 supervisor, the one process that writes the file, records every claim that has arrived in one
 transaction and answers them in order once it is committed: a token is accepted only when its
 jti is on disk, and a jti met twice is new the first time only, whichever workers met it.
+
+When the file cannot be written (locked, read-only, full), the keeper answers from what it can
+still read of the file and the claims it keeps in memory meanwhile (one supervisor answers every
+claim, so memory is as sound as the file while it lives): signed calls go on being served. The
+kept claims are written first once a write works again (tried at most every `RETRY_SECONDS`);
+up to `MAX_KEPT` unexpired claims are kept, beyond that a claim is refused (a 503). A claim is
+refused too when the file cannot even be read: a token is never accepted unchecked.
 """
 
 from __future__ import annotations
@@ -17,15 +24,19 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from .storage import Claim, ReplayUnavailable, SqliteStore
+from .health import Health
+from .storage import Claim, ReplayUnavailable, SqliteStore, StoreUnavailable
 
-__all__ = ["ReplayClient", "ReplayKeeper", "channel_pair"]
+__all__ = ["MAX_KEPT", "RETRY_SECONDS", "ReplayClient", "ReplayKeeper", "channel_pair"]
 
 log = logging.getLogger("vigil.cds_hooks")
 CLAIM_TIMEOUT_SECONDS = 5.0
+RETRY_SECONDS = 1.0
+MAX_KEPT = 200_000
 _NEW, _SEEN, _FAILED = b"1", b"0", b"!"
 
 
@@ -127,8 +138,12 @@ class ReplayKeeper:
     arrived, records them in one transaction and answers each. The store's lock keeps them
     and the audit writer (on the supervisor's main thread) from waiting on SQLite's own."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqliteStore, health: Health | None = None) -> None:
         self.store = store
+        self.health = health if health is not None else Health()
+        self._lock = threading.Lock()  # one answer at a time: the kept claims are shared
+        self._kept: dict[tuple[str, str], Claim] = {}  # answered new, not yet written
+        self._retry_at = 0.0
 
     def add(self, channel: socket.socket) -> None:
         """A new worker's channel (the supervisor's end); served until the worker closes it."""
@@ -157,14 +172,62 @@ class ReplayKeeper:
     def answer(self, lines: Sequence[bytes]) -> bytes:
         """The answer line to each claim line, in order."""
         claims = [_claim(line) for line in lines]
+        valid = [c for c in claims if c is not None]
         try:
-            new = iter(self.store.claim_many([c for c in claims if c is not None]))
-        except Exception as exc:  # the store cannot be written: no token is accepted
-            log.error("replay: %d claims not recorded: %s", len(claims), type(exc).__name__)
+            with self._lock:
+                new = iter(self._claim(valid))
+        except StoreUnavailable as exc:  # not even readable: no token is accepted
+            log.error("replay: %d claims cannot be checked: %s", len(claims), exc.reason)
             return (_FAILED + b"\n") * len(claims)
         return b"".join(
             _FAILED + b"\n" if c is None else (_NEW if next(new) else _SEEN) + b"\n" for c in claims
         )
+
+    def retry(self) -> None:
+        """Write the claims kept in memory, if any and their retry is due (the supervisor
+        calls this between batches, so the store is seen working again without a new call)."""
+        with self._lock:
+            if self._kept and time.monotonic() >= self._retry_at:
+                self._claim([])  # no claim of its own: only the kept ones are written
+
+    def _claim(self, claims: Sequence[Claim]) -> list[bool]:
+        """Whether each claim is new: written to the file with the kept ones when it can be,
+        else checked against the file and the kept claims, and kept."""
+        if time.monotonic() >= self._retry_at:
+            try:
+                new = self.store.claim_many(claims, kept=list(self._kept.values()))
+            except StoreUnavailable as exc:
+                self._retry_at = time.monotonic() + RETRY_SECONDS
+                if self.health.failed("tokens", exc.reason):
+                    log.error(
+                        "replay: token ids cannot be written: %s; checked against the file"
+                        " and kept in memory until they can",
+                        exc.reason,
+                    )
+            else:
+                if self._kept:
+                    log.warning("replay: %d token ids kept in memory written", len(self._kept))
+                self._kept.clear()
+                self._retry_at = 0.0
+                self.health.recovered("tokens")
+                return new
+        return [self._claim_in_memory(claim) for claim in claims]
+
+    def _claim_in_memory(self, claim: Claim) -> bool:
+        now = time.time()
+        key = (claim.issuer, claim.jti)
+        kept = self._kept.get(key)
+        if kept is not None and kept.expires_at >= now:
+            return False
+        if self.store.claimed(claim.issuer, claim.jti):
+            return False
+        if len(self._kept) >= MAX_KEPT:
+            self._kept = {k: c for k, c in self._kept.items() if c.expires_at >= now}
+            if len(self._kept) >= MAX_KEPT:
+                raise StoreUnavailable("database error")
+        self._kept[key] = claim
+        self.health.count("tokens_in_memory")
+        return True
 
 
 def _claim(line: bytes) -> Claim | None:

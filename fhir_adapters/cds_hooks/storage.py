@@ -6,6 +6,10 @@ the jti claims, for every worker (`audit_channel`, `replay_channel`); a server d
 implement the same protocols later. `SqliteReader` reads the audit log and feedback of such a file
 read-only, for `vigil audit` and `vigil feedback report`: it changes nothing in the file and
 refuses one without Vigil's tables (`StoreUnreadable`).
+
+What a store writes is bounded: request-derived text is cut to `MAX_STORED_CHARS` with a marker
+(`bounded`), and a write that fails (the file locked beyond `BUSY_TIMEOUT_SECONDS`, read-only,
+full, an I/O error) raises `StoreUnavailable` with a fixed reason, never the caller's text.
 """
 
 from __future__ import annotations
@@ -44,7 +48,27 @@ _OPTIONAL_AUDIT_FIELDS = (
     "escalation",
     "data_source",
     "duration_ms",
+    "reason",
 )
+MAX_STORED_CHARS = 200
+MAX_COMMENT_CHARS = 2000  # a clinician's override comment
+MAX_LISTED = 20  # accepted suggestions kept per feedback item
+TRUNCATED = "...(truncated)"
+# A write waits this long for another connection's lock, then the store is unavailable: a
+# call must be answered within its deadline, not after SQLite's default minutes of retrying.
+BUSY_TIMEOUT_SECONDS = 0.5
+
+
+def bounded(text: str | None, limit: int = MAX_STORED_CHARS) -> str | None:
+    """`text` as it can be stored: a lone surrogate (which UTF-8 cannot encode) written as
+    its escape, then cut to `limit` characters, the cut marked with TRUNCATED; None stays
+    None."""
+    if text is None:
+        return None
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATED)] + TRUNCATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +87,8 @@ class AuditRecord:
     data_source: str | None = None  # prefetch | fhirServer | none
     cards: tuple[CardRecord, ...] = ()
     duration_ms: float | None = None
+    reason: str | None = None  # why a call was refused (never sent to the caller)
+    count: int = 1  # calls this record stands for (refused calls are counted per window)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -75,6 +101,8 @@ class AuditRecord:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.count != 1:
+            out["count"] = self.count
         out["cards"] = [
             {"uuid": c.uuid, "indicator": c.indicator, "rules": list(c.rules)} for c in self.cards
         ]
@@ -89,6 +117,34 @@ class RuleFeedback:
     accepted: int = 0
     overridden: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+
+
+class StoreUnavailable(Exception):
+    """A write the store could not make; `reason` is one of a few fixed phrases (`str()` too)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# SQLite's primary result codes (the name before any `_` suffix) -> the reason given
+_UNAVAILABLE_REASONS = {
+    "SQLITE_BUSY": "the database is locked",
+    "SQLITE_LOCKED": "the database is locked",
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_READONLY": "the database is read-only",
+    "SQLITE_IOERR": "disk I/O error",
+    "SQLITE_CANTOPEN": "the database cannot be opened",
+    "SQLITE_CORRUPT": "the database is corrupt",
+    "SQLITE_NOTADB": "the database is corrupt",
+}
+
+
+def unavailable(exc: sqlite3.Error) -> StoreUnavailable:
+    """The StoreUnavailable for a SQLite error, by its result code."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    primary = "_".join(name.split("_")[:2])
+    return StoreUnavailable(_UNAVAILABLE_REASONS.get(primary, "database error"))
 
 
 class ReplayUnavailable(Exception):
@@ -140,7 +196,7 @@ CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL, service TEXT NOT NULL,
     status INTEGER NOT NULL, hook_instance TEXT, issuer TEXT, ruleset_id TEXT,
     ruleset_version TEXT, ruleset_hash TEXT, patient TEXT, escalation TEXT, data_source TEXT,
-    duration_ms REAL, cards TEXT NOT NULL);
+    duration_ms REAL, cards TEXT NOT NULL, reason TEXT, count INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
 CREATE TABLE IF NOT EXISTS card (
     uuid TEXT PRIMARY KEY, service TEXT NOT NULL, indicator TEXT NOT NULL, rules TEXT NOT NULL);
@@ -149,6 +205,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     card TEXT NOT NULL, outcome TEXT NOT NULL, outcome_time TEXT NOT NULL,
     accepted_suggestions TEXT, override_code TEXT, override_display TEXT, comment TEXT);
 """
+# columns added since the first schema, added to an older file when it is opened for writing
+_ADDED_AUDIT_COLUMNS = {"reason": "TEXT", "count": "INTEGER NOT NULL DEFAULT 1"}
 
 
 class SqliteStore:
@@ -160,11 +218,17 @@ class SqliteStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._next_purge = 0.0
-        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
         with self._tx() as db:
             db.execute("PRAGMA journal_mode=WAL")
         with self._tx() as db:
             db.executescript(_SCHEMA)
+            columns = {
+                name for (name,) in db.execute("SELECT name FROM pragma_table_info('audit')")
+            }
+            for name, declaration in _ADDED_AUDIT_COLUMNS.items():
+                if name not in columns:
+                    db.execute(f"ALTER TABLE audit ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         with self._lock:
@@ -175,17 +239,31 @@ class SqliteStore:
         with self._lock, self._db:
             yield self._db
 
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A transaction whose SQLite errors are StoreUnavailable."""
+        try:
+            with self._tx() as db:
+                yield db
+        except sqlite3.Error as exc:
+            raise unavailable(exc) from None
+
     # -- ReplayCache ---------------------------------------------------------------------------
 
     def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
         """Record a token id; False when it was already seen and has not expired."""
         return self.claim_many([Claim(issuer, jti, expires_at)])[0]
 
-    def claim_many(self, claims: Sequence[Claim]) -> list[bool]:
+    def claim_many(self, claims: Sequence[Claim], kept: Sequence[Claim] = ()) -> list[bool]:
         """`claim` for each, in order, in one transaction (one fsync for all): a jti twice in
-        `claims` is new the first time only."""
+        `claims` is new the first time only. `kept` are claims already answered as new but not
+        yet written (while the store was unavailable): they are written first, whatever they
+        were before. StoreUnavailable when the store cannot be written."""
         now = time.time()
-        with self._tx() as db:
+        with self._writing() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO jti (issuer, jti, expires_at) VALUES (?, ?, ?)", kept
+            )
             # Expired ids are deleted now and then, not on every claim (the table holds every
             # token of the last minutes); one that has expired may be claimed again meanwhile.
             if now >= self._next_purge:
@@ -202,14 +280,28 @@ class SqliteStore:
                 for claim in claims
             ]
 
+    def claimed(self, issuer: str, jti: str) -> bool:
+        """Whether the token id is recorded and has not expired (a read: it works while the
+        store cannot be written). StoreUnavailable when it cannot be read either."""
+        try:
+            with self._tx() as db:
+                row = db.execute(
+                    "SELECT 1 FROM jti WHERE issuer = ? AND jti = ? AND expires_at >= ?",
+                    (issuer, jti, time.time()),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise unavailable(exc) from None
+        return row is not None
+
     # -- AuditLog ------------------------------------------------------------------------------
 
     def record(self, entry: AuditRecord) -> None:
         self.record_many([entry])
 
     def record_many(self, entries: Sequence[AuditRecord]) -> None:
-        """Write the records in one transaction (one fsync for all)."""
-        with self._tx() as db:
+        """Write the records in one transaction (one fsync for all); StoreUnavailable when
+        the store cannot be written."""
+        with self._writing() as db:
             for entry in entries:
                 _insert_audit(db, entry)
 
@@ -222,8 +314,10 @@ class SqliteStore:
     # -- FeedbackStore -------------------------------------------------------------------------
 
     def add_feedback(self, service: str, items: Sequence[FeedbackItem], issuer: str | None) -> None:
+        """Store the items in one transaction; StoreUnavailable when the store cannot be
+        written. The caller's text is stored bounded (`bounded`)."""
         now = time.time()
-        with self._tx() as db:
+        with self._writing() as db:
             for item in items:
                 reason = item.overrideReason
                 coding = reason.reason if reason is not None else None
@@ -234,15 +328,17 @@ class SqliteStore:
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         now,
-                        service,
-                        issuer,
-                        item.card,
+                        bounded(service),
+                        bounded(issuer),
+                        bounded(item.card),
                         item.outcome,
                         item.outcomeTimestamp.isoformat(),
-                        json.dumps(accepted),
-                        coding.code if coding else None,
-                        (coding.display or coding.code) if coding else None,
-                        reason.userComment if reason is not None else None,
+                        json.dumps([bounded(a) for a in accepted[:MAX_LISTED]]),
+                        bounded(coding.code) if coding else None,
+                        bounded(coding.display or coding.code) if coding else None,
+                        bounded(reason.userComment, MAX_COMMENT_CHARS)
+                        if reason is not None
+                        else None,
                     ),
                 )
 
@@ -259,6 +355,7 @@ class StoreUnreadable(Exception):
 _READ_COLUMNS: dict[str, frozenset[str]] = {
     "audit": frozenset(
         {"id", "time", "kind", "service", "status", *_OPTIONAL_AUDIT_FIELDS, "cards"}
+        - _ADDED_AUDIT_COLUMNS.keys()
     ),
     "card": frozenset({"uuid", "rules"}),
     "feedback": frozenset({"service", "card", "outcome", "override_display", "comment"}),
@@ -340,18 +437,22 @@ class StoreReplayCache:
     async def claim(self, issuer: str, jti: str, expires_at: float) -> bool:
         try:
             return self.store.claim(issuer, jti, expires_at)
-        except sqlite3.Error as exc:
-            raise ReplayUnavailable(f"the jti store: {type(exc).__name__}") from None
+        except StoreUnavailable as exc:
+            raise ReplayUnavailable(f"the jti store: {exc}") from None
 
 
 def _select_audit(
     db: sqlite3.Connection, *, service: str | None, since: float | None, limit: int
 ) -> list[AuditRecord]:
     where, args = _where(("service = ?", service), ("time >= ?", since))
+    columns = {name for (name,) in db.execute("SELECT name FROM pragma_table_info('audit')")}
+    # a file written before these columns existed: no reason, one call a row
+    reason = "reason" if "reason" in columns else "NULL"
+    count = "count" if "count" in columns else "1"
     sql = (
         "SELECT time, kind, service, status, hook_instance, issuer, ruleset_id,"
-        " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms, cards"
-        f" FROM audit{where} ORDER BY time DESC, id DESC LIMIT ?"
+        " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms, cards,"
+        f" {reason}, {count} FROM audit{where} ORDER BY time DESC, id DESC LIMIT ?"
     )
     return [_audit_from_row(row) for row in db.execute(sql, [*args, max(0, limit)]).fetchall()]
 
@@ -387,27 +488,30 @@ def _select_feedback_report(db: sqlite3.Connection, service: str | None) -> list
 
 def _insert_audit(db: sqlite3.Connection, entry: AuditRecord) -> None:
     cards = [
-        {"uuid": c.uuid, "indicator": c.indicator, "rules": list(c.rules)} for c in entry.cards
+        {"uuid": bounded(c.uuid), "indicator": c.indicator, "rules": list(c.rules)}
+        for c in entry.cards
     ]
     db.execute(
         "INSERT INTO audit (time, kind, service, status, hook_instance, issuer, ruleset_id,"
         " ruleset_version, ruleset_hash, patient, escalation, data_source, duration_ms,"
-        " cards) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " cards, reason, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             entry.time,
             entry.kind,
-            entry.service,
+            bounded(entry.service),
             entry.status,
-            entry.hook_instance,
-            entry.issuer,
+            bounded(entry.hook_instance),
+            bounded(entry.issuer),
             entry.ruleset_id,
             entry.ruleset_version,
             entry.ruleset_hash,
-            entry.patient,
+            bounded(entry.patient),
             entry.escalation,
             entry.data_source,
             entry.duration_ms,
             json.dumps(cards),
+            bounded(entry.reason),
+            entry.count,
         ),
     )
     for card in entry.cards:
@@ -415,7 +519,7 @@ def _insert_audit(db: sqlite3.Connection, entry: AuditRecord) -> None:
         for uuid in (card.uuid, *card.suggestions):
             db.execute(
                 "INSERT OR REPLACE INTO card (uuid, service, indicator, rules) VALUES (?, ?, ?, ?)",
-                (uuid, entry.service, card.indicator, rules),
+                (bounded(uuid), bounded(entry.service), card.indicator, rules),
             )
 
 
@@ -438,6 +542,8 @@ def _audit_from_row(row: tuple[Any, ...]) -> AuditRecord:
         data_source=row[11],
         duration_ms=row[12],
         cards=cards,
+        reason=row[14],
+        count=row[15],
     )
 
 
@@ -454,5 +560,8 @@ __all__ = [
     "SqliteReader",
     "SqliteStore",
     "StoreReplayCache",
+    "StoreUnavailable",
     "StoreUnreadable",
+    "bounded",
+    "unavailable",
 ]

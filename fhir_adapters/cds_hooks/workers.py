@@ -7,16 +7,19 @@ round late (with ten calls in flight on one worker, p90 97 ms against a p50 of 5
 against 53 with asyncio, the same throughput).
 
 The supervisor is the one process that writes the audit log and the token ids claimed
-(`audit_channel`, `replay_channel`); it replaces a worker that dies (durable_rules' C core can
-crash the process), stops the workers on SIGINT or SIGTERM, and gives up when a worker dies
-within seconds of starting. Connections are handed out only once every worker has warmed up: a
-worker taking connections early would keep every keep-alive connection made meanwhile, for good.
+(`audit_channel`, `replay_channel`); a store that cannot be written stops nothing: it is
+reported in `Health`, shared with every worker for `GET /health`. It replaces a worker that
+dies (durable_rules' C core can crash the process), stops the workers on SIGINT or SIGTERM,
+and gives up when a worker dies within seconds of starting. Connections are handed out only
+once every worker has warmed up: a worker taking connections early would keep every keep-alive
+connection made meanwhile, for good.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import multiprocessing
 import os
 import signal
@@ -35,6 +38,7 @@ import uvicorn.config
 
 from . import handoff
 from .audit_channel import AuditSender, AuditWriter
+from .health import Health
 from .replay_channel import ReplayClient, ReplayKeeper, channel_pair
 from .storage import SqliteStore
 
@@ -51,7 +55,8 @@ class PortUnavailable(Exception):
 
 def serve(host: str, port: int, workers: int, database: Path) -> int:
     """Run the service until stopped; the exit status (1 when a worker dies as it starts, or
-    the audit log cannot be written). Raises PortUnavailable when the address is taken."""
+    the database cannot be opened at the start). Raises PortUnavailable when the address is
+    taken."""
     if not handoff.supported():  # Windows: uvicorn's own workers
         check_port(host, port)
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **_SERVER_OPTIONS)
@@ -77,14 +82,16 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_worker(control: socket.socket, audit_pipe: Connection, claims: socket.socket) -> None:
+def run_worker(
+    control: socket.socket, audit_pipe: Connection, claims: socket.socket, health: Health
+) -> None:
     """One worker process: the app from the environment, warmed up, then uvicorn serving the
     connections the supervisor hands over on `control`. Audit records and token ids go to the
-    supervisor (`audit_pipe`, `claims`)."""
+    supervisor (`audit_pipe`, `claims`); `health` is shared with it."""
     from .app import app_from_environment  # here: the supervisor itself loads no engine
 
     replay = ReplayClient(claims, on_lost=_stop_this_worker)
-    app = app_from_environment(audit_log=AuditSender(audit_pipe), replay=replay)
+    app = app_from_environment(audit_log=AuditSender(audit_pipe), replay=replay, health=health)
     handoff.HandedServer(uvicorn.Config(app, **_SERVER_OPTIONS), control).run()
 
 
@@ -125,6 +132,7 @@ class Supervisor:
     database: Path
     startup_grace: float = STARTUP_GRACE_SECONDS  # a worker dying sooner is not replaced
     processes: list[SpawnProcess] = field(default_factory=list)
+    health: Health = field(default_factory=Health)
     _started: dict[int, float] = field(default_factory=dict)
     _stopping: bool = False
 
@@ -136,11 +144,12 @@ class Supervisor:
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         balancer: handoff.Balancer | None = None
         audit: AuditWriter | None = None
+        _log_to_stderr()
         try:
             balancer = handoff.Balancer()
             store = SqliteStore(self.database)
-            audit = AuditWriter(store)
-            replays = ReplayKeeper(store)
+            audit = AuditWriter(store, self.health)
+            replays = ReplayKeeper(store, self.health)
             self.processes = [
                 self._start(context, audit, replays, balancer) for _ in range(self.workers)
             ]
@@ -152,6 +161,7 @@ class Supervisor:
             _say(f"{self.workers} worker(s) on http://{self.host}:{self.port}")
             while not self._stopping:
                 audit.drain(_IDLE_SECONDS, also=[p.sentinel for p in self.processes])
+                replays.retry()
                 for index, process in enumerate(self.processes):
                     if process.is_alive() or self._stopping:
                         continue
@@ -162,7 +172,7 @@ class Supervisor:
                     _say(f"worker {process.pid} exited with {process.exitcode}: replaced")
                     self.processes[index] = self._start(context, audit, replays, balancer)
             return 0
-        except Exception as exc:  # the audit log cannot be written, or no worker starts
+        except Exception as exc:  # the database cannot be opened, or no worker starts
             _say(f"stopping: {type(exc).__name__}: {exc}".splitlines()[0])
             return 1
         finally:
@@ -199,7 +209,7 @@ class Supervisor:
         mine, theirs = handoff.control_pair()
         claims_mine, claims_theirs = channel_pair()
         process = context.Process(
-            target=run_worker, args=(theirs, writer, claims_theirs), daemon=False
+            target=run_worker, args=(theirs, writer, claims_theirs, self.health), daemon=False
         )
         process.start()
         # the worker holds the other copies: its exit closes the pipe and both sockets
@@ -234,6 +244,17 @@ class Supervisor:
             audit.close()
         except Exception as exc:
             _say(f"the last audit records could not be written: {type(exc).__name__}: {exc}")
+
+
+def _log_to_stderr() -> None:
+    """The supervisor's log lines (a store failing, recovering) on stderr, like `_say`'s."""
+    logger = logging.getLogger("vigil.cds_hooks")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("vigil serve: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def _family(host: str) -> socket.AddressFamily:

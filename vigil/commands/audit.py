@@ -58,16 +58,18 @@ def _json(record: AuditRecord) -> dict[str, object]:
 
 
 def format_table(records: list[AuditRecord]) -> str:
-    """One row a call; stored values are escaped (a service id is the path the caller sent)."""
+    """One row a call, or a count of refused calls (`401 x37`) with the reason they were
+    refused; stored values are escaped (a service id was once the path the caller sent)."""
     if not records:
         return "no calls recorded"
     rows = []
     for r in records:
         cards = ", ".join(f"{c.indicator}: {'+'.join(c.rules)}" for c in r.cards) or "-"
         ruleset = f"{r.ruleset_id}@{r.ruleset_version}" if r.ruleset_id else r.service
-        cells = [_iso(r.time), r.kind, ruleset, str(r.status), r.patient, r.escalation, cards]
+        status = f"{r.status} x{r.count}" if r.count != 1 else str(r.status)
+        cells = [_iso(r.time), r.kind, ruleset, status, r.patient, r.escalation, cards, r.reason]
         rows.append([printable(cell) if cell else "-" for cell in cells])
-    header = ["time", "kind", "service", "status", "patient", "escalation", "cards"]
+    header = ["time", "kind", "service", "status", "patient", "escalation", "cards", "reason"]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     lines += [

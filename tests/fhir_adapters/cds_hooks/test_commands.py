@@ -99,6 +99,7 @@ def test_audit_table_json_and_since(database: Path, capsys: pytest.CaptureFixtur
         "patient",
         "escalation",
         "cards",
+        "reason",
     ]
     assert "critical: severe-hypokalemia" in table[2] and "401" in table[1]
     argv = ("audit", "--database", str(database), "--format", "json", "--since", "2024-06-02")
@@ -332,3 +333,21 @@ def test_vigil_serve_logs_each_call_by_service_and_status_only(served: str, tmp_
     text = log.read_text()
     assert "secret-77" not in text  # uvicorn's access log would have written the query string
     assert "POST" not in text
+
+
+def test_vigil_audit_shows_counted_refusals_and_their_reasons(tmp_path: Path) -> None:
+    path = tmp_path / "vigil.sqlite3"
+    store = SqliteStore(path)
+    refused = AuditRecord(
+        time=1.0, service="calf-fasciculation", status=401, reason="unknown issuer", count=37
+    )
+    store.record(refused)
+    store.close()
+    argv = [sys.executable, "-m", "vigil", "audit", "--database", str(path)]
+    table = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert table.returncode == 0, table.stderr
+    [_, row] = table.stdout.splitlines()
+    assert "401 x37" in row and row.endswith("unknown issuer")
+    as_json = subprocess.run([*argv, "--format", "json"], capture_output=True, text=True)
+    [call] = json.loads(as_json.stdout)["calls"]
+    assert (call["status"], call["count"], call["reason"]) == (401, 37, "unknown issuer")

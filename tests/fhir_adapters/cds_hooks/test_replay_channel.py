@@ -4,6 +4,8 @@ every worker, and refused (never guessed) when the supervisor cannot answer."""
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fhir_adapters.cds_hooks import replay_channel
 from fhir_adapters.cds_hooks.replay_channel import ReplayClient, ReplayKeeper, channel_pair
 from fhir_adapters.cds_hooks.storage import ReplayUnavailable, SqliteStore
 
@@ -216,3 +219,25 @@ def test_any_token_ids_from_two_workers_are_new_exactly_once(
         (issuer, jti) for (_, issuer, jti), answer in zip(claims, answers, strict=True) if answer
     ]
     assert sorted(new) == sorted({(issuer, jti) for _, issuer, jti in claims})
+
+
+def test_a_keeper_whose_store_is_locked_answers_from_memory_then_writes_the_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay_channel, "RETRY_SECONDS", 0.0)
+    store = SqliteStore(tmp_path / "vigil.sqlite3")
+    keeper = ReplayKeeper(store)
+    line = json.dumps(["iss", "j1", time.time() + 300]).encode()
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert keeper.answer([line, line]) == b"1\n0\n"  # new once, even in memory
+        assert keeper.health.report()["failing"] == {"tokens": "the database is locked"}
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    keeper.retry()
+    assert store.claimed("iss", "j1")
+    assert keeper.health.report()["status"] == "ok"
+    assert keeper.answer([line]) == b"0\n"
+    store.close()

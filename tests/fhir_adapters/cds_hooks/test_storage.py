@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,12 +15,17 @@ from pydantic import ValidationError
 from fhir_adapters.cds_hooks.models import FeedbackItem
 from fhir_adapters.cds_hooks.storage import (
     JTI_PURGE_SECONDS,
+    MAX_STORED_CHARS,
+    TRUNCATED,
     AuditRecord,
     CardRecord,
     Claim,
     SqliteReader,
     SqliteStore,
+    StoreUnavailable,
     StoreUnreadable,
+    bounded,
+    unavailable,
 )
 
 
@@ -175,3 +181,69 @@ def test_the_reader_refuses_a_file_without_vigils_tables(tmp_path: Path) -> None
     db.close()
     with pytest.raises(StoreUnreadable, match="its audit table has no column cards"):
         SqliteReader(partial)
+
+
+def test_caller_text_is_stored_bounded_with_a_marker(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "a.sqlite3")
+    store.record(AuditRecord(time=1.0, service="x" * 50_000, status=404, hook_instance="h" * 5000))
+    [record] = store.query()
+    assert record.service == bounded("x" * 50_000)
+    assert len(record.service) == MAX_STORED_CHARS and record.service.endswith(TRUNCATED)
+    assert len(record.hook_instance or "") == MAX_STORED_CHARS
+
+
+def test_a_write_the_file_refuses_is_store_unavailable_with_its_reason(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite3"
+    SqliteStore(path).close()
+    read_only = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    with closing(read_only), pytest.raises(sqlite3.Error) as raised:
+        read_only.execute("INSERT INTO jti VALUES ('iss', 'j1', 1.0)")
+    assert unavailable(raised.value).reason == "the database is read-only"
+    store = SqliteStore(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreUnavailable, match="the database is locked"):
+            store.record(AuditRecord(time=1.0, service="svc", status=200))
+        with pytest.raises(StoreUnavailable, match="the database is locked"):
+            store.add_feedback("svc", [feedback("c1", "overridden", "no")], None)
+        assert store.claimed("iss", "j1") is False  # a read still works
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        store.close()
+
+
+def test_a_file_written_before_reasons_and_counts_is_read_and_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "CREATE TABLE audit (id INTEGER PRIMARY KEY, time REAL NOT NULL, kind TEXT NOT NULL,"
+            " service TEXT NOT NULL, status INTEGER NOT NULL, hook_instance TEXT, issuer TEXT,"
+            " ruleset_id TEXT, ruleset_version TEXT, ruleset_hash TEXT, patient TEXT,"
+            " escalation TEXT, data_source TEXT, duration_ms REAL, cards TEXT NOT NULL)"
+        )
+        db.execute("CREATE TABLE card (uuid TEXT PRIMARY KEY, rules TEXT NOT NULL)")
+        db.execute(
+            "CREATE TABLE feedback (service TEXT, card TEXT, outcome TEXT,"
+            " override_display TEXT, comment TEXT)"
+        )
+        db.execute(
+            "INSERT INTO audit (time, kind, service, status, cards)"
+            " VALUES (1, 'service', 's', 401, '[]')"
+        )
+    reader = SqliteReader(path)
+    assert [(r.status, r.reason, r.count) for r in reader.query()] == [(401, None, 1)]
+    reader.close()
+    store = SqliteStore(path)
+    store.record(AuditRecord(time=2.0, service="s", status=401, reason="unknown kid", count=9))
+    assert [(r.reason, r.count) for r in store.query()] == [("unknown kid", 9), (None, 1)]
+    store.close()
+
+
+def test_a_lone_surrogate_is_stored_as_its_escape(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "a.sqlite3")
+    store.record(AuditRecord(time=1.0, service="svc", status=200, hook_instance="h\udcff"))
+    [record] = store.query()
+    assert record.hook_instance == "h\\udcff"
+    store.close()
