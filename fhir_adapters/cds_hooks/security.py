@@ -10,8 +10,8 @@ never fetched (a `jku` its `jwks_urls`, if it lists any, do not allow is still r
 a file, they are the JWKS its `jku` names (a URL its entry allows) or else its allowed URLs,
 fetched with timeouts, cached, and fetched again when an unknown `kid` arrives.
 
-Every failure is an `AuthError`, whose reason is for tests and debugging
-only: the HTTP answer is a bare 401, and neither the token nor the reason is logged.
+Every failure is an `AuthError` whose message is the reason, without secrets: the service logs
+and audits it, and answers a bare 401. The token itself is never logged.
 """
 
 from __future__ import annotations
