@@ -45,11 +45,12 @@ def test_unauthenticated_calls_with_long_paths_leave_the_database_small(
             assert client.post(unknown + "/feedback", json=body).status_code == 404
             bad = {"Authorization": "Bearer " + "y" * 4000}
             assert client.post(SERVICE, json=body, headers=bad).status_code == 401
-    # 450 calls carrying 3 MB of path and token: a few records of a few bytes
-    assert stored_bytes(server.config.database) - before < 64 * 1024
+    # 450 calls carrying 3 MB of path and token: a few records of a few bytes (and the pages
+    # of the write-ahead log their transactions wrote); a minute may end inside the loop
+    assert stored_bytes(server.config.database) - before < 256 * 1024
     records = server.store.query(limit=10_000)
     refused = [r for r in records if r.status != 200]
-    assert len(refused) <= 6
+    assert len(refused) <= 2 * 6
     assert {r.service for r in refused} <= {"(unknown service)", "calf-fasciculation"}
     assert all(len(r.reason or "") <= MAX_STORED_CHARS for r in refused)
 

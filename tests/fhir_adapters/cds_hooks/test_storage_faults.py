@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from engine import load_ruleset
 from fhir_adapters.cds_hooks import handoff
 from fhir_adapters.cds_hooks.storage import SqliteReader
 
@@ -46,7 +47,7 @@ class Served:
     def call(self, bearer: str | None = None) -> httpx.Response:
         """A signed patient-view for a patient whose answer is an urgent card."""
         bearer = bearer or token(self.url + SERVICE)
-        body = hook_request("pr", prefetch=prefetch_for("pr"))
+        body = hook_request("pr", prefetch=prefetch_for("pr", load_ruleset("calf-fasciculation")))
         headers = {"Authorization": f"Bearer {bearer}"}
         return httpx.post(self.url + SERVICE, json=body, headers=headers, timeout=TIMEOUT)
 
