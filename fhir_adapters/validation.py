@@ -9,7 +9,9 @@ it but its id (see `patients`).
 Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
 resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and
 a dateTime without a timezone is read as UTC. Any other fault leaves the resource out. A coding
-whose code is a JSON number, not a string, matches nothing and is reported.
+whose code is a JSON number, not a string, matches nothing and is reported. An Observation or
+Condition whose JSON repeats a key (`jsontext.RepeatedKeys`) is left out whatever its codes say
+(the code itself may be the key repeated), with a warning naming the key.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from engine.evaluation import DataWarning
 from engine.model import Concept, Ruleset
 
 from .elements import ValidatedElements
+from .jsontext import RepeatedKeys
 from .reading import RawResource
 
 __all__ = ["Model", "Validated", "coded_concepts", "is_used", "number_code_warnings", "validate"]
@@ -104,6 +107,8 @@ def is_used(raw: RawResource, ruleset: Ruleset) -> bool:
     kind = raw.type
     if kind == "Patient":
         return True
+    if kind in _CODED and isinstance(raw.data, RepeatedKeys):
+        return True  # what it codes cannot be told: `validate` says why it is left out
     return kind in _CODED and bool(coded_concepts(raw.data, ruleset))
 
 
@@ -116,6 +121,10 @@ def validate(
     model_class = _MODELS.get(raw.type)
     if model_class is None:
         return None, [DataWarning(f"{raw.type} resources are not read", source)]
+    if isinstance(raw.data, RepeatedKeys):
+        repeated = "; ".join(raw.data.problems)
+        message = f"{repeated}: which value is meant cannot be told; left out"
+        return None, [DataWarning(message, source)]
     data, warnings = _drop_unknown_top_level(raw.data, model_class, source)
     if elements is not None:
         try:

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from .. import jsontext
 from .config import FhirClientConfig
 
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -110,8 +111,10 @@ class FhirClient:
         if len(response.content) > MAX_RESPONSE_BYTES:
             raise FetchError(f"fhirServer sent more than {MAX_RESPONSE_BYTES} bytes on {where}")
         try:
-            data = response.json()
-        except ValueError:
+            data = jsontext.loads(response.content)
+        except jsontext.RepeatedKeyError as exc:
+            raise FetchError(f"fhirServer repeats a key on {where}, {exc}") from None
+        except (ValueError, RecursionError):
             raise FetchError(f"fhirServer sent a body that is not JSON on {where}") from None
         if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
             kind = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
