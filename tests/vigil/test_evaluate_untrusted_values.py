@@ -115,3 +115,25 @@ def test_a_repeated_key_in_one_ndjson_line_leaves_out_that_resource_only(tmp_pat
             "message": "issued appears twice: which value is meant cannot be told; left out",
         }
     ]
+
+
+@pytest.mark.parametrize(("value", "shown"), [(-2.2, "-2.2"), (-0.0, "-0")])
+def test_a_negative_concentration_is_left_out_with_a_warning(
+    tmp_path: Path, value: float, shown: str
+) -> None:
+    result = evaluate(tmp_path, bundle_text(potassium(value)))
+
+    assert result["escalation"] == "self-care"  # not "Potassium -2.2 mmol/L is severely low"
+    assert result["warnings"] == [
+        {
+            "source": "Observation/k1",
+            "message": f"value {shown} mmol/L is negative, which a substance concentration"
+            " cannot be: value left out",
+        }
+    ]
+
+
+def test_a_zero_concentration_is_read_as_measured(tmp_path: Path) -> None:
+    result = evaluate(tmp_path, bundle_text(potassium(0)))
+    assert result["escalation"] == "urgent"
+    assert result["warnings"] == []

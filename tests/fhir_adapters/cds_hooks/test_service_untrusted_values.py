@@ -108,3 +108,21 @@ def test_fhir_server_repeating_a_key_in_a_resource_leaves_that_resource_marked()
     )
     [resource] = fetch(text)
     assert isinstance(resource, RepeatedKeys) and resource.problems == ("id appears twice",)
+
+
+@pytest.mark.parametrize("value", ["-2.2", "-0.0"])
+def test_a_negative_potassium_in_the_prefetch_is_left_out_with_a_warning(
+    serve: ServerFactory, value: str
+) -> None:
+    server = real_service(serve)
+
+    cards = cards_of(post_text(server, body_with_potassium(value)))
+
+    assert all(card["indicator"] != "critical" for card in cards)
+    assert all("Potassium -" not in card["summary"] for card in cards)
+    details = " ".join(card.get("detail", "") for card in cards).replace("\\", "")
+    shown = value.removesuffix(".0")
+    assert (
+        f"Observation/pr-k1: value {shown} mmol/L is negative, which a substance concentration"
+        " cannot be" in details
+    )
