@@ -69,16 +69,20 @@ def loads(text: bytes | str) -> Any:
         except orjson.JSONDecodeError:
             pass
         else:
-            if _may_repeat(raw, orjson.dumps(value)):
+            try:
+                written = orjson.dumps(value)
+            except orjson.JSONEncodeError:  # nested deeper than orjson writes (254 levels)
                 return _told(text, value)
-            return value
+            return _told(text, value) if _may_repeat(raw, written) else value
     value = standard_loads(text)
     if isinstance(text, bytes) and json.detect_encoding(text) != "utf-8":
         # UTF-16 and -32 code units may hold a colon's byte: count colons in UTF-8
         raw = text.decode(json.detect_encoding(text)).encode("utf-8", "surrogatepass")
-    if _may_repeat(raw, json.dumps(value).encode("utf-8", "surrogatepass")):
+    try:
+        written = json.dumps(value).encode("utf-8", "surrogatepass")
+    except RecursionError:
         return _told(text, value)
-    return value
+    return _told(text, value) if _may_repeat(raw, written) else value
 
 
 def standard_loads(text: bytes | str) -> Any:
@@ -149,10 +153,14 @@ def _problem(inside: tuple[Step, ...], repeat: _Repeat) -> str:
 
 
 def _dotted(path: tuple[Step, ...]) -> str:
+    """The path as FHIR writes it (`component[0].code`), its end alone when it is long."""
     where = ""
     for step in path:
         where += f"[{step}]" if isinstance(step, int) else (f".{step}" if where else step)
-    return where
+    return where if len(where) <= _SHOWN else "..." + where[-_SHOWN:]
+
+
+_SHOWN = 80
 
 
 def _times(count: int) -> str:

@@ -214,3 +214,14 @@ def test_an_escaped_colon_does_not_hide_a_repeated_key() -> None:
     text = '{"resourceType": "Observation", "a": "\\u003a", "a": "\\u003a"}'
     assert isinstance(jsontext.loads(text), jsontext.RepeatedKeys)
     assert jsontext.loads('{"a": "\\u003a", "b": ":"}') == {"a": ":", "b": ":"}
+
+
+def test_json_nested_deeper_than_orjson_writes_is_still_read_and_checked() -> None:
+    depth = 600  # orjson reads 1024 levels but writes 254
+    assert jsontext.loads("[" * depth + "]" * depth) == json.loads("[" * depth + "]" * depth)
+    with pytest.raises(jsontext.RepeatedKeyError) as raised:
+        jsontext.loads("[" * depth + '{"a": 1, "a": 2}' + "]" * depth)
+    assert len(str(raised.value)) < 160  # the path's end only
+    assert str(raised.value).endswith(
+        "[0][0].a' appears twice: which value is meant cannot be told"
+    )
