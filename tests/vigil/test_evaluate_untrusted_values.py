@@ -137,3 +137,21 @@ def test_a_zero_concentration_is_read_as_measured(tmp_path: Path) -> None:
     result = evaluate(tmp_path, bundle_text(potassium(0)))
     assert result["escalation"] == "urgent"
     assert result["warnings"] == []
+
+
+def test_a_patient_whose_id_is_given_twice_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "bundle.json"
+    text = bundle_text(potassium()).replace('"id": "p"', '"REPEATED": 0', 1)
+    path.write_text(repeated(text, "id", "p", "q"))
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    output = json.loads(run.stdout)
+    assert [r["patient"] for r in output["results"]] == ["Patient/p"]  # its data, by subject
+    assert output["warnings"] == [
+        {
+            "source": "Patient/q",
+            "message": "id appears twice: which value is meant cannot be told; left out",
+        }
+    ]
