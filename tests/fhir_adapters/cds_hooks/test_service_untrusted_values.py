@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -14,8 +15,9 @@ from engine import load_ruleset
 from fhir_adapters.cds_hooks.config import FhirClientConfig
 from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 from fhir_adapters.cds_hooks.fhir_client import FetchError, FhirClient, FhirServer
+from fhir_adapters.cds_hooks.prefetch import prefetch_templates
 
-from .support import LiveServer, ServerFactory, hook_request, prefetch_for
+from .support import PATIENTS, LiveServer, ServerFactory, hook_request, searchset
 
 SERVICE = "/cds-services/calf-fasciculation"
 
@@ -25,10 +27,28 @@ def post_text(server: LiveServer, text: str) -> httpx.Response:
     return httpx.post(server.url + SERVICE, content=text.encode(), headers=headers, timeout=20)
 
 
+def prefetched(patient: str) -> dict[str, Any]:
+    """`patient`'s resources as an EHR prefetches them for the real ruleset: each advertised
+    search's matches, by resource type and code."""
+    found: dict[str, Any] = {}
+    for key, template in prefetch_templates(load_ruleset("calf-fasciculation")).items():
+        kind, _, query = template.partition("?")
+        tokens = set(parse_qs(query)["code"][0].split(","))
+        found[key] = searchset(
+            [
+                r
+                for r in PATIENTS[patient]
+                if r["resourceType"] == kind
+                and any(f"{c['system']}|{c['code']}" in tokens for c in r["code"]["coding"])
+            ]
+        )
+    return found
+
+
 def body_with_potassium(value: str) -> str:
     """A call for patient `pr` (twitching, potassium 2.2 yesterday, 4.1 twenty days ago) whose
     potassium of yesterday is written as `"value": <value>`."""
-    text = json.dumps(hook_request("pr", prefetch=prefetch_for("pr")))
+    text = json.dumps(hook_request("pr", prefetch=prefetched("pr")))
     assert text.count('"value": 2.2') == 1
     return text.replace('"value": 2.2', f'"value": {value}')
 
