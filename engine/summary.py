@@ -249,6 +249,8 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
         return float(raw), None
     if not math.isfinite(raw.value):
         return None, DataWarning(f"{concept.name} value {raw} is not a number", record.source)
+    if units.is_known(raw.unit) and (reason := units.impossible(raw.value, raw.unit)):
+        return None, DataWarning(f"{concept.name} value {reason}; value left out", record.source)
     value = _canonical(raw, concept)
     if value is None:
         return None, DataWarning(

@@ -156,6 +156,25 @@ def convert(
     )
 
 
+# Every dimension here but plain numbers is an amount (a concentration, a duration, a rate),
+# which no measurement finds below zero; a plain number may be a score whose scale runs below
+# zero (RASS, -5 to +4), so its sign is the ruleset's to judge.
+_SIGNED = frozenset({_NUMBER})
+
+
+def impossible(value: float, unit: str) -> str | None:
+    """Why `value` in `unit` cannot be a measurement, or None when it can: a value that is not
+    finite, or one with a minus sign (-0 too: no instrument reports it) in a dimension of
+    amounts. Zero itself is possible (an analyte not detected). Raises `UnitError` for a unit
+    not in the table."""
+    if not math.isfinite(value):
+        return f"{value} {unit} is not a finite number"
+    dimension = lookup(unit).dimension
+    if math.copysign(1.0, value) < 0 and dimension not in _SIGNED:
+        return f"{value:g} {unit} is negative, which a {dimension} cannot be"
+    return None
+
+
 def to_timedelta(value: float, unit: str) -> timedelta:
     """A duration given in a time unit, as a timedelta."""
     return timedelta(seconds=convert(value, unit, "s"))

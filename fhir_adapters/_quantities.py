@@ -6,7 +6,8 @@ left out). The human-readable `unit` is read when there is no such code (no code
 cannot read, or a code of another system, which is not known to be UCUM).
 `engine.units.lookup` accepts unambiguous spellings (`mEq/L`, `mmol/l`). When `unit` and a
 UCUM `code` name two different units Vigil knows, the code is kept and `unit_disagreement`
-says so, for a warning.
+says so, for a warning. A value its unit cannot have (`engine.units.impossible`: -2.2 mmol/L,
+-0 mmol/L) is an `ImpossibleValue`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from engine.records import Quantity
 
 __all__ = [
     "UCUM",
+    "ImpossibleValue",
     "QuantityProblem",
     "UnitConflict",
     "read_quantity",
@@ -32,6 +34,10 @@ UCUM = "http://unitsofmeasure.org"
 
 class QuantityProblem(ValueError):
     """Why a FHIR Quantity cannot be used; the message is written for a warning."""
+
+
+class ImpossibleValue(QuantityProblem):
+    """The value cannot have been measured: a negative concentration, duration or rate."""
 
 
 class UnitConflict(QuantityProblem):
@@ -124,4 +130,8 @@ def read_quantity(quantity: FhirQuantity, what: str = "value") -> Quantity:
     if not math.isfinite(value):
         raise QuantityProblem(f"{what} {quantity.value} is not a finite number")
     unit = resolve_unit(quantity)
-    return Quantity(value, unit if unit is not None else "1")
+    unit = unit if unit is not None else "1"
+    reason = units.impossible(value, unit)
+    if reason is not None:
+        raise ImpossibleValue(f"{what} {reason}")
+    return Quantity(value, unit)

@@ -40,7 +40,13 @@ from engine.model import Concept, Ruleset
 from engine.records import DATE_END_SLACK, DATE_OFFSET_SLACK, Quantity, Record
 
 from . import loinc
-from ._quantities import QuantityProblem, UnitConflict, read_quantity, unit_disagreement
+from ._quantities import (
+    ImpossibleValue,
+    QuantityProblem,
+    UnitConflict,
+    read_quantity,
+    unit_disagreement,
+)
 from ._time import instant, is_date_only, last_instant, partial_period
 from .validation import Validated
 
@@ -289,8 +295,8 @@ def _component_duration(
             continue
         try:
             value = read_quantity(component.valueQuantity, "component value")
-        except UnitConflict as conflict:
-            warn(f"{conflict}: component value left out")
+        except (UnitConflict, ImpossibleValue) as problem:
+            warn(f"{problem}: component value left out")
             continue
         except QuantityProblem:
             continue  # other components (a severity score, free text units) are not ours

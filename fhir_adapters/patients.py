@@ -33,7 +33,7 @@ from .cache import Interpreted, ResourceCache
 from .elements import ValidatedElements
 from .normalise import records_for
 from .reading import Input, Loaded, RawResource, load_resources, split_reference
-from .validation import is_used, number_code_warnings, validate
+from .validation import is_used, unread_warnings, validate
 
 __all__ = ["PatientBatch", "PatientData", "patient_of", "patient_records"]
 
@@ -143,9 +143,10 @@ def _report_unread(
     patients: dict[str, _Patient],
     unowned: list[DataWarning],
 ) -> None:
-    """Warn the patient of a resource left unread because its codes are not strings (on the
-    batch when the patient's data is left out: a result would stand for several)."""
-    warnings = number_code_warnings(raw)
+    """Warn the patient of a resource left unread because its codes are not strings, or of a
+    Patient whose JSON repeats a key (on the batch when the patient's data is left out: a
+    result would stand for several)."""
+    warnings = unread_warnings(raw)
     if not warnings:
         return
     owner, _ = _owner(raw, known)

@@ -17,7 +17,7 @@ from typing import Any
 from engine.evaluation import DataWarning
 
 from .errors import FhirInputError
-from .jsontext import standard_loads
+from .jsontext import RepeatedKeyError, loads
 
 __all__ = ["BundleScope", "Input", "Loaded", "RawResource", "load_resources", "split_reference"]
 
@@ -186,11 +186,13 @@ def _load_text(text: str, name: str, *, ndjson: bool) -> Loaded:
 
 def _parse(text: str, where: str) -> Any:
     try:
-        return standard_loads(text)
+        return loads(text)
     except RecursionError:
         raise json.JSONDecodeError("JSON nested too deeply", text, 0) from None
     except json.JSONDecodeError:
         raise
+    except RepeatedKeyError as error:  # outside any resource: no resource can be left out
+        raise FhirInputError(f"{where}: {error}") from None
     except ValueError as error:  # a number too long to read
         raise FhirInputError(f"{where}: not valid JSON: {error}") from None
 

@@ -9,7 +9,9 @@ it but its id (see `patients`).
 Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
 resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and
 a dateTime without a timezone is read as UTC. Any other fault leaves the resource out. A coding
-whose code is a JSON number, not a string, matches nothing and is reported.
+whose code is a JSON number, not a string, matches nothing and is reported. An Observation or
+Condition whose JSON repeats a key (`jsontext.RepeatedKeys`) is left out whatever its codes say
+(the code itself may be the key repeated), with a warning naming the key; so is such a Patient.
 """
 
 from __future__ import annotations
@@ -29,9 +31,18 @@ from engine.evaluation import DataWarning
 from engine.model import Concept, Ruleset
 
 from .elements import ValidatedElements
+from .jsontext import RepeatedKeys
 from .reading import RawResource
 
-__all__ = ["Model", "Validated", "coded_concepts", "is_used", "number_code_warnings", "validate"]
+__all__ = [
+    "Model",
+    "Validated",
+    "coded_concepts",
+    "is_used",
+    "number_code_warnings",
+    "unread_warnings",
+    "validate",
+]
 
 Model: TypeAlias = Observation | Condition | Patient
 
@@ -78,6 +89,20 @@ def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
     return found
 
 
+def unread_warnings(raw: RawResource) -> list[DataWarning]:
+    """Why a resource `is_used` turned away is left out, when it would otherwise be skipped
+    unseen: a Patient whose JSON repeats a key (which patient it is cannot be told), or
+    `number_code_warnings`."""
+    if raw.type == "Patient" and isinstance(raw.data, RepeatedKeys):
+        return [_repeated_keys(raw.data, raw.reference)]
+    return number_code_warnings(raw)
+
+
+def _repeated_keys(data: RepeatedKeys, source: str) -> DataWarning:
+    repeated = "; ".join(data.problems)
+    return DataWarning(f"{repeated}: which value is meant cannot be told; left out", source)
+
+
 def number_code_warnings(raw: RawResource) -> list[DataWarning]:
     """A warning for each `code` coding whose code is a JSON number. FHIR codes are strings, so
     such a coding matches nothing; a resource the ruleset uses through another coding is left
@@ -103,7 +128,9 @@ def is_used(raw: RawResource, ruleset: Ruleset) -> bool:
     """Whether the ruleset could use this resource: a Patient, or a coded resource it maps."""
     kind = raw.type
     if kind == "Patient":
-        return True
+        return not isinstance(raw.data, RepeatedKeys)  # see `unread_warnings`
+    if kind in _CODED and isinstance(raw.data, RepeatedKeys):
+        return True  # what it codes cannot be told: `validate` says why it is left out
     return kind in _CODED and bool(coded_concepts(raw.data, ruleset))
 
 
@@ -116,6 +143,8 @@ def validate(
     model_class = _MODELS.get(raw.type)
     if model_class is None:
         return None, [DataWarning(f"{raw.type} resources are not read", source)]
+    if isinstance(raw.data, RepeatedKeys):
+        return None, [_repeated_keys(raw.data, source)]
     data, warnings = _drop_unknown_top_level(raw.data, model_class, source)
     if elements is not None:
         try:

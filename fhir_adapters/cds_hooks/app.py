@@ -446,6 +446,8 @@ async def _json_body(request: Request) -> Any:
         raise Problem(400, "structure", "the request body is empty; expected a JSON object")
     try:
         return jsontext.loads(raw)
+    except jsontext.RepeatedKeyError as exc:  # in a resource, it leaves that resource out
+        raise Problem(400, "structure", f"the request body repeats a key, {exc}") from None
     except (ValueError, RecursionError) as exc:
         raise Problem(400, "structure", f"the request body is not JSON: {exc}") from None
 

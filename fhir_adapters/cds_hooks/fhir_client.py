@@ -195,6 +195,10 @@ class FhirClient:
     def _bundle(self, body: bytes, where: str) -> dict[str, Any]:
         try:
             data = jsontext.loads(body)
+        except jsontext.RepeatedKeyError as exc:
+            raise self.failed(
+                "repeated key", f"fhirServer repeats a key on {where}, {exc}"
+            ) from None
         except (ValueError, RecursionError):
             raise self.failed(
                 "not JSON", f"fhirServer sent a body that is not JSON on {where}"
