@@ -51,7 +51,9 @@ def test_a_closed_stdout_is_one_line_on_stderr_and_exit_1(
 
     name = "vigil feedback report" if command[0] == "feedback" else f"vigil {command[0]}"
     assert run.returncode == 1
-    assert run.stderr.splitlines() == [f"{name}: cannot write the output: standard output is closed"]
+    assert run.stderr.splitlines() == [
+        f"{name}: cannot write the output: standard output is closed"
+    ]
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
