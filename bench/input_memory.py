@@ -2,7 +2,7 @@
 
 Generates the input from examples/calf-patients.json (each patient copied under new ids until
 the file reaches --megabytes), runs `python -m vigil evaluate` on each in a subprocess and
-prints its peak RSS beside the input's size.
+prints its peak RSS, and how far it grew over an empty input's, beside the input's size.
 
     .venv/bin/python bench/input_memory.py --megabytes 50
 """
@@ -72,15 +72,18 @@ def main() -> None:
         )
         ndjson = Path(folder) / "export.ndjson"
         ndjson.write_text("".join(json.dumps(r) + "\n" for r in resources))
-        print(f"{len(resources):,} resources; baseline (an empty NDJSON file):")
         empty = Path(folder) / "empty.ndjson"
         empty.write_text("")
-        for name, path in (("empty", empty), ("Bundle", bundle), ("NDJSON", ndjson)):
+        baseline, _ = peak_rss_mib(empty)
+        print(f"{len(resources):,} resources; baseline (an empty input) {baseline:.1f} MiB")
+        for name, path in (("Bundle", bundle), ("NDJSON", ndjson)):
             size = path.stat().st_size / 2**20
             rss, seconds = peak_rss_mib(path)
-            ratio = f"{rss / size:5.1f}x input" if size else ""
-            shown = f"{name:<7} {size:7.1f} MiB in: peak RSS {rss:7.1f} MiB {ratio}"
-            print(f"{shown} ({seconds:.1f} s)")
+            grown = rss - baseline
+            print(
+                f"{name:<7} {size:6.1f} MiB in: peak RSS {rss:7.1f} MiB, {grown:7.1f} over the"
+                f" baseline, {grown / size:4.1f}x the input ({seconds:.0f} s)"
+            )
 
 
 if __name__ == "__main__":

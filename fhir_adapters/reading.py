@@ -61,21 +61,22 @@ class BundleScope:
 
     def __init__(self) -> None:
         # (reference, content), not the RawResource, which holds this scope: a cycle would
-        # leave every call's resources to the cycle collector instead of freeing them at once
-        self._targets: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        # leave every call's resources to the cycle collector instead of freeing them at once.
+        # The content as held, packed or not: never a parsed copy of a packed resource.
+        self._targets: dict[str, list[tuple[str, Mapping[str, Any] | PackedJson]]] = {}
 
     def define(self, full_url: str, resource: RawResource) -> None:
         targets = self._targets.setdefault(full_url, [])
         if len(targets) > 1:
             return  # already more than one: which resource the fullUrl names cannot be told
-        for reference, data in targets:
+        for reference, content in targets:
             if reference != resource.reference:
                 continue
             # the same resource again (versions of it too, which FHIR allows) is one target;
             # two resources without an id share their reference, the fullUrl, yet are two
-            if reference != full_url or data == resource.data:
+            if reference != full_url or _parsed(content) == resource.data:
                 return
-        targets.append((resource.reference, resource.data))
+        targets.append((resource.reference, resource.content))
 
     def targets(self, full_url: str) -> tuple[str, ...]:
         """The references of what this Bundle calls `full_url`: nothing, one resource, or (a
@@ -110,8 +111,7 @@ class RawResource:
 
     @property
     def data(self) -> Mapping[str, Any]:
-        content = self.content
-        return content.unpack() if isinstance(content, PackedJson) else content
+        return _parsed(self.content)
 
     def _reference(self, data: Mapping[str, Any], kind: str) -> str:
         rid = data.get("id")
@@ -158,6 +158,10 @@ def load_resources(
     return collector.result()
 
 
+def _parsed(content: Mapping[str, Any] | PackedJson) -> Mapping[str, Any]:
+    return content.unpack() if isinstance(content, PackedJson) else content
+
+
 def split_reference(reference: str) -> tuple[str, str] | None:
     """(type, id) of a relative or absolute literal reference (`Patient/x`, `http://s/Patient/x`)."""
     match = _TYPE_ID.search(reference)
@@ -176,7 +180,13 @@ def _load_file(path: Path, name: str, limit: int) -> Loaded:
         raise FhirInputError(f"{name}: is a directory, not a file") from None
     except OSError as error:
         raise FhirInputError(f"{name}: cannot be read ({error.strerror})") from None
-    return _load_text(text, name, pack=True)
+    value = _with_packed_entries(text)
+    if value is None:  # not one JSON object: read whole, or told what is wrong with it
+        return _load_text(text, name, pack=True)
+    del text  # read: only the packed entries are kept
+    collector = _Collector(name, pack=True)
+    collector.top_level(value, name)
+    return collector.result()
 
 
 def _read_bounded(file: BinaryIO, name: str, limit: int) -> bytes:
@@ -268,6 +278,76 @@ def _load_text(text: str, name: str, *, pack: bool = False) -> Loaded:
     return collector.result()
 
 
+# Reads JSON as `_parse` does (json.loads is this decoder's `decode`): a change to how
+# `_parse` reads values belongs here too.
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _with_packed_entries(text: str) -> dict[str, Any] | None:
+    """The JSON object `text` is, a Bundle's `entry` items packed as each is parsed, so that
+    the parsed document is never held whole; None when the text is not one JSON object."""
+    try:
+        found = _object(text, _after_space(text, 0))
+    except (ValueError, RecursionError, IndexError):  # JSONDecodeError is a ValueError
+        return None
+    if found is None or found[1] != len(text):
+        return None  # more after it: NDJSON
+    value, _ = found
+    entries = value.get("entry")
+    if value.get("resourceType") != "Bundle" and isinstance(entries, list):
+        value["entry"] = [e.unpack() if isinstance(e, PackedJson) else e for e in entries]
+    return value
+
+
+def _object(text: str, at: int) -> tuple[dict[str, Any], int] | None:
+    """The JSON object at `at` and where the text after it (and its spaces) ends."""
+    if text[at] != "{":
+        return None
+    value: dict[str, Any] = {}
+    at = _after_space(text, at + 1)
+    if text[at] == "}":
+        return value, _after_space(text, at + 1)
+    while True:
+        key, at = _DECODER.raw_decode(text, at)
+        at = _after_space(text, at)
+        if not isinstance(key, str) or text[at] != ":":
+            return None
+        at = _after_space(text, at + 1)
+        if key == "entry" and text[at] == "[":
+            value[key], at = _packed_items(text, at)
+        else:
+            value[key], at = _DECODER.raw_decode(text, at)
+        at = _after_space(text, at)
+        if text[at] == "}":
+            return value, _after_space(text, at + 1)
+        if text[at] != ",":
+            return None
+        at = _after_space(text, at + 1)
+
+
+def _packed_items(text: str, at: int) -> tuple[list[Any], int]:
+    """The JSON array at `at`, each object in it packed once parsed, and where it ends."""
+    items: list[Any] = []
+    at = _after_space(text, at + 1)
+    if text[at] == "]":
+        return items, at + 1
+    while True:
+        item, at = _DECODER.raw_decode(text, at)
+        items.append(PackedJson(item) if isinstance(item, dict) else item)
+        at = _after_space(text, at)
+        if text[at] == "]":
+            return items, at + 1
+        if text[at] != ",":
+            raise ValueError("not a JSON array")
+        at = _after_space(text, at + 1)
+
+
+def _after_space(text: str, at: int) -> int:
+    space = _SPACE.match(text, at)
+    return space.end() if space else at
+
+
 def _parse(text: str, where: str) -> Any:
     try:
         return standard_loads(text)
@@ -354,7 +434,8 @@ class _Collector:
             self.warnings.append(DataWarning("Bundle.entry is not a list; skipped", where))
             return
         scope = BundleScope()
-        for index, entry in enumerate(entries):
+        for index, item in enumerate(entries):
+            entry = item.unpack() if isinstance(item, PackedJson) else item
             at = f"{where} entry {index}"
             if not isinstance(entry, Mapping):
                 self.warnings.append(DataWarning("Bundle entry is not a JSON object", at))

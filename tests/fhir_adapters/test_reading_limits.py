@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fhir_adapters.errors import FhirInputError
 from fhir_adapters.packed import PackedJson
@@ -110,3 +113,55 @@ def test_packed_json_reads_back_the_same_value(value: dict[str, Any]) -> None:
 
     assert packed.unpack() == value
     assert math.copysign(1, PackedJson({"z": -0.0}).unpack()["z"]) == -1
+
+
+RESOURCE = st.fixed_dictionaries(
+    {"resourceType": st.sampled_from(["Observation", "Patient", "Bundle", "List", ""])},
+    optional={
+        "id": st.text(max_size=3),
+        "entry": st.lists(st.just({"item": 1}), max_size=2),
+        "value": st.one_of(st.integers(), st.floats(allow_nan=False), st.text(max_size=3)),
+    },
+)
+ENTRY = st.one_of(
+    st.fixed_dictionaries({"resource": RESOURCE}, optional={"fullUrl": st.text(max_size=3)}),
+    st.integers(),
+    st.just({}),
+)
+DOCUMENT = st.one_of(
+    st.fixed_dictionaries(
+        {"resourceType": st.sampled_from(["Bundle", "List"])},
+        optional={"entry": st.one_of(st.lists(ENTRY, max_size=4), st.integers()), "id": st.text()},
+    ),
+    st.lists(RESOURCE, max_size=3),
+)
+
+
+def outcome(data: Path | str, origin: str) -> object:
+    try:
+        loaded = load_resources(data, origin=origin)
+    except FhirInputError as error:
+        return str(error)
+    return (
+        [(r.reference, r.origin, r.full_url, r.data) for r in loaded.resources],
+        loaded.warnings,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    document=DOCUMENT,
+    indent=st.sampled_from([None, 1]),
+    cut=st.integers(min_value=0, max_value=3),
+    extra=st.sampled_from(["", " \n", "\n{}", "x"]),
+)
+def test_a_bundle_read_from_a_file_entry_by_entry_is_read_as_its_text_is(
+    document: Any, indent: int | None, cut: int, extra: str
+) -> None:
+    text = json.dumps(document, indent=indent)
+    text = text[: len(text) - cut] + extra
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "b.json"
+        path.write_text(text)
+
+        assert outcome(path, "b.json") == outcome(text, "b.json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
+import itertools
 import os
 import re
 import sys
@@ -14,11 +14,12 @@ from typing import Any, TextIO
 
 from engine import RulesetError, load_ruleset
 from engine.levels import LEVELS
-from fhir_adapters import FhirInputError, Loaded, Results, evaluate_bundle, load_resources
-from fhir_adapters.evaluate import combine, warning_dict
+from fhir_adapters import FhirInputError, Loaded, PatientResult, Results, load_resources
+from fhir_adapters.evaluate import combine, evaluate_patients, warning_dict
 from fhir_adapters.folders import find_files, shown_path
 from fhir_adapters.reading import MAX_JSON_SIZE
 
+from ..json_stream import json_pieces
 from ..output import stdout_is_terminal, write_stdout
 from ..terminal import printable
 
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         as_of = parse_as_of(args.as_of)
         ruleset = load_ruleset(args.ruleset)
-        results = evaluate_bundle(read(args.paths, args.max_json_size), ruleset, as_of=as_of)
+        patients = evaluate_patients(read(args.paths, args.max_json_size), ruleset, as_of)
     except (UsageError, FhirInputError) as error:
         print(f"vigil evaluate: {error}", file=sys.stderr)
         return 2
@@ -98,20 +99,26 @@ def run(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(f"vigil evaluate: {problem}", file=sys.stderr)
         return 2
-    output = {
+    results = iter(patients)
+    first = next(results, None)  # evaluated now: its time is the batch's, without --as-of
+    header = {
         "ruleset": {"id": ruleset.id, "version": ruleset.version},
-        "as_of": _evaluation_time(results, as_of).isoformat(),
-        "results": [r.to_dict() for r in results],
-        "warnings": [warning_dict(w) for w in results.warnings],
+        "as_of": _evaluation_time(first, as_of).isoformat(),
     }
-    style = args.format or ("table" if stdout_is_terminal() else "json")
-    if style == "json":
-        text = json.dumps(output, indent=2, ensure_ascii=False) + "\n"
+    if first is not None:
+        results = itertools.chain([first], results)
+    if (args.format or ("table" if stdout_is_terminal() else "json")) == "json":
+        # a patient at a time: a large input never holds every patient's result at once
+        items = (r.to_dict() for r in results)
+        tail = {"warnings": [warning_dict(w) for w in patients.warnings]}
+        for piece in json_pieces(header, "results", items, tail):
+            write_stdout(escape_surrogates(piece))
     else:
         table = io.StringIO()
-        print_table(results, output, table, colour=_wants_colour())
-        text = table.getvalue()
-    write_stdout(escape_surrogates(text))
+        print_table(
+            Results(list(results), patients.warnings), header, table, colour=_wants_colour()
+        )
+        write_stdout(escape_surrogates(table.getvalue()))
     return 0
 
 
@@ -131,12 +138,12 @@ def escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
-def _evaluation_time(results: Results, as_of: datetime | None) -> datetime:
+def _evaluation_time(first: PatientResult | None, as_of: datetime | None) -> datetime:
     """The time the patients were evaluated at: `--as-of`, or else the one "now" the batch
     read (the engine then knows that a record dated later is a data error)."""
     if as_of is not None:
         return as_of
-    return next((r.evaluation.as_of for r in results), None) or datetime.now(UTC)
+    return first.evaluation.as_of if first is not None else datetime.now(UTC)
 
 
 def parse_as_of(text: str | None) -> datetime | None:
