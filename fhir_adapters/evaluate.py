@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from engine.evaluation import DataWarning
 
 from .cache import ResourceCache
 from .cards import NewId, _uuid4, cards_json
-from .patients import patient_records
+from .patients import PatientData, patient_records
 from .reading import Input, Loaded
 
 
@@ -77,17 +78,50 @@ def evaluate_bundle(
     Raises `FhirInputError` for input that is not FHIR JSON at all; data that is FHIR but
     unusable becomes warnings on the patient it belongs to (or on the results). A `cache`
     (a service's, long-lived) spares validating again a resource already read."""
+    patients = evaluate_patients(data, ruleset, as_of, cache=cache)
+    return Results(list(patients), patients.warnings)
+
+
+class PatientResults:
+    """Each patient's result, evaluated as the iteration reaches the patient and then let go,
+    so that a large input never holds every patient's evaluation at once; iterated once.
+    `warnings` (known before the first patient) belong to no patient."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        patients: tuple[PatientData, ...],
+        warnings: tuple[DataWarning, ...],
+        as_of: datetime | None,
+    ) -> None:
+        self.warnings = warnings
+        self._evaluator = evaluator
+        self._waiting = list(reversed(patients))  # popped: a patient's records go once read
+        self._as_of = as_of
+        self._now = datetime.now(UTC) if as_of is None else None  # one time for every patient
+
+    def __iter__(self) -> Iterator[PatientResult]:
+        while self._waiting:
+            patient = self._waiting.pop()
+            evaluation = self._evaluator.evaluate(patient.records, as_of=self._as_of, now=self._now)
+            if patient.warnings:
+                evaluation = _with_warnings(evaluation, patient.warnings)
+            yield PatientResult(patient.patient, evaluation)
+
+
+def evaluate_patients(
+    data: Input | Loaded,
+    ruleset: Ruleset | str | Path,
+    as_of: datetime | None = None,
+    *,
+    cache: ResourceCache | None = None,
+) -> PatientResults:
+    """`evaluate_bundle`, one patient at a time: every patient's records are read first (a
+    patient's resources may be anywhere in the input), each evaluation when it is iterated."""
     rules = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
     evaluator = Evaluator(rules)
     batch = patient_records(data, rules, cache)
-    now = datetime.now(UTC) if as_of is None else None  # one time for every patient
-    results = []
-    for patient in batch.patients:
-        evaluation = evaluator.evaluate(patient.records, as_of=as_of, now=now)
-        if patient.warnings:
-            evaluation = _with_warnings(evaluation, patient.warnings)
-        results.append(PatientResult(patient.patient, evaluation))
-    return Results(results, batch.warnings)
+    return PatientResults(evaluator, batch.patients, batch.warnings, as_of)
 
 
 def _with_warnings(evaluation: Evaluation, warnings: tuple[DataWarning, ...]) -> Evaluation:

@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["RepeatedKeyError", "RepeatedKeys", "loads", "standard_loads"]
+__all__ = ["RepeatedKeyError", "RepeatedKeys", "loads", "standard_loads", "told"]
 
 Step = str | int
 
@@ -83,6 +83,22 @@ def loads(text: bytes | str) -> Any:
     except RecursionError:
         return _told(text, value)
     return _told(text, value) if _may_repeat(raw, written) else value
+
+
+def told(text: str, value: Any) -> tuple[Any, bool]:
+    """`value`, read from `text` by a parser that keeps a repeated key's last value (json's
+    `raw_decode`), with repeated keys told as `loads` tells them; and whether any was."""
+    raw = text.encode("utf-8", "surrogatepass")
+    try:
+        written = orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):  # past 64-bit integers, or nested too deeply
+        try:
+            written = json.dumps(value).encode("utf-8", "surrogatepass")
+        except RecursionError:
+            return _told(text, value), True
+    if not _may_repeat(raw, written):
+        return value, False
+    return _told(text, value), True
 
 
 def standard_loads(text: bytes | str) -> Any:

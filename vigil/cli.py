@@ -5,15 +5,31 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Protocol
 
 from .commands import audit, evaluate, feedback, serve
-from .output import OutputError
+from .output import OutputError, write_stdout
 
 SUBCOMMANDS = (evaluate, serve, feedback, audit)
 
 
+class Writable(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, but help goes through `write_stdout`: argparse drops a failed write
+    and exits 0, so `vigil --help > /dev/full` seemed to succeed."""
+
+    def print_help(self, file: Writable | None = None) -> None:
+        if file is None:
+            write_stdout(self.format_help())
+        else:
+            super().print_help(file)
+
+
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
+    main = Parser(
         prog="vigil",
         description="Vigil: clinical decision support from clinician-written rulesets.",
     )
@@ -24,7 +40,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except OutputError as error:  # `vigil --help > /dev/full`
+        print(f"vigil: cannot write the output: {error}", file=sys.stderr)
+        return 1
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
+import itertools
 import os
 import re
 import sys
@@ -14,14 +14,16 @@ from typing import Any, TextIO
 
 from engine import RulesetError, load_ruleset
 from engine.levels import LEVELS
-from fhir_adapters import FhirInputError, Results, evaluate_bundle, load_resources
-from fhir_adapters.evaluate import combine, warning_dict
+from fhir_adapters import FhirInputError, Loaded, PatientResult, Results, load_resources
+from fhir_adapters.evaluate import combine, evaluate_patients, warning_dict
+from fhir_adapters.folders import find_files, shown_path
+from fhir_adapters.reading import MAX_JSON_SIZE
 
-from ..output import write_stdout
+from ..json_stream import json_pieces
+from ..output import stdout_is_terminal, write_stdout
 from ..terminal import printable
 
 DEFAULT_RULESET = "calf-fasciculation"
-FHIR_SUFFIXES = (".json", ".ndjson")
 _COLOURS = {
     "none": "\033[2m",
     "self-care": "\033[32m",
@@ -43,9 +45,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "evaluate",
         help="evaluate FHIR R4 files against a ruleset",
         description="Evaluate every patient in FHIR R4 files (Bundles, resources, arrays, "
-        "NDJSON; folders and their subfolders are searched for files ending .json or .ndjson, "
-        "in any case, and other files are not read) and print each patient's "
-        "escalation with its reasons.",
+        "NDJSON; folders and their subfolders, through symbolic links too, are searched for "
+        "files ending .json or .ndjson, in any case; other files are not read, with a "
+        "warning) and print each patient's escalation with its reasons.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", type=Path)
     parser.add_argument(
@@ -64,15 +66,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=("json", "table"),
         help="json (one object) or table (default on a terminal)",
     )
+    parser.add_argument(
+        "--max-json-size",
+        type=_mebibytes,
+        default=MAX_JSON_SIZE,
+        metavar="MIB",
+        help=f"the largest JSON document read whole, in MiB (default {MAX_JSON_SIZE // 2**20}); "
+        "NDJSON is read a line at a time, each line within it",
+    )
     parser.set_defaults(func=run, prog=parser.prog)
+
+
+def _mebibytes(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 2**40:  # NaN too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of MiB")
+    return max(1, int(value * 2**20))
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         as_of = parse_as_of(args.as_of)
         ruleset = load_ruleset(args.ruleset)
-        loaded = combine([load_resources(p, origin=shown_path(p)) for p in expand(args.paths)])
-        results = evaluate_bundle(loaded, ruleset, as_of=as_of)
+        patients = evaluate_patients(read(args.paths, args.max_json_size), ruleset, as_of)
     except (UsageError, FhirInputError) as error:
         print(f"vigil evaluate: {error}", file=sys.stderr)
         return 2
@@ -80,27 +99,37 @@ def run(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(f"vigil evaluate: {problem}", file=sys.stderr)
         return 2
-    output = {
+    results = iter(patients)
+    first = next(results, None)  # evaluated now: its time is the batch's, without --as-of
+    header = {
         "ruleset": {"id": ruleset.id, "version": ruleset.version},
-        "as_of": _evaluation_time(results, as_of).isoformat(),
-        "results": [r.to_dict() for r in results],
-        "warnings": [warning_dict(w) for w in results.warnings],
+        "as_of": _evaluation_time(first, as_of).isoformat(),
     }
-    style = args.format or ("table" if sys.stdout.isatty() else "json")
-    if style == "json":
-        text = json.dumps(output, indent=2, ensure_ascii=False) + "\n"
+    if first is not None:
+        results = itertools.chain([first], results)
+    if (args.format or ("table" if stdout_is_terminal() else "json")) == "json":
+        # a patient at a time: a large input never holds every patient's result at once
+        items = (r.to_dict() for r in results)
+        tail = {"warnings": [warning_dict(w) for w in patients.warnings]}
+        for piece in json_pieces(header, "results", items, tail):
+            write_stdout(escape_surrogates(piece))
     else:
         table = io.StringIO()
-        print_table(results, output, table, colour=_wants_colour(sys.stdout))
-        text = table.getvalue()
-    write_stdout(escape_surrogates(text))
+        print_table(
+            Results(list(results), patients.warnings), header, table, colour=_wants_colour()
+        )
+        write_stdout(escape_surrogates(table.getvalue()))
     return 0
 
 
-def shown_path(path: Path) -> str:
-    """`path` as printable text: a byte of the file name that is not UTF-8 (Linux allows any)
-    is written \\xff, the same in every output and message."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+def read(paths: list[Path], max_json_size: int) -> Loaded:
+    """Every file the paths name, folders searched, read as one dataset; what a folder holds
+    and is not read is a warning on the batch."""
+    found = find_files(paths)
+    loaded = [
+        load_resources(p, origin=shown_path(p), max_json_size=max_json_size) for p in found.files
+    ]
+    return combine([Loaded(", ".join(map(shown_path, paths)), warnings=found.warnings), *loaded])
 
 
 def escape_surrogates(text: str) -> str:
@@ -109,12 +138,12 @@ def escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
-def _evaluation_time(results: Results, as_of: datetime | None) -> datetime:
+def _evaluation_time(first: PatientResult | None, as_of: datetime | None) -> datetime:
     """The time the patients were evaluated at: `--as-of`, or else the one "now" the batch
     read (the engine then knows that a record dated later is a data error)."""
     if as_of is not None:
         return as_of
-    return next((r.evaluation.as_of for r in results), None) or datetime.now(UTC)
+    return first.evaluation.as_of if first is not None else datetime.now(UTC)
 
 
 def parse_as_of(text: str | None) -> datetime | None:
@@ -146,27 +175,8 @@ def _parses(text: str) -> bool:
     return True
 
 
-def expand(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if is_fhir_file(p))
-            if not found:
-                raise UsageError(f"{shown_path(path)}: no .json or .ndjson files in this folder")
-            files += found
-        else:
-            files.append(path)  # a missing file is reported by the reader, naming it
-    return files
-
-
-def is_fhir_file(path: Path) -> bool:
-    """A file a folder scan reads: .json or .ndjson in any case (A.JSON from Windows too);
-    a folder named like one is searched, not read."""
-    return path.suffix.lower() in FHIR_SUFFIXES and not path.is_dir()
-
-
-def _wants_colour(stream: TextIO) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ
+def _wants_colour() -> bool:
+    return stdout_is_terminal() and "NO_COLOR" not in os.environ
 
 
 def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour: bool) -> None:
