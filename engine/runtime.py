@@ -58,13 +58,18 @@ def run_session(compiled: Compiled, facts: list[dict[str, Any]], on_fire: OnFire
         def emit(fact: dict[str, Any]) -> None:
             # Asserted from inside an action: the rules it completes are dispatched next, by
             # the action loop of the fact being processed (forward chaining).
-            _assert(handle, session.new_fact(**fact), optional=True)
+            for copy in compiled.copies(fact):
+                _assert(handle, session.new_fact(**copy), optional=True)
+
+        def post(fact: dict[str, Any]) -> None:
+            for copy in compiled.copies(fact):
+                _post(handle, session.new_fact(**copy), emit, on_fire, optional=True)
 
         try:
             for fact in facts:
-                _post(handle, session.new_fact(**fact), emit, on_fire, optional=True)
+                post(fact)
             for stage in compiled.stages:
-                _post(handle, session.new_fact(t="g", n=stage), emit, on_fire, optional=True)
+                post({"t": "g", "n": stage})
             _post(handle, session.new_fact(t="end"), emit, on_fire, optional=False)
         except BaseException:
             _delete(handle, session.sid, quiet=True)  # keep the first error
