@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -34,6 +35,12 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 _COMPILED: dict[str, Compiled] = {}
 _COMPILING = threading.Lock()
+# a child forked while another thread compiles would inherit the lock held, for ever
+os.register_at_fork(
+    before=_COMPILING.acquire,
+    after_in_parent=_COMPILING.release,
+    after_in_child=_COMPILING.release,
+)
 
 
 def _compiled(ruleset: Ruleset) -> Compiled:
