@@ -278,22 +278,34 @@ class _Conjunction:
         self.findings: set[str] = set()
         self.reads_suggestions = False
         self._positive: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+        self._seen: set[tuple[object, ...]] = set()
+        self._suggested = 0  # the level some suggestion must reach, if above 0
 
+    # durable_rules binds each pattern of a rule to a different fact, so an atom written twice
+    # (`[low-k, any: [low-k, ...]]` in one alternative) must become one pattern, not two
+    # patterns waiting for two copies of one fact.
     def add(self, atom: Atom, negated: bool) -> None:
         if isinstance(atom, FindingRef):
             self.findings.add(atom.name)
-            self._emit([{"t": "f"}, {"f": atom.name}], negated, Pattern("finding", atom.name))
+            if self._new("finding", atom.name, negated):
+                info = Pattern("finding", atom.name)
+                self._emit([{"t": "f"}, {"f": atom.name}], negated, info)
             return
         if isinstance(atom, NoSuggestion):
             self.reads_suggestions = True
             floor = rank(atom.level) if atom.level else 1
-            # "no suggestion at or above L" is the negation of "a suggestion at or above L"
-            self._emit([{"t": "s"}, {"$gte": {"rank": floor}}], not negated, None)
+            if negated:
+                # "a suggestion at or above L": one suggestion at the highest L meets them all
+                self._suggested = max(self._suggested, floor)
+            elif self._new("suggestion", floor):
+                self._emit([{"t": "s"}, {"$gte": {"rank": floor}}], True, None)
             return
         self.concepts.add(atom.concept)
         test, attribute = self._test(atom)
         # the fact key the test reads: "site:calf" is read from "site_calf"
         self.attributes.setdefault(atom.concept, set()).add(attribute.replace(":", "_"))
+        if not self._new(atom.concept, repr(test), negated):
+            return
         if negated:
             self._emit([{"t": "c"}, {"c": atom.concept}, test], True, None)
             return
@@ -301,7 +313,16 @@ class _Conjunction:
         tests.append(test)
         attributes.append(attribute)
 
+    def _new(self, *key: object) -> bool:
+        """Whether this literal is new to the alternative (and note it)."""
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
     def stage(self, stratum: int) -> None:
+        if self._suggested:
+            self._emit([{"t": "s"}, {"$gte": {"rank": self._suggested}}], False, None)
         for concept, (tests, attributes) in self._positive.items():
             pattern = Pattern("concept", concept, tuple(dict.fromkeys(attributes)))
             self._emit([{"t": "c"}, {"c": concept}, *tests], False, pattern)
