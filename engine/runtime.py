@@ -9,13 +9,13 @@ and costs about a fifth less per patient (JSON round trips of the session state 
   fork waits for and the child inherits released, so no child starts with the core mid-call.
 - A ruleset name cannot be registered twice: compiled rulesets are created once per unique name
   (id, version and content hash) and kept for the life of the process.
-- Sessions: one fresh session per evaluation, only one live at a time, facts asserted one by one,
-  a sentinel fact that fires a no-op rule, then `delete_state`, also when something failed.
+- Sessions: one fresh session per evaluation, only one live at a time, a sentinel fact that
+  fires a no-op rule first, then the facts one by one, then `delete_state`, also when something
+  failed. The sentinel's action initialises the state's action context, which
+  `createStateNode` leaves as garbage for `delete_state` to free: a session that failed before
+  any action ran aborted the process when deleted.
 - A fact taken for one already seen (durable_rules' 32-bit hashes can collide) is an error,
   never dropped; every durable_rules failure is raised as `EngineError`.
-- A session the core failed in is never touched again: its state may be half-updated, and
-  deleting such a state aborted the process. It is left to leak with its compiled ruleset,
-  which is registered again, under a new name, for the next evaluation.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ OnFire = Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], None]
 
 _LOCK = threading.RLock()
 _HANDLES: dict[str, int] = {}
-_RETIRED: dict[str, int] = {}  # per compiled ruleset, how many of its registrations failed
 _SESSIONS = itertools.count(1)
 
 # Forking while another thread is inside durable_rules would hand the child the lock held by a
@@ -61,7 +60,7 @@ class Session:
 
 
 def run_session(compiled: Compiled, facts: list[dict[str, Any]], on_fire: OnFire) -> None:
-    """Assert `facts`, then each stage, then the sentinel; call `on_fire(rule, matched, emit)`
+    """Assert the sentinel, then `facts`, then each stage; call `on_fire(rule, matched, emit)`
     for every firing, where `emit` asserts a chained fact. Raises EvaluationError/EngineError."""
     with _LOCK:
         handle = _handle(compiled)
@@ -78,14 +77,11 @@ def run_session(compiled: Compiled, facts: list[dict[str, Any]], on_fire: OnFire
                 _post(handle, session.new_fact(**copy), emit, on_fire, optional=True)
 
         try:
+            _post(handle, session.new_fact(t="end"), emit, on_fire, optional=False)
             for fact in facts:
                 post(fact)
             for stage in compiled.stages:
                 post({"t": "g", "n": stage})
-            _post(handle, session.new_fact(t="end"), emit, on_fire, optional=False)
-        except EngineError:
-            _retire(compiled.name)  # the core failed mid-session: leave its state alone
-            raise
         except BaseException:
             _delete(handle, session.sid, quiet=True)  # keep the first error
             raise
@@ -99,20 +95,12 @@ def _handle(compiled: Compiled) -> int:
             name: {key: value for key, value in rule.items() if key != "run"}
             for name, rule in compiled.definition.items()
         }
-        retired = _RETIRED.get(compiled.name, 0)
-        name = f"{compiled.name}#{retired}" if retired else compiled.name
         try:
-            handle = int(_core.create_ruleset(name, json.dumps(definition)))
+            handle = int(_core.create_ruleset(compiled.name, json.dumps(definition)))
         except Exception as error:  # durable_rules raises bare Exception
             raise EngineError(f"durable_rules refused the compiled ruleset: {error}") from error
         _HANDLES[compiled.name] = handle
     return handle
-
-
-def _retire(name: str) -> None:
-    """Stop using the registration of `name`: the next evaluation registers it afresh."""
-    del _HANDLES[name]
-    _RETIRED[name] = _RETIRED.get(name, 0) + 1
 
 
 def _assert(handle: int, fact: dict[str, Any], *, optional: bool) -> int | None:
