@@ -46,11 +46,11 @@ SCALE = 1_000_000
 SHARD = "k"
 # durable_rules' own limits, with room: 16 patterns a rule (error 304), 4,096 rules a ruleset
 # (106); an alpha node with more than 511 children hangs it (NEXT_BUCKET_LENGTH 512), so the
-# distinct concepts, findings, stages and shards of one fact are capped well below that.
+# distinct concepts, findings, stages and shards of one fact are capped below that.
 MAX_PATTERNS = 15
 MAX_BRANCHES = 64
 MAX_RULES = 4000
-MAX_CHILDREN = 400
+MAX_CHILDREN = 500
 # events.c walks the alpha nodes a fact matches on a stack of MAX_STACK_SIZE 64 and fails (error
 # 303) past it, leaving the session's state corrupt (deleting it aborts the process); rete.c
 # refuses a 257th rule under one alpha node (error 108). The tests one copy of a fact can

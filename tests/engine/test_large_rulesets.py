@@ -11,6 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import engine
+
 ROOT = Path(__file__).parents[2]
 CALF = ROOT / "rulesets" / "calf_fasciculation" / "ruleset.yaml"
 
@@ -145,3 +149,22 @@ def test_a_ruleset_past_durable_rules_rule_limit_is_refused_at_the_rule(tmp_path
         "compiles to more than 4000 durable_rules rules from here on (each alternative of a "
         "condition is one): split the ruleset\n"
     )
+
+
+def test_more_concepts_than_durable_rules_can_index_are_refused_at_the_rule() -> None:
+    # 501 concepts under one alpha node: past 511 durable_rules hangs, so 500 is the most
+    concepts = "".join(f"  c{i}: {{codes: [vigil#c{i}]}}\n" for i in range(501))
+    rules = "".join(
+        f"  - id: r{i}\n    when: c{i} present\n    then: {{derive: f{i}}}\n" for i in range(501)
+    )
+    text = WIDE.replace(
+        "  potassium: {codes: [loinc#2823-3], unit: mmol/L, lookback: 30 days}\n", concepts
+    )
+    with pytest.raises(engine.RulesetError) as caught:
+        engine.load_text(text + rules, "many.yaml")
+
+    line = (text + rules).splitlines().index("  - id: r500") + 1
+    assert [str(p) for p in caught.value.problems] == [
+        f"many.yaml:{line}:5: rule r500: the ruleset reads more than 500 different concepts: "
+        "split the ruleset"
+    ]
