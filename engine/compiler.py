@@ -12,11 +12,8 @@ durable_rules rule whose patterns match facts:
 
 Codes never appear in rules (adapters map them to concepts first) and numbers are integers in
 millionths of the concept's unit, so durable_rules compares exactly what the ruleset says.
-
-Every ruleset is kept inside durable_rules' fixed-size structures by construction (see `shards`):
-a fact passes through the alpha network on a stack of 64 nodes and an alpha node holds at most
-256 rules, so the patterns reading one fact are spread over copies of it, each copy carrying a
-shard number `k` and read by a bounded number of tests. Only what no layout fits is refused.
+Every ruleset is laid out inside durable_rules' fixed-size structures by construction (see
+`sharding`); only what no layout fits is refused, naming the rule.
 """
 
 from __future__ import annotations
@@ -38,25 +35,17 @@ from .conditions import (
 from .dependencies import strata
 from .levels import rank
 from .model import Action, Rule, Ruleset
+from .sharding import SHARD, FactKey, LayoutError, fact_key, shard
 from .thresholds import resolve_threshold
 
 SCOPE_RULE = "scope"
 SCOPE_FINDING = "in-scope"
 SCALE = 1_000_000
-SHARD = "k"
 # durable_rules' own limits, with room: 16 patterns a rule (error 304), 4,096 rules a ruleset
-# (106); an alpha node with more than 511 children hangs it (NEXT_BUCKET_LENGTH 512), so the
-# distinct concepts, findings, stages and shards of one fact are capped below that.
+# (106). The limits of its alpha network are kept by `sharding`.
 MAX_PATTERNS = 15
 MAX_BRANCHES = 64
 MAX_RULES = 4000
-MAX_CHILDREN = 500
-# events.c walks the alpha nodes a fact matches on a stack of MAX_STACK_SIZE 64 and fails (error
-# 303) past it, leaving the session's state corrupt (deleting it aborts the process); rete.c
-# refuses a 257th rule under one alpha node (error 108). The tests one copy of a fact can
-# reach, and so the rules ending under one of its nodes, are kept at this many, with room for
-# the nodes above them (t, the concept or finding, the shard).
-MAX_TESTS_PER_SHARD = 32
 SCALED_ATTRIBUTES = frozenset({"latest", "lowest", "highest", "span"})
 END_RULE = "vigil$end"
 
@@ -78,9 +67,6 @@ class Branch:
     patterns: dict[str, Pattern]
 
 
-FactKey = tuple[str, object]
-
-
 @dataclass
 class Compiled:
     name: str
@@ -99,15 +85,6 @@ class Compiled:
         if count == 1:
             return [fact]
         return [{**fact, SHARD: shard} for shard in range(count)]
-
-
-def fact_key(fact: dict[str, Any]) -> FactKey:
-    """Which fact this is, as rules select it: its type, and its concept, finding or stage."""
-    kind = fact["t"]
-    return (kind, fact.get(_NAME_FIELDS.get(kind, "")))
-
-
-_NAME_FIELDS = {"c": "c", "f": "f", "g": "n"}
 
 
 def scaled(value: float) -> int:
@@ -208,7 +185,10 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
                 attributes.setdefault(concept, set()).update(tested)
             findings |= compiled.findings
             reads_suggestions |= compiled.reads_suggestions
-    shards = _shard(definition, branches)
+    try:
+        shards = shard(definition)
+    except LayoutError as error:
+        raise CompileError(branches[error.rule].rule.id, str(error)) from error
     definition[END_RULE] = {"all": [{"m": {"t": "end"}}], "run": END_RULE}
     return Compiled(
         name=f"vigil:{ruleset.key}",
@@ -221,51 +201,6 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         reads_suggestions=reads_suggestions,
         shards=shards,
     )
-
-
-def _shard(definition: dict[str, Any], branches: dict[str, Branch]) -> dict[FactKey, int]:
-    """Spread the patterns reading each fact over shards of at most `MAX_TESTS_PER_SHARD`
-    tests, in rule order; where a fact needs more than one, each of its patterns tests the
-    shard number `k` right after the fact's name, so that one copy of the fact reaches only its
-    shard's tests. Returns the copies each such fact needs."""
-    load: dict[FactKey, tuple[int, int]] = {}  # fact -> (its last shard, tests in that shard)
-    placed: list[tuple[FactKey, list[dict[str, Any]], int, int]] = []  # and where k goes
-    children: dict[str, set[object]] = {}
-    for name, rule in definition.items():
-        for pattern in rule["all"]:
-            tests: list[dict[str, Any]] = next(iter(pattern.values()))["$and"]
-            kind = tests[0]["t"]
-            field = _NAME_FIELDS.get(kind)
-            key: FactKey = (kind, tests[1][field] if field else None)
-            named = children.setdefault(kind, set())
-            named.add(key[1])
-            if len(named) > MAX_CHILDREN:
-                raise CompileError(
-                    branches[name].rule.id,
-                    f"the ruleset reads more than {MAX_CHILDREN} different "
-                    f"{_KINDS[kind]}: split the ruleset",
-                )
-            head = 2 if field else 1
-            weight = max(1, len(tests) - head)
-            shard, used = load.get(key, (0, 0))
-            if used and used + weight > MAX_TESTS_PER_SHARD:
-                shard, used = shard + 1, 0
-            if shard >= MAX_CHILDREN:
-                raise CompileError(
-                    branches[name].rule.id,
-                    f"more than {MAX_CHILDREN * MAX_TESTS_PER_SHARD} tests read one "
-                    f"{_KINDS[kind][:-1]}: split the ruleset",
-                )
-            load[key] = (shard, used + weight)
-            placed.append((key, tests, head, shard))
-    counts = {key: shard + 1 for key, (shard, _) in load.items() if shard}
-    for key, tests, head, shard in placed:
-        if key in counts:
-            tests.insert(head, {SHARD: shard})
-    return counts
-
-
-_KINDS = {"c": "concepts", "f": "findings", "g": "stages", "s": "suggestions"}
 
 
 class _Conjunction:

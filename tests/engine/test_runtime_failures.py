@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
 
-# In a process of its own, since on failure the process aborts. The compiler's shard size is
+# In a process of its own, since on failure the process aborted. The shard size is
 # lifted so that the potassium fact overflows durable_rules' alpha stack (error 303), which is
 # the one way left to make the core fail mid-session.
 SCRIPT = """
@@ -20,9 +20,9 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 import engine
-from engine import compiler, EngineError, Evaluator, Quantity, Record
+from engine import sharding, EngineError, Evaluator, Quantity, Record
 
-compiler.MAX_TESTS_PER_SHARD = 10**6
+sharding.MAX_TESTS_PER_SHARD = 10**6
 text = Path("rulesets/calf_fasciculation/ruleset.yaml").read_text()
 text = text.replace("id: calf-fasciculation", "id: calf-overflowing", 1) + "".join(
     f"  - id: below-{i}\\n    when: potassium < {2.01 + i / 100:.2f} mmol/L\\n"
