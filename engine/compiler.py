@@ -12,11 +12,12 @@ durable_rules rule whose patterns match facts:
 
 Codes never appear in rules (adapters map them to concepts first) and numbers are integers in
 millionths of the concept's unit, so durable_rules compares exactly what the ruleset says.
+Every ruleset is laid out inside durable_rules' fixed-size structures by construction (see
+`sharding`); only what no layout fits is refused, naming the rule.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,18 +35,17 @@ from .conditions import (
 from .dependencies import strata
 from .levels import rank
 from .model import Action, Rule, Ruleset
+from .sharding import SHARD, FactKey, LayoutError, fact_key, shard
 from .thresholds import resolve_threshold
 
 SCOPE_RULE = "scope"
 SCOPE_FINDING = "in-scope"
 SCALE = 1_000_000
 # durable_rules' own limits, with room: 16 patterns a rule (error 304), 4,096 rules a ruleset
-# (106); more than 511 alpha tests under one node hangs it, so distinct tests per concept are
-# capped well below that.
+# (106). The limits of its alpha network are kept by `sharding`.
 MAX_PATTERNS = 15
 MAX_BRANCHES = 64
 MAX_RULES = 4000
-MAX_TESTS_PER_CONCEPT = 400
 SCALED_ATTRIBUTES = frozenset({"latest", "lowest", "highest", "span"})
 END_RULE = "vigil$end"
 
@@ -77,6 +77,14 @@ class Compiled:
     attributes: dict[str, frozenset[str]]  # per concept, the fact attributes some rule tests
     findings: frozenset[str]  # findings some rule reads
     reads_suggestions: bool
+    shards: dict[FactKey, int]  # per fact read by rules on more than one shard, its copies
+
+    def copies(self, fact: dict[str, Any]) -> list[dict[str, Any]]:
+        """The copies of `fact` to assert: itself, or one per shard, each with its number."""
+        count = self.shards.get(fact_key(fact), 1)
+        if count == 1:
+            return [fact]
+        return [{**fact, SHARD: shard} for shard in range(count)]
 
 
 def scaled(value: float) -> int:
@@ -136,10 +144,10 @@ def _implies_scope(condition: Condition, scope_branches: list[set[tuple[object, 
 
 
 def compile_ruleset(ruleset: Ruleset) -> Compiled:
-    """Compile every rule (gated by the scope); raise `CompileError` past durable_rules' limits."""
+    """Compile every rule (gated by the scope); raise `CompileError`, naming the rule, for what
+    no layout keeps inside durable_rules' limits."""
     rules = effective_rules(ruleset)
     stratum = strata(rules)
-    tests: dict[str, set[str]] = {}
     definition: dict[str, Any] = {}
     branches: dict[str, Branch] = {}
     concepts: set[str] = set()
@@ -163,13 +171,13 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
                     f"one alternative of its condition needs {len(compiled.patterns)} facts at "
                     f"once (at most {MAX_PATTERNS}); split the rule",
                 )
-            for pattern in compiled.patterns:
-                kind, *rest = next(iter(pattern.values()))["$and"]
-                if kind == {"t": "c"}:
-                    concept, *checks = rest
-                    distinct = tests.setdefault(concept["c"], set())
-                    distinct.update(json.dumps(check, sort_keys=True) for check in checks)
             name = f"r{index}b{b}"
+            if len(definition) >= MAX_RULES:
+                raise CompileError(
+                    rule.id,
+                    f"the ruleset compiles to more than {MAX_RULES} durable_rules rules from "
+                    "here on (each alternative of a condition is one): split the ruleset",
+                )
             definition[name] = {"all": compiled.patterns, "pri": index, "run": name}
             branches[name] = Branch(rule, compiled.info)
             concepts |= compiled.concepts
@@ -177,15 +185,10 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
                 attributes.setdefault(concept, set()).update(tested)
             findings |= compiled.findings
             reads_suggestions |= compiled.reads_suggestions
-    for concept, distinct in tests.items():
-        if len(distinct) > MAX_TESTS_PER_CONCEPT:
-            raise CompileError(
-                rules[-1].id,
-                f"{concept} is tested {len(distinct)} different ways (at most "
-                f"{MAX_TESTS_PER_CONCEPT}): use parameters shared between rules",
-            )
-    if len(definition) >= MAX_RULES:
-        raise CompileError(rules[-1].id, f"the ruleset compiles to {len(definition)} rules")
+    try:
+        shards = shard(definition)
+    except LayoutError as error:
+        raise CompileError(branches[error.rule].rule.id, str(error)) from error
     definition[END_RULE] = {"all": [{"m": {"t": "end"}}], "run": END_RULE}
     return Compiled(
         name=f"vigil:{ruleset.key}",
@@ -196,6 +199,7 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         attributes={c: frozenset(a) for c, a in attributes.items()},
         findings=frozenset(findings),
         reads_suggestions=reads_suggestions,
+        shards=shards,
     )
 
 
@@ -209,22 +213,34 @@ class _Conjunction:
         self.findings: set[str] = set()
         self.reads_suggestions = False
         self._positive: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+        self._seen: set[tuple[object, ...]] = set()
+        self._suggested = 0  # the level some suggestion must reach, if above 0
 
+    # durable_rules binds each pattern of a rule to a different fact, so an atom written twice
+    # (`[low-k, any: [low-k, ...]]` in one alternative) must become one pattern, not two
+    # patterns waiting for two copies of one fact.
     def add(self, atom: Atom, negated: bool) -> None:
         if isinstance(atom, FindingRef):
             self.findings.add(atom.name)
-            self._emit([{"t": "f"}, {"f": atom.name}], negated, Pattern("finding", atom.name))
+            if self._new("finding", atom.name, negated):
+                info = Pattern("finding", atom.name)
+                self._emit([{"t": "f"}, {"f": atom.name}], negated, info)
             return
         if isinstance(atom, NoSuggestion):
             self.reads_suggestions = True
             floor = rank(atom.level) if atom.level else 1
-            # "no suggestion at or above L" is the negation of "a suggestion at or above L"
-            self._emit([{"t": "s"}, {"$gte": {"rank": floor}}], not negated, None)
+            if negated:
+                # "a suggestion at or above L": one suggestion at the highest L meets them all
+                self._suggested = max(self._suggested, floor)
+            elif self._new("suggestion", floor):
+                self._emit([{"t": "s"}, {"$gte": {"rank": floor}}], True, None)
             return
         self.concepts.add(atom.concept)
         test, attribute = self._test(atom)
         # the fact key the test reads: "site:calf" is read from "site_calf"
         self.attributes.setdefault(atom.concept, set()).add(attribute.replace(":", "_"))
+        if not self._new(atom.concept, repr(test), negated):
+            return
         if negated:
             self._emit([{"t": "c"}, {"c": atom.concept}, test], True, None)
             return
@@ -232,7 +248,16 @@ class _Conjunction:
         tests.append(test)
         attributes.append(attribute)
 
+    def _new(self, *key: object) -> bool:
+        """Whether this literal is new to the alternative (and note it)."""
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
     def stage(self, stratum: int) -> None:
+        if self._suggested:
+            self._emit([{"t": "s"}, {"$gte": {"rank": self._suggested}}], False, None)
         for concept, (tests, attributes) in self._positive.items():
             pattern = Pattern("concept", concept, tuple(dict.fromkeys(attributes)))
             self._emit([{"t": "c"}, {"c": concept}, *tests], False, pattern)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -34,6 +35,12 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 _COMPILED: dict[str, Compiled] = {}
 _COMPILING = threading.Lock()
+# a child forked while another thread compiles would inherit the lock held, for ever
+os.register_at_fork(
+    before=_COMPILING.acquire,
+    after_in_parent=_COMPILING.release,
+    after_in_child=_COMPILING.release,
+)
 
 
 def _compiled(ruleset: Ruleset) -> Compiled:
@@ -67,6 +74,12 @@ class Evaluator:
         """Evaluate one patient's records as they stood at `as_of` (default: now, UTC; a record
         dated after now is then left out with a warning). `now` is the caller's reading of the
         clock for that default, so that every patient of a batch is evaluated at one time."""
+        with runtime.EVALUATIONS:  # no fork while this runs: see `forking`
+            return self._evaluate(facts, as_of, now)
+
+    def _evaluate(
+        self, facts: Iterable[Record], as_of: datetime | None, now: datetime | None
+    ) -> Evaluation:
         when = as_of_or_now(as_of if as_of is not None else now)
         records = check_records(facts, self.ruleset)
         summaries, warnings = summarise(records, self.ruleset, when, as_of_is_now=as_of is None)

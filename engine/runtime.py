@@ -6,10 +6,16 @@ other threads), swallows no exception raised in an action, stops no chaining aft
 and costs about a fifth less per patient (JSON round trips of the session state per action).
 
 - durable_rules is not thread-safe: every call goes through one process-wide lock.
+- A fork waits until no evaluation runs (`EVALUATIONS`, which `Evaluator.evaluate` passes) and
+  the child inherits every lock released, so no child starts with the core, or any lock an
+  evaluation takes, mid-call.
 - A ruleset name cannot be registered twice: compiled rulesets are created once per unique name
   (id, version and content hash) and kept for the life of the process.
-- Sessions: one fresh session per evaluation, only one live at a time, facts asserted one by one,
-  a sentinel fact that fires a no-op rule, then `delete_state`, also when something failed.
+- Sessions: one fresh session per evaluation, only one live at a time, a sentinel fact that
+  fires a no-op rule first, then the facts one by one, then `delete_state`, also when something
+  failed. The sentinel's action initialises the state's action context, which
+  `createStateNode` leaves as garbage for `delete_state` to free: a session that failed before
+  any action ran aborted the process when deleted.
 - A fact taken for one already seen (durable_rules' 32-bit hashes can collide) is an error,
   never dropped; every durable_rules failure is raised as `EngineError`.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -26,12 +33,37 @@ import durable_rules_engine as _core
 
 from .compiler import END_RULE, Compiled
 from .errors import EngineError, EvaluationError, VigilError
+from .forking import ForkGate
 
 OnFire = Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], None]
 
 _LOCK = threading.RLock()
 _HANDLES: dict[str, int] = {}
 _SESSIONS = itertools.count(1)
+
+EVALUATIONS = ForkGate()
+
+
+def _before_fork() -> None:
+    EVALUATIONS.close()  # first: a running evaluation may still need the lock
+    _LOCK.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _LOCK.release()
+    EVALUATIONS.open()
+
+
+def _after_fork_in_child() -> None:
+    _LOCK.release()
+    EVALUATIONS.reset()
+
+
+os.register_at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)
 
 # durable_rules' assert result codes (durable/engine.py, Ruleset._handle_result)
 _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
@@ -49,7 +81,7 @@ class Session:
 
 
 def run_session(compiled: Compiled, facts: list[dict[str, Any]], on_fire: OnFire) -> None:
-    """Assert `facts`, then each stage, then the sentinel; call `on_fire(rule, matched, emit)`
+    """Assert the sentinel, then `facts`, then each stage; call `on_fire(rule, matched, emit)`
     for every firing, where `emit` asserts a chained fact. Raises EvaluationError/EngineError."""
     with _LOCK:
         handle = _handle(compiled)
@@ -58,14 +90,19 @@ def run_session(compiled: Compiled, facts: list[dict[str, Any]], on_fire: OnFire
         def emit(fact: dict[str, Any]) -> None:
             # Asserted from inside an action: the rules it completes are dispatched next, by
             # the action loop of the fact being processed (forward chaining).
-            _assert(handle, session.new_fact(**fact), optional=True)
+            for copy in compiled.copies(fact):
+                _assert(handle, session.new_fact(**copy), optional=True)
+
+        def post(fact: dict[str, Any]) -> None:
+            for copy in compiled.copies(fact):
+                _post(handle, session.new_fact(**copy), emit, on_fire, optional=True)
 
         try:
-            for fact in facts:
-                _post(handle, session.new_fact(**fact), emit, on_fire, optional=True)
-            for stage in compiled.stages:
-                _post(handle, session.new_fact(t="g", n=stage), emit, on_fire, optional=True)
             _post(handle, session.new_fact(t="end"), emit, on_fire, optional=False)
+            for fact in facts:
+                post(fact)
+            for stage in compiled.stages:
+                post({"t": "g", "n": stage})
         except BaseException:
             _delete(handle, session.sid, quiet=True)  # keep the first error
             raise
