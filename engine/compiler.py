@@ -18,6 +18,8 @@ Every ruleset is laid out inside durable_rules' fixed-size structures by constru
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,7 +193,8 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         raise CompileError(branches[error.rule].rule.id, str(error)) from error
     definition[END_RULE] = {"all": [{"m": {"t": "end"}}], "run": END_RULE}
     return Compiled(
-        name=f"vigil:{ruleset.key}",
+        # durable_rules keeps a ruleset by name for ever: the name changes with the definition
+        name=f"vigil:{ruleset.key}:{_digest(definition)}",
         definition=definition,
         branches=branches,
         stages=tuple(sorted(set(stratum.values()))),
@@ -288,3 +291,8 @@ class _Conjunction:
         if atom.op == "=":
             return {atom.attribute: number}, atom.attribute
         return {_OPS[atom.op]: {atom.attribute: number}}, atom.attribute
+
+
+def _digest(definition: dict[str, Any]) -> str:
+    text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -33,7 +33,8 @@ from .summary import Summary, summarise
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
-_COMPILED: dict[str, Compiled] = {}
+# by key, with the ruleset compiled: a Ruleset built by hand may reuse another's key
+_COMPILED: dict[str, tuple[Ruleset, Compiled]] = {}
 _COMPILING = threading.Lock()
 # a child forked while another thread compiles would inherit the lock held, for ever
 os.register_at_fork(
@@ -45,10 +46,11 @@ os.register_at_fork(
 
 def _compiled(ruleset: Ruleset) -> Compiled:
     with _COMPILING:
-        compiled = _COMPILED.get(ruleset.key)
-        if compiled is None:
-            compiled = compile_ruleset(ruleset)
-            _COMPILED[ruleset.key] = compiled
+        cached = _COMPILED.get(ruleset.key)
+        if cached is not None and (cached[0] is ruleset or cached[0] == ruleset):
+            return cached[1]
+        compiled = compile_ruleset(ruleset)
+        _COMPILED[ruleset.key] = (ruleset, compiled)
         return compiled
 
 

@@ -4,6 +4,7 @@ refused with a VigilError in words, never read as something else in silence."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,4 +79,19 @@ def test_a_content_hash_reused_for_edited_text_is_refused() -> None:
     with pytest.raises(engine.ArgumentError, match="is not the SHA-256 of the text"):
         engine.load_text(chained("3.0 mmol/L"), content_hash=digest)
     after = engine.Evaluator(engine.load_text(chained("3.0 mmol/L"))).evaluate(records, as_of=NOW)
+    assert (before.escalation, after.escalation) == ("urgent", "none")
+
+
+def test_a_ruleset_built_with_another_ones_hash_runs_its_own_rules() -> None:
+    records = [
+        Record("potassium", "Observation/k", NOW, value=Quantity(3.2, "mmol/L")),
+        Record("weakness", "Observation/w", NOW),
+    ]
+    first = engine.load_text(chained("3.5 mmol/L"))
+    edited = replace(engine.load_text(chained("3.0 mmol/L")), content_hash=first.content_hash)
+    assert first.key == edited.key
+
+    before = engine.Evaluator(first).evaluate(records, as_of=NOW)
+    after = engine.Evaluator(edited).evaluate(records, as_of=NOW)
+
     assert (before.escalation, after.escalation) == ("urgent", "none")
