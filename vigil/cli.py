@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
+from engine import VigilError
+
 from .commands import audit, evaluate, feedback, serve
 from .output import OutputError, write_stdout
 
@@ -54,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except OutputError as error:  # `vigil evaluate ... > /dev/full`
         print(f"{args.prog}: cannot write the output: {error}", file=sys.stderr)
+        return 1
+    except VigilError as error:  # what a command did not expect, e.g. durable_rules failing
+        print(f"{args.prog}: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     return code
 

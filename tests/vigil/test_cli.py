@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from engine import EngineError, runtime
 from fhir_adapters.cds_hooks.storage import SqliteStore
+from vigil.cli import main
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples" / "calf-patients.json"
@@ -56,3 +58,18 @@ def test_output_that_cannot_be_written_is_one_line_on_stderr_and_exit_1(
     name = "vigil feedback report" if command[0] == "feedback" else f"vigil {command[0]}"
     assert run.returncode == 1
     assert run.stderr.splitlines() == [f"{name}: cannot write the output: No space left on device"]
+
+
+def test_an_engine_failure_is_one_line_and_exit_1_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing(*_: object) -> None:
+        raise EngineError("durable_rules failed on a 'c' fact: error 108")
+
+    monkeypatch.setattr(runtime, "run_session", failing)
+
+    code = main(["evaluate", str(EXAMPLES), "--as-of", "2026-03-01", "--format", "json"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == "vigil evaluate: durable_rules failed on a 'c' fact: error 108\n"
