@@ -1,0 +1,44 @@
+"""`vigil evaluate` gives one answer for one set of resources, however the files hold them:
+a Bundle (read entry by entry) or each resource in its own file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .test_evaluate_command import vigil
+from .test_evaluate_untrusted_values import PATIENT, TWITCH, potassium, repeated
+
+# A contained resource whose JSON repeats a key: the Observation holding it is left out.
+SPECIMEN = {"resourceType": "Specimen", "id": "s", "REPEATED": 0}
+LEFT_OUT = {
+    "source": "Observation/k1",
+    "message": "contained[0].status appears twice: which value is meant cannot be told; left out",
+}
+
+
+def only_result(path: Path) -> dict[str, Any]:
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert isinstance(result, dict)
+    return result
+
+
+def test_a_contained_resource_repeating_a_key_leaves_out_its_holder_in_a_file_of_its_own(
+    tmp_path: Path,
+) -> None:
+    k1 = repeated(json.dumps(potassium(contained=[SPECIMEN])), "status", "available", "x")
+    texts = [json.dumps(PATIENT), json.dumps(TWITCH), k1]
+    apart = tmp_path / "apart"
+    apart.mkdir()
+    for name, text in zip(("patient", "twitch", "k1"), texts, strict=True):
+        (apart / f"{name}.json").write_text(text)
+    bundle = tmp_path / "bundle.json"
+    entries = ", ".join(f'{{"resource": {text}}}' for text in texts)
+    bundle.write_text(f'{{"resourceType": "Bundle", "type": "collection", "entry": [{entries}]}}')
+
+    for result in (only_result(bundle), only_result(apart)):
+        assert result["escalation"] == "self-care"  # twitching alone: the potassium is not read
+        assert result["warnings"] == [LEFT_OUT]
