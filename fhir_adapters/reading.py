@@ -266,7 +266,9 @@ def _load_text(text: str, name: str, *, pack: bool = False) -> Loaded:
     else:
         collector.top_level(value, name)
         return collector.result()
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines as NDJSON (and `_load_lines`) ends them: splitlines() would also end one at a
+    # U+2028 or U+0085, which a JSON string may hold as it is
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{name}:{number}"

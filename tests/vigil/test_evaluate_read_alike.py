@@ -42,3 +42,18 @@ def test_a_contained_resource_repeating_a_key_leaves_out_its_holder_in_a_file_of
     for result in (only_result(bundle), only_result(apart)):
         assert result["escalation"] == "self-care"  # twitching alone: the potassium is not read
         assert result["warnings"] == [LEFT_OUT]
+
+
+def test_ndjson_with_a_line_separator_inside_a_string_reads_alike_whatever_the_file_name(
+    tmp_path: Path,
+) -> None:
+    # U+2028 and U+0085 may stand unescaped in a JSON string (a note pasted from a web page)
+    noted = potassium(note=[{"text": "repeat\u2028tomorrow\u0085please"}])
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in (PATIENT, TWITCH, noted)) + "\n"
+    results = []
+    for name in ("export.ndjson", "export.json"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        results.append(only_result(tmp_path / name))
+
+    assert results[0]["escalation"] == "urgent"
+    assert results[1] == results[0]
