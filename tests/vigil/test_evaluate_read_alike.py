@@ -57,3 +57,28 @@ def test_ndjson_with_a_line_separator_inside_a_string_reads_alike_whatever_the_f
 
     assert results[0]["escalation"] == "urgent"
     assert results[1] == results[0]
+
+
+def test_a_file_named_again_or_inside_a_folder_named_is_read_once(tmp_path: Path) -> None:
+    # resources known by urn fullUrls alone: each reading of the file would be another Bundle
+    subject = {"reference": "urn:uuid:p"}
+    twitch = {k: v for k, v in TWITCH.items() if k != "id"} | {"subject": subject}
+    low = {k: v for k, v in potassium().items() if k != "id"} | {"subject": subject}
+    entries = [
+        {"fullUrl": f"urn:uuid:{name}", "resource": resource}
+        for name, resource in (("p", {"resourceType": "Patient"}), ("t", twitch), ("k", low))
+    ]
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    bundle = folder / "bundle.json"
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "entry": entries}))
+
+    for paths in ((bundle, bundle), (folder, bundle), (bundle, folder / "." / "bundle.json")):
+        run = vigil("evaluate", *paths, "--as-of", "2026-03-01", "--format", "json")
+        assert run.returncode == 0, run.stderr
+        output = json.loads(run.stdout)
+        assert [(r["patient"], r["escalation"]) for r in output["results"]] == [
+            ("urn:uuid:p", "urgent")
+        ]
+        [warning] = output["warnings"]
+        assert warning["message"].startswith("the same file as ")
