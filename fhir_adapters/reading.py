@@ -158,6 +158,15 @@ def load_resources(
     return collector.result()
 
 
+def _packed(value: Mapping[str, Any]) -> Mapping[str, Any] | PackedJson:
+    """`value` packed, or kept parsed when it is nested deeper than `json.dumps` writes (orjson
+    reads 1,024 levels, more than Python's recursion limit lets json write)."""
+    try:
+        return PackedJson(value)
+    except RecursionError:
+        return value
+
+
 def _parsed(content: Mapping[str, Any] | PackedJson) -> Mapping[str, Any]:
     return content.unpack() if isinstance(content, PackedJson) else content
 
@@ -443,7 +452,7 @@ class _Collector:
         if kind == "Bundle":
             self.bundle(value, where, depth)
             return
-        raw = RawResource(PackedJson(value) if self.pack else value, where, full_url, scope)
+        raw = RawResource(_packed(value) if self.pack else value, where, full_url, scope)
         self.resources.append(raw)
         if full_url and scope is not None:
             scope.define(full_url, raw)

@@ -4,8 +4,13 @@ a Bundle (read entry by entry) or each resource in its own file."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from fhir_adapters import evaluate_bundle
 
 from .test_evaluate_command import vigil
 from .test_evaluate_untrusted_values import PATIENT, TWITCH, potassium, repeated
@@ -82,3 +87,23 @@ def test_a_file_named_again_or_inside_a_folder_named_is_read_once(tmp_path: Path
         ]
         [warning] = output["warnings"]
         assert warning["message"].startswith("the same file as ")
+
+
+@pytest.mark.parametrize("name", ["resource.json", "export.ndjson", "bundle.json"])
+def test_a_resource_nested_deeper_than_json_writes_is_read_as_from_text(
+    tmp_path: Path, name: str
+) -> None:
+    # orjson reads 1,024 levels; Python's json writes fewer than its recursion limit, 1,000
+    nested = "[" * 1010 + '"deep"' + "]" * 1010
+    text = json.dumps(potassium(extension=[{"url": "urn:x:deep", "valueString": "x"}]))
+    text = text.replace('"valueString": "x"', f'"valueString": "x", "deep": {nested}')
+    if name == "bundle.json":
+        text = f'{{"resourceType": "Bundle", "entry": [{{"resource": {text}}}]}}'
+    path = tmp_path / name
+    path.write_text(text)
+
+    run = vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    from_text = evaluate_bundle(text, "calf-fasciculation", as_of=datetime(2026, 3, 1, tzinfo=UTC))
+    assert json.loads(run.stdout)["results"] == [r.to_dict() for r in from_text]
