@@ -89,7 +89,7 @@ class Summary:
         latest = self.latest
         if latest is None or latest.value is None or latest.record.reference_low is None:
             return False
-        low = _canonical(latest.record.reference_low, self.concept)
+        low, _ = _reference_low(latest.record, self.concept)
         return low is not None and latest.value < low
 
 
@@ -164,6 +164,8 @@ def summarise(
             if as_of - end > concept.lookback:  # as a difference: year 1 cannot overflow it
                 continue
         value, warning = _value(record, concept)
+        if warning is None and value is not None:
+            _, warning = _reference_low(record, concept)
         if warning:
             warnings.append(warning)
         reading = Reading(record, value, _site(record, ruleset))
@@ -259,6 +261,24 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
             record.source,
         )
     return value, None
+
+
+def _reference_low(record: Record, concept: Concept) -> tuple[float | None, DataWarning | None]:
+    """The record's reference range low limit in the concept's unit, or None with a warning
+    when it cannot be one (as `_value` judges a value): a range is ignored, never guessed."""
+    low = record.reference_low
+    if low is None:
+        return None, None
+    if not math.isfinite(low.value):
+        reason = f"{low} is not a number"
+    elif units.is_known(low.unit) and (impossible := units.impossible(low.value, low.unit)):
+        reason = impossible
+    elif (number := _canonical(low, concept)) is None:
+        reason = f"{low} cannot be converted to {concept.unit or 'a plain number'}"
+    else:
+        return number, None
+    message = f"{concept.name} reference range low {reason}; reference range ignored"
+    return None, DataWarning(message, record.source)
 
 
 def _site(record: Record, ruleset: Ruleset) -> str | None:

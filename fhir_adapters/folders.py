@@ -52,7 +52,7 @@ def find_files(paths: Iterable[Path]) -> Found:
         if path.is_dir():
             search.top_folder(path)
         else:
-            search.files.append(path)  # a missing file is reported by the reader, naming it
+            search.given_file(path)
     return Found(tuple(search.files), tuple(search.warnings))
 
 
@@ -113,6 +113,17 @@ class _Search:
             else:
                 message = f"{_special_kind(info.st_mode)} named like a FHIR file: not read"
                 self.warnings.append(DataWarning(message, shown_path(path)))
+
+    def given_file(self, path: Path) -> None:
+        """A path named as a file: read once, like a file a folder holds, when it is one."""
+        try:
+            info = path.stat()
+        except OSError:
+            info = None  # missing or unreadable: the reader says so, naming it
+        if info is not None and stat.S_ISREG(info.st_mode):
+            self.file(path, _identity(info))
+        else:
+            self.files.append(path)  # a pipe or device (/dev/stdin) gives new data each time
 
     def file(self, path: Path, key: _FileId) -> None:
         self.met += 1

@@ -158,6 +158,15 @@ def load_resources(
     return collector.result()
 
 
+def _packed(value: Mapping[str, Any]) -> Mapping[str, Any] | PackedJson:
+    """`value` packed, or kept parsed when it is nested deeper than `json.dumps` writes (orjson
+    reads 1,024 levels, more than Python's recursion limit lets json write)."""
+    try:
+        return PackedJson(value)
+    except RecursionError:
+        return value
+
+
 def _parsed(content: Mapping[str, Any] | PackedJson) -> Mapping[str, Any]:
     return content.unpack() if isinstance(content, PackedJson) else content
 
@@ -266,7 +275,9 @@ def _load_text(text: str, name: str, *, pack: bool = False) -> Loaded:
     else:
         collector.top_level(value, name)
         return collector.result()
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines as NDJSON (and `_load_lines`) ends them: splitlines() would also end one at a
+    # U+2028 or U+0085, which a JSON string may hold as it is
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{name}:{number}"
@@ -294,21 +305,24 @@ def _with_packed_entries(text: str) -> dict[str, Any] | None:
         return None
     if found is None or found[1] != len(text):
         return None  # more after it: NDJSON
-    value, _ = found
-    entries = value.get("entry")
-    if value.get("resourceType") != "Bundle" and isinstance(entries, list):
-        value["entry"] = [e.unpack() if isinstance(e, PackedJson) else e for e in entries]
+    value, _, entry_repeats = found
+    if value.get("resourceType") != "Bundle" and isinstance(value.get("entry"), list):
+        if entry_repeats:
+            return None  # the outermost resource, this one, repeats a key: `_parse` marks it
+        value["entry"] = [e.unpack() if isinstance(e, PackedJson) else e for e in value["entry"]]
     return value
 
 
-def _object(text: str, at: int) -> tuple[dict[str, Any], int] | None:
-    """The JSON object at `at` and where the text after it (and its spaces) ends."""
+def _object(text: str, at: int) -> tuple[dict[str, Any], int, bool] | None:
+    """The JSON object at `at`, where the text after it (and its spaces) ends, and whether an
+    item of its `entry` repeats a key; None when a key repeats anywhere else."""
     if text[at] != "{":
         return None
     value: dict[str, Any] = {}
+    entry_repeats = False
     at = _after_space(text, at + 1)
     if text[at] == "}":
-        return value, _after_space(text, at + 1)
+        return value, _after_space(text, at + 1), entry_repeats
     while True:
         key, at = _DECODER.raw_decode(text, at)
         at = _after_space(text, at)
@@ -316,30 +330,37 @@ def _object(text: str, at: int) -> tuple[dict[str, Any], int] | None:
             return None
         at = _after_space(text, at + 1)
         if key == "entry" and text[at] == "[":
-            value[key], at = _packed_items(text, at)
+            value[key], at, entry_repeats = _packed_items(text, at)
         else:
-            value[key], at, _ = _value_at(text, at)
+            value[key], at, repeated = _value_at(text, at)
+            if repeated:
+                # told within this value alone, a resource nested in it is marked, not the
+                # document's own resource that holds it: `_parse` reads the whole text
+                return None
         at = _after_space(text, at)
         if text[at] == "}":
-            return value, _after_space(text, at + 1)
+            return value, _after_space(text, at + 1), entry_repeats
         if text[at] != ",":
             return None
         at = _after_space(text, at + 1)
 
 
-def _packed_items(text: str, at: int) -> tuple[list[Any], int]:
-    """The JSON array at `at`, each object in it packed once parsed, and where it ends."""
+def _packed_items(text: str, at: int) -> tuple[list[Any], int, bool]:
+    """The JSON array at `at`, each object in it packed once parsed, where it ends, and whether
+    an item repeats a key."""
     items: list[Any] = []
+    any_repeated = False
     at = _after_space(text, at + 1)
     if text[at] == "]":
-        return items, at + 1
+        return items, at + 1, any_repeated
     while True:
         item, at, repeated = _value_at(text, at)
+        any_repeated = any_repeated or repeated
         # packed text cannot keep a resource marked deeper inside an entry: keep it parsed
         items.append(PackedJson(item) if isinstance(item, dict) and not repeated else item)
         at = _after_space(text, at)
         if text[at] == "]":
-            return items, at + 1
+            return items, at + 1, any_repeated
         if text[at] != ",":
             raise ValueError("not a JSON array")
         at = _after_space(text, at + 1)
@@ -431,7 +452,7 @@ class _Collector:
         if kind == "Bundle":
             self.bundle(value, where, depth)
             return
-        raw = RawResource(PackedJson(value) if self.pack else value, where, full_url, scope)
+        raw = RawResource(_packed(value) if self.pack else value, where, full_url, scope)
         self.resources.append(raw)
         if full_url and scope is not None:
             scope.define(full_url, raw)
