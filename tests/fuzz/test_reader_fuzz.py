@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,16 +79,21 @@ def _answer(results: list[dict[str, Any]] | str) -> object:
     """What must not depend on order: each patient's escalation, suggestions and the resources
     warned about (a warning's text may name an entry's position)."""
     if isinstance(results, str):
-        return results.split(" item ")[0]
-    return [
+        return _unplaced(results)
+    return sorted(
         (
-            r["patient"],
+            # a Patient with neither id nor fullUrl is named by its place in the input
+            _unplaced(r["patient"]),
             r["escalation"],
-            r["suggestions"],
-            sorted(str(w.get("source")) for w in r.get("warnings", [])),
+            json.dumps(r["suggestions"]),
+            sorted(_unplaced(str(w.get("source"))) for w in r.get("warnings", [])),
         )
         for r in results
-    ]
+    )
+
+
+def _unplaced(text: str) -> str:
+    return re.sub(r" (item|entry|line) \d+", "", text)
 
 
 @SETTINGS
