@@ -61,6 +61,7 @@ OBSERVATIONS = 20
 MIX = (("fresh", 35), ("re-sent", 35), ("feedback", 15), ("refused", 15))
 EXPECTED = {"fresh": 200, "re-sent": 200, "feedback": 200, "refused": 401}
 MAX_IN_FLIGHT = 32
+KEEPALIVE_SECONDS = 2.0  # under uvicorn's timeout_keep_alive (5 s)
 
 
 class SoakServer:
@@ -254,7 +255,14 @@ async def run_load(
     server: SoakServer, load: Load, seconds: float, rate: float, tally: Tally
 ) -> None:
     """Send `rate` calls a second for `seconds`, at most MAX_IN_FLIGHT at once."""
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+    # An idle connection is dropped by the client before uvicorn closes it (after 5 s): with
+    # both at 5 s, a call sent as the server closes fails with a ReadError, which is the race
+    # of the two timers, not a call the service lost.
+    limits = httpx.Limits(
+        max_connections=MAX_IN_FLIGHT,
+        max_keepalive_connections=MAX_IN_FLIGHT,
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
     in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
     async with httpx.AsyncClient(base_url=server.url, timeout=30.0, limits=limits) as client:
 
