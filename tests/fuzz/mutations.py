@@ -28,7 +28,7 @@ def _resources() -> list[dict[str, Any]]:
     if SAMPLES.is_dir():
         for path in sorted(SAMPLES.rglob("*.json")):
             if path.stat().st_size <= MAX_SAMPLE_BYTES:
-                data = json.loads(path.read_text())
+                data = json.loads(path.read_text(encoding="utf-8-sig"))
                 if data.get("resourceType") != "Bundle":
                     found.append(data)
     return found
