@@ -8,11 +8,12 @@ one-line error, never another exception, a 5xx, a native crash or a hang.
     .venv/bin/python bench/fuzz_atheris.py --target all --runs 2000   # a short run of each
 
 Each target runs in a child process under libFuzzer, started from real inputs (the bundled
-examples and ../shared/fhir-samples, the packaged ruleset, requests as an EHR sends them), the
-project's own modules and PyYAML instrumented for coverage. An input that breaks a promise stops
-the run: libFuzzer writes it to `crash-<sha1>` in `--artifacts` (default: the current folder),
-and the script prints it and exits 1. Without atheris, `--no-atheris` (or atheris missing)
-runs the same checks over random mutations of the same seeds, with no coverage guidance.
+examples and ../shared/fhir-samples or the folder `--samples` names, a small ruleset and the
+packaged one, requests as an EHR sends them), the project's own modules instrumented for
+coverage. An input that breaks a promise stops the run: libFuzzer writes it to `crash-<sha1>`
+in `--artifacts` (default: the current folder), and the script prints it and exits 1. Without
+atheris, `--no-atheris` (or atheris missing) runs the same checks over random mutations of the
+same seeds, with no coverage guidance.
 
 The table printed at the end: target, inputs run, inputs passed over as known defects (issue
 12's numbers, see fuzz_targets.py), failures, seconds, and the coverage libFuzzer reached.
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.fuzz_targets import Skip, checker, seeds  # noqa: E402
+from bench.fuzz_targets import SAMPLES, Skip, checker, seeds  # noqa: E402
 
 TARGETS = ("reader", "ruleset", "request")
 INSTRUMENTED = ["engine", "fhir_adapters"]
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=100_000, help="inputs per target")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--artifacts", type=Path, default=Path.cwd())
+    parser.add_argument(
+        "--samples", type=Path, default=SAMPLES, help="FHIR files to seed the reader with"
+    )
     parser.add_argument("--no-atheris", action="store_true", help="random mutation, no coverage")
     parser.add_argument("--child", choices=TARGETS, help=argparse.SUPPRESS)
     args, libfuzzer_args = parser.parse_known_args(argv)
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for target in TARGETS if args.target == "all" else (args.target,):
         run = _run_atheris if use_atheris else _run_mutation
-        rows.append(run(target, args.runs, args.seed, args.artifacts))
+        rows.append(run(target, args.runs, args.seed, args.artifacts, args.samples))
     print()
     print(
         "| target | engine | inputs | passed over (known defects) | failures | seconds | coverage |"
@@ -87,12 +91,12 @@ def _has_atheris() -> bool:
 
 
 def _run_atheris(
-    target: str, runs: int, seed: int, artifacts: Path
+    target: str, runs: int, seed: int, artifacts: Path, samples: Path
 ) -> tuple[str, str, int, int, int, float, str, str]:
     """One target under libFuzzer in a child process; its row of the table."""
     artifacts.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"vigil-fuzz-{target}-") as corpus:
-        for number, data in enumerate(seeds(target)):
+        for number, data in enumerate(seeds(target, samples)):
             (Path(corpus) / f"seed-{number}").write_bytes(data)
         command = [
             sys.executable,
@@ -170,11 +174,11 @@ def _child(target: str, libfuzzer_args: list[str]) -> int:
 
 
 def _run_mutation(
-    target: str, runs: int, seed: int, artifacts: Path
+    target: str, runs: int, seed: int, artifacts: Path, samples: Path
 ) -> tuple[str, str, int, int, int, float, str, str]:
     """The same checks over random byte-level mutations of the seeds: no coverage guidance."""
     rng = random.Random(seed)
-    pool = seeds(target)
+    pool = seeds(target, samples)
     skipped = 0
     print(f"{target}: {runs} mutated inputs ...", flush=True)
     started = time.monotonic()

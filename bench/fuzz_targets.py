@@ -43,13 +43,13 @@ class Skip(Exception):
     """The input belongs to a known defect class: not run."""
 
 
-def seeds(target: str) -> list[bytes]:
-    """Real inputs to start from: the bundled examples and the shared FHIR samples (when
+def seeds(target: str, samples: Path = SAMPLES) -> list[bytes]:
+    """Real inputs to start from: the bundled examples and the FHIR samples in `samples` (when
     present), the packaged ruleset, requests as an EHR sends them."""
     if target == "reader":
         files = [ROOT / "examples" / "calf-patients.json"]
-        if SAMPLES.is_dir():
-            files += sorted(p for p in SAMPLES.rglob("*.json") if p.is_file())
+        if samples.is_dir():
+            files += sorted(p for p in samples.rglob("*.json") if p.is_file())
         return [b for b in (p.read_bytes() for p in files) if len(b) <= MAX_SEED_BYTES]
     if target == "ruleset":
         # the small one first: every part of the grammar in 2 KB, so a run stays fast
