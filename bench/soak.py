@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import random
@@ -300,33 +301,60 @@ async def sample_memory(
     every: float,
     stop: asyncio.Event,
     samples: list[tuple[float, dict[str, float]]],
+    connections: list[dict[str, int]],
 ) -> None:
+    """Every `every` seconds until `stop`, and once more then: each process's RSS, and how many
+    client connections each worker holds (the supervisor hands them out by count)."""
     start = time.monotonic()
     while True:
-        row = {name: rss_mib(pid) for name, pid in server.processes().items()}
+        processes = server.processes()
+        row = {name: rss_mib(pid) for name, pid in processes.items()}
         samples.append((time.monotonic() - start, {k: v for k, v in row.items() if v is not None}))
-        try:
-            await asyncio.wait_for(stop.wait(), every)
-            row = {name: rss_mib(pid) for name, pid in server.processes().items()}
-            samples.append(
-                (time.monotonic() - start, {k: v for k, v in row.items() if v is not None})
-            )
+        connections.append(
+            {n: established(pid, server.port) for n, pid in processes.items() if "worker" in n}
+        )
+        if stop.is_set():
             return
-        except TimeoutError:
-            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
+def established(pid: int, port: int) -> int:
+    """How many established TCP connections to `port` the process holds (Linux /proc)."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local = int(fields[1].rsplit(":", 1)[1], 16)
+                count += local == port and fields[3] == "01" and fields[9] in inodes
+    return count
+
+
+Samples = list[tuple[float, dict[str, float]]]
 
 
 async def soak(
     server: SoakServer, args: argparse.Namespace
-) -> tuple[Tally, list[tuple[float, dict[str, float]]]]:
+) -> tuple[Tally, Samples, list[dict[str, int]]]:
     tally = Tally()
-    samples: list[tuple[float, dict[str, float]]] = []
+    samples: Samples = []
+    connections: list[dict[str, int]] = []
     stop = asyncio.Event()
-    sampler = asyncio.create_task(sample_memory(server, args.sample_seconds, stop, samples))
+    sampler = asyncio.create_task(
+        sample_memory(server, args.sample_seconds, stop, samples, connections)
+    )
     await run_load(server, Load(server, args.seed), args.minutes * 60, args.rate, tally)
     stop.set()
     await sampler
-    return tally, samples
+    return tally, samples, connections
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -337,18 +365,23 @@ def percentile(values: list[float], q: float) -> float:
 def report(
     args: argparse.Namespace,
     tally: Tally,
-    samples: list[tuple[float, dict[str, float]]],
+    samples: Samples,
+    connections: list[dict[str, int]],
     before: list[int],
     after: list[int],
 ) -> bool:
-    """Print the samples, the counts and the goals; whether every goal was met."""
+    """Print the samples (a worker's RSS with, in brackets, the client connections it holds),
+    the counts and the goals; whether every goal was met."""
     names = sorted(
         {name for _, row in samples for name in row}, key=lambda n: (n != "supervisor", n)
     )
     print("\n| seconds | " + " | ".join(f"{n} MiB" for n in names) + " | total MiB |")
     print("| ---: |" + " ---: |" * (len(names) + 1))
-    for at, row in samples:
-        cells = [f"{row[n]:.1f}" if n in row else "-" for n in names]
+    for (at, row), held in zip(samples, connections, strict=True):
+        cells = [
+            f"{row[n]:.1f}" + (f" ({held[n]})" if n in held else "") if n in row else "-"
+            for n in names
+        ]
         print(f"| {at:.0f} | " + " | ".join(cells) + f" | {sum(row.values()):.1f} |")
 
     print("\n| call | status | count |\n| --- | --- | ---: |")
@@ -417,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.start()
         before = server.workers_now()
-        tally, samples = asyncio.run(soak(server, args))
+        tally, samples, connections = asyncio.run(soak(server, args))
         after = server.workers_now()
     finally:
         server.stop()
@@ -425,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         server.folder.cleanup()
     if any(word in log for word in ("Traceback", "exited with")):
         print("the server's log:\n" + log)
-    return 0 if report(args, tally, samples, before, after) else 1
+    return 0 if report(args, tally, samples, connections, before, after) else 1
 
 
 if __name__ == "__main__":
