@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .conditions import Condition, FindingRef, NoSuggestion, to_dnf
-from .levels import rank
+from .levels import LEVELS, rank
 from .model import Rule
 
 
@@ -36,6 +36,8 @@ def dependencies(condition: Condition, rules: Sequence[Rule]) -> list[tuple[str,
             if isinstance(atom, FindingRef):
                 found += [(r, negated) for r in derivers.get(atom.name, [])]
             elif isinstance(atom, NoSuggestion):
+                if atom.level is not None and atom.level not in LEVELS:
+                    continue  # the loader reports the unknown level; the cycle check goes on
                 floor = rank(atom.level) if atom.level else 1
                 found += [
                     (r.id, True)
