@@ -1,9 +1,9 @@
 """Refused calls must not grow a worker's memory (found by bench/soak.py: a worker that refused
 tokens grew ~18 KB a refused call, 60 MiB in 20 minutes).
 
-The app raises one module-level `Problem` instance for every refused token, and Python extends
-a raised exception's traceback each time it is raised again: every refused call's frames, and
-the request they hold, stay reachable from that one instance for good."""
+Python extends a raised exception's traceback each time it is raised again: one module-level
+`Problem` raised for every refused token kept every refused call's frames, and the request they
+hold, reachable for good. Each refusal now raises a new one (`Problem.because`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import tracemalloc
 from pathlib import Path
 
 import httpx
-import pytest
 from joserfc.jwk import ECKey
 
 from fhir_adapters.cds_hooks.app import create_app
@@ -25,11 +24,6 @@ STRANGER = ECKey.generate_key("P-384", parameters={"kid": EC.kid})  # not the is
 PATH = "/cds-services/calf-fasciculation"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.authenticate raises the shared UNAUTHORIZED instance; the audit branch's"
-    " Problem.because() makes a new one per refusal: remove this mark when it is merged",
-)
 def test_refused_tokens_do_not_grow_memory(tmp_path: Path) -> None:
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": [EC.as_dict(private=False)]}))
