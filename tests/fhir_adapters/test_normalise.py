@@ -238,7 +238,12 @@ def test_lab_units(fhir_ruleset: Ruleset, value: dict[str, Any], expected: Quant
     [
         (
             {"value": 3.1, "system": UCUM, "code": "mmol/kg"},
-            "unit 'mmol/kg' is not one Vigil can read: value left out",
+            "mmol/kg (substance content) cannot be converted to mmol/L for potassium:"
+            " value left out",
+        ),
+        (
+            {"value": 3.1, "system": UCUM, "code": "mmol/furlong"},
+            "unit 'mmol/furlong' is not one Vigil can read: value left out",
         ),
         (
             {"value": 3.1, "unit": "millimoles"},
@@ -303,10 +308,10 @@ def test_a_code_without_system_is_read_as_ucum_unless_the_unit_names_another(
             " value left out"
         ],
     )
-    unreadable = {"value": 3.0, "code": "mmol/kg/h"}
+    unreadable = {"value": 3.0, "code": "mmol/kg/hour"}
     assert read(lab(unreadable), fhir_ruleset) == (
         [],
-        ["unit code 'mmol/kg/h' (without a system) is not one Vigil can read: value left out"],
+        ["unit code 'mmol/kg/hour' (without a system) is not one Vigil can read: value left out"],
     )
 
 
@@ -737,10 +742,10 @@ def test_an_open_end_against_a_date_time_start_is_read(fhir_ruleset: Ruleset) ->
 def test_a_code_without_system_beside_unit_text_vigil_cannot_read_is_read_with_a_warning(
     fhir_ruleset: Ruleset,
 ) -> None:
-    records, warnings = read(lab({"value": 2.1, "unit": "mg", "code": "mmol/L"}), fhir_ruleset)
+    records, warnings = read(lab({"value": 2.1, "unit": "mM", "code": "mmol/L"}), fhir_ruleset)
     assert [r.value for r in records] == [Quantity(2.1, "mmol/L")]
     assert warnings == [
-        "value unit 'mg' is not one Vigil reads; its unit code 'mmol/L' (without a system) is"
+        "value unit 'mM' is not one Vigil reads; its unit code 'mmol/L' (without a system) is"
         " read as UCUM (mmol/L)"
     ]
 
