@@ -443,6 +443,42 @@ def test_scores_and_grades(fhir_ruleset: Ruleset) -> None:
     )
 
 
+@pytest.mark.parametrize("unit", ["%", "10*3", "[ppm]"])
+def test_a_score_in_a_fraction_of_one_is_left_out_not_guessed(
+    fhir_ruleset: Ruleset, unit: str
+) -> None:
+    # 12 % is neither the score 12 nor one to read as 0.12
+    gad7 = observation(
+        coded(LOINC, "70274-6"), valueQuantity={"value": 12, "system": UCUM, "code": unit}
+    )
+    assert read(gad7, fhir_ruleset) == (
+        [],
+        [f"gad7 is a number but the value is in {unit}: left out"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "warning"),
+    [
+        ("umol/mL", None),
+        ("kPa", "kPa (pressure) cannot be converted to mmol/L for potassium: value left out"),
+        (
+            "10*9/L",
+            "10*9/L (number concentration) cannot be converted to mmol/L for potassium:"
+            " value left out",
+        ),
+    ],
+)
+def test_any_ucum_unit_is_read_and_converted_only_within_its_dimension(
+    fhir_ruleset: Ruleset, code: str, warning: str | None
+) -> None:
+    records, warnings = read(lab({"value": 3.1, "system": UCUM, "code": code}), fhir_ruleset)
+    if warning is None:
+        assert ([r.value for r in records], warnings) == ([Quantity(3.1, code)], [])
+    else:
+        assert (records, warnings) == ([], [warning])
+
+
 def weakness(**fields: Any) -> dict[str, Any]:
     return observation(coded(SCT, "26544005"), **fields)
 
