@@ -110,6 +110,16 @@ def _lookup(text: str) -> Unit:
     return Unit(code, describe(term.vector), term.magnitude, term.vector, term.special is not None)
 
 
+_ANNOTATION = re.compile(r"\{([^{}]*)\}")
+
+
+def display(text: str) -> str:
+    """`text` (a unit, or a number and its unit) for a clinician to read: each annotation's
+    words without their braces (`mL/min/{1.73_m2}` is shown `mL/min/1.73_m2`), since braces
+    in a card's text mark placeholders."""
+    return _ANNOTATION.sub(r"\1", text)
+
+
 def is_known(unit: str) -> bool:
     try:
         lookup(unit)

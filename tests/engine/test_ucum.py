@@ -331,3 +331,35 @@ def test_converting_there_and_back_gives_the_value(text: str, value: float) -> N
     there = units.convert(value, text, other)
     assert there == pytest.approx(value / 1000, rel=1e-12)
     assert units.convert(there, other, text) == pytest.approx(value, rel=1e-12)
+
+
+def test_a_card_shows_an_annotated_unit_without_braces() -> None:
+    ruleset = load_text(
+        """\
+id: kidney
+version: 1.0.0
+status: draft
+title: Low eGFR
+citations:
+  guide: {title: A guideline, section: Kidney function}
+concepts:
+  egfr: {codes: [loinc#62238-1], unit: 'mL/min/{1.73_m2}', lookback: 30 d}
+parameters:
+  low_egfr: 30 mL/min/{1.73_m2}
+rules:
+  - id: low-egfr
+    when: egfr < low_egfr
+    then:
+      suggest: primary-care
+      summary: "eGFR {egfr} is below {low_egfr}"
+      detail: "eGFR {egfr}"
+      cite: guide
+"""
+    )
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    record = Record(
+        "egfr", "Observation/e", now - timedelta(days=1), value=Quantity(0.45, "mL/s/{1.73_m2}")
+    )
+    [suggestion] = Evaluator(ruleset).evaluate([record], as_of=now).suggestions
+    assert suggestion.summary == "eGFR 27 mL/min/1.73_m2 is below 30 mL/min/1.73_m2"
+    assert suggestion.detail.startswith("eGFR 27 mL/min/1.73_m2 (reported as 0.45 mL/s/1.73_m2)")
