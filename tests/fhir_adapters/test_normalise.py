@@ -221,6 +221,8 @@ def test_unknown_status_is_ignored_with_a_warning(fhir_ruleset: Ruleset) -> None
         ),
         ({"value": 3.1, "unit": "mmol/L"}, Quantity(3.1, "mmol/L")),  # no code: the unit text
         ({"value": 3.1, "unit": "mmol/l"}, Quantity(3.1, "mmol/L")),
+        ({"value": 3100, "unit": "µmol/L"}, Quantity(3100, "umol/L")),  # the micro sign
+        ({"value": 3100, "unit": "μmol/L"}, Quantity(3100, "umol/L")),  # the Greek mu
         ({"value": 3.1, "system": UCUM, "code": "mEq/L"}, Quantity(3.1, "meq/L")),
         (
             {"value": 3.1, "system": "http://x", "code": "MMOL", "unit": "mmol/L"},
