@@ -81,6 +81,23 @@ _SPELLINGS: dict[str, str] = {
     "mg/24.h": "mg/d",
     "mg/(24.h)": "mg/d",
     "g/day": "g/d",
+    # spellings ../shared/clinical-spec-hyperkalaemia.md §5.4 accepts as written
+    "micromol/L": "umol/L",
+    "mmHg": "mm[Hg]",
+    "mm Hg": "mm[Hg]",
+    "bpm": "/min",
+    "beats/min": "/min",
+    "K/uL": "10*3/uL",
+    "10e9/L": "10*9/L",
+    "x10^9/L": "10*9/L",
+    "IU/L": "[IU]/L",
+    "mL/min/1.73m2": "mL/min/{1.73_m2}",
+    "mL/min/1.73 m2": "mL/min/{1.73_m2}",
+    "mL/min/1.73 m²": "mL/min/{1.73_m2}",
+    # and these UCUM codes in any case (U/l, MM[HG])
+    "U/L": "U/L",
+    "[IU]/L": "[IU]/L",
+    "mm[Hg]": "mm[Hg]",
 }
 # casefolded as the text is: the micro sign µ casefolds to the Greek letter μ
 _ALIASES = {spelling.casefold(): code for spelling, code in _SPELLINGS.items()}

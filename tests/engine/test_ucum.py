@@ -104,6 +104,29 @@ def test_an_expression_keeps_its_code_and_a_spelling_gets_the_ucum_one() -> None
     assert units.lookup("days").code == "d"
 
 
+@pytest.mark.parametrize(
+    ("spelling", "code"),
+    [
+        ("mmHg", "mm[Hg]"),
+        ("mm Hg", "mm[Hg]"),
+        ("MM[HG]", "mm[Hg]"),
+        ("bpm", "/min"),
+        ("beats/min", "/min"),
+        ("micromol/L", "umol/L"),
+        ("K/uL", "10*3/uL"),
+        ("10e9/L", "10*9/L"),
+        ("x10^9/L", "10*9/L"),
+        ("IU/L", "[IU]/L"),
+        ("[iu]/l", "[IU]/L"),
+        ("u/l", "U/L"),
+        ("ml/min/1.73m2", "mL/min/{1.73_m2}"),
+        ("mL/min/1.73 m²", "mL/min/{1.73_m2}"),
+    ],
+)
+def test_spellings_the_hyperkalaemia_spec_accepts_are_read(spelling: str, code: str) -> None:
+    assert units.lookup(spelling).code == code
+
+
 @pytest.mark.parametrize("micro", ["µmol/L", "μmol/L", "µmol/l"])
 def test_micro_written_as_a_greek_letter_or_the_micro_sign_is_u(micro: str) -> None:
     assert units.lookup(micro).code == "umol/L"
@@ -160,7 +183,7 @@ def test_a_mass_converts_to_equivalents_through_moles() -> None:
         ("kmin", "min takes no prefix"),
         ("m%", "% takes no prefix"),
         ("k[in_i]", r"\[in_i\] takes no prefix"),
-        ("mmHg", "'mmHg' is not a UCUM unit"),
+        ("mHg", "'mHg' is not a UCUM unit"),
         ("m[Hg", r"'\[' without its '\]'"),
         ("{1.73_m2", "without its '}'"),
         ("mg/", "a unit is missing"),
