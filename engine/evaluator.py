@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import runtime
+from . import runtime, units
 from .compiler import SCOPE_FINDING, Compiled, Pattern, compile_ruleset
 from .evaluation import (
     DataWarning,
@@ -218,7 +218,7 @@ class _Run:
             name = match.group(1)
             parameter = self.ruleset.parameters.get(name)
             if parameter is not None:
-                return parameter.text
+                return units.display(parameter.text)
             summary = self.summaries.get(name)
             if summary is None or summary.latest is None:
                 return "not recorded"

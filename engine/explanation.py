@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from . import units
 from .evaluation import Matched
 from .records import Quantity
 from .summary import Reading, Summary
@@ -22,7 +23,7 @@ def describe(
 ) -> tuple[str, list[Reading]]:
     """A matched attribute in words, with the readings that support it."""
     unit = summary.concept.unit
-    suffix = f" {unit}" if unit else ""
+    suffix = f" {units.display(unit)}" if unit else ""
     if attribute in ("latest", "lowest", "highest"):
         reading = getattr(summary, attribute)
         if reading is None or reading.value is None:
@@ -30,7 +31,7 @@ def describe(
         flag = " (preliminary)" if reading.record.preliminary else ""
         raw = reading.record.value
         if reported and isinstance(raw, Quantity) and number(raw.value) != number(reading.value):
-            flag = f" (reported as {number(raw.value)} {raw.unit}){flag}"
+            flag = f" (reported as {number(raw.value)} {units.display(raw.unit)}){flag}"
         return f"{number(reading.value)}{suffix}{flag}", [reading]
     if attribute == "count":
         return str(len(summary.present)), summary.present

@@ -109,7 +109,7 @@ def _claims(text: str | None) -> bool:
     """Whether a `unit` text claims a unit at all: blank text or an annotation alone
     (`{total}`, which UCUM reads as 1) does not."""
     stripped = (text or "").strip()
-    return bool(stripped) and not (stripped.startswith("{") and stripped.endswith("}"))
+    return bool(stripped) and not units.is_annotation(stripped)
 
 
 def _known(unit: str) -> str | None:

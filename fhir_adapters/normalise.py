@@ -213,7 +213,8 @@ def _concept_quantity(
         return None
     _warn_disagreement(quantity, "value", warn)
     if concept.unit is None or units.dimension(concept.unit) == _NUMBER:
-        if units.dimension(value.unit) != _NUMBER:
+        if not units.is_plain_number(value.unit):
+            # 40 % is not the score 40, nor is it one to guess as 0.4
             warn(f"{concept.label} is a number but the value is in {value.unit}: left out")
             return None
         return value.value

@@ -221,6 +221,8 @@ def test_unknown_status_is_ignored_with_a_warning(fhir_ruleset: Ruleset) -> None
         ),
         ({"value": 3.1, "unit": "mmol/L"}, Quantity(3.1, "mmol/L")),  # no code: the unit text
         ({"value": 3.1, "unit": "mmol/l"}, Quantity(3.1, "mmol/L")),
+        ({"value": 3100, "unit": "µmol/L"}, Quantity(3100, "umol/L")),  # the micro sign
+        ({"value": 3100, "unit": "μmol/L"}, Quantity(3100, "umol/L")),  # the Greek mu
         ({"value": 3.1, "system": UCUM, "code": "mEq/L"}, Quantity(3.1, "meq/L")),
         (
             {"value": 3.1, "system": "http://x", "code": "MMOL", "unit": "mmol/L"},
@@ -238,7 +240,12 @@ def test_lab_units(fhir_ruleset: Ruleset, value: dict[str, Any], expected: Quant
     [
         (
             {"value": 3.1, "system": UCUM, "code": "mmol/kg"},
-            "unit 'mmol/kg' is not one Vigil can read: value left out",
+            "mmol/kg (substance content) cannot be converted to mmol/L for potassium:"
+            " value left out",
+        ),
+        (
+            {"value": 3.1, "system": UCUM, "code": "mmol/furlong"},
+            "unit 'mmol/furlong' is not one Vigil can read: value left out",
         ),
         (
             {"value": 3.1, "unit": "millimoles"},
@@ -303,10 +310,10 @@ def test_a_code_without_system_is_read_as_ucum_unless_the_unit_names_another(
             " value left out"
         ],
     )
-    unreadable = {"value": 3.0, "code": "mmol/kg/h"}
+    unreadable = {"value": 3.0, "code": "mmol/kg/hour"}
     assert read(lab(unreadable), fhir_ruleset) == (
         [],
-        ["unit code 'mmol/kg/h' (without a system) is not one Vigil can read: value left out"],
+        ["unit code 'mmol/kg/hour' (without a system) is not one Vigil can read: value left out"],
     )
 
 
@@ -436,6 +443,42 @@ def test_scores_and_grades(fhir_ruleset: Ruleset) -> None:
         [],
         ["gad7 is a number but the value is in mmol/L: left out"],
     )
+
+
+@pytest.mark.parametrize("unit", ["%", "10*3", "[ppm]"])
+def test_a_score_in_a_fraction_of_one_is_left_out_not_guessed(
+    fhir_ruleset: Ruleset, unit: str
+) -> None:
+    # 12 % is neither the score 12 nor one to read as 0.12
+    gad7 = observation(
+        coded(LOINC, "70274-6"), valueQuantity={"value": 12, "system": UCUM, "code": unit}
+    )
+    assert read(gad7, fhir_ruleset) == (
+        [],
+        [f"gad7 is a number but the value is in {unit}: left out"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "warning"),
+    [
+        ("umol/mL", None),
+        ("kPa", "kPa (pressure) cannot be converted to mmol/L for potassium: value left out"),
+        (
+            "10*9/L",
+            "10*9/L (number concentration) cannot be converted to mmol/L for potassium:"
+            " value left out",
+        ),
+    ],
+)
+def test_any_ucum_unit_is_read_and_converted_only_within_its_dimension(
+    fhir_ruleset: Ruleset, code: str, warning: str | None
+) -> None:
+    records, warnings = read(lab({"value": 3.1, "system": UCUM, "code": code}), fhir_ruleset)
+    if warning is None:
+        assert ([r.value for r in records], warnings) == ([Quantity(3.1, code)], [])
+    else:
+        assert (records, warnings) == ([], [warning])
 
 
 def weakness(**fields: Any) -> dict[str, Any]:
@@ -737,10 +780,10 @@ def test_an_open_end_against_a_date_time_start_is_read(fhir_ruleset: Ruleset) ->
 def test_a_code_without_system_beside_unit_text_vigil_cannot_read_is_read_with_a_warning(
     fhir_ruleset: Ruleset,
 ) -> None:
-    records, warnings = read(lab({"value": 2.1, "unit": "mg", "code": "mmol/L"}), fhir_ruleset)
+    records, warnings = read(lab({"value": 2.1, "unit": "mM", "code": "mmol/L"}), fhir_ruleset)
     assert [r.value for r in records] == [Quantity(2.1, "mmol/L")]
     assert warnings == [
-        "value unit 'mg' is not one Vigil reads; its unit code 'mmol/L' (without a system) is"
+        "value unit 'mM' is not one Vigil reads; its unit code 'mmol/L' (without a system) is"
         " read as UCUM (mmol/L)"
     ]
 

@@ -1,0 +1,264 @@
+"""The units Vigil understands, and exact conversion between them: the one home of units.
+
+A unit is a UCUM expression (`mmol/L`, `mL/min/{1.73_m2}`, `10*9/L`, `mm[Hg]`, `/min`: the
+grammar and atoms are `engine.units.ucum`) or a spelling seen in real data that means one
+beyond doubt (`mEq/L`, `mmol/l`, `days`). Anything else is never guessed: callers get a
+`UnitError` and report the value as unusable. Units of one dimension convert exactly; an
+analyte's mass and equivalents become moles only with its molar mass or valence, which the
+ruleset's concept states (divalent Mg: 1 mmol/L is 2 meq/L). Dimensions are named in words
+(`substance concentration`, `duration`) for clinicians' messages.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+from functools import lru_cache
+
+from . import ucum
+from .dimensions import describe
+
+
+class UnitError(ValueError):
+    """A unit is unknown, or cannot be converted to the unit asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A unit as Vigil reads it: its UCUM `code` (an alias's canonical one), the name of its
+    `dimension` in words, its exact size in base units (metre, gram, second, mole, ...) as
+    `magnitude`, its dimension `vector`, and whether it is a scale with its own zero."""
+
+    code: str
+    dimension: str
+    magnitude: Fraction
+    vector: ucum.Vector
+    special: bool = False
+
+    @property
+    def factor(self) -> float:
+        """Size of one of this unit in the base units of its dimension."""
+        return float(self.magnitude)
+
+
+_UNITY = "1"
+_TIME_VECTOR: ucum.Vector = (("T", 1),)
+_MASS_BASE, _MOLE_BASE, _EQUIV_BASE = "M", "N", "EQ"
+_NUMBER = describe(())
+
+# Spellings seen in real data and in clinicians' writing that are not UCUM (or are UCUM for
+# something else, as `Mg` is a megagram), each meaning one unit beyond doubt. Matched without
+# regard to case, before the text is read as UCUM.
+_SPELLINGS: dict[str, str] = {
+    "mmol/l": "mmol/L",
+    "mol/l": "mol/L",
+    "umol/l": "umol/L",
+    "µmol/l": "umol/L",
+    "g/l": "g/L",
+    "g/dl": "g/dL",
+    "mg/dl": "mg/dL",
+    "mg/l": "mg/L",
+    "meq/l": "meq/L",
+    "eq/l": "eq/L",
+    "sec": "s",
+    "second": "s",
+    "seconds": "s",
+    "minute": "min",
+    "minutes": "min",
+    "mins": "min",
+    "hour": "h",
+    "hours": "h",
+    "hr": "h",
+    "hrs": "h",
+    "day": "d",
+    "days": "d",
+    "week": "wk",
+    "weeks": "wk",
+    "mg/day": "mg/d",
+    "mg/24.h": "mg/d",
+    "mg/(24.h)": "mg/d",
+    "g/day": "g/d",
+    # spellings ../shared/clinical-spec-hyperkalaemia.md §5.4 accepts as written
+    "micromol/L": "umol/L",
+    "mmHg": "mm[Hg]",
+    "mm Hg": "mm[Hg]",
+    "bpm": "/min",
+    "beats/min": "/min",
+    "K/uL": "10*3/uL",
+    "10e9/L": "10*9/L",
+    "x10^9/L": "10*9/L",
+    "IU/L": "[IU]/L",
+    "mL/min/1.73m2": "mL/min/{1.73_m2}",
+    "mL/min/1.73 m2": "mL/min/{1.73_m2}",
+    "mL/min/1.73 m²": "mL/min/{1.73_m2}",
+    # and these UCUM codes in any case (U/l, MM[HG])
+    "U/L": "U/L",
+    "[IU]/L": "[IU]/L",
+    "mm[Hg]": "mm[Hg]",
+}
+# casefolded as the text is: the micro sign µ casefolds to the Greek letter μ
+_ALIASES = {spelling.casefold(): code for spelling, code in _SPELLINGS.items()}
+
+
+def lookup(unit: str) -> Unit:
+    """Resolve a UCUM expression or an unambiguous spelling of one; raise `UnitError`
+    otherwise. Blank text, and annotations alone (`{score}`), are the unit 1."""
+    return _lookup(unit.strip())
+
+
+@lru_cache(maxsize=2048)
+def _lookup(text: str) -> Unit:
+    code = _ALIASES.get(text.casefold(), text)
+    if not code:
+        code = _UNITY
+    try:
+        term = ucum.parse(code)
+    except ucum.UcumError as error:
+        raise UnitError(f"unknown unit {text!r}: {error}") from None
+    if term.unity:
+        code = _UNITY
+    try:
+        float(term.magnitude)
+    except OverflowError:
+        raise UnitError(f"unknown unit {text!r}: its size is beyond any measurement") from None
+    return Unit(code, describe(term.vector), term.magnitude, term.vector, term.special is not None)
+
+
+_ANNOTATION = re.compile(r"\{([^{}]*)\}")
+
+
+def display(text: str) -> str:
+    """`text` (a unit, or a number and its unit) for a clinician to read: each annotation's
+    words without their braces (`mL/min/{1.73_m2}` is shown `mL/min/1.73_m2`), since braces
+    in a card's text mark placeholders."""
+    return _ANNOTATION.sub(r"\1", text)
+
+
+def is_known(unit: str) -> bool:
+    try:
+        lookup(unit)
+    except UnitError:
+        return False
+    return True
+
+
+def dimension(unit: str) -> str:
+    return lookup(unit).dimension
+
+
+def is_plain_number(unit: str) -> bool:
+    """Whether `unit` is the number 1 (`1`, `{score}`, ``), not `%` or `10*3`."""
+    known = lookup(unit)
+    return known.vector == () and known.magnitude == 1 and not known.special
+
+
+def is_annotation(text: str) -> bool:
+    """Whether `text` is curly-brace annotations alone (`{total}`), which UCUM reads as 1."""
+    try:
+        return lookup(text).code == _UNITY and "{" in text
+    except UnitError:
+        return False
+
+
+def is_duration(unit: str) -> bool:
+    return lookup(unit).vector == _TIME_VECTOR
+
+
+def _molar_forms(
+    unit: Unit, molar_mass: float | None, valence: int | None
+) -> list[tuple[ucum.Vector, Fraction]]:
+    """The unit as it stands, and with one power of the analyte's mass (by its molar mass) or
+    of its equivalents (by its valence) in the numerator turned into moles."""
+    forms = [(unit.vector, unit.magnitude)]
+    powers = dict(unit.vector)
+    for base, per_mole in ((_MASS_BASE, molar_mass), (_EQUIV_BASE, valence)):
+        if per_mole and powers.get(base, 0) >= 1:
+            changed = dict(powers)
+            changed[base] -= 1
+            changed[_MOLE_BASE] = changed.get(_MOLE_BASE, 0) + 1
+            vector = tuple(sorted((b, p) for b, p in changed.items() if p))
+            forms.append((vector, unit.magnitude / Fraction(per_mole)))
+    return forms
+
+
+@lru_cache(maxsize=2048)
+def _ratio(
+    from_unit: str, to_unit: str, molar_mass: float | None, valence: int | None
+) -> float | None:
+    """The number a value in `from_unit` is multiplied by to be in `to_unit`, computed exactly
+    and rounded once; None when there is none."""
+    source, target = lookup(from_unit), lookup(to_unit)
+    if source.special or target.special:
+        same = source.special and target.special and source.code == target.code
+        return 1.0 if same else None
+    if source.vector == target.vector:
+        return float(source.magnitude / target.magnitude)
+    for vector, size in _molar_forms(source, molar_mass, valence):
+        for other, other_size in _molar_forms(target, molar_mass, valence):
+            if vector == other:
+                return float(size / other_size)
+    return None
+
+
+def convert(
+    value: float,
+    from_unit: str,
+    to_unit: str,
+    *,
+    molar_mass: float | None = None,
+    valence: int | None = None,
+) -> float:
+    """Convert `value` between two units of one dimension, using the analyte's molar mass or
+    valence where its mass or equivalents must become moles. A scale with its own zero
+    (`Cel`) converts only to itself. Raises `UnitError` for anything else."""
+    if not math.isfinite(value):
+        raise UnitError(f"value {value!r} is not a finite number")
+    ratio = _ratio(from_unit, to_unit, molar_mass, valence)
+    if ratio is not None:
+        return value * ratio
+    source, target = lookup(from_unit), lookup(to_unit)
+    if source.special or target.special:
+        raise UnitError(
+            f"{from_unit} ({source.dimension}) cannot be converted to {to_unit}"
+            f" ({target.dimension}): a scale with its own zero is never converted"
+        )
+    raise UnitError(
+        f"{from_unit} ({source.dimension}) cannot be converted to {to_unit} ({target.dimension})"
+    )
+
+
+def impossible(value: float, unit: str) -> str | None:
+    """Why `value` in `unit` cannot be a measurement, or None when it can: a value that is not
+    finite, or one with a minus sign (-0 too: no instrument reports it) in a dimension of
+    amounts. Zero itself is possible (an analyte not detected). Raises `UnitError` for a unit
+    that is not known."""
+    if not math.isfinite(value):
+        return f"{value} {unit} is not a finite number"
+    known = lookup(unit)
+    # Every dimension but plain numbers is an amount (a concentration, a duration, a rate),
+    # which no measurement finds below zero; a plain number may be a score whose scale runs
+    # below zero (RASS, -5 to +4), and a scale with its own zero (Cel) runs below it.
+    signed = known.dimension == _NUMBER or known.special
+    if math.copysign(1.0, value) < 0 and not signed:
+        return f"{value:g} {unit} is negative, which a {known.dimension} cannot be"
+    return None
+
+
+def to_timedelta(value: float, unit: str) -> timedelta:
+    """A duration given in a time unit, as a timedelta."""
+    return timedelta(seconds=convert(value, unit, "s"))
+
+
+_QUANTITY = re.compile(r"^\s*(?P<value>[-+]?(\d+(\.\d*)?|\.\d+))\s*(?P<unit>.*?)\s*$")
+
+
+def parse_quantity(text: str) -> tuple[float, str]:
+    """Read '2.5 mmol/L', '14 days' or '10' into (value, UCUM code). Raises `UnitError`."""
+    match = _QUANTITY.match(text)
+    if not match:
+        raise UnitError(f"{text!r} is not a number followed by a unit")
+    unit = match.group("unit")
+    return float(match.group("value")), lookup(unit).code if unit else "1"
