@@ -82,5 +82,7 @@ def _base(base: str, power: int) -> str:
     # an arbitrary unit's base dimension is named by its own code, e.g. [IU]
     if base == "L" and power in (2, 3):
         return "area" if power == 2 else "volume"
+    if base.startswith("{"):  # an annotation, e.g. {1.73_m2}
+        return base[1:-1] + _POWERS.get(power, f" to the power {power}")
     name = _BASES.get(base, f"{base} units")
     return name + _POWERS.get(power, f" to the power {power}")

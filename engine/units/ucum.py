@@ -1,10 +1,14 @@
 """UCUM expressions (case-sensitive form) and the atoms and prefixes clinical data uses.
 
 `parse(text)` reads an expression by UCUM's grammar: components joined by `.` and `/` from left
-to right (`mL/min/{1.73_m2}` is mL per min per 1.73 m2 body surface, the annotation being unit
-1), a leading `/` (`/min`), integer exponents (`m2`, `s-1`, `10*9`), whole-number factors,
-parentheses and curly-brace annotations. Metric prefixes (`m`, `u`, `k`, ...) go only on metric
-atoms. The result is a `Term`: an exact magnitude and a dimension vector over base dimensions.
+to right (`mL/min/{1.73_m2}` is mL per min per 1.73 m2 body surface), a leading `/` (`/min`),
+integer exponents (`m2`, `s-1`, `10*9`), whole-number factors, parentheses and curly-brace
+annotations. Metric prefixes (`m`, `u`, `k`, ...) go only on metric atoms. The result is a
+`Term`: an exact magnitude and a dimension vector over base dimensions.
+
+An annotation beside other units is a base dimension of its own, unlike in UCUM, where it is 1:
+`mL/min/{1.73_m2}` (an eGFR) is never `mL/min` (a clearance), which nothing but the annotation
+tells apart. Annotations alone (`{score}`) are the unit 1.
 
 Amount of substance (mol), equivalents (eq) and osmoles (osm) are base dimensions of their own,
 unlike in UCUM, where all three are plain numbers: an equivalent becomes moles only with an
@@ -197,6 +201,8 @@ class _Parser:
             term = self.term()
         if self.at < len(self.text):
             raise self.fail(f"unexpected {self.peek()!r}")
+        if term.unity:  # annotations alone: the unit 1
+            return Term(term.magnitude, (), unity=True)
         if self.special is not None:
             if self.components > 1 or term.vector != ATOMS[self.special].vector:
                 raise UcumError(
@@ -225,20 +231,22 @@ class _Parser:
             self.at += 1
             return term
         if char == "{":
-            self.annotation()
-            return Term(Fraction(1), (), unity=True)
+            return Term(Fraction(1), _vector(**{self.annotation(): 1}), unity=True)
         if char in ("", ".", "/", ")", "}"):
             raise self.fail("a unit is missing")
         term = self.annotatable()
         if self.peek() == "{":
-            self.annotation()
+            annotated = Term(Fraction(1), _vector(**{self.annotation(): 1}))
+            return _combine(term, annotated, divide=False)
         return term
 
-    def annotation(self) -> None:
+    def annotation(self) -> str:
+        """The annotation at the cursor, braces included, which is its base dimension."""
         end = self.text.find("}", self.at)
         if end < 0 or "{" in self.text[self.at + 1 : end]:
             raise self.fail("an annotation '{' without its '}'")
-        self.at = end + 1
+        start, self.at = self.at, end + 1
+        return self.text[start : self.at]
 
     def annotatable(self) -> Term:
         start = self.at

@@ -49,9 +49,9 @@ def same(a: str, b: str) -> bool:
         ("%", "10*-2"),
         ("mm[Hg]", "m[Hg]/10*3"),
         ("cm[H2O]", "m[H2O]/100"),
-        ("mL/min/{1.73_m2}", "mL/min"),
-        ("g{total}", "g"),
-        ("{cells}/uL", "/uL"),
+        ("mL/min/{1.73_m2}", "mL/{1.73_m2}/min"),
+        ("g{total}", "mg{total}.1000"),
+        ("{cells}/uL", "{cells}/mm3"),
         ("U", "umol/min"),
         ("kat", "mol/s"),
         ("a", "mo.12"),
@@ -76,7 +76,7 @@ def test_expressions_read_by_the_grammar(text: str, equal: str) -> None:
         ("1", "number"),
         ("/min", "frequency"),
         ("mm[Hg]", "pressure"),
-        ("mL/min/{1.73_m2}", "volume flow rate"),
+        ("mL/min/{1.73_m2}", "volume per time per 1.73_m2"),
         ("10*9/L", "number concentration"),
         ("kg/m2", "mass per area"),
         ("U/L", "catalytic concentration"),
@@ -138,7 +138,7 @@ def test_micro_written_as_a_greek_letter_or_the_micro_sign_is_u(micro: str) -> N
         (1, "10*9/L", "10*3/uL", 1),
         (12, "kPa", "mm[Hg]", 12000 / 133.322),
         (90, "/min", "/s", 1.5),
-        (60, "mL/min/{1.73_m2}", "L/h", 3.6),
+        (60, "mL/min/{1.73_m2}", "L/h/{1.73_m2}", 3.6),
         (1, "U/L", "ukat/L", 1 / 60),
         (250, "m[IU]/mL", "[IU]/L", 250),
         (5, "[iU]", "[IU]", 5),
@@ -386,3 +386,14 @@ rules:
     [suggestion] = Evaluator(ruleset).evaluate([record], as_of=now).suggestions
     assert suggestion.summary == "eGFR 27 mL/min/1.73_m2 is below 30 mL/min/1.73_m2"
     assert suggestion.detail.startswith("eGFR 27 mL/min/1.73_m2 (reported as 0.45 mL/s/1.73_m2)")
+
+
+@pytest.mark.parametrize(
+    ("annotated", "plain"),
+    [("mL/min/{1.73_m2}", "mL/min"), ("g{total}", "g"), ("10*9{cells}/L", "10*9/L")],
+)
+def test_an_annotation_beside_units_is_never_converted_away(annotated: str, plain: str) -> None:
+    # an eGFR (per 1.73 m2 of body surface) is no clearance: only the annotation tells them apart
+    with pytest.raises(units.UnitError, match="cannot be converted"):
+        units.convert(60.0, plain, annotated)
+    assert units.convert(1.0, annotated, annotated) == 1.0
