@@ -1,20 +1,14 @@
 """UCUM expressions (case-sensitive form) and the atoms and prefixes clinical data uses.
 
-`parse(text)` reads an expression by UCUM's grammar: components joined by `.` and `/` from left
-to right (`mL/min/{1.73_m2}` is mL per min per 1.73 m2 body surface), a leading `/` (`/min`),
-integer exponents (`m2`, `s-1`, `10*9`), whole-number factors, parentheses and curly-brace
-annotations. Metric prefixes (`m`, `u`, `k`, ...) go only on metric atoms. The result is a
-`Term`: an exact magnitude and a dimension vector over base dimensions.
-
-An annotation beside other units is a base dimension of its own, unlike in UCUM, where it is 1:
-`mL/min/{1.73_m2}` (an eGFR) is never `mL/min` (a clearance), which nothing but the annotation
-tells apart. Annotations alone (`{score}`) are the unit 1.
-
-Amount of substance (mol), equivalents (eq) and osmoles (osm) are base dimensions of their own,
-unlike in UCUM, where all three are plain numbers: an equivalent becomes moles only with an
-analyte's valence, which this module does not know. Each arbitrary unit (`[IU]`, `[arb'U]`,
-`[CFU]`) is its own base dimension, so it converts only to itself. Units on a scale with its
-own zero (`Cel`, `[degF]`, `[pH]`) are `special`: they stand alone and are never converted.
+`parse(text)` reads an expression by UCUM's grammar (`.` and `/` left to right, a leading `/`,
+integer exponents, `10*9`, parentheses, annotations; metric prefixes on metric atoms only) into
+a `Term`: an exact magnitude and a dimension vector over base dimensions. Unlike UCUM:
+- an annotation beside other units is a base dimension of its own: `mL/min/{1.73_m2}` (an eGFR)
+  is never `mL/min` (a clearance); annotations alone (`{score}`) are the unit 1;
+- mol, eq and osm are base dimensions of their own: an equivalent becomes moles only with an
+  analyte's valence, which this module does not know;
+- each arbitrary unit (`[IU]`, `[CFU]`) is its own base dimension; units on a scale with its own
+  zero (`Cel`, `[degF]`, `[pH]`) are `special`: they stand alone and are never converted.
 Anything outside the tables raises `UcumError`; nothing is guessed.
 """
 
