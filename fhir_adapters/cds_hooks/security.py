@@ -137,7 +137,8 @@ class TokenVerifier:
             compact = jws.extract_compact(token.encode("ascii"))
             header = compact.headers()
             unverified = json.loads(compact.payload)
-        except (JoseError, ValueError, UnicodeError) as exc:
+        except (JoseError, ValueError, UnicodeError, RecursionError) as exc:
+            # RecursionError: a payload nested deeper than the JSON parser goes, unverified
             raise AuthError(f"not a JWS: {type(exc).__name__}") from None
         alg = header.get("alg")
         if alg not in ASYMMETRIC_ALGORITHMS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import sqlite3
 import time
@@ -310,6 +311,17 @@ def test_missing_or_bad_token_is_401_without_detail(serve: ServerFactory) -> Non
         assert is_outcome(response, 401) == "unauthorized"
         assert response.headers["www-authenticate"] == "Bearer"
     assert [r.status for r in server.store.query()] == [401, 401, 401]
+
+
+def test_a_token_whose_payload_is_nested_too_deep_is_401_not_500(serve: ServerFactory) -> None:
+    server = serve()
+    header = base64.urlsafe_b64encode(b'{"alg":"ES384","typ":"JWT","kid":"k"}').rstrip(b"=")
+    payload = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).rstrip(b"=")
+    headers = {"Authorization": f"Bearer {header.decode()}.{payload.decode()}.c2ln"}
+    response = httpx.post(server.url + SERVICE, json=hook_request("pk"), headers=headers)
+    assert is_outcome(response, 401) == "unauthorized"
+    [refused] = server.store.query()
+    assert refused.reason == "not a JWS: RecursionError"
 
 
 def test_the_audience_is_the_listening_address_not_the_host_header(serve: ServerFactory) -> None:
