@@ -75,8 +75,19 @@ class DiscoveryResponse(_Outgoing):
 # --- request --------------------------------------------------------------------------------
 
 
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def _header_token(value: str) -> str:
+    # it is sent to fhirServer as `Authorization: Bearer <token>`, a header: a character
+    # outside visible ASCII cannot be sent, so the key could never be read with it
+    if not _HEADER_TOKEN.fullmatch(value):
+        raise ValueError("not a token an Authorization header can carry (visible ASCII only)")
+    return value
+
+
 class FhirAuthorization(_Incoming):
-    access_token: NonEmpty
+    access_token: Annotated[str, AfterValidator(_header_token)]
     token_type: Literal["Bearer"]
     expires_in: int = Field(ge=0)
     scope: NonEmpty

@@ -187,6 +187,18 @@ def test_fhir_server_down_is_412_quickly(serve: ServerFactory) -> None:
     assert "unreachable" in message
 
 
+@pytest.mark.parametrize("access_token", ["tök", "two words", "line\nbreak", "nul\x00"])
+def test_an_access_token_no_header_can_carry_is_400_naming_it(
+    serve: ServerFactory, access_token: str
+) -> None:
+    server = serve()
+    authorization = {**ACCESS, "access_token": access_token}
+    body = hook_request("pk", fhirServer=server.url, fhirAuthorization=authorization)
+    said = is_outcome(post(server, body), 400)
+    assert said.startswith("fhirAuthorization.access_token: ")
+    assert "visible ASCII only" in said
+
+
 def test_fhir_server_is_not_read_without_fhir_authorization(
     serve: ServerFactory, sekmet: str
 ) -> None:
