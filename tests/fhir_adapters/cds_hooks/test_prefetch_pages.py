@@ -109,6 +109,22 @@ def test_a_first_page_inside_the_lookback_is_412_saying_so(serve: ServerFactory)
     )
 
 
+def test_a_first_page_sorted_oldest_first_is_412_not_read_as_enough(serve: ServerFactory) -> None:
+    # a server that sorted by date ascending, whatever `_sort=-date` asked: the page is the
+    # oldest potassium values, a day apart, and a low one from yesterday is on a later page
+    server = serve(rulesets=[with_lookback()])
+    oldest = [recent(f"pq-k{d}", "pq", POTASSIUM[0], d, 4.1) for d in range(100, 95, -1)]
+    body = hook_request(
+        "pq",
+        fhirServer="https://ehr.example.org/fhir",
+        prefetch={"observations": None, "potassium": first_page(oldest), "conditions": None},
+    )
+    assert is_outcome(post(server, body), 412) == (
+        "prefetch 'potassium' has more pages than the first (a next link), the first does not"
+        f" reach back past the 30 days the rules read, and {NO_AUTHORIZATION}"
+    )
+
+
 def test_a_first_page_of_what_the_rules_read_over_all_time_is_412_saying_so(
     serve: ServerFactory,
 ) -> None:
