@@ -48,6 +48,12 @@ class FhirServer:
     access_token: str
 
     def owns(self, url: str) -> bool:
+        """Whether `url`, as it would be requested, is under this server's base."""
+        try:
+            # as httpx requests it: `/fhir/../admin` is `/admin`, not under `/fhir`
+            url = str(httpx.URL(url))
+        except httpx.InvalidURL:
+            return False
         return url == self.base or url.startswith(self.base + "/")
 
     def headers(self) -> dict[str, str]:

@@ -179,6 +179,19 @@ def test_a_redirect_to_another_host_is_not_followed(
     ] == []
 
 
+def test_a_next_link_climbing_out_of_fhir_server_is_not_followed(
+    serve: ServerFactory, faults: FaultServer
+) -> None:
+    # the link starts with fhirServer's URL, but its `..` takes it to another path of the host
+    server = serve()
+    page = searchset([])
+    page["link"] = [{"relation": "next", "url": faults.base("good") + "/../admin/Observation"}]
+    body = hook_request("pk", **fhir_server(faults.base("good")), prefetch={"observations": page})
+    [card] = checked(post(server, body))  # the key is read from fhirServer instead
+    assert card["indicator"] == "critical"
+    assert [r.path for r in faults.requests if not r.path.startswith("/good/")] == []
+
+
 def test_a_refused_connection_is_a_412_logged_and_counted(
     serve: ServerFactory, faults: FaultServer, caplog: pytest.LogCaptureFixture
 ) -> None:
