@@ -192,6 +192,19 @@ def test_a_next_link_climbing_out_of_fhir_server_is_not_followed(
     assert [r.path for r in faults.requests if not r.path.startswith("/good/")] == []
 
 
+def test_no_cookie_fhir_server_sets_goes_with_another_call(
+    serve: ServerFactory, faults: FaultServer
+) -> None:
+    # a session fhirServer starts for one call's access token must not be another call's
+    server = serve()
+    checked(call(server, faults.base("cookie")))
+    other = {**ACCESS, "access_token": "another-access-token"}
+    body = hook_request("pk", fhirServer=faults.base("cookie"), fhirAuthorization=other)
+    checked(post(server, body))
+    assert len(faults.requests) == 4  # observations and conditions, twice
+    assert [r.headers.get("cookie") for r in faults.requests] == [None] * 4
+
+
 def test_a_refused_connection_is_a_412_logged_and_counted(
     serve: ServerFactory, faults: FaultServer, caplog: pytest.LogCaptureFixture
 ) -> None:
