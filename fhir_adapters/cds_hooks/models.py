@@ -95,6 +95,14 @@ class FhirAuthorization(_Incoming):
     patient: str | None = None
 
 
+def _base_url(url: AnyHttpUrl) -> AnyHttpUrl:
+    # searches are written after it (`{fhirServer}/Observation?patient=...`): a query would
+    # swallow the search's own parameters, the patient's among them, and a fragment all of them
+    if url.query is not None or url.fragment is not None:
+        raise ValueError("a FHIR base URL has no query (?) or fragment (#)")
+    return url
+
+
 class PatientViewContext(_Incoming):
     userId: NonEmpty
     patientId: NonEmpty
@@ -105,7 +113,7 @@ class HookRequest(_Incoming):
     hook: NonEmpty
     hookInstance: NonEmpty
     context: dict[str, Any]
-    fhirServer: AnyHttpUrl | None = None
+    fhirServer: Annotated[AnyHttpUrl, AfterValidator(_base_url)] | None = None
     fhirAuthorization: FhirAuthorization | None = None
     prefetch: dict[str, dict[str, Any] | None] | None = None
 

@@ -205,6 +205,17 @@ def test_no_cookie_fhir_server_sets_goes_with_another_call(
     assert [r.headers.get("cookie") for r in faults.requests] == [None] * 4
 
 
+@pytest.mark.parametrize("tail", ["?tenant=a", "#top"])
+def test_a_fhir_server_with_a_query_or_fragment_is_400_and_not_read(
+    serve: ServerFactory, faults: FaultServer, tail: str
+) -> None:
+    # read as a base, `.../good?tenant=a/Observation?patient=pk&...` searched every patient
+    server = serve()
+    said = is_outcome(call(server, faults.base("good") + tail), 400)
+    assert said.startswith("fhirServer: ") and "has no query (?) or fragment (#)" in said
+    assert faults.requests == []
+
+
 def test_a_refused_connection_is_a_412_logged_and_counted(
     serve: ServerFactory, faults: FaultServer, caplog: pytest.LogCaptureFixture
 ) -> None:
