@@ -271,12 +271,28 @@ def test_a_decompression_bomb_is_inflated_only_up_to_the_cap() -> None:
     assert bomb.inflated <= MAX_RESPONSE_BYTES + 2 * 1024 * 1024
 
 
-def test_a_gzip_body_is_read() -> None:
-    body = gzip.compress(b'{"resourceType": "Bundle", "entry": [{"resource": {"id": "o1"}}]}')
+BUNDLE = b'{"resourceType": "Bundle", "entry": [{"resource": {"id": "o1"}}]}'
 
+
+def raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+# deflate without its zlib wrapper, as some servers send it, is read as httpx read it
+@pytest.mark.parametrize(
+    ("encoding", "body"),
+    [
+        ("gzip", gzip.compress(BUNDLE)),
+        ("deflate", zlib.compress(BUNDLE)),
+        ("deflate", raw_deflate(BUNDLE)),
+    ],
+    ids=["gzip", "deflate", "raw deflate"],
+)
+def test_a_compressed_body_is_read(encoding: str, body: bytes) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        assert "gzip" in request.headers["accept-encoding"]
-        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=Bomb(body))
+        assert encoding in request.headers["accept-encoding"]
+        return httpx.Response(200, headers={"Content-Encoding": encoding}, stream=Bomb(body))
 
     async def go() -> Any:
         client = FhirClient(FhirClientConfig(), transport=httpx.MockTransport(handler))
