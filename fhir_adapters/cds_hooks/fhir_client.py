@@ -155,7 +155,8 @@ class FhirClient:
     def _where(server: FhirServer, url: str) -> str:
         if not server.owns(url):
             return "a URL outside fhirServer"
-        return url[len(server.base) :].split("?", 1)[0] or "/"
+        # the path as owns() judged it: the URL as httpx requests it
+        return str(httpx.URL(url))[len(server.base) :].split("?", 1)[0] or "/"
 
     async def _get(self, server: FhirServer, url: str) -> dict[str, Any]:
         if not server.owns(url):
