@@ -1,4 +1,5 @@
-"""Reading a streamed HTTP response body under a size cap, decoding gzip or deflate as it comes.
+"""Reading a streamed HTTP response body under a size cap, decoding gzip or deflate as it comes
+(deflate zlib-wrapped or raw).
 
 The cap is checked while reading: a `Content-Length` over it is refused before a byte is read,
 and a body sent without one (chunked) is read only until it passes the cap. It counts the bytes
@@ -74,13 +75,39 @@ async def read_capped(response: httpx.Response, cap: int) -> bytes:
     return b"".join(parts)
 
 
+class _Deflate:
+    """HTTP's deflate: zlib-wrapped, as the RFC says, or raw, as some servers send it (told
+    apart by the first bytes, as httpx tells them apart)."""
+
+    def __init__(self) -> None:
+        self._inflater = zlib.decompressobj(_ZLIB_OR_GZIP)
+        self._first = True
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return self._inflater.unconsumed_tail
+
+    def decompress(self, data: bytes, max_length: int = 0, /) -> bytes:
+        first = self._first
+        self._first = self._first and not data  # told apart by the first bytes that come
+        try:
+            return self._inflater.decompress(data, max_length)
+        except zlib.error:
+            if not first:
+                raise
+            self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # no zlib header: raw
+            return self._inflater.decompress(data, max_length)
+
+
 def _decoder(encoding: str) -> _Inflater | None:
     codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
     codings = [c for c in codings if c != "identity"]
     if not codings:
         return None
-    if codings in (["gzip"], ["x-gzip"], ["deflate"]):
+    if codings in (["gzip"], ["x-gzip"]):
         return zlib.decompressobj(_ZLIB_OR_GZIP)
+    if codings == ["deflate"]:
+        return _Deflate()
     raise BodyUndecodable(f"Content-Encoding {encoding!r} is not gzip or deflate")
 
 

@@ -4,7 +4,8 @@ Bounded in every direction: one deadline for everything a call reads (all its se
 redirects), connect and read timeouts within it, a page limit, and a response-size cap enforced
 while the body streams in (decoded bytes counted, a larger Content-Length refused unread). The
 token is only ever sent to URLs under `fhirServer`: a `next` link or a redirect elsewhere is
-refused; a redirect under it is followed, at most `MAX_REDIRECTS` times. A search that goes on
+refused; a redirect under it is followed, at most `MAX_REDIRECTS` times. No cookie is kept from
+one request to the next. A search that goes on
 past the page limit is an error, not a shorter result: the pages left unread could hold the
 value that escalates. Every failure is logged in one line, without URL or patient data, and
 counted in `FhirClient.failures`.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -48,6 +50,12 @@ class FhirServer:
     access_token: str
 
     def owns(self, url: str) -> bool:
+        """Whether `url`, as it would be requested, is under this server's base."""
+        try:
+            # as httpx requests it: `/fhir/../admin` is `/admin`, not under `/fhir`
+            url = str(httpx.URL(url))
+        except httpx.InvalidURL:
+            return False
         return url == self.base or url.startswith(self.base + "/")
 
     def headers(self) -> dict[str, str]:
@@ -78,6 +86,9 @@ class FhirClient:
                 pool=config.connect_timeout,
             ),
             follow_redirects=False,  # followed here, and only under fhirServer
+            # The client serves every call: a cookie one call's fhirServer set (a session
+            # opened for its access token) would go with the next call's, so none is kept.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
 
     async def aclose(self) -> None:
@@ -144,7 +155,8 @@ class FhirClient:
     def _where(server: FhirServer, url: str) -> str:
         if not server.owns(url):
             return "a URL outside fhirServer"
-        return url[len(server.base) :].split("?", 1)[0] or "/"
+        # the path as owns() judged it: the URL as httpx requests it
+        return str(httpx.URL(url))[len(server.base) :].split("?", 1)[0] or "/"
 
     async def _get(self, server: FhirServer, url: str) -> dict[str, Any]:
         if not server.owns(url):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from itertools import pairwise
+from itertools import accumulate
 from typing import Any
 
 from engine.records import DATE_END_SLACK, DATE_OFFSET_SLACK
@@ -34,8 +34,15 @@ def reaches_back(page: Sequence[dict[str, Any]], lookback: timedelta, now: datet
     moments = [m for m in map(_last_moment, page) if m is not None]
     if not moments:
         return False
-    if any(later - earlier > MARGIN for earlier, later in pairwise(moments)):
-        return False  # not newest first: the later pages may hold anything
+    # An entry may end up to MARGIN after the moment it was sorted by, so newest first, none
+    # ends more than MARGIN after any entry before it (not only the one just before: a page
+    # sorted oldest first in small steps would pass). Otherwise the later pages may hold anything.
+    earliest_before = accumulate(moments[:-1], min)
+    if any(
+        later - earliest > MARGIN
+        for earliest, later in zip(earliest_before, moments[1:], strict=True)
+    ):
+        return False
     return now - min(moments) > lookback + MARGIN  # as differences: no calendar bound overflows
 
 

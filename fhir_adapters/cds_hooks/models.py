@@ -75,13 +75,32 @@ class DiscoveryResponse(_Outgoing):
 # --- request --------------------------------------------------------------------------------
 
 
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]+")
+
+
+def _header_token(value: str) -> str:
+    # it is sent to fhirServer as `Authorization: Bearer <token>`, a header: a character
+    # outside visible ASCII cannot be sent, so the key could never be read with it
+    if not _HEADER_TOKEN.fullmatch(value):
+        raise ValueError("not a token an Authorization header can carry (visible ASCII only)")
+    return value
+
+
 class FhirAuthorization(_Incoming):
-    access_token: NonEmpty
+    access_token: Annotated[str, AfterValidator(_header_token)]
     token_type: Literal["Bearer"]
     expires_in: int = Field(ge=0)
     scope: NonEmpty
     subject: NonEmpty
     patient: str | None = None
+
+
+def _base_url(url: AnyHttpUrl) -> AnyHttpUrl:
+    # searches are written after it (`{fhirServer}/Observation?patient=...`): a query would
+    # swallow the search's own parameters, the patient's among them, and a fragment all of them
+    if url.query is not None or url.fragment is not None:
+        raise ValueError("a FHIR base URL has no query (?) or fragment (#)")
+    return url
 
 
 class PatientViewContext(_Incoming):
@@ -94,7 +113,7 @@ class HookRequest(_Incoming):
     hook: NonEmpty
     hookInstance: NonEmpty
     context: dict[str, Any]
-    fhirServer: AnyHttpUrl | None = None
+    fhirServer: Annotated[AnyHttpUrl, AfterValidator(_base_url)] | None = None
     fhirAuthorization: FhirAuthorization | None = None
     prefetch: dict[str, dict[str, Any] | None] | None = None
 

@@ -189,9 +189,11 @@ async def _from_prefetch(
     lookback: timedelta | None,
     deadline: Deadline,
 ) -> list[dict[str, Any]] | None:
-    """The resources of one prefetched value; None when it is a failed prefetch. Raises
-    BundleError when the value is malformed or not what the template asks for, _FirstPageOnly
-    when it is a first page that is not enough and the rest cannot be read."""
+    """The resources of one prefetched value; None when it is a failed prefetch. A first page
+    enough for `lookback` (`first_page`) is used when the rest may not or cannot be read.
+    Raises BundleError when the value is malformed or not what the template asks for,
+    _FirstPageOnly when it is a first page that is not enough and the rest may not be read,
+    DeadlineExceeded when it is not enough and the deadline passed reading the rest."""
     kind = value.get("resourceType")
     if kind == "OperationOutcome":
         return None
@@ -202,16 +204,22 @@ async def _from_prefetch(
             raise BundleError(f"{_kind(kind)}, not {wanted}")
         return [value]
     try:
-        if isinstance(server, str):
-            more = next_link(value) is not None
-            page = bundle_resources(value)
-            if more and not (lookback and reaches_back(page, lookback, datetime.now(UTC))):
-                raise _FirstPageOnly(lookback)
-            return page
+        page = bundle_resources(value)
+    except FetchError:  # a Bundle carrying an OperationOutcome: a failed prefetch
+        return None
+    more = next_link(value) is not None
+    enough = more and lookback is not None and reaches_back(page, lookback, datetime.now(UTC))
+    if isinstance(server, str):
+        if more and not enough:
+            raise _FirstPageOnly(lookback)
+        return page
+    try:
         return await client.follow(server, None, first=value, deadline=deadline)
-    except DeadlineExceeded:
-        raise  # no time is left to read the key from fhirServer instead
-    except FetchError:
+    except FetchError as exc:
+        if enough:  # the pages that could not be read hold nothing the rules read
+            return page
+        if isinstance(exc, DeadlineExceeded):
+            raise  # no time is left to read the key from fhirServer instead
         return None
 
 

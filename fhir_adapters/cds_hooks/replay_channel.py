@@ -173,15 +173,9 @@ class ReplayKeeper:
         """The answer line to each claim line, in order."""
         claims = [_claim(line) for line in lines]
         valid = [c for c in claims if c is not None]
-        try:
-            with self._lock:
-                new = iter(self._claim(valid))
-        except StoreUnavailable as exc:  # not even readable: no token is accepted
-            log.error("replay: %d claims cannot be checked: %s", len(claims), exc.reason)
-            return (_FAILED + b"\n") * len(claims)
-        return b"".join(
-            _FAILED + b"\n" if c is None else (_NEW if next(new) else _SEEN) + b"\n" for c in claims
-        )
+        with self._lock:
+            new = iter(self._claim(valid))
+        return b"".join(_line(None if c is None else next(new)) for c in claims)
 
     def retry(self) -> None:
         """Write the claims kept in memory, if any and their retry is due (the supervisor
@@ -190,9 +184,10 @@ class ReplayKeeper:
             if self._kept and time.monotonic() >= self._retry_at:
                 self._claim([])  # no claim of its own: only the kept ones are written
 
-    def _claim(self, claims: Sequence[Claim]) -> list[bool]:
+    def _claim(self, claims: Sequence[Claim]) -> list[bool | None]:
         """Whether each claim is new: written to the file with the kept ones when it can be,
-        else checked against the file and the kept claims, and kept."""
+        else checked against the file and the kept claims, and kept; None for a claim that
+        cannot be checked (the file unreadable, memory full), which is not kept either."""
         if time.monotonic() >= self._retry_at:
             try:
                 new = self.store.claim_many(claims, kept=list(self._kept.values()))
@@ -210,8 +205,18 @@ class ReplayKeeper:
                 self._kept.clear()
                 self._retry_at = 0.0
                 self.health.recovered("tokens")
-                return new
-        return [self._claim_in_memory(claim) for claim in claims]
+                return [*new]
+        answers: list[bool | None] = []
+        reason = ""
+        for claim in claims:
+            try:
+                answers.append(self._claim_in_memory(claim))
+            except StoreUnavailable as exc:  # this one is refused; those before it stand
+                answers.append(None)
+                reason = exc.reason
+        if None in answers:
+            log.error("replay: %d claims cannot be checked: %s", answers.count(None), reason)
+        return answers
 
     def _claim_in_memory(self, claim: Claim) -> bool:
         now = time.time()
@@ -228,6 +233,11 @@ class ReplayKeeper:
         self._kept[key] = claim
         self.health.count("tokens_in_memory")
         return True
+
+
+def _line(new: bool | None) -> bytes:
+    """The answer line to a claim: new, seen, or None: it could not be checked."""
+    return (_FAILED if new is None else _NEW if new else _SEEN) + b"\n"
 
 
 def _claim(line: bytes) -> Claim | None:

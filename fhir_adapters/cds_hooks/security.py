@@ -8,7 +8,8 @@ audience; `exp` and `iat` hold within a small leeway; and its `jti` was not seen
 An issuer's keys are its pinned JWKS file when it has one: whatever the `jku` says, it is then
 never fetched (a `jku` its `jwks_urls`, if it lists any, do not allow is still refused). Without
 a file, they are the JWKS its `jku` names (a URL its entry allows) or else its allowed URLs,
-fetched with timeouts, cached, and fetched again when an unknown `kid` arrives.
+fetched within a deadline and a size cap (read as it streams in), cached, and fetched again
+when an unknown `kid` arrives.
 
 Every failure is an `AuthError` whose message is the reason, without secrets: the service logs
 and audits it, and answers a bare 401. The token itself is never logged.
@@ -29,7 +30,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
+from .capped_body import ACCEPT_ENCODING, BodyTooLarge, BodyUndecodable, read_capped
 from .config import ASYMMETRIC_ALGORITHMS, ConfigError, IssuerConfig, ServiceConfig
+from .deadline import Deadline, DeadlinePassed
 from .storage import ReplayCache
 
 PublicKey = ECKey | RSAKey | OKPKey
@@ -37,6 +40,8 @@ MAX_LIFETIME_SECONDS = 3600  # bounds how long a jti must be remembered
 JWKS_TTL_SECONDS = 3600.0
 JWKS_MIN_REFRESH_SECONDS = 30.0
 JWKS_MAX_BYTES = 256 * 1024
+JWKS_DEADLINE_SECONDS = 5.0  # for all of one JWKS fetch, however its bytes arrive
+_JWKS_HEADERS = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
 
 
 class AuthError(Exception):
@@ -78,10 +83,12 @@ class JwksCache:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         timeout: httpx.Timeout | None = None,
+        deadline: float = JWKS_DEADLINE_SECONDS,
     ) -> None:
         self._transport = transport
         self._clock = clock
         self._timeout = timeout or httpx.Timeout(5.0, connect=2.0)
+        self._deadline = deadline  # seconds for all of one fetch
         self._keys: dict[str, dict[str, PublicKey]] = {}
         self._fetched: dict[str, float] = {}
 
@@ -96,16 +103,27 @@ class JwksCache:
         return self._keys.get(url, {}).get(kid)
 
     async def _fetch(self, url: str, now: float) -> None:
+        """Fetch the JWKS at `url`: streamed, read up to JWKS_MAX_BYTES, within the cache's
+        deadline in all; AuthError when it cannot be."""
         self._fetched[url] = now
+        deadline = Deadline.start(self._deadline)
         try:
-            async with httpx.AsyncClient(
-                transport=self._transport, timeout=self._timeout, follow_redirects=False
-            ) as client:
-                response = await client.get(url, headers={"Accept": "application/json"})
-            if response.status_code != 200 or len(response.content) > JWKS_MAX_BYTES:
-                raise AuthError(f"JWKS {url} answered {response.status_code}")
-            self._keys[url] = _public_keys(response.json(), url)
-        except (httpx.HTTPError, ValueError) as exc:
+            async with (
+                deadline.enforced(),
+                httpx.AsyncClient(
+                    transport=self._transport, timeout=self._timeout, follow_redirects=False
+                ) as client,
+                client.stream("GET", url, headers=_JWKS_HEADERS) as response,
+            ):
+                if response.status_code != 200:
+                    raise AuthError(f"JWKS {url} answered {response.status_code}")
+                body = await read_capped(response, JWKS_MAX_BYTES)
+            self._keys[url] = _public_keys(json.loads(body), url)
+        except DeadlinePassed:
+            raise AuthError(f"JWKS {url} was not read within {deadline}") from None
+        except BodyTooLarge:
+            raise AuthError(f"JWKS {url} is larger than {JWKS_MAX_BYTES} bytes") from None
+        except (httpx.HTTPError, BodyUndecodable, ValueError, RecursionError) as exc:
             raise AuthError(f"JWKS {url} could not be fetched: {type(exc).__name__}") from None
 
 
@@ -137,7 +155,8 @@ class TokenVerifier:
             compact = jws.extract_compact(token.encode("ascii"))
             header = compact.headers()
             unverified = json.loads(compact.payload)
-        except (JoseError, ValueError, UnicodeError) as exc:
+        except (JoseError, ValueError, UnicodeError, RecursionError) as exc:
+            # RecursionError: a payload nested deeper than the JSON parser goes, unverified
             raise AuthError(f"not a JWS: {type(exc).__name__}") from None
         alg = header.get("alg")
         if alg not in ASYMMETRIC_ALGORITHMS:

@@ -63,6 +63,10 @@ class FaultServer:
     def _answer(self, conn: socket.socket, fault: str, rest: str, seen: Seen) -> None:
         if fault == "good" or rest.startswith("moved/"):
             _send(conn, 200, _bundle_for(rest))
+        elif fault == "cookie":  # a server that starts a session for the access token it got
+            body = _bundle_for(rest)
+            headers = {"Content-Type": "application/fhir+json", "Content-Length": str(len(body))}
+            conn.sendall(_head(200, {**headers, "Set-Cookie": "session=1; Path=/"}) + body)
         elif fault == "lag":
             time.sleep(0.6)
             _send(conn, 200, _bundle_for(rest))

@@ -188,3 +188,14 @@ def test_public_names_are_pinned() -> None:
         "HookRequest",
         "Service",
     ]
+
+
+def test_a_failing_page_is_named_by_its_path_however_its_link_spells_the_base() -> None:
+    # the host in capitals and the default port written out: still under fhirServer
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("page") == "2":
+            return httpx.Response(500)
+        return httpx.Response(200, json=page(1, "https://EHR.example:443/fhir/Observation?page=2"))
+
+    with pytest.raises(FetchError, match=r"^fhirServer answered 500 on /Observation$"):
+        search(handler)

@@ -179,6 +179,43 @@ def test_a_redirect_to_another_host_is_not_followed(
     ] == []
 
 
+def test_a_next_link_climbing_out_of_fhir_server_is_not_followed(
+    serve: ServerFactory, faults: FaultServer
+) -> None:
+    # the link starts with fhirServer's URL, but its `..` takes it to another path of the host
+    server = serve()
+    page = searchset([])
+    page["link"] = [{"relation": "next", "url": faults.base("good") + "/../admin/Observation"}]
+    body = hook_request("pk", **fhir_server(faults.base("good")), prefetch={"observations": page})
+    [card] = checked(post(server, body))  # the key is read from fhirServer instead
+    assert card["indicator"] == "critical"
+    assert [r.path for r in faults.requests if not r.path.startswith("/good/")] == []
+
+
+def test_no_cookie_fhir_server_sets_goes_with_another_call(
+    serve: ServerFactory, faults: FaultServer
+) -> None:
+    # a session fhirServer starts for one call's access token must not be another call's
+    server = serve()
+    checked(call(server, faults.base("cookie")))
+    other = {**ACCESS, "access_token": "another-access-token"}
+    body = hook_request("pk", fhirServer=faults.base("cookie"), fhirAuthorization=other)
+    checked(post(server, body))
+    assert len(faults.requests) == 4  # observations and conditions, twice
+    assert [r.headers.get("cookie") for r in faults.requests] == [None] * 4
+
+
+@pytest.mark.parametrize("tail", ["?tenant=a", "#top"])
+def test_a_fhir_server_with_a_query_or_fragment_is_400_and_not_read(
+    serve: ServerFactory, faults: FaultServer, tail: str
+) -> None:
+    # read as a base, `.../good?tenant=a/Observation?patient=pk&...` searched every patient
+    server = serve()
+    said = is_outcome(call(server, faults.base("good") + tail), 400)
+    assert said.startswith("fhirServer: ") and "has no query (?) or fragment (#)" in said
+    assert faults.requests == []
+
+
 def test_a_refused_connection_is_a_412_logged_and_counted(
     serve: ServerFactory, faults: FaultServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -234,12 +271,28 @@ def test_a_decompression_bomb_is_inflated_only_up_to_the_cap() -> None:
     assert bomb.inflated <= MAX_RESPONSE_BYTES + 2 * 1024 * 1024
 
 
-def test_a_gzip_body_is_read() -> None:
-    body = gzip.compress(b'{"resourceType": "Bundle", "entry": [{"resource": {"id": "o1"}}]}')
+BUNDLE = b'{"resourceType": "Bundle", "entry": [{"resource": {"id": "o1"}}]}'
 
+
+def raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+# deflate without its zlib wrapper, as some servers send it, is read as httpx read it
+@pytest.mark.parametrize(
+    ("encoding", "body"),
+    [
+        ("gzip", gzip.compress(BUNDLE)),
+        ("deflate", zlib.compress(BUNDLE)),
+        ("deflate", raw_deflate(BUNDLE)),
+    ],
+    ids=["gzip", "deflate", "raw deflate"],
+)
+def test_a_compressed_body_is_read(encoding: str, body: bytes) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        assert "gzip" in request.headers["accept-encoding"]
-        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=Bomb(body))
+        assert encoding in request.headers["accept-encoding"]
+        return httpx.Response(200, headers={"Content-Encoding": encoding}, stream=Bomb(body))
 
     async def go() -> Any:
         client = FhirClient(FhirClientConfig(), transport=httpx.MockTransport(handler))

@@ -48,6 +48,14 @@ def test_a_page_that_is_not_newest_first_is_not_enough() -> None:
     assert not reaches_back(page, LOOKBACK, NOW)
 
 
+def test_a_page_sorted_oldest_first_in_small_steps_is_not_enough() -> None:
+    # each entry a day after the one before it: within the margin of its neighbour, but the
+    # later pages of a search sorted this way hold what is newer, the lookback's values too
+    page = [at(days_ago(d)) for d in range(100, 90, -1)]
+    assert not reaches_back(page, LOOKBACK, NOW)
+    assert reaches_back(page[::-1], LOOKBACK, NOW)
+
+
 def test_entries_without_a_time_the_rules_read_do_not_count_as_reaching_back() -> None:
     undated = [obs(), obs(effectiveTiming={}), obs(effectivePeriod={"start": "2020-01-01"})]
     assert not reaches_back(undated, LOOKBACK, NOW)

@@ -16,7 +16,17 @@ from engine.model import Concept, Ruleset
 from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 from fhir_adapters.cds_hooks.prefetch import fill
 
-from .support import LOINC, SCT, ServerFactory, hook_request, recent, ruleset, searchset
+from .support import (
+    ACCESS,
+    LOINC,
+    SCT,
+    ServerFactory,
+    free_port,
+    hook_request,
+    recent,
+    ruleset,
+    searchset,
+)
 from .test_service import checked, is_outcome, post, without_uuids
 
 PATIENT = "p150"
@@ -102,6 +112,40 @@ def test_a_first_page_inside_the_lookback_is_412_saying_so(serve: ServerFactory)
         "pq",
         fhirServer="https://ehr.example.org/fhir",
         prefetch={"observations": None, "potassium": first_page(today), "conditions": None},
+    )
+    assert is_outcome(post(server, body), 412) == (
+        "prefetch 'potassium' has more pages than the first (a next link), the first does not"
+        f" reach back past the 30 days the rules read, and {NO_AUTHORIZATION}"
+    )
+
+
+def test_a_first_page_that_is_enough_is_used_when_fhir_server_cannot_be_read(
+    serve: ServerFactory,
+) -> None:
+    # the same first page, sent with fhirAuthorization for a fhirServer that is down, is no
+    # less enough than sent without it
+    server = serve(rulesets=[with_lookback()])
+    down = f"http://127.0.0.1:{free_port()}/fhir"
+    potassium = [recent(f"pq-k{d}", "pq", POTASSIUM[0], d, 2.2 if d == 1 else 4.1) for d in (1, 40)]
+    page = searchset(potassium)
+    page["link"] = [{"relation": "next", "url": down + "/Observation?page=2"}]
+    twitching = searchset([recent("pq-f1", "pq", (SCT, "82470000"), 3)])
+    prefetch = {"observations": twitching, "potassium": page, "conditions": None}
+    without = checked(post(server, hook_request("pq", fhirServer=down, prefetch=prefetch)))
+    body = hook_request("pq", fhirServer=down, fhirAuthorization=ACCESS, prefetch=prefetch)
+    assert without_uuids(checked(post(server, body))) == without_uuids(without)
+    assert without[0]["indicator"] == "critical"
+
+
+def test_a_first_page_sorted_oldest_first_is_412_not_read_as_enough(serve: ServerFactory) -> None:
+    # a server that sorted by date ascending, whatever `_sort=-date` asked: the page is the
+    # oldest potassium values, a day apart, and a low one from yesterday is on a later page
+    server = serve(rulesets=[with_lookback()])
+    oldest = [recent(f"pq-k{d}", "pq", POTASSIUM[0], d, 4.1) for d in range(100, 95, -1)]
+    body = hook_request(
+        "pq",
+        fhirServer="https://ehr.example.org/fhir",
+        prefetch={"observations": None, "potassium": first_page(oldest), "conditions": None},
     )
     assert is_outcome(post(server, body), 412) == (
         "prefetch 'potassium' has more pages than the first (a next link), the first does not"

@@ -241,3 +241,24 @@ def test_a_keeper_whose_store_is_locked_answers_from_memory_then_writes_the_ids(
     assert keeper.health.report()["status"] == "ok"
     assert keeper.answer([line]) == b"0\n"
     store.close()
+
+
+def test_a_claim_refused_for_want_of_memory_leaves_the_others_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # with the store locked and room in memory for one more id, the first claim is kept (new)
+    # and the second refused: a token answered 503 must not be remembered as used
+    monkeypatch.setattr(replay_channel, "RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(replay_channel, "MAX_KEPT", 1)
+    store = SqliteStore(tmp_path / "vigil.sqlite3")
+    keeper = ReplayKeeper(store)
+    first, second = (json.dumps(["iss", j, time.time() + 300]).encode() for j in ("j1", "j2"))
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert keeper.answer([first, second]) == b"1\n!\n"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert keeper.answer([second, first]) == b"1\n0\n"  # sent again, j2 is new; j1 was used
+    store.close()

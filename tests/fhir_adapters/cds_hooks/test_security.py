@@ -9,7 +9,7 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,13 @@ from joserfc import jws, jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from fhir_adapters.cds_hooks.config import ConfigError, IssuerConfig, ServiceConfig
-from fhir_adapters.cds_hooks.security import AuthError, Caller, JwksCache, TokenVerifier
+from fhir_adapters.cds_hooks.security import (
+    JWKS_MAX_BYTES,
+    AuthError,
+    Caller,
+    JwksCache,
+    TokenVerifier,
+)
 from fhir_adapters.cds_hooks.storage import SqliteStore, StoreReplayCache
 
 ISS = "https://ehr.example.org"
@@ -214,6 +220,47 @@ def test_jku_keys_are_cached_and_refreshed_on_unknown_kid(replay: StoreReplayCac
 
 
 JWKS_REFRESH_GAP = 31.0
+
+
+class EndlessJwks(httpx.AsyncByteStream):
+    """A JWKS body that goes on (up to a safety limit), counting the bytes it gave out."""
+
+    def __init__(self) -> None:
+        self.given = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b'{"keys": ['
+        while self.given < 64 * 1024 * 1024:
+            self.given += 1024 * 1024
+            yield b" " * (1024 * 1024)
+
+
+def test_a_jwks_is_read_only_up_to_its_cap(replay: StoreReplayCache) -> None:
+    body = EndlessJwks()
+    cache = JwksCache(transport=httpx.MockTransport(lambda _: httpx.Response(200, stream=body)))
+    issuer = IssuerConfig(iss=ISS, jwks_urls=(JKU,))
+    verifier = TokenVerifier(ServiceConfig(issuers=(issuer,)), replay, jwks=cache)
+    token = sign(EC, "ES384", header={"jku": JKU})
+    with pytest.raises(AuthError, match=f"JWKS {JKU} is larger than {JWKS_MAX_BYTES} bytes"):
+        asyncio.run(verifier.verify(f"Bearer {token}", URL))
+    assert body.given <= JWKS_MAX_BYTES + 1024 * 1024
+
+
+class TricklingJwks(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:  # a byte at a time, each well within a read timeout
+            await asyncio.sleep(0.05)
+            yield b" "
+
+
+def test_a_jwks_trickling_in_is_given_up_at_its_deadline(replay: StoreReplayCache) -> None:
+    trickle = httpx.MockTransport(lambda _: httpx.Response(200, stream=TricklingJwks()))
+    cache = JwksCache(transport=trickle, deadline=0.5)
+    issuer = IssuerConfig(iss=ISS, jwks_urls=(JKU,))
+    verifier = TokenVerifier(ServiceConfig(issuers=(issuer,)), replay, jwks=cache)
+    token = sign(EC, "ES384", header={"jku": JKU})
+    with pytest.raises(AuthError, match=f"JWKS {JKU} was not read within 0.5 s"):
+        asyncio.run(verifier.verify(f"Bearer {token}", URL))
 
 
 def test_symmetric_keys_in_a_jwks_are_ignored(tmp_path: Path, replay: StoreReplayCache) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import sqlite3
 import time
@@ -186,6 +187,18 @@ def test_fhir_server_down_is_412_quickly(serve: ServerFactory) -> None:
     assert "unreachable" in message
 
 
+@pytest.mark.parametrize("access_token", ["tök", "two words", "line\nbreak", "nul\x00"])
+def test_an_access_token_no_header_can_carry_is_400_naming_it(
+    serve: ServerFactory, access_token: str
+) -> None:
+    server = serve()
+    authorization = {**ACCESS, "access_token": access_token}
+    body = hook_request("pk", fhirServer=server.url, fhirAuthorization=authorization)
+    said = is_outcome(post(server, body), 400)
+    assert said.startswith("fhirAuthorization.access_token: ")
+    assert "visible ASCII only" in said
+
+
 def test_fhir_server_is_not_read_without_fhir_authorization(
     serve: ServerFactory, sekmet: str
 ) -> None:
@@ -310,6 +323,17 @@ def test_missing_or_bad_token_is_401_without_detail(serve: ServerFactory) -> Non
         assert is_outcome(response, 401) == "unauthorized"
         assert response.headers["www-authenticate"] == "Bearer"
     assert [r.status for r in server.store.query()] == [401, 401, 401]
+
+
+def test_a_token_whose_payload_is_nested_too_deep_is_401_not_500(serve: ServerFactory) -> None:
+    server = serve()
+    header = base64.urlsafe_b64encode(b'{"alg":"ES384","typ":"JWT","kid":"k"}').rstrip(b"=")
+    payload = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).rstrip(b"=")
+    headers = {"Authorization": f"Bearer {header.decode()}.{payload.decode()}.c2ln"}
+    response = httpx.post(server.url + SERVICE, json=hook_request("pk"), headers=headers)
+    assert is_outcome(response, 401) == "unauthorized"
+    [refused] = server.store.query()
+    assert refused.reason == "not a JWS: RecursionError"
 
 
 def test_the_audience_is_the_listening_address_not_the_host_header(serve: ServerFactory) -> None:
