@@ -19,6 +19,7 @@ Parsing only reads the shape; whether names exist is checked when the ruleset is
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -203,6 +204,17 @@ def atoms(condition: Condition) -> list[Atom]:
 
 
 Literal_ = tuple[Atom, bool]  # an atom and whether it is negated
+
+
+def alternatives(condition: Condition, negated: bool = False) -> int:
+    """How many conjunctions `to_dnf` gives for `condition`, counted without building them:
+    they multiply, so a short condition can stand for more than memory holds."""
+    if isinstance(condition, Not):
+        return alternatives(condition.item, not negated)
+    if isinstance(condition, All | Any_):
+        counts = [alternatives(item, negated) for item in condition.items]
+        return math.prod(counts) if isinstance(condition, All) != negated else sum(counts)
+    return 1
 
 
 def to_dnf(condition: Condition, negated: bool = False) -> list[list[Literal_]]:

@@ -1,0 +1,40 @@
+"""A ruleset's conditions are input from people too: however they are nested or repeated,
+`vigil evaluate --ruleset` answers in one line with exit 2, never a traceback, a hang or all the
+memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.vigil.test_evaluate_command import EXAMPLES, vigil
+
+RULESET = """\
+id: nested
+version: 1.0.0
+status: draft
+title: Conditions nested on purpose
+concepts:
+  weakness: {{codes: [sct#26544005]}}
+  twitching: {{codes: [sct#82470000]}}
+rules:
+  - id: nested
+    when: {when}
+    then: {{suggest: urgent, summary: Weakness and twitching}}
+"""
+
+
+def test_a_condition_whose_alternatives_multiply_is_refused_before_expanding(
+    tmp_path: Path,
+) -> None:
+    # 40 lines whose alternatives multiply to 2**40: expanding them would take all the memory
+    pairs = ", ".join(["{any: [weakness present, twitching present]}"] * 40)
+    ruleset = tmp_path / "multiplying.yaml"
+    ruleset.write_text(RULESET.format(when=f"{{all: [{pairs}]}}"))
+
+    run = vigil("evaluate", EXAMPLES, "--ruleset", ruleset)
+
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        f"vigil evaluate: {ruleset}:9:5: rule nested: its condition expands to "
+        f"{2**40} alternatives; split the rule"
+    )
