@@ -148,8 +148,16 @@ def _parse_line(raw: str, path: Path) -> Condition:
     text = " ".join(raw.split())
     if not text:
         raise ConditionSyntaxError("an empty condition", path)
-    if match := _NOT.match(text):
-        return Not(_parse_line(match.group("rest"), path), path)
+    # `not not x` is x: counted, not recursed into, so no number of them exhausts the stack
+    negations = 0
+    while match := _NOT.match(text):
+        text = match.group("rest")
+        negations += 1
+    atom = _parse_atom(text, path)
+    return Not(atom, path) if negations % 2 else atom
+
+
+def _parse_atom(text: str, path: Path) -> Condition:
     if match := _NO_SUGGESTION.match(text):
         return NoSuggestion(match.group("level"), text, path)
     if match := _PRESENCE.match(text):

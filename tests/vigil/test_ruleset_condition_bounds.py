@@ -4,7 +4,10 @@ memory."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from tests.vigil.test_evaluate_command import EXAMPLES, vigil
 
@@ -38,3 +41,23 @@ def test_a_condition_whose_alternatives_multiply_is_refused_before_expanding(
         f"vigil evaluate: {ruleset}:9:5: rule nested: its condition expands to "
         f"{2**40} alternatives; split the rule"
     )
+
+
+def escalations(ruleset: Path) -> dict[str, str]:
+    run = vigil("evaluate", EXAMPLES, "--ruleset", ruleset, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    return {r["patient"]: r["escalation"] for r in json.loads(run.stdout)["results"]}
+
+
+@pytest.mark.parametrize("nots", [2000, 2001])
+def test_a_long_chain_of_nots_reads_as_its_parity(tmp_path: Path, nots: int) -> None:
+    # a thousand `not`s and more, read without exhausting the stack
+    chained = tmp_path / "chained.yaml"
+    chained.write_text(RULESET.format(when='"' + "not " * nots + 'weakness present"'))
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(RULESET.format(when='"' + "not " * (nots % 2) + 'weakness present"'))
+
+    found = escalations(chained)
+
+    assert found == escalations(plain)
+    assert set(found.values()) == {"none", "urgent"}
