@@ -51,6 +51,11 @@ def _check_fields(record: Record, ruleset: Ruleset) -> None:
                 raise FactError(f"{where}a quantity needs a number and a unit, not {quantity!r}")
         elif quantity is not None and not _is_number(quantity):
             raise FactError(f"{where}value must be a Quantity, a number or None, not {quantity!r}")
+    if record.reference_low is not None and not isinstance(record.reference_low, Quantity):
+        # a limit without its unit cannot be compared with the value
+        raise FactError(
+            f"{where}reference_low must be a Quantity or None, not {record.reference_low!r}"
+        )
     for flag in ("present", "ongoing", "preliminary", "date_only"):
         if not isinstance(getattr(record, flag), bool):
             raise FactError(f"{where}{flag} must be True or False, not {getattr(record, flag)!r}")
@@ -65,7 +70,13 @@ def _check_fields(record: Record, ruleset: Ruleset) -> None:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        float(value)  # an int past the largest float is no measurement
+    except OverflowError:
+        return False
+    return True
 
 
 def as_of_or_now(as_of: datetime | None) -> datetime:

@@ -1,0 +1,50 @@
+"""A Record's fields as an engineer embedding Vigil fills them: a field the engine cannot read is
+a FactError naming the record, never another exception from inside the evaluation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import engine
+from engine import Quantity, Record
+
+NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
+YESTERDAY = NOW - timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"reference_low": 3.5}, "reference_low must be a Quantity or None, not 3.5"),
+        ({"reference_low": 3}, "reference_low must be a Quantity or None, not 3"),
+        ({"value": Quantity(10**400, "mmol/L")}, "a quantity needs a number and a unit"),
+        ({"reference_low": Quantity(10**400, "mmol/L")}, "a quantity needs a number and a unit"),
+    ],
+    ids=["reference-low-float", "reference-low-int", "huge-value", "huge-reference-low"],
+)
+def test_a_potassium_field_the_engine_cannot_read_is_a_fact_error(
+    fields: dict[str, object], message: str
+) -> None:
+    evaluator = engine.Evaluator("calf-fasciculation")
+    record = Record(
+        "potassium",
+        "Observation/k",
+        YESTERDAY,
+        **{"value": Quantity(2.3, "mmol/L"), **fields},  # type: ignore[arg-type]
+    )
+
+    with pytest.raises(engine.FactError) as raised:
+        evaluator.evaluate([record], as_of=NOW)
+
+    assert str(raised.value).startswith("Observation/k: ")
+    assert message in str(raised.value)
+
+
+def test_a_huge_plain_number_is_a_fact_error() -> None:
+    evaluator = engine.Evaluator("calf-fasciculation")
+    record = Record("mrc_grade", "Observation/m", YESTERDAY, value=10**400)
+
+    with pytest.raises(engine.FactError, match=r"^Observation/m: value must be a Quantity"):
+        evaluator.evaluate([record], as_of=NOW)
