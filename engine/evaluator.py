@@ -82,7 +82,7 @@ class Evaluator:
     def _evaluate(
         self, facts: Iterable[Record], as_of: datetime | None, now: datetime | None
     ) -> Evaluation:
-        when = as_of_or_now(as_of if as_of is not None else now)
+        when = as_of_or_now(as_of, now)
         records = check_records(facts, self.ruleset)
         summaries, warnings = summarise(records, self.ruleset, when, as_of_is_now=as_of is None)
         run = _Run(self.ruleset, self._compiled, summaries)

@@ -79,11 +79,14 @@ def _is_number(value: object) -> bool:
     return True
 
 
-def as_of_or_now(as_of: datetime | None) -> datetime:
-    if as_of is None:
-        return datetime.now(UTC)
-    if not isinstance(as_of, datetime):
-        raise FactError(f"as_of must be a datetime, not {type(as_of).__name__}")
-    if as_of.tzinfo is None:
-        raise FactError(f"as_of {as_of.isoformat()} has no timezone")
-    return as_of
+def as_of_or_now(as_of: datetime | None, now: datetime | None = None) -> datetime:
+    """`as_of`, else the caller's `now`, else the clock; raises `FactError` naming the argument
+    that is not an aware datetime."""
+    for name, moment in (("as_of", as_of), ("now", now)):
+        if moment is None:
+            continue
+        if not isinstance(moment, datetime):
+            raise FactError(f"{name} must be a datetime, not {type(moment).__name__}")
+        if moment.tzinfo is None:
+            raise FactError(f"{name} {moment.isoformat()} has no timezone")
+    return as_of or now or datetime.now(UTC)

@@ -48,3 +48,23 @@ def test_a_huge_plain_number_is_a_fact_error() -> None:
 
     with pytest.raises(engine.FactError, match=r"^Observation/m: value must be a Quantity"):
         evaluator.evaluate([record], as_of=NOW)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"now": "2026-03-01"}, "now must be a datetime, not str"),
+        ({"now": datetime(2026, 3, 1)}, "now 2026-03-01T00:00:00 has no timezone"),
+        ({"as_of": "2026-03-01"}, "as_of must be a datetime, not str"),
+        ({"as_of": NOW, "now": "later"}, "now must be a datetime, not str"),
+    ],
+)
+def test_a_time_that_is_no_aware_datetime_is_named_by_its_argument(
+    arguments: dict[str, object], message: str
+) -> None:
+    evaluator = engine.Evaluator("calf-fasciculation")
+
+    with pytest.raises(engine.FactError) as raised:
+        evaluator.evaluate([], **arguments)  # type: ignore[arg-type]
+
+    assert str(raised.value) == message
