@@ -35,7 +35,7 @@ from .conditions import (
     alternatives,
     to_dnf,
 )
-from .dependencies import strata
+from .dependencies import Cycle, strata
 from .levels import rank
 from .model import Action, Rule, Ruleset
 from .sharding import SHARD, FactKey, LayoutError, fact_key, shard
@@ -150,12 +150,19 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
     """Compile every rule (gated by the scope); raise `CompileError`, naming the rule, for what
     no layout keeps inside durable_rules' limits."""
     # before anything expands a condition: its alternatives can outgrow memory
+    seen: set[str] = set()
     for rule in ruleset.rules:
         check_alternatives(rule.id, rule.when)
+        if rule.id in seen:  # a Ruleset built by hand: rules are told apart by id
+            raise CompileError(rule.id, "two rules have this id")
+        seen.add(rule.id)
     if ruleset.scope is not None:
         check_alternatives(SCOPE_RULE, ruleset.scope)
     rules = effective_rules(ruleset)
-    stratum = strata(rules)
+    try:
+        stratum = strata(rules)
+    except Cycle as cycle:
+        raise CompileError(cycle.rules[0], f"rules derive each other's findings: {cycle}") from None
     definition: dict[str, Any] = {}
     branches: dict[str, Branch] = {}
     concepts: set[str] = set()
