@@ -94,6 +94,8 @@ class Summary:
 
 
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
+# a start and an end read from dates, which state no offset, may seem out of order by this much
+_INVERTED = DATE_OFFSET_SLACK + DATE_END_SLACK
 _NONE = float("-inf")
 
 
@@ -151,6 +153,16 @@ def summarise(
             # is expected; after now, the date is wrong and the reader must know.
             if as_of_is_now:
                 warnings.append(_from_the_future(record, concept, time))
+            continue
+        if time is not None and record.end is not None and time - record.end > _INVERTED:
+            # as the FHIR reader does with a Period or Condition that ends before it starts
+            warnings.append(
+                DataWarning(
+                    f"{concept.name} ends ({record.end.isoformat()}) before it starts "
+                    f"({time.isoformat()}): left out",
+                    record.source,
+                )
+            )
             continue
         if concept.lookback is not None:
             if time is None:

@@ -68,3 +68,29 @@ def test_a_time_that_is_no_aware_datetime_is_named_by_its_argument(
         evaluator.evaluate([], **arguments)  # type: ignore[arg-type]
 
     assert str(raised.value) == message
+
+
+def test_a_record_that_ends_before_it_starts_is_left_out_with_a_warning() -> None:
+    # the FHIR reader leaves out such a Period or Condition with a warning: so does the engine
+    evaluator = engine.Evaluator("calf-fasciculation")
+    records = [
+        Record("fasciculation", "Observation/f", NOW - timedelta(days=3)),
+        Record(
+            "potassium",
+            "Observation/k",
+            YESTERDAY,
+            value=Quantity(2.3, "mmol/L"),
+            end=YESTERDAY - timedelta(days=60),
+        ),
+    ]
+
+    evaluation = evaluator.evaluate(records, as_of=NOW)
+
+    assert [(w.source, w.message) for w in evaluation.warnings] == [
+        (
+            "Observation/k",
+            "potassium ends (2025-12-30T09:00:00+00:00) before it starts "
+            "(2026-02-28T09:00:00+00:00): left out",
+        )
+    ]
+    assert evaluation.escalation == "self-care"
