@@ -1,4 +1,4 @@
-"""A ruleset's conditions are input from people too: however they are nested or repeated,
+"""A ruleset (its name, its conditions) is input from people too: however it is written,
 `vigil evaluate --ruleset` answers in one line with exit 2, never a traceback, a hang or all the
 memory."""
 
@@ -61,3 +61,12 @@ def test_a_long_chain_of_nots_reads_as_its_parity(tmp_path: Path, nots: int) -> 
 
     assert found == escalations(plain)
     assert set(found.values()) == {"none", "urgent"}
+
+
+def test_a_ruleset_name_too_long_for_the_filesystem_is_one_line() -> None:
+    name = "a" * 5000
+
+    run = vigil("evaluate", EXAMPLES, "--ruleset", name)
+
+    assert run.returncode == 2
+    assert run.stderr == f"vigil evaluate: {name}: cannot be read: File name too long\n"
