@@ -65,6 +65,12 @@ class Summary:
         return max(self.valued, key=lambda r: (r.value, _chronological(r)), default=None)
 
     @cached_property
+    def count(self) -> int:
+        """How many records say present: a resource read as several (a Condition at two body
+        sites) is one record of the finding, not one per site."""
+        return len({r.record.source for r in self.present})
+
+    @cached_property
     def sites(self) -> set[str]:
         return {r.site for r in self.present if r.site}
 
