@@ -32,9 +32,10 @@ from .conditions import (
     FindingRef,
     NoSuggestion,
     Presence,
+    alternatives,
     to_dnf,
 )
-from .dependencies import strata
+from .dependencies import Cycle, strata
 from .levels import rank
 from .model import Action, Rule, Ruleset
 from .sharding import SHARD, FactKey, LayoutError, fact_key, shard
@@ -148,8 +149,20 @@ def _implies_scope(condition: Condition, scope_branches: list[set[tuple[object, 
 def compile_ruleset(ruleset: Ruleset) -> Compiled:
     """Compile every rule (gated by the scope); raise `CompileError`, naming the rule, for what
     no layout keeps inside durable_rules' limits."""
+    # before anything expands a condition: its alternatives can outgrow memory
+    seen: set[str] = set()
+    for rule in ruleset.rules:
+        check_alternatives(rule.id, rule.when)
+        if rule.id in seen:  # a Ruleset built by hand: rules are told apart by id
+            raise CompileError(rule.id, "two rules have this id")
+        seen.add(rule.id)
+    if ruleset.scope is not None:
+        check_alternatives(SCOPE_RULE, ruleset.scope)
     rules = effective_rules(ruleset)
-    stratum = strata(rules)
+    try:
+        stratum = strata(rules)
+    except Cycle as cycle:
+        raise CompileError(cycle.rules[0], f"rules derive each other's findings: {cycle}") from None
     definition: dict[str, Any] = {}
     branches: dict[str, Branch] = {}
     concepts: set[str] = set()
@@ -158,10 +171,6 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
     reads_suggestions = False
     for index, rule in enumerate(rules):
         dnf = to_dnf(rule.when)
-        if len(dnf) > MAX_BRANCHES:
-            raise CompileError(
-                rule.id, f"its condition expands to {len(dnf)} alternatives; split the rule"
-            )
         for b, conjunction in enumerate(dnf):
             compiled = _Conjunction(ruleset)
             for atom, negated in conjunction:
@@ -204,6 +213,13 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         reads_suggestions=reads_suggestions,
         shards=shards,
     )
+
+
+def check_alternatives(rule: str, condition: Condition) -> None:
+    """Raise `CompileError` when `condition` has more alternatives than `MAX_BRANCHES`."""
+    count = alternatives(condition)
+    if count > MAX_BRANCHES:
+        raise CompileError(rule, f"its condition expands to {count} alternatives; split the rule")
 
 
 class _Conjunction:

@@ -19,6 +19,7 @@ Parsing only reads the shape; whether names exist is checked when the ruleset is
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -147,8 +148,16 @@ def _parse_line(raw: str, path: Path) -> Condition:
     text = " ".join(raw.split())
     if not text:
         raise ConditionSyntaxError("an empty condition", path)
-    if match := _NOT.match(text):
-        return Not(_parse_line(match.group("rest"), path), path)
+    # `not not x` is x: counted, not recursed into, so no number of them exhausts the stack
+    negations = 0
+    while match := _NOT.match(text):
+        text = match.group("rest")
+        negations += 1
+    atom = _parse_atom(text, path)
+    return Not(atom, path) if negations % 2 else atom
+
+
+def _parse_atom(text: str, path: Path) -> Condition:
     if match := _NO_SUGGESTION.match(text):
         return NoSuggestion(match.group("level"), text, path)
     if match := _PRESENCE.match(text):
@@ -203,6 +212,17 @@ def atoms(condition: Condition) -> list[Atom]:
 
 
 Literal_ = tuple[Atom, bool]  # an atom and whether it is negated
+
+
+def alternatives(condition: Condition, negated: bool = False) -> int:
+    """How many conjunctions `to_dnf` gives for `condition`, counted without building them:
+    they multiply, so a short condition can stand for more than memory holds."""
+    if isinstance(condition, Not):
+        return alternatives(condition.item, not negated)
+    if isinstance(condition, All | Any_):
+        counts = [alternatives(item, negated) for item in condition.items]
+        return math.prod(counts) if isinstance(condition, All) != negated else sum(counts)
+    return 1
 
 
 def to_dnf(condition: Condition, negated: bool = False) -> list[list[Literal_]]:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from . import runtime, units
-from .compiler import SCOPE_FINDING, Compiled, Pattern, compile_ruleset
+from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
+from .errors import Problem, RulesetError
 from .evaluation import (
     DataWarning,
     Evaluation,
@@ -49,7 +50,12 @@ def _compiled(ruleset: Ruleset) -> Compiled:
         cached = _COMPILED.get(ruleset.key)
         if cached is not None and (cached[0] is ruleset or cached[0] == ruleset):
             return cached[1]
-        compiled = compile_ruleset(ruleset)
+        try:
+            compiled = compile_ruleset(ruleset)
+        except CompileError as error:
+            # a Ruleset built by hand skips the loader, which reports this at the rule's line
+            where = str(ruleset.source or ruleset.key)
+            raise RulesetError([Problem(where, 0, 0, f"rule {error.rule}: {error}")]) from None
         _COMPILED[ruleset.key] = (ruleset, compiled)
         return compiled
 
@@ -82,7 +88,7 @@ class Evaluator:
     def _evaluate(
         self, facts: Iterable[Record], as_of: datetime | None, now: datetime | None
     ) -> Evaluation:
-        when = as_of_or_now(as_of if as_of is not None else now)
+        when = as_of_or_now(as_of, now)
         records = check_records(facts, self.ruleset)
         summaries, warnings = summarise(records, self.ruleset, when, as_of_is_now=as_of is None)
         run = _Run(self.ruleset, self._compiled, summaries)

@@ -34,7 +34,7 @@ def describe(
             flag = f" (reported as {number(raw.value)} {units.display(raw.unit)}){flag}"
         return f"{number(reading.value)}{suffix}{flag}", [reading]
     if attribute == "count":
-        return str(len(summary.present)), summary.present
+        return str(summary.count), summary.present
     if attribute == "sites":
         return ", ".join(sorted(summary.sites)), [r for r in summary.present if r.site]
     if attribute == "span":

@@ -40,7 +40,7 @@ def concept_fact(
                 continue
             fact[attribute] = scaled(reading.value)
     if "count" in tested:
-        fact["count"] = len(summary.present)
+        fact["count"] = summary.count
     if "sites" in tested:
         fact["sites"] = len(summary.sites)
     if "span" in tested:

@@ -51,6 +51,11 @@ def _check_fields(record: Record, ruleset: Ruleset) -> None:
                 raise FactError(f"{where}a quantity needs a number and a unit, not {quantity!r}")
         elif quantity is not None and not _is_number(quantity):
             raise FactError(f"{where}value must be a Quantity, a number or None, not {quantity!r}")
+    if record.reference_low is not None and not isinstance(record.reference_low, Quantity):
+        # a limit without its unit cannot be compared with the value
+        raise FactError(
+            f"{where}reference_low must be a Quantity or None, not {record.reference_low!r}"
+        )
     for flag in ("present", "ongoing", "preliminary", "date_only"):
         if not isinstance(getattr(record, flag), bool):
             raise FactError(f"{where}{flag} must be True or False, not {getattr(record, flag)!r}")
@@ -65,14 +70,23 @@ def _check_fields(record: Record, ruleset: Ruleset) -> None:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        float(value)  # an int past the largest float is no measurement
+    except OverflowError:
+        return False
+    return True
 
 
-def as_of_or_now(as_of: datetime | None) -> datetime:
-    if as_of is None:
-        return datetime.now(UTC)
-    if not isinstance(as_of, datetime):
-        raise FactError(f"as_of must be a datetime, not {type(as_of).__name__}")
-    if as_of.tzinfo is None:
-        raise FactError(f"as_of {as_of.isoformat()} has no timezone")
-    return as_of
+def as_of_or_now(as_of: datetime | None, now: datetime | None = None) -> datetime:
+    """`as_of`, else the caller's `now`, else the clock; raises `FactError` naming the argument
+    that is not an aware datetime."""
+    for name, moment in (("as_of", as_of), ("now", now)):
+        if moment is None:
+            continue
+        if not isinstance(moment, datetime):
+            raise FactError(f"{name} must be a datetime, not {type(moment).__name__}")
+        if moment.tzinfo is None:
+            raise FactError(f"{name} {moment.isoformat()} has no timezone")
+    return as_of or now or datetime.now(UTC)

@@ -15,7 +15,13 @@ from pydantic import ValidationError
 
 from . import units
 from .codes import DEFAULT_SYSTEMS, Code, parse_code
-from .compiler import SCOPE_FINDING, SCOPE_RULE, CompileError, compile_ruleset
+from .compiler import (
+    SCOPE_FINDING,
+    SCOPE_RULE,
+    CompileError,
+    check_alternatives,
+    compile_ruleset,
+)
 from .conditions import (
     BelowReference,
     Compare,
@@ -211,6 +217,7 @@ class _Checker:
         scope = self._condition(spec.scope, ("scope",)) if spec.scope is not None else None
         if scope is not None:
             self._check_condition(scope, partial, derived)
+            scope = self._bounded(("scope",), SCOPE_RULE, scope)
         red_flags = tuple(self._red_flag(i, partial, derived) for i in range(len(spec.red_flags)))
         try:
             strata(rules)
@@ -344,6 +351,17 @@ class _Checker:
             self.report(error.path, str(error))
             return None
 
+    def _bounded(
+        self, path: tuple[str | int, ...], rule: str, condition: Condition
+    ) -> Condition | None:
+        """The condition, or None (reported) when its alternatives are too many to expand."""
+        try:
+            check_alternatives(rule, condition)
+        except CompileError as error:
+            self.report(path, f"rule {error.rule}: {error}")
+            return None
+        return condition
+
     def _rules(self, partial: Ruleset, derived: set[str]) -> tuple[Rule, ...]:
         rules: list[Rule] = []
         seen: set[str] = set()
@@ -358,6 +376,7 @@ class _Checker:
             when = self._condition(spec.when, (*path, "when"))
             if when is not None:
                 self._check_condition(when, partial, derived)
+                when = self._bounded(path, spec.id, when)
             action = self._action(spec.then, (*path, "then"), partial)
             for j, advice in enumerate(spec.then.advice):
                 if advice.when and advice.when not in derived:

@@ -40,10 +40,14 @@ def load_ruleset(ref: str | Path) -> Ruleset:
     if isinstance(ref, str) and ref in packaged:
         return load_file(packaged[ref])
     path = Path(ref)
-    if path.is_dir():
-        if not (path / RULESET_FILE).is_file():
-            raise RulesetNotFound(str(ref), reason=f"the folder has no {RULESET_FILE}")
-        path = path / RULESET_FILE
-    if path.is_file():
+    try:
+        if path.is_dir():
+            if not (path / RULESET_FILE).is_file():
+                raise RulesetNotFound(str(ref), reason=f"the folder has no {RULESET_FILE}")
+            path = path / RULESET_FILE
+        found = path.is_file()
+    except OSError as error:  # a name too long for the filesystem, a folder not searchable
+        raise RulesetNotFound(str(ref), reason=f"cannot be read: {error.strerror}") from None
+    if found:
         return load_file(path)
     raise RulesetNotFound(str(ref), tuple(packaged))

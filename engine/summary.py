@@ -65,6 +65,12 @@ class Summary:
         return max(self.valued, key=lambda r: (r.value, _chronological(r)), default=None)
 
     @cached_property
+    def count(self) -> int:
+        """How many records say present: a resource read as several (a Condition at two body
+        sites) is one record of the finding, not one per site."""
+        return len({r.record.source for r in self.present})
+
+    @cached_property
     def sites(self) -> set[str]:
         return {r.site for r in self.present if r.site}
 
@@ -94,6 +100,8 @@ class Summary:
 
 
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
+# a start and an end read from dates, which state no offset, may seem out of order by this much
+_INVERTED = DATE_OFFSET_SLACK + DATE_END_SLACK
 _NONE = float("-inf")
 
 
@@ -151,6 +159,16 @@ def summarise(
             # is expected; after now, the date is wrong and the reader must know.
             if as_of_is_now:
                 warnings.append(_from_the_future(record, concept, time))
+            continue
+        if time is not None and record.end is not None and time - record.end > _INVERTED:
+            # as the FHIR reader does with a Period or Condition that ends before it starts
+            warnings.append(
+                DataWarning(
+                    f"{concept.name} ends ({record.end.isoformat()}) before it starts "
+                    f"({time.isoformat()}): left out",
+                    record.source,
+                )
+            )
             continue
         if concept.lookback is not None:
             if time is None:

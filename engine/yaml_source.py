@@ -21,6 +21,7 @@ Path = tuple[str | int, ...]
 # file expand without end, so the values built are bounded. The largest ruleset durable_rules can
 # run (4,000 rules) stays far below it.
 MAX_VALUES = 250_000
+MERGE = "tag:yaml.org,2002:merge"  # `<<: *name` copies the keys of the mapping `&name` marks
 
 
 class TooLarge(Exception):
@@ -64,10 +65,14 @@ class _Builder:
         self.built += 1
         if self.built > MAX_VALUES:
             raise TooLarge
-        self._mark(path, node)
         if isinstance(node, yaml.MappingNode):
+            # merged keys first (their marks at the mapping merged), those written here override
+            merged = self._merged(node, path)
+            self._mark(path, node)
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
+                if key_node.tag == MERGE:
+                    continue
                 key = self._scalars.construct_object(key_node)
                 if not isinstance(key, str):
                     key = str(key)
@@ -78,7 +83,8 @@ class _Builder:
                 mark = key_node.start_mark
                 self.key_marks[(*path, key)] = (mark.line + 1, mark.column + 1)
                 result[key] = self.build(value_node, (*path, key))
-            return result
+            return {**{k: v for k, v in merged.items() if k not in result}, **result}
+        self._mark(path, node)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         try:
@@ -88,6 +94,26 @@ class _Builder:
             line, col = node.start_mark.line + 1, node.start_mark.column + 1
             self.problems.append(Problem(self.file, line, col, f"{node.value!r}: {error}"))
             return node.value
+
+    def _merged(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        """The keys `<<` merges into `node`: of one mapping, or of a list of them, where an
+        earlier mapping's key wins."""
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag != MERGE:
+                continue
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    line, col = source.start_mark.line + 1, source.start_mark.column + 1
+                    message = "`<<` merges a mapping (`<<: *name`) or a list of them"
+                    self.problems.append(Problem(self.file, line, col, message))
+                    continue
+                for key, value in self.build(source, path).items():
+                    merged.setdefault(key, value)
+        return merged
 
 
 def load_yaml(text: str, file: str) -> tuple[Source | None, list[Problem]]:

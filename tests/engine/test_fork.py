@@ -78,3 +78,38 @@ def test_children_forked_while_a_thread_evaluates_evaluate_and_exit() -> None:
 
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads(run.stdout) == {"ok": 20, "failed": 0, "hung": 0}
+
+
+# Records read from a source that starts a process: the fork happens inside the evaluation.
+FORK_INSIDE = """
+import os
+from datetime import datetime, timezone
+from engine import Evaluator, Quantity, Record
+
+def records():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    yield Record("fasciculation", "Observation/t", datetime(2026, 2, 23, tzinfo=timezone.utc))
+    yield Record("potassium", "Observation/k", datetime(2026, 2, 24, tzinfo=timezone.utc),
+                 value=Quantity(2.3, "mmol/L"))
+
+evaluator = Evaluator("calf-fasciculation")
+print(evaluator.evaluate(records(), as_of=datetime(2026, 3, 1, tzinfo=timezone.utc)).escalation)
+"""
+
+
+def test_a_fork_from_inside_an_evaluation_does_not_wait_for_that_evaluation() -> None:
+    # a hang shows as the timeout: the fork waited for the evaluation that made it
+    run = subprocess.run(
+        [sys.executable, "-c", FORK_INSIDE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=dict(os.environ),
+    )
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "urgent"

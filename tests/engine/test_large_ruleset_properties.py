@@ -1,5 +1,6 @@
-"""Large generated rulesets (many rules on one concept, many concepts, chains of derived findings)
-give the answers of a plain-Python reading of the same rules.
+"""Large generated rulesets (many rules on one concept, many concepts, chains of derived findings,
+rules that wait for no suggestion at or above a level) give the answers of a plain-Python reading
+of the same rules.
 
 The engine runs in a worker process (`engine_worker`), so a native crash or a hang in
 durable_rules fails the example, and hypothesis shrinks it, instead of killing pytest.
@@ -42,7 +43,7 @@ class Compare:
         line = f"c{self.concept} {self.op} {self.hundredths / 100:.2f} mmol/L"
         return f"not {line}" if self.negated else line
 
-    def holds(self, values: dict[str, int], findings: set[str]) -> bool:
+    def holds(self, values: dict[str, int], findings: set[str], made: list[str]) -> bool:
         value = values.get(f"c{self.concept}")
         met = value is not None and _compare(value, self.op, self.hundredths)
         return not met if self.negated else met
@@ -56,22 +57,38 @@ class Finding:
     def text(self) -> str:
         return f"not {self.name}" if self.negated else self.name
 
-    def holds(self, values: dict[str, int], findings: set[str]) -> bool:
+    def holds(self, values: dict[str, int], findings: set[str], made: list[str]) -> bool:
         return (self.name in findings) != self.negated
 
 
 @dataclass(frozen=True)
+class NoSuggestion:
+    """`no suggestion at or above <level>`, or its negation."""
+
+    level: str
+    negated: bool = False
+
+    def text(self) -> str:
+        line = f"no suggestion at or above {self.level}"
+        return f"not {line}" if self.negated else line
+
+    def holds(self, values: dict[str, int], findings: set[str], made: list[str]) -> bool:
+        reached = any(RANK[level] >= RANK[self.level] for level in made)
+        return reached == self.negated
+
+
+@dataclass(frozen=True)
 class AnyOf:
-    items: tuple[Compare | Finding, ...]
+    items: tuple[Compare | Finding | NoSuggestion, ...]
 
     def text(self) -> str:
         return "{any: [" + ", ".join(json.dumps(i.text()) for i in self.items) + "]}"
 
-    def holds(self, values: dict[str, int], findings: set[str]) -> bool:
-        return any(item.holds(values, findings) for item in self.items)
+    def holds(self, values: dict[str, int], findings: set[str], made: list[str]) -> bool:
+        return any(item.holds(values, findings, made) for item in self.items)
 
 
-Clause = Compare | Finding | AnyOf
+Clause = Compare | Finding | NoSuggestion | AnyOf
 
 
 @dataclass(frozen=True)
@@ -118,27 +135,47 @@ def ruleset_text(concepts: int, rules: list[GeneratedRule]) -> str:
 
 def oracle(rules: list[GeneratedRule], values: dict[str, int]) -> dict[str, Any]:
     """The plain reading: a rule that reads the absence of a finding runs after every rule that
-    derives it (a stratum above); within a stratum, rules fire until nothing changes."""
-    stratum: dict[str, int] = {}  # by the finding a rule derives (one rule each here)
+    derives it (a stratum above), one that reads whether a suggestion reached a level after every
+    rule suggesting that level or above; within a stratum, rules fire until nothing changes."""
+    deriver = {rule.derive: rule.id for rule in rules if rule.derive}
+    waits: dict[str, list[tuple[str, int]]] = {}  # rule -> (rule it waits for, strata above it)
     for rule in rules:
         reads = [a for c in rule.when for a in (c.items if isinstance(c, AnyOf) else (c,))]
-        stratum[rule.derive or rule.id] = max(
-            (stratum[a.name] + a.negated for a in reads if isinstance(a, Finding)), default=0
-        )
+        waits[rule.id] = [
+            (deriver[a.name], int(a.negated)) for a in reads if isinstance(a, Finding)
+        ]
+        waits[rule.id] += [
+            (other.id, 1)
+            for a in reads
+            if isinstance(a, NoSuggestion)
+            for other in rules
+            if other.suggest and RANK[other.suggest] >= RANK[a.level]
+        ]
+    stratum = {rule.id: 0 for rule in rules}
+    changed = True
+    while changed:  # until every rule sits above what it waits for
+        changed = False
+        for rule in rules:
+            level = max((stratum[other] + above for other, above in waits[rule.id]), default=0)
+            if level != stratum[rule.id]:
+                stratum[rule.id], changed = level, True
     findings: set[str] = set()
     fired: set[str] = set()
+    made: list[str] = []
     for level in sorted(set(stratum.values())):
         changed = True
         while changed:
             changed = False
             for rule in rules:
-                if stratum[rule.derive or rule.id] != level or rule.id in fired:
+                if stratum[rule.id] != level or rule.id in fired:
                     continue
-                if all(c.holds(values, findings) for c in rule.when):
+                if all(c.holds(values, findings, made) for c in rule.when):
                     fired.add(rule.id)
                     changed = True
                     if rule.derive:
                         findings.add(rule.derive)
+                    if rule.suggest:
+                        made.append(rule.suggest)
     levels = [r.suggest for r in rules if r.id in fired and r.suggest]
     return {
         "fired": sorted(fired),
@@ -169,14 +206,26 @@ def rulesets(draw: st.DrawFn) -> tuple[int, list[GeneratedRule]]:
             GeneratedRule(f"crowd-{i}", (Compare(0, op, threshold),), f"crowd-{i}", _level(draw))
         )
     for i in range(draw(st.integers(0 if crowded else 1, 80))):
-        derived = [r.derive for r in rules if r.derive]
+        # findings of rules that read suggestions are read by none, so no rule waits for itself
+        derived = [r.derive for r in rules if r.derive and not _reads_suggestions(r)]
         names = st.sampled_from(derived[:3]) | st.sampled_from(derived)
         atom = compare | st.builds(Finding, names, st.booleans()) if derived else compare
         clauses: list[Clause] = draw(st.lists(atom, min_size=1, max_size=4))
         if draw(st.booleans()):
             clauses.append(AnyOf(tuple(draw(st.lists(atom, min_size=2, max_size=3)))))
-        rules.append(GeneratedRule(f"rule-{i}", tuple(clauses), f"found-{i}", _level(draw)))
+        level = _level(draw)
+        if draw(st.integers(0, 3)) == 0:
+            # it waits for every rule suggesting `floor` or above, so it suggests below it
+            floor = draw(st.sampled_from(LEVELS[1:]))
+            clauses.append(NoSuggestion(floor, draw(st.booleans())))
+            below = [lv for lv in LEVELS if RANK[lv] < RANK[floor]]
+            level = draw(st.none() | st.sampled_from(below))
+        rules.append(GeneratedRule(f"rule-{i}", tuple(clauses), f"found-{i}", level))
     return concepts, rules
+
+
+def _reads_suggestions(rule: GeneratedRule) -> bool:
+    return any(isinstance(c, NoSuggestion) for c in rule.when)
 
 
 def _level(draw: st.DrawFn) -> str | None:
