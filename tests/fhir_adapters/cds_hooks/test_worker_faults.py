@@ -16,9 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from engine import load_ruleset
+
 from .support import fhir_server, hook_request, prefetch_for
 from .test_workers import SERVICE, established_on, running_supervisor, workers_of
 
+CALF = load_ruleset("calf-fasciculation")  # what the supervisor serves
 IN_FLIGHT_SECONDS = 60.0  # how long the slow FHIR server holds a request, unless released
 
 
@@ -62,7 +65,7 @@ def slow_fhir() -> Iterator[tuple[str, threading.Event, threading.Event]]:
 
 def _call(url: str, patient: str = "pk") -> int:
     """One patient-view call with its data prefetched, on a connection of its own."""
-    body = hook_request(patient, prefetch=prefetch_for(patient))
+    body = hook_request(patient, prefetch=prefetch_for(patient, CALF))
     with httpx.Client(base_url=url, timeout=30) as client:
         return client.post(f"/cds-services/{SERVICE}", json=body).status_code
 
@@ -120,7 +123,7 @@ def test_a_worker_killed_mid_call_fails_that_call_and_the_service_goes_on(
             with httpx.Client(base_url=url, timeout=30) as client:
                 assert client.get("/cds-services").status_code == 200
                 if established_on(replacement, port) == 1:
-                    body = hook_request("pk", prefetch=prefetch_for("pk"))
+                    body = hook_request("pk", prefetch=prefetch_for("pk", CALF))
                     response = client.post(f"/cds-services/{SERVICE}", json=body)
                     assert response.status_code == 200 and "cards" in response.json()
                     break
