@@ -171,7 +171,11 @@ def create_app(
     replays = replay if replay is not None else StoreReplayCache(db)
     verifier = None if config.insecure_dev else TokenVerifier(config, replays, jwks=jwks)
     evaluator = evaluate or evaluate_with_library
-    client = FhirClient(config.fhir, transport=fhir_transport)
+    client = FhirClient(
+        config.fhir,
+        transport=fhir_transport,
+        on_failure=lambda _kind: state.count("fhir_server_failures"),
+    )
 
     async def flush_refusals() -> None:
         while True:

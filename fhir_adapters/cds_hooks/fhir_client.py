@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
@@ -74,10 +75,14 @@ class FhirClient:
     """
 
     def __init__(
-        self, config: FhirClientConfig, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        config: FhirClientConfig,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.failures: Counter[str] = Counter()  # by kind, since this client was made
+        self._on_failure = on_failure  # told each failure's kind, e.g. to count it for /health
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(
@@ -124,6 +129,8 @@ class FhirClient:
         """Count and log a failure of `kind` (a word, no data) and return its error to raise."""
         self.failures[kind] += 1
         log.warning("fhirServer read failed: %s (%d in this worker)", kind, self.failures[kind])
+        if self._on_failure is not None:
+            self._on_failure(kind)
         return error(message)
 
     async def _pages(

@@ -21,12 +21,15 @@ __all__ = ["COMPONENTS", "COUNTERS", "LOG_PERIOD_SECONDS", "REASONS", "Health"]
 log = logging.getLogger("vigil.cds_hooks")
 Component = Literal["audit", "feedback", "tokens"]
 COMPONENTS: tuple[Component, ...] = ("audit", "feedback", "tokens")
-Counter = Literal["write_failures", "audit_lost", "tokens_in_memory", "refused_calls"]
+Counter = Literal[
+    "write_failures", "audit_lost", "tokens_in_memory", "refused_calls", "fhir_server_failures"
+]
 COUNTERS: tuple[Counter, ...] = (
     "write_failures",
     "audit_lost",
     "tokens_in_memory",
     "refused_calls",
+    "fhir_server_failures",
 )
 # what a failing component may report: StoreUnavailable's phrases (index 0: working)
 REASONS: tuple[str, ...] = (

@@ -110,6 +110,8 @@ def test_a_failing_fhir_server_is_a_412_saying_what_happened(
     assert said == f"prefetch 'observations' is absent and {message}"
     assert failures(caplog) == [f"fhirServer read failed: {kind} (1 in this worker)"]
     assert [r.status for r in server.store.query()] == [412]
+    counters = httpx.get(server.url + "/health").json()["counters"]
+    assert counters["fhir_server_failures"] == 1
     still_serving(server, faults)
 
 

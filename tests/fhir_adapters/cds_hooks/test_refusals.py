@@ -88,6 +88,7 @@ def test_health_says_ok_to_anyone(serve: ServerFactory) -> None:
             "audit_lost": 0,
             "tokens_in_memory": 0,
             "refused_calls": 0,
+            "fhir_server_failures": 0,
         },
     }
 
