@@ -134,7 +134,8 @@ def evaluate(records: Iterable[Record], as_of: datetime) -> Answer:
         | fired & {"low-potassium", "low-magnesium", "low-calcium"}
     )
     grades = [n for r in present.get("mrc_grade", []) if (n := _number(r)) is not None]
-    weakness_records = len(present.get("weakness", []))
+    # occasions: one resource read at several body sites (records) is one
+    weakness_records = len({r.source for r in present.get("weakness", [])})
     persistent = (weakness_records >= 2 and span_days("weakness") >= 14) or any(
         g <= 4 for g in grades
     )
