@@ -13,7 +13,9 @@ import pytest
 BENCH = Path(__file__).parents[2] / "bench"
 
 
-@pytest.mark.parametrize("script", ["engine_bench.py", "fhir_bench.py", "cds_hooks_bench.py"])
+@pytest.mark.parametrize(
+    "script", ["engine_bench.py", "fhir_bench.py", "cds_hooks_bench.py", "service_cpu.py"]
+)
 def test_quick_benchmark_runs_and_prints_its_table(script: str) -> None:
     run = subprocess.run(
         [sys.executable, str(BENCH / script), "--quick"],
