@@ -19,6 +19,7 @@ def check_records(facts: Iterable[Record], ruleset: Ruleset) -> list[Record]:
         raise FactError(f"facts must be an iterable of Record, not {type(facts).__name__}")
     records = list(facts)
     concepts = ruleset.concepts
+    sites: set[str] = set()  # each distinct site parsed once: a chart repeats a few
     for record in records:
         if not isinstance(record, Record):
             raise FactError(f"facts must be Records, found {type(record).__name__}")
@@ -30,43 +31,52 @@ def check_records(facts: Iterable[Record], ruleset: Ruleset) -> list[Record]:
             raise FactError(
                 f"{record.source}: concept {record.concept!r} is not in ruleset {ruleset.id}{hint}"
             )
-        _check_fields(record, ruleset)
+        _check_fields(record)
+        if record.site is not None and record.site not in sites:
+            _check_site(record, ruleset)
+            sites.add(record.site)
     return records
 
 
-def _check_fields(record: Record, ruleset: Ruleset) -> None:
+def _check_fields(record: Record) -> None:
     where = f"{record.source}: " if isinstance(record.source, str) else ""
     if not isinstance(record.source, str):
         raise FactError(f"record of {record.concept}: source must be a reference string")
     for moment in (record.time, record.end):
-        if moment is None:
-            continue
-        if not isinstance(moment, datetime):
-            raise FactError(f"{where}time must be a datetime, not {type(moment).__name__}")
-        if moment.tzinfo is None:
-            raise FactError(f"{where}time {moment} has no timezone")
-    for quantity in (record.value, record.reference_low):
-        if isinstance(quantity, Quantity):
-            if not _is_number(quantity.value) or not isinstance(quantity.unit, str):
-                raise FactError(f"{where}a quantity needs a number and a unit, not {quantity!r}")
-        elif quantity is not None and not _is_number(quantity):
-            raise FactError(f"{where}value must be a Quantity, a number or None, not {quantity!r}")
-    if record.reference_low is not None and not isinstance(record.reference_low, Quantity):
+        if moment is not None:
+            _check_aware(moment, "time", where)
+    value, low = record.value, record.reference_low
+    if value is not None and not isinstance(value, Quantity) and not _is_number(value):
+        raise FactError(f"{where}value must be a Quantity, a number or None, not {value!r}")
+    if low is not None and not isinstance(low, Quantity):
         # a limit without its unit cannot be compared with the value
-        raise FactError(
-            f"{where}reference_low must be a Quantity or None, not {record.reference_low!r}"
-        )
+        raise FactError(f"{where}reference_low must be a Quantity or None, not {low!r}")
+    for quantity in (value, low):
+        if isinstance(quantity, Quantity) and (
+            not _is_number(quantity.value) or not isinstance(quantity.unit, str)
+        ):
+            raise FactError(f"{where}a quantity needs a number and a unit, not {quantity!r}")
     for flag in ("present", "ongoing", "preliminary", "date_only"):
         if not isinstance(getattr(record, flag), bool):
             raise FactError(f"{where}{flag} must be True or False, not {getattr(record, flag)!r}")
-    if record.site is not None:
-        # a site in another spelling (`SCT#...`, `system|code`) would match no named site
-        if not isinstance(record.site, str):
-            raise FactError(f"{where}site must be a code such as 'sct#53840002'")
-        try:
-            parse_code(record.site, ruleset.code_systems)
-        except CodeError as error:
-            raise FactError(f"{where}site: {error}") from None
+
+
+def _check_site(record: Record, ruleset: Ruleset) -> None:
+    """A site in another spelling (`SCT#...`, `system|code`) would match no named site."""
+    where = f"{record.source}: "
+    if not isinstance(record.site, str):
+        raise FactError(f"{where}site must be a code such as 'sct#53840002'")
+    try:
+        parse_code(record.site, ruleset.code_systems)
+    except CodeError as error:
+        raise FactError(f"{where}site: {error}") from None
+
+
+def _check_aware(moment: object, name: str, where: str = "") -> None:
+    if not isinstance(moment, datetime):
+        raise FactError(f"{where}{name} must be a datetime, not {type(moment).__name__}")
+    if moment.tzinfo is None:
+        raise FactError(f"{where}{name} {moment.isoformat()} has no timezone")
 
 
 def _is_number(value: object) -> bool:
@@ -83,10 +93,6 @@ def as_of_or_now(as_of: datetime | None, now: datetime | None = None) -> datetim
     """`as_of`, else the caller's `now`, else the clock; raises `FactError` naming the argument
     that is not an aware datetime."""
     for name, moment in (("as_of", as_of), ("now", now)):
-        if moment is None:
-            continue
-        if not isinstance(moment, datetime):
-            raise FactError(f"{name} must be a datetime, not {type(moment).__name__}")
-        if moment.tzinfo is None:
-            raise FactError(f"{name} {moment.isoformat()} has no timezone")
+        if moment is not None:
+            _check_aware(moment, name)
     return as_of or now or datetime.now(UTC)
