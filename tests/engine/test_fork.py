@@ -4,12 +4,8 @@ durable_rules' lock held by a thread that does not exist in it."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
+from tests.engine.python_child import run_python
 
 # Runs in its own process: forking pytest itself, with its threads, is not this test's business.
 SCRIPT = """
@@ -67,14 +63,7 @@ print(json.dumps(outcome))
 
 
 def test_children_forked_while_a_thread_evaluates_evaluate_and_exit() -> None:
-    run = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env=dict(os.environ),
-    )
+    run = run_python(SCRIPT)
 
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads(run.stdout) == {"ok": 20, "failed": 0, "hung": 0}
@@ -102,14 +91,7 @@ print(evaluator.evaluate(records(), as_of=datetime(2026, 3, 1, tzinfo=timezone.u
 
 def test_a_fork_from_inside_an_evaluation_does_not_wait_for_that_evaluation() -> None:
     # a hang shows as the timeout: the fork waited for the evaluation that made it
-    run = subprocess.run(
-        [sys.executable, "-c", FORK_INSIDE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env=dict(os.environ),
-    )
+    run = run_python(FORK_INSIDE, timeout=120)
 
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "urgent"

@@ -5,12 +5,8 @@ freed pointers durable_rules never set, and aborted the process)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
+from tests.engine.python_child import run_python
 
 # In a process of its own, since on failure the process aborted. The shard size is
 # lifted so that the potassium fact overflows durable_rules' alpha stack (error 303), which is
@@ -48,14 +44,7 @@ print(json.dumps(outcomes))
 
 
 def test_a_core_failure_before_any_action_is_an_engine_error_and_the_process_lives() -> None:
-    run = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env=dict(os.environ),
-    )
+    run = run_python(SCRIPT)
 
     assert run.returncode == 0, (run.returncode, run.stderr[-2000:])
     assert json.loads(run.stdout) == ["error 303", "error 303", "self-care"]

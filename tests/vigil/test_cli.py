@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from engine import EngineError, runtime
-from fhir_adapters.cds_hooks.storage import SqliteStore
 from vigil.cli import main
 
 ROOT = Path(__file__).parents[2]
@@ -27,13 +26,6 @@ def vigil_to_full_disk(*args: str | Path) -> subprocess.CompletedProcess[str]:
             cwd=ROOT,
             timeout=120,
         )
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    path = tmp_path / "vigil.sqlite3"
-    SqliteStore(path).close()
-    return path
 
 
 @pytest.mark.skipif(not DEV_FULL.exists(), reason="no /dev/full on this system")

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from fhir_adapters.cds_hooks.storage import SqliteStore
-
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples" / "calf-patients.json"
 
@@ -23,13 +21,6 @@ def vigil_without_stdout(*args: str | Path) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=120,
     )
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    path = tmp_path / "vigil.sqlite3"
-    SqliteStore(path).close()
-    return path
 
 
 @pytest.mark.parametrize(
