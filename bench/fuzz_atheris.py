@@ -1,22 +1,12 @@
 """Coverage-guided fuzzing of Vigil's three readers of outside input, with atheris (libFuzzer):
 the FHIR reader (`reader`), the ruleset loader (`ruleset`) and the CDS Hooks request parser
-(`request`). What each target checks is in bench/fuzz_targets.py: a result or Vigil's own
-one-line error, never another exception, a 5xx, a native crash or a hang.
+(`request`), each checked as bench/fuzz_targets.py says: a result or Vigil's own one-line error,
+never another exception, a 5xx, a native crash or a hang. Seeded from real inputs; an input that
+breaks a promise is written to `crash-<sha1>` in `--artifacts` and the script exits 1. Without
+atheris (`--no-atheris`), the same checks run over random mutations, with no coverage guidance.
 
     pip install -e '.[fuzz]'                                   # atheris (Linux x86-64 wheels)
-    .venv/bin/python bench/fuzz_atheris.py --target reader --runs 100000
-    .venv/bin/python bench/fuzz_atheris.py --target all --runs 2000   # a short run of each
-
-Each target runs in a child process under libFuzzer, started from real inputs (the bundled
-examples and ../shared/fhir-samples or the folder `--samples` names, a small ruleset and the
-packaged one, requests as an EHR sends them), the project's own modules instrumented for
-coverage. An input that breaks a promise stops the run: libFuzzer writes it to `crash-<sha1>`
-in `--artifacts` (default: the current folder), and the script prints it and exits 1. Without
-atheris, `--no-atheris` (or atheris missing) runs the same checks over random mutations of the
-same seeds, with no coverage guidance.
-
-The table printed at the end: target, inputs run, inputs passed over as known defects (issue
-12's numbers, see fuzz_targets.py), failures, seconds, and the coverage libFuzzer reached.
+    .venv/bin/python bench/fuzz_atheris.py --target all --runs 100000
 """
 
 from __future__ import annotations

@@ -1,23 +1,13 @@
 """The one place Vigil talks to durable_rules, with every measured hazard guarded.
 
-Vigil drives durable_rules' C core (`durable_rules_engine`) directly, as durable_rules' own
-Python layer does, without that layer's `Host`: it starts no timer threads (which ran actions on
-other threads), swallows no exception raised in an action, stops no chaining after 10 seconds,
-and costs about a fifth less per patient (JSON round trips of the session state per action).
-
-- durable_rules is not thread-safe: every call goes through one process-wide lock.
-- A fork waits until no evaluation runs (`EVALUATIONS`, which `Evaluator.evaluate` passes) and
-  the child inherits every lock released, so no child starts with the core, or any lock an
-  evaluation takes, mid-call.
-- A ruleset name cannot be registered twice: compiled rulesets are created once per unique name
-  (id, version and content hash) and kept for the life of the process.
-- Sessions: one fresh session per evaluation, only one live at a time, a sentinel fact that
-  fires a no-op rule first, then the facts one by one, then `delete_state`, also when something
-  failed. The sentinel's action initialises the state's action context, which
-  `createStateNode` leaves as garbage for `delete_state` to free: a session that failed before
-  any action ran aborted the process when deleted.
-- A fact taken for one already seen (durable_rules' 32-bit hashes can collide) is an error,
-  never dropped; every durable_rules failure is raised as `EngineError`.
+Vigil drives durable_rules' C core directly, without its Python `Host` (which starts timer
+threads, swallows exceptions raised in actions and stops chaining after 10 s). Promises:
+- every call goes through one process-wide lock (the core is not thread-safe), and a fork waits
+  until no evaluation runs (`EVALUATIONS`), so no child starts mid-call;
+- a compiled ruleset is created once per unique name and kept for the life of the process;
+- one fresh session per evaluation, one live at a time, deleted also when something failed;
+- a fact taken for one already seen is an error, never dropped; every durable_rules failure is
+  raised as `EngineError`.
 """
 
 from __future__ import annotations
@@ -98,6 +88,9 @@ def run_session(compiled: Compiled, facts: list[dict[str, Any]], on_fire: OnFire
                 _post(handle, session.new_fact(**copy), emit, on_fire, optional=True)
 
         try:
+            # The sentinel first: its no-op action initialises the state's action context,
+            # which `createStateNode` (state.c) leaves as garbage for `delete_state` to free;
+            # a session that failed before any action ran aborted the process when deleted.
             _post(handle, session.new_fact(t="end"), emit, on_fire, optional=False)
             for fact in facts:
                 post(fact)

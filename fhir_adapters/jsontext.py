@@ -1,20 +1,13 @@
 """JSON text to Python values, as `json.loads` reads them, at orjson's speed, repeated keys told.
 
-A CDS Hooks call carries its prefetch as one JSON body (60 KB for 50 Observations), and the
-standard library took a tenth of the call to read it; orjson reads it in about half the time.
-orjson refuses some JSON the standard library reads (NaN) and reads integers past 64 bits as
-floats, losing digits; text orjson refuses, and text with a run of 19 digits or more, goes to
-`json.loads`, which gives the same value or the same error as before. A number longer than
-Python's int() reads (4300 digits) is a `ValueError` that says so, not int()'s advice to call
-`sys.set_int_max_str_digits()`.
+Text orjson refuses (NaN) or would read wrongly (integers past 64 bits: a run of 19 digits) goes
+to `json.loads`; a number longer than int() reads is a `ValueError` that says so.
 
-A key repeated in one JSON object is never read as one of its values in silence (both parsers
-keep the last one). Inside a FHIR resource (an object with a `resourceType` other than Bundle:
-the outermost such object on the way to the repeated key), it makes that resource a
-`RepeatedKeys`, its values otherwise as read, which readers leave out with a warning naming
-the key (`valueQuantity.value appears twice`). Anywhere else (a Bundle's own keys, its entries,
-a request's envelope), or for `resourceType` itself, no resource can be named: `loads` raises
-`RepeatedKeyError`, naming the key and its line.
+A key repeated in one JSON object is never read as one of its values in silence. Inside a FHIR
+resource (the outermost object with a `resourceType` other than Bundle on the way to the key)
+it makes that resource a `RepeatedKeys`, which readers leave out with a warning naming the key
+(`valueQuantity.value appears twice`). Anywhere else, or for `resourceType` itself, `loads`
+raises `RepeatedKeyError`, naming the key and its line.
 """
 
 from __future__ import annotations

@@ -1,24 +1,13 @@
 """Prefetch: the templates a service advertises, and getting each one's data for a request.
 
-For every template key the request's `prefetch` decides, as CDS Hooks 2.0 says:
-- present and a Bundle (a search's result) or a resource (a read's): used, a Bundle's `next`
-  pages followed through fhirServer; when fhirServer cannot be read, a first page alone is
-  enough for a concept's own search if it reaches back past the concept's lookback
-  (`first_page`), and otherwise the key cannot be had;
-- present and `null`: there is no such data;
-- present and an OperationOutcome (or a Bundle carrying one): the EHR's prefetch failed, so the key
-  is fetched from fhirServer as if it were absent;
-- absent: fetched from fhirServer with the access token.
-When a key can be had neither way, `PrefetchUnavailable` (the service answers 412); when a
-prefetched value is not what its template asks for, `PrefetchInvalid` (400).
-
-Every resource found is kept, in the order found: a resource found twice (in two keys, on two
-pages, in the prefetch and on fhirServer) is chosen among, with its warning, where the CLI's
-copies are (`fhir_adapters.patients`), never here.
-
-fhirServer is read only as the spec allows, when the request gives both it and
-`fhirAuthorization`, and only over https (or on a loopback address, for local testing): the
-access token is never sent without TLS to another machine.
+For every template key the request's `prefetch` decides, as CDS Hooks 2.0 says: a Bundle or
+resource present is used (a Bundle's `next` pages followed through fhirServer, or, when it
+cannot be read, a first page alone if it reaches back past its concept's lookback:
+`first_page`); `null` means no data; an OperationOutcome, or an absent key, is fetched from
+fhirServer with the access token, only when the request gives both, over https (or loopback).
+A key had neither way is `PrefetchUnavailable` (412); a value that is not what its template
+asks for is `PrefetchInvalid` (400). Every resource found is kept, copies too: they are chosen
+among where the CLI's are (`fhir_adapters.patients`), never here.
 """
 
 from __future__ import annotations
