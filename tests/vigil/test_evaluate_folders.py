@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).parents[2]
+from tests.vigil.test_evaluate_command import vigil
+
 SCT, LOINC = "http://snomed.info/sct", "http://loinc.org"
-
-
-def vigil(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vigil", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,  # a FIFO opened for reading waits for a writer: the run would hang
-    )
 
 
 def observation(rid: str, system: str, code: str, **value: object) -> dict[str, object]:

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
+from tests.vigil.test_evaluate_command import ROOT, vigil
+
 EXAMPLES = ROOT / "examples" / "calf-patients.json"  # 10 KB
-
-
-def vigil(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vigil", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 def test_a_json_document_over_max_json_size_exits_2_saying_what_to_do() -> None:
