@@ -24,13 +24,39 @@ import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from .clock import Duration
+
 Op = Literal["<", "<=", ">", ">=", "="]
-Attribute = Literal["latest", "lowest", "highest", "count", "sites", "span"]
+Attribute = Literal["latest", "lowest", "highest", "count", "sites", "span", "previous", "median"]
+Relation = Literal["within", "of", "since", "before", "after-start"]
+TrendMeasure = Literal["rise", "fall", "ratio-to-lowest", "ratio-to-median", "percent-change"]
+MedicationStateName = Literal["active", "on-hold", "started", "ended", "confirmed"]
 PresenceState = Literal["present", "absent", "recorded"]
 
 ATTRIBUTES: tuple[str, ...] = ("latest", "lowest", "highest", "count", "sites", "span")
 OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "=")
 Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which of a concept's readings an atom reads, by their time (t_X: the time of concept X's
+    latest current reading; as_of: the evaluation time):
+
+        within N              [as_of - N, as_of]
+        within N of X         [t_X - N, t_X + N], and not after as_of
+        since N before X      [t_X - N, as_of]
+        within N before X     [t_X - N, t_X)
+        after X started       dated after the latest start date of X's active drug groups
+                              (calendar dates in the ruleset's time zone), up to as_of
+
+    `length` is a Duration, or the name of a duration parameter (`feature_window`).
+    """
+
+    relation: Relation
+    length: Duration | str | None
+    anchor: str | None
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +67,7 @@ class Compare:
     threshold: str  # a parameter name, or a number with an optional unit
     text: str
     path: Path
+    window: Window | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +77,96 @@ class Presence:
     site: str | None
     text: str
     path: Path
+    window: Window | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BelowReference:
     concept: str
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class AboveReference:
+    """The latest current value is above its own reference range's high limit."""
+
+    concept: str
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """A change between results of one concept, compared with a threshold.
+
+    For each judged reading b (the latest, or every reading in `window`, the largest result
+    counting), the comparators are the readings of b's own code dated in [t_b - over, t_b - gap]:
+
+        rise over 48 hours              b - lowest comparator          (in the concept's unit)
+        fall over 48 hours              highest comparator - b
+        ratio to lowest over 7 days     b / lowest comparator          (a plain number)
+        ratio to median over 365 days   b / median of the comparators
+        percent change after X started  (latest after X's start - latest baseline on or before
+                                        it) * 100 / baseline           (a plain number)
+    """
+
+    concept: str
+    measure: TrendMeasure
+    over: Duration | str | None
+    gap: Duration | str | None
+    since: str | None  # percent-change: the medication concept whose start splits the results
+    op: Op
+    threshold: str
+    text: str
+    path: Path
+    window: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Streak:
+    """`potassium last 2 results >= 6.0 mmol/L`: each of the latest `count` current results
+    meets the comparison."""
+
+    concept: str
+    count: int
+    op: Op
+    threshold: str
+    text: str
+    path: Path
+    window: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationState:
+    """`raasi active`, `raasi on hold`, `raasi started within 90 days`, `nsaid ended within
+    14 days`, `raasi confirmed`: the state of a medication concept's drug groups at as_of."""
+
+    concept: str
+    state: MedicationStateName
+    text: str
+    path: Path
+    window: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CodedIs:
+    """`sex is female`, `ecg_rhythm is sct#426177001`: a coded answer or demographic value."""
+
+    concept: str
+    value: str
+    text: str
+    path: Path
+    window: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """`potassium marked haemolysed`: the latest current reading carries a marker the concept
+    defines (a specimen condition, an interpretation code, a note pattern)."""
+
+    concept: str
+    marker: str
     text: str
     path: Path
 
@@ -91,7 +203,19 @@ class Any_:
     path: Path
 
 
-Atom = Compare | Presence | BelowReference | FindingRef | NoSuggestion
+Atom = (
+    Compare
+    | Presence
+    | BelowReference
+    | AboveReference
+    | Trend
+    | Streak
+    | MedicationState
+    | CodedIs
+    | Marked
+    | FindingRef
+    | NoSuggestion
+)
 Condition = Atom | Not | All | Any_
 
 

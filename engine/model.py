@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from .clock import Duration
 from .codes import Code
 from .conditions import Compare, atoms
 
@@ -16,6 +17,32 @@ if TYPE_CHECKING:
 
 
 _VALUE_ATTRIBUTES = frozenset({"latest", "lowest", "highest"})  # count, sites, span read no value
+
+ConceptKind = Literal["finding", "quantity", "score", "coded", "medication", "demographic", "event"]
+KINDS: tuple[ConceptKind, ...] = (
+    "finding",
+    "quantity",
+    "score",
+    "coded",
+    "medication",
+    "demographic",
+    "event",
+)
+Indicator = Literal["info", "warning", "critical"]
+Priority = Literal["routine", "urgent", "asap", "stat"]
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A mark a result may carry (`haemolysed`): a condition of the Specimen it references, an
+    interpretation code, or a sentence of its notes matching `note` and not `negation`
+    (regular expressions, case-insensitive)."""
+
+    name: str
+    specimen_conditions: tuple[Code, ...] = ()
+    interpretations: tuple[Code, ...] = ()
+    note: str | None = None
+    negation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +61,16 @@ class Concept:
     molar_mass: float | None = None
     valence: int | None = None
     title: str | None = None
+    kind: ConceptKind = "finding"
+    # codes ending in `*` match every code of their system that begins with the rest (ATC)
+    prefixes: tuple[Code, ...] = ()
+    ties: Literal["highest", "lowest"] | None = None  # which of simultaneous results is latest
+    answers_of: tuple[Code, ...] = ()  # observations whose coded answer may mean this concept
+    resource: str | None = None  # an event's resource type: Procedure, Encounter, ServiceRequest
+    statuses: tuple[str, ...] = ()  # an event's statuses that count
+    field: Literal["age", "sex"] | None = None  # a demographic's Patient field
+    markers: tuple[Marker, ...] = ()
+    decimals: int | None = None  # values rounded half-up to this many places before comparing
 
     @property
     def label(self) -> str:
@@ -77,6 +114,51 @@ class Advice:
 
 
 @dataclass(frozen=True, slots=True)
+class Proposal:
+    """An order a suggestion proposes: a FHIR ServiceRequest in the card's suggestion.
+
+    `due` is a Duration after as_of, or "today" (23:59:59 of the as_of date in the ruleset's
+    time zone). `reason` names a medication concept whose active records become the request's
+    reasonReference (one request per drug group). `label` is the button's words.
+    """
+
+    code: Code
+    label: str
+    priority: Priority = "routine"
+    kind: Literal["referral", "lab-order", "medication-review", "procedure", "admission"] = (
+        "referral"
+    )
+    due: Duration | Literal["today"] | None = None
+    note: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One of a ruleset's escalation levels, lowest first; the first is "nothing to do"."""
+
+    id: str
+    title: str
+    indicator: Indicator
+    proposals: tuple[Proposal, ...] = ()  # what a suggestion at this level proposes by default
+
+
+@dataclass(frozen=True, slots=True)
+class HitPolicy:
+    """Which fired rules' proposals a card shows.
+
+    `show`: "escalation" shows only the proposals of rules at the escalation level (the others
+    are listed as also noted), "all" shows every fired rule's. `merge`: one proposal per code,
+    with the earliest due date and the highest priority (medication reviews: one per drug
+    group). `always`: rule ids whose proposals are shown at every level.
+    """
+
+    show: Literal["escalation", "all"] = "all"
+    merge: bool = False
+    always: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
     derive: str | None = None
     suggest: str | None = None  # a level
@@ -85,6 +167,7 @@ class Action:
     cite: tuple[str, ...] = ()
     referral: Referral | None = None  # overrides the level's default
     advice: tuple[Advice, ...] = ()
+    proposals: tuple[Proposal, ...] = ()  # overrides the level's default proposals
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +212,12 @@ class Ruleset:
     reviewers: tuple[str, ...] = ()
     source: Path | None = None
     code_systems: Mapping[str, str] = field(default_factory=dict)
+    levels: tuple[Level, ...] = ()
+    hit_policy: HitPolicy = field(default_factory=HitPolicy)
+    time_zone: str = "UTC"  # IANA name: the calendar of "today", ages and date-only values
+    # product code (system, code) -> the ingredient or class codes it stands for (RxNorm SCD ->
+    # ingredient, dm+d VMP/AMP -> ATC)
+    products: Mapping[tuple[str, str], tuple[Code, ...]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

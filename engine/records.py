@@ -37,6 +37,10 @@ class Record:
     `reference_low` is the lower limit of the result's own reference range, in `value`'s unit.
     `date_only` says `time` is a date's midnight UTC: the date states no offset, so it may have
     begun up to `DATE_OFFSET_SLACK` earlier.
+
+    A medication record's `time` is its start (authoredOn, effective start), `end` its supply
+    or period end, `code` its drug group. A demographic record of age has the birth date's
+    midnight as `time`; one of sex has the administrative gender as `answer`.
     """
 
     concept: str
@@ -50,3 +54,15 @@ class Record:
     reference_low: Quantity | None = None
     preliminary: bool = False
     date_only: bool = False
+    # what the adapter matched: the coding (`loinc#2823-3`; for a medication its drug group's
+    # key), the coded answer or demographic value (`female`, `sct#426177001`)
+    code: str | None = None
+    answer: str | None = None
+    reference_high: Quantity | None = None
+    markers: frozenset[str] = frozenset()  # names of the concept's markers the result carries
+    notes: tuple[str, ...] = ()  # the result's note texts, for the card
+    # medications and events: the resource's status; a medication's product key (a new one is
+    # a new start) and when a statement was last asserted
+    status: str | None = None
+    product: str | None = None
+    asserted: datetime | None = None
