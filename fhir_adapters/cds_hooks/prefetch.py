@@ -38,7 +38,13 @@ from .models import HookRequest
 DataSource = Literal["prefetch", "fhirServer", "mixed", "none"]
 _TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
 LOINC = "http://loinc.org"
-OBSERVATIONS, CONDITIONS = "observations", "conditions"
+OBSERVATIONS, CONDITIONS, PATIENT = "observations", "conditions", "patient"
+_EVENT_KEYS = {
+    "Procedure": "procedures",
+    "Encounter": "encounters",
+    "ServiceRequest": "service-requests",
+}
+_EVENT_SORT = {"Procedure": "-date", "Encounter": "-date", "ServiceRequest": "-authored"}
 
 
 class PrefetchUnavailable(Exception):
@@ -56,25 +62,44 @@ class PatientData:
 
 
 def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
-    """The patient's Observations and Conditions with the ruleset's codes, newest first.
+    """Searches for the patient's data the ruleset reads, newest first.
 
     Each concept with a lookback has an Observation search of its own, under its name (its
     first page can hold all the rules read of it: see `prefetch_lookbacks`); the concepts
     without one, read over all time, share `observations`. `conditions` takes the codes of
-    findings (concepts without a unit), leaving out LOINC, which codes no Condition.
+    findings (concepts without a unit), leaving out LOINC, which codes no Condition. A report
+    whose coded answer may mean a finding (`answers_of`) is searched by the report's code.
+    Medication concepts read every MedicationRequest and MedicationStatement of the patient
+    (their codes are mapped through product tables and class prefixes, which a search cannot
+    say) with the Medications they name; events read their own resource type; demographics
+    read the Patient.
     """
     observations: dict[str, list[str]] = {}
     condition: list[str] = []
+    events: dict[str, list[str]] = {}
+    medications = patient = False
     for concept in ruleset.concepts.values():
+        if concept.kind == "medication":
+            medications = True
+            continue
+        if concept.kind == "demographic":
+            patient = True
+            continue
+        if concept.kind == "event" and concept.resource:
+            tokens = events.setdefault(concept.resource, [])
+            for code in concept.codes:
+                _add(tokens, f"{code.system}|{code.code}")
+            continue
         key = OBSERVATIONS if concept.lookback is None else _concept_key(concept.name)
         tokens = observations.setdefault(key, [])
-        for code in concept.codes:
+        for code in (*concept.codes, *concept.answers_of):
             token = f"{code.system}|{code.code}"
-            if token not in tokens:
-                tokens.append(token)
-            if concept.unit is None and code.system != LOINC and token not in condition:
-                condition.append(token)
+            _add(tokens, token)
+            if concept.unit is None and code.system != LOINC and code in concept.codes:
+                _add(condition, token)
     out: dict[str, str] = {}
+    if patient:
+        out[PATIENT] = "Patient/{{context.patientId}}"
     if observations.get(OBSERVATIONS):  # the shared key first
         out[OBSERVATIONS] = _search("Observation", observations.pop(OBSERVATIONS), count, "-date")
     for key, tokens in observations.items():
@@ -82,7 +107,26 @@ def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
             out[key] = _search("Observation", tokens, count, "-date")
     if condition:
         out[CONDITIONS] = _search("Condition", condition, count, "-recorded-date")
+    for resource, tokens in sorted(events.items()):
+        if tokens:
+            out[_EVENT_KEYS.get(resource, resource.lower())] = _search(
+                resource, tokens, count, _EVENT_SORT.get(resource, "-date")
+            )
+    if medications:
+        for resource, key in (
+            ("MedicationRequest", "medication-requests"),
+            ("MedicationStatement", "medication-statements"),
+        ):
+            out[key] = (
+                f"{resource}?patient={{{{context.patientId}}}}"
+                f"&_include={resource}:medication&_count={count}"
+            )
     return out
+
+
+def _add(tokens: list[str], token: str) -> None:
+    if token not in tokens:
+        tokens.append(token)
 
 
 def prefetch_lookbacks(ruleset: Ruleset) -> dict[str, timedelta]:
@@ -97,7 +141,8 @@ def prefetch_lookbacks(ruleset: Ruleset) -> dict[str, timedelta]:
 
 def _concept_key(name: str) -> str:
     # a concept named like a shared key gets a key of its own all the same
-    return f"{name}-observations" if name in (OBSERVATIONS, CONDITIONS) else name
+    shared = (OBSERVATIONS, CONDITIONS, PATIENT, *_EVENT_KEYS.values())
+    return f"{name}-observations" if name in shared else name
 
 
 def _search(resource: str, codes: list[str], count: int, sort: str) -> str:
