@@ -68,7 +68,8 @@ def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
     first page can hold all the rules read of it: see `prefetch_lookbacks`); the concepts
     without one, read over all time, share `observations`. `conditions` takes the codes of
     findings (concepts without a unit), leaving out LOINC, which codes no Condition. A report
-    whose coded answer may mean a finding (`answers_of`) is searched by the report's code.
+    whose coded answer may mean a finding (`answers_of`) is searched by the report's code, and
+    results a Specimen may mark come with their Specimens.
     Medication concepts read every MedicationRequest and MedicationStatement of the patient
     (their codes are mapped through product tables and class prefixes, which a search cannot
     say) with the Medications they name; events read their own resource type; demographics
@@ -77,6 +78,7 @@ def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
     observations: dict[str, list[str]] = {}
     condition: list[str] = []
     events: dict[str, list[str]] = {}
+    specimens: set[str] = set()  # keys whose results may be marked by their Specimen
     medications = patient = False
     for concept in ruleset.concepts.values():
         if concept.kind == "medication":
@@ -92,6 +94,8 @@ def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
             continue
         key = OBSERVATIONS if concept.lookback is None else _concept_key(concept.name)
         tokens = observations.setdefault(key, [])
+        if any(marker.specimen_conditions for marker in concept.markers):
+            specimens.add(key)
         for code in (*concept.codes, *concept.answers_of):
             token = f"{code.system}|{code.code}"
             _add(tokens, token)
@@ -105,12 +109,18 @@ def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
     for key, tokens in observations.items():
         if tokens:
             out[key] = _search("Observation", tokens, count, "-date")
+    for key in specimens & out.keys():
+        out[key] += "&_include=Observation:specimen"
     if condition:
         out[CONDITIONS] = _search("Condition", condition, count, "-recorded-date")
     for resource, tokens in sorted(events.items()):
         if tokens:
             out[_EVENT_KEYS.get(resource, resource.lower())] = _search(
-                resource, tokens, count, _EVENT_SORT.get(resource, "-date")
+                resource,
+                tokens,
+                count,
+                _EVENT_SORT.get(resource, "-date"),
+                "type" if resource == "Encounter" else "code",
             )
     if medications:
         for resource, key in (
@@ -145,9 +155,12 @@ def _concept_key(name: str) -> str:
     return f"{name}-observations" if name in shared else name
 
 
-def _search(resource: str, codes: list[str], count: int, sort: str) -> str:
+def _search(resource: str, codes: list[str], count: int, sort: str, parameter: str = "code") -> str:
     code = ",".join(quote(token, safe="|:/.-_") for token in codes)
-    return f"{resource}?patient={{{{context.patientId}}}}&code={code}&_sort={sort}&_count={count}"
+    return (
+        f"{resource}?patient={{{{context.patientId}}}}&{parameter}={code}"
+        f"&_sort={sort}&_count={count}"
+    )
 
 
 def fill(template: str, context: Mapping[str, Any]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.codes import Code
-from engine.model import Concept, Ruleset
+from engine.model import Concept, Marker, Ruleset
 from fhir_adapters.cds_hooks.prefetch import prefetch_templates
 
 LOINC, SCT = "http://loinc.org", "http://snomed.info/sct"
@@ -27,7 +27,14 @@ def _ruleset(*concepts: Concept) -> Ruleset:
 def test_each_kind_is_searched_in_its_own_resource_type() -> None:
     templates = prefetch_templates(
         _ruleset(
-            Concept("potassium", (Code(LOINC, "2823-3"),), unit="mmol/L", kind="quantity"),
+            Concept(
+                "potassium",
+                (Code(LOINC, "2823-3"),),
+                unit="mmol/L",
+                kind="quantity",
+                markers=(Marker("haemolysed", (Code("urn:v2-0493", "HEM"),)),),
+            ),
+            Concept("visit", (Code(SCT, "11429006"),), kind="event", resource="Encounter"),
             Concept(
                 "ecg_change",
                 (Code(SCT, "251259000"),),
@@ -50,6 +57,8 @@ def test_each_kind_is_searched_in_its_own_resource_type() -> None:
     assert "http://loinc.org|8601-7" in observations  # the report whose answer is the finding
     assert "whocc" not in observations  # a medication's codes are no Observation's
     assert "http://loinc.org|8601-7" not in templates["conditions"]
+    assert observations.endswith("&_include=Observation:specimen")
+    assert "&type=http://snomed.info/sct|11429006" in templates["encounters"]
     assert templates["procedures"].startswith("Procedure?patient={{context.patientId}}&code=")
     assert "24362-6" in templates["service-requests"]
     assert "_sort=-authored" in templates["service-requests"]
