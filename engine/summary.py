@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from . import units
@@ -43,6 +44,8 @@ class Summary:
     absent: list[Reading] = field(default_factory=list)
     valued: list[Reading] = field(default_factory=list)  # current readings with a value
     as_of: datetime | None = None
+    # the measures computed for the session, by fact attribute: their words and evidence
+    measured: dict[str, tuple[str, list[Reading]]] = field(default_factory=dict)
 
     @property
     def is_present(self) -> bool:
@@ -53,8 +56,21 @@ class Summary:
         return not self.present and bool(self.absent)
 
     @cached_property
+    def ordered(self) -> list[Reading]:
+        """The valued readings in time order; of readings at one time, the one the concept's
+        `ties` rule makes the latest (the highest or the lowest value) comes last."""
+        ties = self.concept.ties
+        if ties is None:
+            return self.valued
+        sign = 1.0 if ties == "highest" else -1.0
+        return sorted(
+            self.valued,
+            key=lambda r: (r.record.time or _UNDATED, sign * (r.value or 0.0), _chronological(r)),
+        )
+
+    @cached_property
     def latest(self) -> Reading | None:
-        return self.valued[-1] if self.valued else None  # readings are in time order
+        return self.ordered[-1] if self.ordered else None
 
     @cached_property
     def lowest(self) -> Reading | None:
@@ -225,6 +241,8 @@ def _simultaneous_latest(summary: Summary) -> DataWarning | None:
     tied = [r for r in summary.valued if _may_coincide(r.record, latest.record)]
     if len({r.value for r in tied}) < 2:
         return None
+    if summary.concept.ties and all(r.record.time == latest.record.time for r in tied):
+        return None  # the ruleset says which of simultaneous results is the latest
     unit = f" {summary.concept.unit}" if summary.concept.unit else ""
     values = ", ".join(f"{_number(r.value)}{unit} ({r.record.source})" for r in tied)
     same = all(r.record.time == latest.record.time for r in tied)
@@ -266,12 +284,16 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
                 f"{concept.name} value {raw} has no unit (expected {concept.unit}); value left out",
                 record.source,
             )
+        if concept.decimals is not None:
+            return rounded(float(raw), concept.decimals), None
         return float(raw), None
     if not math.isfinite(raw.value):
         return None, DataWarning(f"{concept.name} value {raw} is not a number", record.source)
     if units.is_known(raw.unit) and (reason := units.impossible(raw.value, raw.unit)):
         return None, DataWarning(f"{concept.name} value {reason}; value left out", record.source)
     value = _canonical(raw, concept)
+    if value is not None and concept.decimals is not None:
+        value = rounded(value, concept.decimals)
     if value is None:
         return None, DataWarning(
             f"{concept.name} value {raw} cannot be converted to {concept.unit or 'a plain number'}"
@@ -279,6 +301,12 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
             record.source,
         )
     return value, None
+
+
+def rounded(value: float, decimals: int) -> float:
+    """`value` rounded half-up to `decimals` places, in decimal (6.485 -> 6.49, as written)."""
+    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return float(exact)
 
 
 def _reference_low(record: Record, concept: Concept) -> tuple[float | None, DataWarning | None]:
