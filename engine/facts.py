@@ -28,7 +28,9 @@ def concept_fact(
     """The summary as one durable_rules fact, with only the attributes rules test; the
     measures among them (`measures`, by key) are computed in `context` and their words kept
     in `summary.measured` for the explanation."""
-    fact: dict[str, Any] = {"t": "c", "c": summary.concept.name, "recorded": 1}
+    fact: dict[str, Any] = {"t": "c", "c": summary.concept.name}
+    if summary.is_current:
+        fact["recorded"] = 1
     if summary.is_present:
         fact["present"] = 1
     if summary.is_absent:

@@ -303,7 +303,9 @@ class Context:
         """A medication's active drug groups (records grouped by `code`), each with its latest
         start: the therapy's first record, or a record with a product new to the group."""
         grouped: dict[str, list[Record]] = {}
-        for reading in summary.present:
+        for reading in summary.history:
+            if not reading.record.present:
+                continue
             grouped.setdefault(reading.record.code or "", []).append(reading.record)
         result = []
         for records in grouped.values():
@@ -372,6 +374,17 @@ def _overlapping(
     return found
 
 
+def _valued(summary: Summary, interval: Interval | None) -> list[Reading]:
+    """The readings with a value an atom reads: a window reaches past the lookback."""
+    return summary.history_valued if interval is not None else summary.ordered
+
+
+def _present(summary: Summary, interval: Interval | None) -> list[Reading]:
+    if interval is None:
+        return summary.present
+    return [r for r in summary.history if r.record.present]
+
+
 def _unit(concept: Concept) -> str:
     return f" {units.display(concept.unit)}" if concept.unit else ""
 
@@ -402,7 +415,7 @@ def _compare(
     if concept.field == "age":
         return _age(summary, context)
     if atom.attribute in ("count", "sites", "span"):
-        present = _overlapping(summary.present, interval, context)
+        present = _overlapping(_present(summary, interval), interval, context)
         if atom.attribute == "count":
             count = len({r.record.source for r in present})
             return Measured(Decimal(count), f"count {count}{where}", tuple(present))
@@ -415,7 +428,7 @@ def _compare(
             return None
         days = Decimal(repr((max(times) - min(times)).total_seconds())) / 86400
         return Measured(days, f"span {_number(days)} days{where}", tuple(present))
-    readings = _in(summary.ordered, interval, context.zone)
+    readings = _in(_valued(summary, interval), interval, context.zone)
     if not readings:
         return None
     unit = _unit(concept)
@@ -458,7 +471,7 @@ def _median(values: list[Decimal]) -> Decimal:
 
 
 def _age(summary: Summary, context: Context) -> Measured | None:
-    born = [r for r in summary.present if r.record.time is not None]
+    born = [r for r in summary.history if r.record.present and r.record.time is not None]
     if not born:
         return None
     reading = born[-1]
@@ -478,11 +491,12 @@ def _presence(
 ) -> Measured | None:
     atom = measure.atom
     assert isinstance(atom, Presence)
-    present = _overlapping(summary.present, interval, context)
+    present = _overlapping(_present(summary, interval), interval, context)
     where = _window_words(atom)
     if atom.state == "present":
         return _yes(f"present{where}", present) if present else None
-    absent = _overlapping(summary.absent, interval, context)
+    history = summary.history if interval is not None else summary.absent
+    absent = _overlapping([r for r in history if not r.record.present], interval, context)
     if atom.state == "absent":
         return _yes(f"recorded absent{where}", absent) if absent and not present else None
     return _yes(f"recorded{where}", present + absent) if present or absent else None
@@ -529,7 +543,9 @@ def _coded(
 ) -> Measured | None:
     atom = measure.atom
     assert isinstance(atom, CodedIs)
-    readings = [r for r in _in(summary.present, interval, context.zone) if r.record.answer]
+    readings = [
+        r for r in _in(_present(summary, interval), interval, context.zone) if r.record.answer
+    ]
     if interval is None:
         latest = current(summary)
         readings = [latest] if latest is not None and latest.record.answer else []
@@ -556,7 +572,7 @@ def _streak(
 ) -> Measured | None:
     atom = measure.atom
     assert isinstance(atom, Streak) and measure.threshold is not None
-    readings = _in(summary.ordered, interval, context.zone)
+    readings = _in(_valued(summary, interval), interval, context.zone)
     last = readings[-atom.count :]
     if atom.count < 1 or len(last) < atom.count:
         return None
@@ -573,7 +589,7 @@ def _trend(
     assert isinstance(atom, Trend) and measure.rounding is not None
     if atom.measure == "percent-change":
         return _percent_change(atom, summary, context)
-    judged = _in(summary.ordered, interval, context.zone)
+    judged = _in(_valued(summary, interval), interval, context.zone)
     if interval is None:
         judged = judged[-1:]
     best: Measured | None = None
@@ -596,7 +612,7 @@ def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) ->
     end = gap.before(at, context.zone) if gap is not None and gap.amount else None
     comparators = [
         r
-        for r in summary.ordered
+        for r in summary.history_valued  # comparators may be older than the lookback
         if r.record.code == judged.record.code
         and r.record.time is not None
         and r.record.time >= start
@@ -643,7 +659,7 @@ def _percent_change(atom: Trend, summary: Summary, context: Context) -> Measured
     if started is None:
         return None
     start_date = local_date(started, context.zone)
-    dated = [r for r in summary.ordered if r.record.time is not None]
+    dated = [r for r in summary.history_valued if r.record.time is not None]
     after = [r for r in dated if local_date(_time(r), context.zone) > start_date]
     if not after:
         return None
@@ -672,7 +688,7 @@ def _medication(
 ) -> Measured | None:
     atom = measure.atom
     assert isinstance(atom, MedicationState)
-    records = [r for r in summary.present]
+    records = [r for r in summary.history if r.record.present]
     active = [r for r in records if context.active(r.record)]
     where = _window_words(atom)
     if atom.state == "active":

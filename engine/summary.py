@@ -44,6 +44,8 @@ class Summary:
     absent: list[Reading] = field(default_factory=list)
     valued: list[Reading] = field(default_factory=list)  # current readings with a value
     as_of: datetime | None = None
+    # readings older than the lookback: not current, read only by windows and trends
+    earlier: list[Reading] = field(default_factory=list)
     # the measures computed for the session, by fact attribute: their words and evidence
     measured: dict[str, tuple[str, list[Reading]]] = field(default_factory=dict)
 
@@ -55,18 +57,27 @@ class Summary:
     def is_absent(self) -> bool:
         return not self.present and bool(self.absent)
 
+    @property
+    def is_current(self) -> bool:
+        """Whether any reading is current (within the lookback)."""
+        return bool(self.present or self.absent)
+
     @cached_property
     def ordered(self) -> list[Reading]:
         """The valued readings in time order; of readings at one time, the one the concept's
         `ties` rule makes the latest (the highest or the lowest value) comes last."""
-        ties = self.concept.ties
-        if ties is None:
-            return self.valued
-        sign = 1.0 if ties == "highest" else -1.0
-        return sorted(
-            self.valued,
-            key=lambda r: (r.record.time or _UNDATED, sign * (r.value or 0.0), _chronological(r)),
-        )
+        return _in_order(self.valued, self.concept)
+
+    @cached_property
+    def history(self) -> list[Reading]:
+        """Every reading, current or older than the lookback, in time order."""
+        return sorted(self.present + self.absent + self.earlier, key=_chronological)
+
+    @cached_property
+    def history_valued(self) -> list[Reading]:
+        """Every present reading with a value, current or older, ordered as `ordered`."""
+        older = [r for r in self.earlier if r.record.present and r.value is not None]
+        return _in_order(sorted(self.valued + older, key=_chronological), self.concept)
 
     @cached_property
     def latest(self) -> Reading | None:
@@ -116,6 +127,19 @@ class Summary:
 
 
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def _in_order(readings: list[Reading], concept: Concept) -> list[Reading]:
+    ties = concept.ties
+    if ties is None:
+        return readings
+    sign = 1.0 if ties == "highest" else -1.0
+    return sorted(
+        readings,
+        key=lambda r: (r.record.time or _UNDATED, sign * (r.value or 0.0), _chronological(r)),
+    )
+
+
 # a start and an end read from dates, which state no offset, may seem out of order by this much
 _INVERTED = DATE_OFFSET_SLACK + DATE_END_SLACK
 _NONE = float("-inf")
@@ -196,6 +220,10 @@ def summarise(
                 continue
             end = _end(record, as_of) or time
             if as_of - end > concept.lookback:  # as a difference: year 1 cannot overflow it
+                # not current, but a window or a trend's comparators may reach it
+                value, _ = _value(record, concept)
+                summary = summaries.setdefault(concept.name, Summary(concept, as_of=as_of))
+                summary.earlier.append(Reading(record, value, _site(record, ruleset)))
                 continue
         value, warning = _value(record, concept)
         if warning is None and value is not None:
@@ -211,7 +239,7 @@ def summarise(
         if value is not None and record.present:
             summary.valued.append(reading)
     for summary in summaries.values():  # the same records in any order read the same
-        for readings in (summary.present, summary.absent, summary.valued):
+        for readings in (summary.present, summary.absent, summary.valued, summary.earlier):
             readings.sort(key=_chronological)
         conflict = _simultaneous_latest(summary)
         if conflict is not None:

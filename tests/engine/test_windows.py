@@ -4,13 +4,14 @@ concept's latest reading, of fixed and calendar lengths, given as parameters, an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from engine.clock import Duration
 from engine.codes import Code
-from engine.conditions import Compare, Not, Presence, Window
+from engine.conditions import Compare, Not, Presence, Trend, Window
 from engine.model import Concept, Parameter, Ruleset
 from engine.records import Record
 from tests.engine.hand_built import AS_OF, POTASSIUM, evaluate, fired, result, ruleset, words
@@ -199,3 +200,23 @@ def test_a_window_on_a_concept_may_anchor_on_itself() -> None:
     records = [result(5.0, 24 * 10, "o/1"), result(5.1, 24 * 5, "o/2"), result(5.2, 24 * 9, "o/3")]
 
     assert fired(built, records) == {"twice-before"}
+
+
+def test_windows_and_trends_reach_past_the_lookback_but_the_latest_does_not() -> None:
+    fortnight = replace(POTASSIUM, lookback=timedelta(days=14), decimals=2)
+    recorded = Presence("potassium", "recorded", None, "potassium recorded", ())
+    trend = Trend(
+        "potassium", "rise", Duration(30, "days"), None, None, ">", "0.5 mmol/L", "rise", ()
+    )
+    built = ruleset(
+        [fortnight],
+        {
+            "recent": recorded_within(Duration(15, "months")),
+            "current": recorded,
+            "rise": trend,
+        },
+    )
+    old = result(5.0, 24 * 20, "o/old")
+
+    assert fired(built, [old]) == {"recent"}
+    assert fired(built, [old, result(5.6, 24, "o/new")]) == {"recent", "current", "rise"}
