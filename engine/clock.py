@@ -9,7 +9,7 @@ own time zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -96,3 +96,13 @@ def _days_in(year: int, month: int) -> int:
     if month == 12:
         return 31
     return (datetime(year, month + 1, 1) - datetime(year, month, 1)).days
+
+
+def calendar_date(moment: datetime, zone: tzinfo, date_only: bool = False) -> date:
+    """The calendar date a value stands for: a date-only value written as midnight UTC is its
+    own date; anything else is read in `zone`."""
+    if date_only and moment.tzinfo is not None:
+        utc = moment.astimezone(UTC)
+        if utc.time() == time(0):
+            return utc.date()
+    return local_date(moment, zone)

@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Literal, TypeAlias
 
 from . import units
-from .clock import Duration, from_ucum, local_date, zone_of
+from .clock import Duration, calendar_date, from_ucum, local_date, zone_of
 from .codes import parse_code
 from .conditions import (
     ATTRIBUTES,
@@ -316,8 +316,7 @@ class Context:
             products: set[str] = set()
             for record in dated:
                 if record.product and record.product not in products:
-                    if products:
-                        starts.append(record.time)
+                    starts.append(record.time)
                     products.add(record.product)
             result.append((records, max((s for s in starts if s), default=None)))
         return result
@@ -477,8 +476,7 @@ def _age(summary: Summary, context: Context) -> Measured | None:
     reading = born[-1]
     record = reading.record
     assert record.time is not None
-    # a birth date is a calendar date: read as written when it is one, else in the zone
-    birth = record.time.date() if record.date_only else local_date(record.time, context.zone)
+    birth = calendar_date(record.time, context.zone, record.date_only)
     today = context.today
     years = (
         today.year - birth.year - (1 if (today.month, today.day) < (birth.month, birth.day) else 0)
@@ -664,10 +662,15 @@ def _percent_change(atom: Trend, summary: Summary, context: Context) -> Measured
     if not after:
         return None
     latest = after[-1]
+    # the baseline: on or before the start date, and no earlier than `over` before it
+    over = atom.over
+    assert over is None or isinstance(over, Duration), "resolved by measure_of"
+    earliest = local_date(over.before(started, context.zone), context.zone) if over else None
     baseline = [
         r
         for r in dated
-        if local_date(_time(r), context.zone) <= start_date and r.record.code == latest.record.code
+        if local_date(_time(r), context.zone) <= start_date
+        and (earliest is None or local_date(_time(r), context.zone) >= earliest)
     ]
     if not baseline:
         return None
@@ -695,7 +698,12 @@ def _medication(
         return _yes("active", active) if active else None
     if atom.state == "confirmed":
         since = _CONFIRMED_FOR.before(context.as_of, context.zone)
-        confirmed = [r for r in active if r.record.asserted is None or r.record.asserted >= since]
+        confirmed = [
+            r
+            for r in active
+            if r.record.asserted is None
+            or local_date(r.record.asserted, context.zone) >= local_date(since, context.zone)
+        ]
         return _yes("active and confirmed", confirmed) if confirmed else None
     if atom.state == "started":
         started = [

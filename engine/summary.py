@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from . import units
+from .clock import calendar_date, zone_of
 from .codes import parse_code
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
@@ -44,6 +45,7 @@ class Summary:
     absent: list[Reading] = field(default_factory=list)
     valued: list[Reading] = field(default_factory=list)  # current readings with a value
     as_of: datetime | None = None
+    zone: str = "UTC"  # the ruleset's calendar: which results share a date
     # readings older than the lookback: not current, read only by windows and trends
     earlier: list[Reading] = field(default_factory=list)
     # the measures computed for the session, by fact attribute: their words and evidence
@@ -66,7 +68,7 @@ class Summary:
     def ordered(self) -> list[Reading]:
         """The valued readings in time order; of readings at one time, the one the concept's
         `ties` rule makes the latest (the highest or the lowest value) comes last."""
-        return _in_order(self.valued, self.concept)
+        return _in_order(self.valued, self.concept, self.zone)
 
     @cached_property
     def history(self) -> list[Reading]:
@@ -77,7 +79,7 @@ class Summary:
     def history_valued(self) -> list[Reading]:
         """Every present reading with a value, current or older, ordered as `ordered`."""
         older = [r for r in self.earlier if r.record.present and r.value is not None]
-        return _in_order(sorted(self.valued + older, key=_chronological), self.concept)
+        return _in_order(sorted(self.valued + older, key=_chronological), self.concept, self.zone)
 
     @cached_property
     def latest(self) -> Reading | None:
@@ -129,15 +131,33 @@ class Summary:
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
 
 
-def _in_order(readings: list[Reading], concept: Concept) -> list[Reading]:
+def _in_order(readings: list[Reading], concept: Concept, zone: str) -> list[Reading]:
+    """`readings` (in time order) with the concept's ties rule applied: of results at one
+    time, and of every result of the latest date when one of them is date-only (it cannot be
+    ordered against the others), the highest (or lowest) value comes last."""
     ties = concept.ties
-    if ties is None:
+    if ties is None or not readings:
         return readings
     sign = 1.0 if ties == "highest" else -1.0
-    return sorted(
+    ordered = sorted(
         readings,
         key=lambda r: (r.record.time or _UNDATED, sign * (r.value or 0.0), _chronological(r)),
     )
+    last = ordered[-1].record
+    if last.time is None:
+        return ordered
+    calendar = zone_of(zone)
+    day = calendar_date(last.time, calendar, last.date_only)
+    same_day = [
+        r
+        for r in ordered
+        if r.record.time is not None
+        and calendar_date(r.record.time, calendar, r.record.date_only) == day
+    ]
+    if not any(r.record.date_only for r in same_day):
+        return ordered
+    chosen = max(same_day, key=lambda r: (sign * (r.value or 0.0), _chronological(r)))
+    return [r for r in ordered if r is not chosen] + [chosen]
 
 
 # a start and an end read from dates, which state no offset, may seem out of order by this much
@@ -222,7 +242,9 @@ def summarise(
             if as_of - end > concept.lookback:  # as a difference: year 1 cannot overflow it
                 # not current, but a window or a trend's comparators may reach it
                 value, _ = _value(record, concept)
-                summary = summaries.setdefault(concept.name, Summary(concept, as_of=as_of))
+                summary = summaries.setdefault(
+                    concept.name, Summary(concept, as_of=as_of, zone=ruleset.time_zone)
+                )
                 summary.earlier.append(Reading(record, value, _site(record, ruleset)))
                 continue
         value, warning = _value(record, concept)
@@ -231,7 +253,9 @@ def summarise(
         if warning:
             warnings.append(warning)
         reading = Reading(record, value, _site(record, ruleset))
-        summary = summaries.setdefault(concept.name, Summary(concept, as_of=as_of))
+        summary = summaries.setdefault(
+            concept.name, Summary(concept, as_of=as_of, zone=ruleset.time_zone)
+        )
         if record.present:
             summary.present.append(reading)
         else:
@@ -269,7 +293,7 @@ def _simultaneous_latest(summary: Summary) -> DataWarning | None:
     tied = [r for r in summary.valued if _may_coincide(r.record, latest.record)]
     if len({r.value for r in tied}) < 2:
         return None
-    if summary.concept.ties and all(r.record.time == latest.record.time for r in tied):
+    if summary.concept.ties:
         return None  # the ruleset says which of simultaneous results is the latest
     unit = f" {summary.concept.unit}" if summary.concept.unit else ""
     values = ", ".join(f"{_number(r.value)}{unit} ({r.record.source})" for r in tied)

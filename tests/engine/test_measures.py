@@ -4,7 +4,7 @@ previous and median, exact decimals, ties, reference ranges, markers, coded answ
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import pytest
@@ -381,3 +381,36 @@ def test_a_medication_state_is_false_without_records() -> None:
     rules = ruleset([RAASI], {"on": MedicationState("raasi", "active", "raasi active", ())})
 
     assert fired(rules, []) == set()
+
+
+def test_a_date_only_result_ties_with_every_result_of_its_date() -> None:
+    concept = replace(K2, ties="highest")
+    severe = Compare("potassium", "latest", ">=", "6.0 mmol/L", "potassium >= 6.0 mmol/L", ())
+    rules = ruleset([concept], {"severe": severe})
+    dated = Record(
+        "potassium",
+        "o/dated",
+        time=datetime(2026, 12, 7, tzinfo=UTC),
+        value=Quantity(6.2, "mmol/L"),
+        date_only=True,
+        code="loinc#2823-3",
+    )
+    yesterday = replace(dated, source="o/yesterday", time=datetime(2026, 12, 6, tzinfo=UTC))
+
+    evaluation = evaluate(rules, [dated, result(5.1, 1, "o/timed")])
+
+    assert {f.name for f in evaluation.findings} == {"severe"}
+    assert evaluation.warnings == ()
+    assert fired(rules, [yesterday, result(5.1, 1, "o/timed")]) == set()
+
+
+def test_a_percent_change_baseline_is_no_older_than_over_before_the_start() -> None:
+    over = replace(percent("-25"), over=Duration(365, "days"))
+    rules = ruleset([EGFR, RAASI], {"fall": over})
+    start = Record(
+        "raasi", "MedicationRequest/r", time=AS_OF - timedelta(days=60), status="active", code="g"
+    )
+    follow_up = egfr(30, 24 * 3, "o/after")
+
+    assert fired(rules, [start, egfr(50, 24 * 500, "o/ancient"), follow_up]) == set()
+    assert fired(rules, [start, egfr(50, 24 * 300, "o/base"), follow_up]) == {"fall"}

@@ -4,6 +4,7 @@ started and ended within a window, confirmed; drug groups by `Record.code`, new 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from engine.clock import Duration
@@ -144,3 +145,21 @@ def test_after_started_reads_results_dated_after_the_start_date() -> None:
     on_the_day = [egfr(40, 51, "o/1"), egfr(46, 50, "o/2"), egfr(44, 10, "o/3")]
     assert fired(built, [start, *on_the_day]) == set()
     assert fired(built, [start, *on_the_day, egfr(46, 5, "o/4")]) == {"rose"}
+
+
+def test_a_first_product_after_records_without_one_is_a_new_start() -> None:
+    unnamed = drug(200, source="MedicationStatement/a")
+    named = drug(30, product="rxnorm#845488", source="MedicationRequest/b")
+
+    assert "started" in fired(STATES, [unnamed, named])
+
+
+def test_confirmation_counts_calendar_dates() -> None:
+    # asserted on 7 December 2025, 12 months before the as-of date, early in the morning
+    asserted = datetime(2025, 12, 7, 1, tzinfo=UTC)
+    record = replace(drug(800, source="MedicationStatement/s"), asserted=asserted)
+
+    assert "confirmed" in fired(STATES, [record])
+    assert "confirmed" not in fired(
+        STATES, [replace(record, asserted=asserted - timedelta(days=1))]
+    )
