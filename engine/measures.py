@@ -490,6 +490,8 @@ def _presence(
     atom = measure.atom
     assert isinstance(atom, Presence)
     present = _overlapping(_present(summary, interval), interval, context)
+    if atom.site is not None:
+        present = [r for r in present if r.site == atom.site]
     where = _window_words(atom)
     if atom.state == "present":
         return _yes(f"present{where}", present) if present else None

@@ -26,6 +26,7 @@ def ruleset(
     *,
     parameters: Iterable[Parameter] = (),
     time_zone: str = "UTC",
+    sites: Mapping[str, tuple[Code, ...]] | None = None,
 ) -> Ruleset:
     """A ruleset whose rule `id` derives the finding `id` when its condition holds."""
     built = tuple(Rule(name, name, when, Action(derive=name)) for name, when in rules.items())
@@ -39,7 +40,7 @@ def ruleset(
         description="",
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
         concepts=named,
-        sites={},
+        sites=dict(sites or {}),
         parameters={p.name: p for p in parameters},
         rules=built,
         time_zone=time_zone,

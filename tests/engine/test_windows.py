@@ -220,3 +220,18 @@ def test_windows_and_trends_reach_past_the_lookback_but_the_latest_does_not() ->
 
     assert fired(built, [old]) == {"recent"}
     assert fired(built, [old, result(5.6, 24, "o/new")]) == {"recent", "current", "rise"}
+
+
+def test_a_finding_present_at_a_site_within_a_window_reads_that_site() -> None:
+    window = Window("within", Duration(7, "days"), None, "within 7 days")
+    text = "weakness present at calf within 7 days"
+    calf = {"calf": (Code("http://snomed.info/sct", "53840002"),)}
+    built = ruleset(
+        [WEAKNESS], {"calf": Presence("weakness", "present", "calf", text, (), window)}, sites=calf
+    )
+
+    def weak(site: str) -> Record:
+        return Record("weakness", "o/w", time=AS_OF - timedelta(days=1), site=site)
+
+    assert fired(built, [weak("sct#53840002")]) == {"calf"}
+    assert fired(built, [weak("sct#61685007")]) == set()
