@@ -140,7 +140,7 @@ class _Run:
     def facts(self, warnings: list[DataWarning]) -> list[dict[str, Any]]:
         tested = self.compiled.attributes
         measures = self.compiled.measures
-        context = Context(self.ruleset, self.summaries, self.as_of) if measures else None
+        context = Context(self.ruleset, self.summaries, self.as_of, warnings) if measures else None
         return [
             concept_fact(self.summaries[name], tested[name], warnings, context, measures)
             for name in sorted(self.compiled.concepts & self.summaries.keys())

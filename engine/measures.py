@@ -38,6 +38,7 @@ from .conditions import (
     Window,
 )
 from .errors import CodeError
+from .evaluation import DataWarning
 from .model import Concept, Ruleset
 from .records import Record
 from .summary import Reading, Summary
@@ -253,10 +254,17 @@ class Context:
     """What measures read for one patient: every summary, the evaluation time and the
     ruleset's calendar."""
 
-    def __init__(self, ruleset: Ruleset, summaries: Mapping[str, Summary], as_of: datetime):
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        summaries: Mapping[str, Summary],
+        as_of: datetime,
+        warnings: list[DataWarning] | None = None,
+    ):
         self.ruleset = ruleset
         self.summaries = summaries
         self.as_of = as_of
+        self.warnings = warnings if warnings is not None else []  # data a measure cannot read
         self.zone = zone_of(ruleset.time_zone)
         self._anchors: dict[str, datetime | None] = {}
 
@@ -401,7 +409,13 @@ def _yes(words: str, evidence: Iterable[Reading]) -> Measured:
 
 def _window_words(atom: MeasuredAtom) -> str:
     window = getattr(atom, "window", None)
-    return f" {window.text}" if window is not None else ""
+    if window is None:
+        return ""
+    length = str(window.length) if window.length is not None else None
+    # a length given as a parameter is shown with its value
+    return (
+        f" {window.text} ({length})" if length and length not in window.text else f" {window.text}"
+    )
 
 
 def _compare(
@@ -519,6 +533,11 @@ def _above(
             valence=concept.valence,
         )
     except units.UnitError:
+        message = (
+            f"{concept.name} reference range high {high} cannot be converted to "
+            f"{concept.unit or 'a plain number'}; reference range ignored"
+        )
+        context.warnings.append(DataWarning(message, latest.record.source))
         return None
     value = _decimal(_val(latest))
     if value <= _decimal(limit):

@@ -287,6 +287,24 @@ def test_above_reference_range_reads_the_result_s_own_high_limit() -> None:
     assert fired(rules, [result(9.0, 1, "o/1")]) == set()  # no reference range
 
 
+def test_a_reference_high_that_cannot_be_converted_is_a_warning_naming_the_result() -> None:
+    rules = ruleset(
+        [K2], {"above": AboveReference("potassium", "potassium above reference range", ())}
+    )
+    unusable = result(6.0, 1, "Observation/k", reference_high=Quantity(5.3, "mg"))
+
+    evaluation = evaluate(rules, [unusable])
+
+    assert evaluation.findings == ()
+    assert [(w.message, w.source) for w in evaluation.warnings] == [
+        (
+            "potassium reference range high 5.3 mg cannot be converted to mmol/L; "
+            "reference range ignored",
+            "Observation/k",
+        )
+    ]
+
+
 def test_a_marker_is_read_from_the_latest_result() -> None:
     rules = ruleset(
         [K2], {"haemolysed": Marked("potassium", "haemolysed", "potassium marked haemolysed", ())}

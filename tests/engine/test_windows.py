@@ -73,7 +73,7 @@ def test_the_match_names_the_window_and_the_reading() -> None:
     evaluation = evaluate(rules(), [result(6.5, 10, "o/k"), heart_rate(45, 2, "o/h")])
 
     assert words(evaluation, "slow") == [
-        "latest 45 /min since feature_window before potassium ['o/h']"
+        "latest 45 /min since feature_window before potassium (24 hours) ['o/h']"
     ]
 
 
