@@ -37,7 +37,7 @@ from .conditions import (
 )
 from .dependencies import Cycle, strata
 from .levels import rank
-from .measures import SCALE, Measure, is_measured, measure_of
+from .measures import SCALE, Measure, concepts_read, is_measured, measure_of
 from .model import Action, Rule, Ruleset
 from .sharding import SHARD, FactKey, LayoutError, fact_key, shard
 from .thresholds import resolve_threshold
@@ -82,6 +82,8 @@ class Compiled:
     reads_suggestions: bool
     shards: dict[FactKey, int]  # per fact read by rules on more than one shard, its copies
     measures: dict[str, Measure] = field(default_factory=dict)  # by fact attribute key
+    # concepts whose records older than the lookback some measure reads
+    history: frozenset[str] = frozenset()
 
     def copies(self, fact: dict[str, Any]) -> list[dict[str, Any]]:
         """The copies of `fact` to assert: itself, or one per shard, each with its number."""
@@ -216,6 +218,7 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         reads_suggestions=reads_suggestions,
         shards=shards,
         measures=measures,
+        history=frozenset(name for m in measures.values() for name in concepts_read(m)),
     )
 
 

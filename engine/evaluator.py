@@ -91,7 +91,13 @@ class Evaluator:
     ) -> Evaluation:
         when = as_of_or_now(as_of, now)
         records = check_records(facts, self.ruleset)
-        summaries, warnings = summarise(records, self.ruleset, when, as_of_is_now=as_of is None)
+        summaries, warnings = summarise(
+            records,
+            self.ruleset,
+            when,
+            as_of_is_now=as_of is None,
+            history=self._compiled.history,
+        )
         run = _Run(self.ruleset, self._compiled, summaries, when)
         runtime.run_session(self._compiled, run.facts(warnings), run.fire)
         suggestions = run.suggestions()

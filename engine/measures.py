@@ -121,6 +121,16 @@ def measure_of(atom: MeasuredAtom, ruleset: Ruleset) -> tuple[Measure, int | Non
     return Measure(key, resolved, rounding, threshold), number
 
 
+def concepts_read(measure: Measure) -> tuple[str, ...]:
+    """The concepts whose readings `measure` reads: its own, its window's anchor, the
+    medication a percent change follows."""
+    atom = measure.atom
+    window = getattr(atom, "window", None)
+    since = atom.since if isinstance(atom, Trend) else None
+    anchor = window.anchor if window is not None else None
+    return tuple(name for name in (atom.concept, anchor, since) if name is not None)
+
+
 def _canonical(atom: MeasuredAtom, rounding: Rounding | None, threshold: Decimal | None) -> str:
     fields = {
         name: getattr(atom, name)

@@ -205,10 +205,17 @@ def _canonical(quantity: Quantity, concept: Concept) -> float | None:
 
 
 def summarise(
-    records: Iterable[Record], ruleset: Ruleset, as_of: datetime, *, as_of_is_now: bool = False
+    records: Iterable[Record],
+    ruleset: Ruleset,
+    as_of: datetime,
+    *,
+    as_of_is_now: bool = False,
+    history: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Summary], list[DataWarning]]:
     """Summaries of every concept that has at least one record that counts. `as_of_is_now`
-    says the caller gave no evaluation time: a record dated later is then a data error."""
+    says the caller gave no evaluation time: a record dated later is then a data error. The
+    concepts named in `history` also keep their records older than the lookback (`earlier`),
+    and have a summary when they have only those."""
     summaries: dict[str, Summary] = {}
     warnings: list[DataWarning] = []
     for record in records:
@@ -240,6 +247,8 @@ def summarise(
                 continue
             end = _end(record, as_of) or time
             if as_of - end > concept.lookback:  # as a difference: year 1 cannot overflow it
+                if concept.name not in history:
+                    continue
                 # not current, but a window or a trend's comparators may reach it
                 value, _ = _value(record, concept)
                 summary = summaries.setdefault(

@@ -379,7 +379,10 @@ def test_a_29_february_birthday_comes_on_1_march(day: str, adult: bool) -> None:
 def test_facts_compute_no_measure_no_rule_reads() -> None:
     calf = engine.load_ruleset("calf-fasciculation")
 
-    assert compile_ruleset(calf).measures == {}
+    compiled = compile_ruleset(calf)
+
+    assert compiled.measures == {}
+    assert compiled.history == frozenset()  # nor keeps results older than a lookback
 
 
 def test_one_measure_read_by_two_rules_is_one_attribute() -> None:
