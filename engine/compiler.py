@@ -128,7 +128,7 @@ def effective_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
 
 def _key(atom: Atom) -> tuple[object, ...]:
     if isinstance(atom, Presence):
-        return ("presence", atom.concept, atom.state, atom.site)
+        return ("presence", atom.concept, atom.state, atom.site, atom.window)
     return (type(atom).__name__, getattr(atom, "text", None))
 
 
@@ -142,7 +142,9 @@ def _implies_scope(condition: Condition, scope_branches: list[set[tuple[object, 
         keys = {_key(atom) for atom in positive}
         # a finding present at a site is present
         keys |= {
-            ("presence", a.concept, a.state, None) for a in positive if isinstance(a, Presence)
+            ("presence", a.concept, a.state, None, a.window)
+            for a in positive
+            if isinstance(a, Presence)
         }
         if not any(alternative <= keys for alternative in scope_branches):
             return False

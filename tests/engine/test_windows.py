@@ -235,3 +235,13 @@ def test_a_finding_present_at_a_site_within_a_window_reads_that_site() -> None:
 
     assert fired(built, [weak("sct#53840002")]) == {"calf"}
     assert fired(built, [weak("sct#61685007")]) == set()
+
+
+def test_a_windowed_scope_gates_a_rule_that_reads_the_finding_without_the_window() -> None:
+    scope = present_within("weakness", 7)
+    unwindowed = Presence("weakness", "present", None, "weakness present", ())
+    built = replace(ruleset([WEAKNESS], {"weak": unwindowed}), scope=scope)
+
+    old = Record("weakness", "o/w", time=AS_OF - timedelta(days=20))
+    assert fired(built, [old]) == set()
+    assert fired(built, [Record("weakness", "o/w", time=AS_OF - timedelta(days=2))]) == {"weak"}
