@@ -635,16 +635,17 @@ def _trend(
 
 def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) -> Measured | None:
     over, gap = atom.over, atom.gap
-    assert isinstance(over, Duration) and (gap is None or isinstance(gap, Duration))
+    assert over is None or isinstance(over, Duration), "resolved by measure_of"
+    assert gap is None or isinstance(gap, Duration), "resolved by measure_of"
     at = _time(judged)
-    start = over.before(at, context.zone)
+    start = over.before(at, context.zone) if over is not None else None  # None: any earlier
     end = gap.before(at, context.zone) if gap is not None and gap.amount else None
     comparators = [
         r
         for r in summary.history_valued  # comparators may be older than the lookback
         if r.record.code == judged.record.code
         and r.record.time is not None
-        and r.record.time >= start
+        and (start is None or r.record.time >= start)
         and (r.record.time <= end if end is not None else r.record.time < at)
     ]
     if not comparators:
@@ -673,12 +674,19 @@ def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) ->
             return None
         change = value / denominator
         amount = _number(change)
-    span = f"{gap.amount} to {over}" if gap is not None and gap.amount else str(over)
-    if gap is not None and gap.amount and gap.unit != over.unit:
-        span = f"{gap} to {over}"
     arrow = " → ".join(r.record.source for r in evidence[-2:])
-    words = f"{_TREND_WORDS[atom.measure]} {amount} over {span} ({arrow})"
+    words = f"{_TREND_WORDS[atom.measure]} {amount}{_range(over, gap)} ({arrow})"
     return Measured(change, words, evidence)
+
+
+def _range(over: Duration | None, gap: Duration | None) -> str:
+    """` over 1 to 12 hours`, ` over 48 hours`, or nothing without a range."""
+    if over is None:
+        return ""
+    if gap is None or not gap.amount:
+        return f" over {over}"
+    start = str(gap.amount) if gap.unit == over.unit else str(gap)
+    return f" over {start} to {over}"
 
 
 def _percent_change(atom: Trend, summary: Summary, context: Context) -> Measured | None:

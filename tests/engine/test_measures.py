@@ -435,3 +435,17 @@ def test_a_percent_change_baseline_is_no_older_than_over_before_the_start() -> N
 
     assert fired(rules, [start, egfr(50, 24 * 500, "o/ancient"), follow_up]) == set()
     assert fired(rules, [start, egfr(50, 24 * 300, "o/base"), follow_up]) == {"fall"}
+
+
+def test_a_fall_is_the_highest_comparator_minus_the_latest() -> None:
+    text = "potassium fall over 48 hours >= 1.0 mmol/L"
+    fall = Trend(
+        "potassium", "fall", Duration(48, "hours"), None, None, ">=", "1.0 mmol/L", text, ()
+    )
+    rules = ruleset([K2], {"fall": fall})
+    records = [result(6.5, 40, "o/1"), result(6.0, 20, "o/2"), result(5.5, 0, "o/3")]
+
+    evaluation = evaluate(rules, records)
+
+    assert words(evaluation, "fall") == ["fall 1 mmol/L over 48 hours (o/1 → o/3) ['o/1', 'o/3']"]
+    assert fired(rules, [result(6.5, 50, "o/1"), *records[1:]]) == set()
