@@ -6,6 +6,8 @@ defaulted `as_of` (now) is left out with a warning: nothing can have been observ
 now. A date (`Record.date_only`) is after `as_of` only if it had begun nowhere on Earth by then:
 today's date east of UTC is not in the future. An interval is known only up to `as_of`: an end
 after it does not lengthen a span.
+Results older than the lookback are not current; for the concepts a window or a trend reads
+they are kept apart (`Summary.earlier`), for those measures only.
 durable_rules never sees a clock.
 """
 
