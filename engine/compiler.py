@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import (
@@ -37,13 +37,13 @@ from .conditions import (
 )
 from .dependencies import Cycle, strata
 from .levels import rank
+from .measures import SCALE, Measure, concepts_read, is_measured, measure_of
 from .model import Action, Rule, Ruleset
 from .sharding import SHARD, FactKey, LayoutError, fact_key, shard
 from .thresholds import resolve_threshold
 
 SCOPE_RULE = "scope"
 SCOPE_FINDING = "in-scope"
-SCALE = 1_000_000
 # durable_rules' own limits, with room: 16 patterns a rule (error 304), 4,096 rules a ruleset
 # (106). The limits of its alpha network are kept by `sharding`.
 MAX_PATTERNS = 15
@@ -81,6 +81,9 @@ class Compiled:
     findings: frozenset[str]  # findings some rule reads
     reads_suggestions: bool
     shards: dict[FactKey, int]  # per fact read by rules on more than one shard, its copies
+    measures: dict[str, Measure] = field(default_factory=dict)  # by fact attribute key
+    # concepts whose records older than the lookback some measure reads
+    history: frozenset[str] = frozenset()
 
     def copies(self, fact: dict[str, Any]) -> list[dict[str, Any]]:
         """The copies of `fact` to assert: itself, or one per shard, each with its number."""
@@ -125,7 +128,7 @@ def effective_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
 
 def _key(atom: Atom) -> tuple[object, ...]:
     if isinstance(atom, Presence):
-        return ("presence", atom.concept, atom.state, atom.site)
+        return ("presence", atom.concept, atom.state, atom.site, atom.window)
     return (type(atom).__name__, getattr(atom, "text", None))
 
 
@@ -139,7 +142,9 @@ def _implies_scope(condition: Condition, scope_branches: list[set[tuple[object, 
         keys = {_key(atom) for atom in positive}
         # a finding present at a site is present
         keys |= {
-            ("presence", a.concept, a.state, None) for a in positive if isinstance(a, Presence)
+            ("presence", a.concept, a.state, None, a.window)
+            for a in positive
+            if isinstance(a, Presence)
         }
         if not any(alternative <= keys for alternative in scope_branches):
             return False
@@ -168,6 +173,7 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
     concepts: set[str] = set()
     attributes: dict[str, set[str]] = {}
     findings: set[str] = set()
+    measures: dict[str, Measure] = {}
     reads_suggestions = False
     for index, rule in enumerate(rules):
         dnf = to_dnf(rule.when)
@@ -195,6 +201,7 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
             for concept, tested in compiled.attributes.items():
                 attributes.setdefault(concept, set()).update(tested)
             findings |= compiled.findings
+            measures.update(compiled.measures)
             reads_suggestions |= compiled.reads_suggestions
     try:
         shards = shard(definition)
@@ -212,6 +219,8 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         findings=frozenset(findings),
         reads_suggestions=reads_suggestions,
         shards=shards,
+        measures=measures,
+        history=frozenset(name for m in measures.values() for name in concepts_read(m)),
     )
 
 
@@ -230,6 +239,7 @@ class _Conjunction:
         self.concepts: set[str] = set()
         self.attributes: dict[str, set[str]] = {}
         self.findings: set[str] = set()
+        self.measures: dict[str, Measure] = {}
         self.reads_suggestions = False
         self._positive: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
         self._seen: set[tuple[object, ...]] = set()
@@ -295,6 +305,16 @@ class _Conjunction:
             self.info[name] = info
 
     def _test(self, atom: Atom) -> tuple[dict[str, Any], str]:
+        if is_measured(atom, self.ruleset):
+            assert not isinstance(atom, BelowReference | FindingRef | NoSuggestion)
+            measure, number = measure_of(atom, self.ruleset)
+            self.measures[measure.key] = measure
+            if number is None:
+                return {measure.key: 1}, measure.key
+            op = getattr(atom, "op", "=")
+            if op == "=":
+                return {measure.key: number}, measure.key
+            return {_OPS[op]: {measure.key: number}}, measure.key
         if isinstance(atom, Presence):
             if atom.site:
                 return {f"site_{atom.site}": 1}, f"site:{atom.site}"

@@ -28,6 +28,7 @@ from .explanation import describe, reason, sources
 from .facts import concept_fact
 from .inputs import as_of_or_now, check_records
 from .levels import highest, rank
+from .measures import Context
 from .model import Rule, Ruleset
 from .records import Record
 from .summary import Summary, summarise
@@ -90,8 +91,14 @@ class Evaluator:
     ) -> Evaluation:
         when = as_of_or_now(as_of, now)
         records = check_records(facts, self.ruleset)
-        summaries, warnings = summarise(records, self.ruleset, when, as_of_is_now=as_of is None)
-        run = _Run(self.ruleset, self._compiled, summaries)
+        summaries, warnings = summarise(
+            records,
+            self.ruleset,
+            when,
+            as_of_is_now=as_of is None,
+            history=self._compiled.history,
+        )
+        run = _Run(self.ruleset, self._compiled, summaries, when)
         runtime.run_session(self._compiled, run.facts(warnings), run.fire)
         suggestions = run.suggestions()
         return Evaluation(
@@ -117,8 +124,15 @@ class _Pending:
 class _Run:
     """The state of one evaluation while durable_rules fires its rules."""
 
-    def __init__(self, ruleset: Ruleset, compiled: Compiled, summaries: dict[str, Summary]) -> None:
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        compiled: Compiled,
+        summaries: dict[str, Summary],
+        as_of: datetime,
+    ) -> None:
         self.ruleset = ruleset
+        self.as_of = as_of
         self.compiled = compiled
         self.summaries = summaries
         self.fired: set[str] = set()
@@ -131,8 +145,10 @@ class _Run:
 
     def facts(self, warnings: list[DataWarning]) -> list[dict[str, Any]]:
         tested = self.compiled.attributes
+        measures = self.compiled.measures
+        context = Context(self.ruleset, self.summaries, self.as_of, warnings) if measures else None
         return [
-            concept_fact(self.summaries[name], tested[name], warnings)
+            concept_fact(self.summaries[name], tested[name], warnings, context, measures)
             for name in sorted(self.compiled.concepts & self.summaries.keys())
         ]
 

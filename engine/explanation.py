@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from . import units
 from .evaluation import Matched
+from .measures import MEASURE_PREFIX
 from .records import Quantity
 from .summary import Reading, Summary
 
@@ -21,7 +22,11 @@ def number(value: float) -> str:
 def describe(
     summary: Summary, attribute: str, *, reported: bool = True
 ) -> tuple[str, list[Reading]]:
-    """A matched attribute in words, with the readings that support it."""
+    """A matched attribute in words, with the readings that support it (a measure: as it
+    was computed for the session)."""
+    measured = summary.measured.get(attribute)
+    if measured is not None:
+        return measured
     unit = summary.concept.unit
     suffix = f" {units.display(unit)}" if unit else ""
     if attribute in ("latest", "lowest", "highest"):
@@ -62,7 +67,7 @@ def reason(matched: Matched) -> str:
     values = "; ".join(
         value
         if attribute in ("present", "absent", "recorded", "below_ref")
-        or attribute.startswith("site:")
+        or attribute.startswith(("site:", MEASURE_PREFIX))
         else f"{attribute} {value}"
         for attribute, value in matched.values
         if not (attribute == "present" and at_a_site)  # "present at tongue" says it already

@@ -6,6 +6,8 @@ defaulted `as_of` (now) is left out with a warning: nothing can have been observ
 now. A date (`Record.date_only`) is after `as_of` only if it had begun nowhere on Earth by then:
 today's date east of UTC is not in the future. An interval is known only up to `as_of`: an end
 after it does not lengthen a span.
+Results older than the lookback are not current; for the concepts a window or a trend reads
+they are kept apart (`Summary.earlier`), for those measures only.
 durable_rules never sees a clock.
 """
 
@@ -15,9 +17,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from . import units
+from .clock import calendar_date, zone_of
 from .codes import parse_code
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
@@ -43,6 +47,11 @@ class Summary:
     absent: list[Reading] = field(default_factory=list)
     valued: list[Reading] = field(default_factory=list)  # current readings with a value
     as_of: datetime | None = None
+    zone: str = "UTC"  # the ruleset's calendar: which results share a date
+    # readings older than the lookback: not current, read only by windows and trends
+    earlier: list[Reading] = field(default_factory=list)
+    # the measures computed for the session, by fact attribute: their words and evidence
+    measured: dict[str, tuple[str, list[Reading]]] = field(default_factory=dict)
 
     @property
     def is_present(self) -> bool:
@@ -52,9 +61,31 @@ class Summary:
     def is_absent(self) -> bool:
         return not self.present and bool(self.absent)
 
+    @property
+    def is_current(self) -> bool:
+        """Whether any reading is current (within the lookback)."""
+        return bool(self.present or self.absent)
+
+    @cached_property
+    def ordered(self) -> list[Reading]:
+        """The valued readings in time order; of readings at one time, the one the concept's
+        `ties` rule makes the latest (the highest or the lowest value) comes last."""
+        return _in_order(self.valued, self.concept, self.zone)
+
+    @cached_property
+    def history(self) -> list[Reading]:
+        """Every reading, current or older than the lookback, in time order."""
+        return sorted(self.present + self.absent + self.earlier, key=_chronological)
+
+    @cached_property
+    def history_valued(self) -> list[Reading]:
+        """Every present reading with a value, current or older, ordered as `ordered`."""
+        older = [r for r in self.earlier if r.record.present and r.value is not None]
+        return _in_order(sorted(self.valued + older, key=_chronological), self.concept, self.zone)
+
     @cached_property
     def latest(self) -> Reading | None:
-        return self.valued[-1] if self.valued else None  # readings are in time order
+        return self.ordered[-1] if self.ordered else None
 
     @cached_property
     def lowest(self) -> Reading | None:
@@ -100,6 +131,37 @@ class Summary:
 
 
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def _in_order(readings: list[Reading], concept: Concept, zone: str) -> list[Reading]:
+    """`readings` (in time order) with the concept's ties rule applied: of results at one
+    time, and of every result of the latest date when one of them is date-only (it cannot be
+    ordered against the others), the highest (or lowest) value comes last."""
+    ties = concept.ties
+    if ties is None or not readings:
+        return readings
+    sign = 1.0 if ties == "highest" else -1.0
+    ordered = sorted(
+        readings,
+        key=lambda r: (r.record.time or _UNDATED, sign * (r.value or 0.0), _chronological(r)),
+    )
+    last = ordered[-1].record
+    if last.time is None:
+        return ordered
+    calendar = zone_of(zone)
+    day = calendar_date(last.time, calendar, last.date_only)
+    same_day = [
+        r
+        for r in ordered
+        if r.record.time is not None
+        and calendar_date(r.record.time, calendar, r.record.date_only) == day
+    ]
+    if not any(r.record.date_only for r in same_day):
+        return ordered
+    chosen = max(same_day, key=lambda r: (sign * (r.value or 0.0), _chronological(r)))
+    return [r for r in ordered if r is not chosen] + [chosen]
+
+
 # a start and an end read from dates, which state no offset, may seem out of order by this much
 _INVERTED = DATE_OFFSET_SLACK + DATE_END_SLACK
 _NONE = float("-inf")
@@ -145,10 +207,17 @@ def _canonical(quantity: Quantity, concept: Concept) -> float | None:
 
 
 def summarise(
-    records: Iterable[Record], ruleset: Ruleset, as_of: datetime, *, as_of_is_now: bool = False
+    records: Iterable[Record],
+    ruleset: Ruleset,
+    as_of: datetime,
+    *,
+    as_of_is_now: bool = False,
+    history: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Summary], list[DataWarning]]:
     """Summaries of every concept that has at least one record that counts. `as_of_is_now`
-    says the caller gave no evaluation time: a record dated later is then a data error."""
+    says the caller gave no evaluation time: a record dated later is then a data error. The
+    concepts named in `history` also keep their records older than the lookback (`earlier`),
+    and have a summary when they have only those."""
     summaries: dict[str, Summary] = {}
     warnings: list[DataWarning] = []
     for record in records:
@@ -180,6 +249,14 @@ def summarise(
                 continue
             end = _end(record, as_of) or time
             if as_of - end > concept.lookback:  # as a difference: year 1 cannot overflow it
+                if concept.name not in history:
+                    continue
+                # not current, but a window or a trend's comparators may reach it
+                value, _ = _value(record, concept)
+                summary = summaries.setdefault(
+                    concept.name, Summary(concept, as_of=as_of, zone=ruleset.time_zone)
+                )
+                summary.earlier.append(Reading(record, value, _site(record, ruleset)))
                 continue
         value, warning = _value(record, concept)
         if warning is None and value is not None:
@@ -187,7 +264,9 @@ def summarise(
         if warning:
             warnings.append(warning)
         reading = Reading(record, value, _site(record, ruleset))
-        summary = summaries.setdefault(concept.name, Summary(concept, as_of=as_of))
+        summary = summaries.setdefault(
+            concept.name, Summary(concept, as_of=as_of, zone=ruleset.time_zone)
+        )
         if record.present:
             summary.present.append(reading)
         else:
@@ -195,7 +274,7 @@ def summarise(
         if value is not None and record.present:
             summary.valued.append(reading)
     for summary in summaries.values():  # the same records in any order read the same
-        for readings in (summary.present, summary.absent, summary.valued):
+        for readings in (summary.present, summary.absent, summary.valued, summary.earlier):
             readings.sort(key=_chronological)
         conflict = _simultaneous_latest(summary)
         if conflict is not None:
@@ -225,6 +304,8 @@ def _simultaneous_latest(summary: Summary) -> DataWarning | None:
     tied = [r for r in summary.valued if _may_coincide(r.record, latest.record)]
     if len({r.value for r in tied}) < 2:
         return None
+    if summary.concept.ties:
+        return None  # the ruleset says which of simultaneous results is the latest
     unit = f" {summary.concept.unit}" if summary.concept.unit else ""
     values = ", ".join(f"{_number(r.value)}{unit} ({r.record.source})" for r in tied)
     same = all(r.record.time == latest.record.time for r in tied)
@@ -266,12 +347,16 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
                 f"{concept.name} value {raw} has no unit (expected {concept.unit}); value left out",
                 record.source,
             )
+        if concept.decimals is not None:
+            return rounded(float(raw), concept.decimals), None
         return float(raw), None
     if not math.isfinite(raw.value):
         return None, DataWarning(f"{concept.name} value {raw} is not a number", record.source)
     if units.is_known(raw.unit) and (reason := units.impossible(raw.value, raw.unit)):
         return None, DataWarning(f"{concept.name} value {reason}; value left out", record.source)
     value = _canonical(raw, concept)
+    if value is not None and concept.decimals is not None:
+        value = rounded(value, concept.decimals)
     if value is None:
         return None, DataWarning(
             f"{concept.name} value {raw} cannot be converted to {concept.unit or 'a plain number'}"
@@ -279,6 +364,12 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
             record.source,
         )
     return value, None
+
+
+def rounded(value: float, decimals: int) -> float:
+    """`value` rounded half-up to `decimals` places, in decimal (6.485 -> 6.49, as written)."""
+    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return float(exact)
 
 
 def _reference_low(record: Record, concept: Concept) -> tuple[float | None, DataWarning | None]:

@@ -1,0 +1,792 @@
+"""Measures: what the general language's atoms read from a patient's summaries.
+
+Each distinct measure an atom asks for (its kind, concept, attribute, window, ...) is one
+attribute of the concept's fact, keyed `m_` + 10 hex digits of the sha256 of its canonical
+text, computed here before the session and compared by durable_rules as an integer scaled by
+SCALE. Numbers are computed in Decimal from each value's shortest decimal text (values are
+already rounded by `Concept.decimals`), so a rise of exactly 0.50 is not > 0.5 and 150 is
+1.5 x 100; a number is scaled rounding towards the side on which its comparison stays exact.
+A yes/no measure is 1 when it holds. A measure with no value (nothing in its window, no anchor)
+is left out of the fact: its atom is false and `not` it is true.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, tzinfo
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import cached_property
+from typing import Literal, TypeAlias
+
+from . import units
+from .clock import Duration, calendar_date, from_ucum, local_date, zone_of
+from .codes import parse_code
+from .conditions import (
+    ATTRIBUTES,
+    AboveReference,
+    Atom,
+    CodedIs,
+    Compare,
+    Marked,
+    MedicationState,
+    Op,
+    Presence,
+    Streak,
+    Trend,
+    Window,
+)
+from .errors import CodeError
+from .evaluation import DataWarning
+from .model import Concept, Ruleset
+from .records import Record
+from .summary import Reading, Summary
+from .thresholds import ThresholdError, resolve_threshold
+
+SCALE = 1_000_000  # numbers durable_rules compares are in millionths
+MEASURE_PREFIX = "m_"  # a fact attribute that is a measure
+Rounding = Literal["floor", "ceil", "exact"]
+MeasuredAtom: TypeAlias = (
+    Compare | Presence | AboveReference | Trend | Streak | MedicationState | CodedIs | Marked
+)
+# which way an inexact value may be rounded without changing the comparison's outcome:
+# v >= T and v < T hold exactly when floor(v) does; v > T and v <= T when ceil(v) does
+_ROUNDING: dict[str, Rounding] = {
+    "<": "floor",
+    ">=": "floor",
+    ">": "ceil",
+    "<=": "ceil",
+    "=": "exact",
+}
+_ENDED = frozenset({"completed", "stopped"})
+_CONFIRMED_FOR = Duration(12, "months")
+_TREND_WORDS = {
+    "rise": "rise",
+    "fall": "fall",
+    "ratio-to-lowest": "ratio to lowest",
+    "ratio-to-median": "ratio to median",
+    "percent-change": "percent change",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One measure a rule reads: the atom (with its durations resolved) and, for a number,
+    how its value is rounded to an integer (None: a yes/no measure)."""
+
+    key: str
+    atom: MeasuredAtom
+    rounding: Rounding | None
+    threshold: Decimal | None = None  # a streak's threshold, which it tests itself
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """A measure's value for one patient, in words, with the readings it rests on."""
+
+    value: Decimal
+    words: str
+    evidence: tuple[Reading, ...]
+
+
+def is_measured(atom: Atom, ruleset: Ruleset) -> bool:
+    """Whether `atom` reads a measure (anything beyond the summary's plain attributes)."""
+    if isinstance(atom, Compare):
+        concept = ruleset.concepts[atom.concept]
+        return (
+            atom.window is not None
+            or atom.attribute not in ATTRIBUTES
+            or (concept.kind == "demographic" and concept.field == "age")
+        )
+    if isinstance(atom, Presence):
+        return atom.window is not None
+    return isinstance(atom, AboveReference | Trend | Streak | MedicationState | CodedIs | Marked)
+
+
+def measure_of(atom: MeasuredAtom, ruleset: Ruleset) -> tuple[Measure, int | None]:
+    """The measure `atom` reads and the scaled integer it is compared with (None: the measure
+    is yes/no and the atom holds when it is 1). Raises ThresholdError in clinical words."""
+    resolved = _resolved(atom, ruleset)
+    threshold: Decimal | None = None
+    rounding: Rounding | None = None
+    number: int | None = None
+    if isinstance(atom, Streak):
+        threshold = _decimal(_value_threshold(atom.concept, atom.op, atom.threshold, ruleset))
+    elif isinstance(atom, Compare | Trend):
+        rounding = _ROUNDING[atom.op]
+        number = round(_threshold(atom, ruleset) * SCALE)
+    canonical = _canonical(resolved, rounding, threshold)
+    key = MEASURE_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:10]
+    return Measure(key, resolved, rounding, threshold), number
+
+
+def concepts_read(measure: Measure) -> tuple[str, ...]:
+    """The concepts whose readings `measure` reads: its own, its window's anchor, the
+    medication a percent change follows."""
+    atom = measure.atom
+    window = getattr(atom, "window", None)
+    since = atom.since if isinstance(atom, Trend) else None
+    anchor = window.anchor if window is not None else None
+    return tuple(name for name in (atom.concept, anchor, since) if name is not None)
+
+
+def _canonical(atom: MeasuredAtom, rounding: Rounding | None, threshold: Decimal | None) -> str:
+    fields = {
+        name: getattr(atom, name)
+        for name in atom.__dataclass_fields__
+        if name not in ("text", "path", "op", "threshold")
+    }
+    if isinstance(atom, Streak):
+        fields["op"] = atom.op
+    window = fields.get("window")
+    if isinstance(window, Window):
+        fields["window"] = (window.relation, str(window.length), window.anchor)
+    return repr((type(atom).__name__, sorted(fields.items(), key=str), rounding, threshold))
+
+
+def _resolved(atom: MeasuredAtom, ruleset: Ruleset) -> MeasuredAtom:
+    """`atom` with every duration parameter it names replaced by its Duration."""
+    window = getattr(atom, "window", None)
+    if window is not None:
+        atom = replace(atom, window=replace(window, length=duration(window.length, ruleset)))
+    if isinstance(atom, Trend):
+        atom = replace(atom, over=duration(atom.over, ruleset), gap=duration(atom.gap, ruleset))
+    return atom
+
+
+def duration(length: Duration | str | None, ruleset: Ruleset) -> Duration | None:
+    """A window's or trend's length: as written, or the value of the duration parameter it
+    names. Raises ThresholdError for a name that is no duration parameter."""
+    if length is None or isinstance(length, Duration):
+        return length
+    parameter = ruleset.parameters.get(length)
+    if parameter is None:
+        raise ThresholdError(f"{length!r} is neither a duration nor a parameter")
+    try:
+        return from_ucum(parameter.value, parameter.unit)
+    except ValueError as error:
+        raise ThresholdError(f"parameter {length} ({parameter.text}): {error}") from None
+
+
+def _threshold(atom: Compare | Trend, ruleset: Ruleset) -> float:
+    concept = ruleset.concepts[atom.concept]
+    if isinstance(atom, Trend) and atom.measure not in ("rise", "fall"):
+        value, unit = _quantity(atom.threshold, ruleset)
+        if unit not in ("1", "%"):
+            raise ThresholdError(
+                f"{atom.concept} {_TREND_WORDS[atom.measure]} is a plain number; "
+                f"{atom.threshold} has a unit ({unit})"
+            )
+        return value
+    if isinstance(atom, Compare) and concept.field == "age":
+        value, unit = _quantity(atom.threshold, ruleset)
+        if unit == "1":
+            return value
+        try:
+            return units.convert(value, unit, "a")
+        except units.UnitError:
+            raise ThresholdError(
+                f"{atom.concept} is an age in years; {atom.threshold} is not"
+            ) from None
+    if isinstance(atom, Trend):
+        return _value_threshold(atom.concept, atom.op, atom.threshold, ruleset)
+    return resolve_threshold(atom, ruleset)
+
+
+def _value_threshold(concept: str, op: Op, threshold: str, ruleset: Ruleset) -> float:
+    return resolve_threshold(Compare(concept, "latest", op, threshold, threshold, ()), ruleset)
+
+
+def _quantity(threshold: str, ruleset: Ruleset) -> tuple[float, str]:
+    parameter = ruleset.parameters.get(threshold)
+    if parameter is not None:
+        return parameter.value, parameter.unit
+    try:
+        return units.parse_quantity(threshold)
+    except units.UnitError:
+        raise ThresholdError(f"{threshold!r} is neither a parameter nor a number") from None
+
+
+def scaled_value(value: Decimal, rounding: Rounding) -> int | None:
+    """`value` in millionths, rounded as `rounding` says; None when an exact value is wanted
+    and it has more places (it then equals no threshold)."""
+    scaled = value * SCALE
+    if rounding == "floor":
+        return int(scaled.to_integral_value(ROUND_FLOOR))
+    if rounding == "ceil":
+        return int(scaled.to_integral_value(ROUND_CEILING))
+    return int(scaled) if scaled == scaled.to_integral_value() else None
+
+
+def _decimal(value: float) -> Decimal:
+    """A value as the decimal it was written as (its shortest text), not its binary value."""
+    return Decimal(repr(value))
+
+
+def _meets(value: Decimal, op: str, threshold: Decimal) -> bool:
+    if op == "<":
+        return value < threshold
+    if op == "<=":
+        return value <= threshold
+    if op == ">":
+        return value > threshold
+    if op == ">=":
+        return value >= threshold
+    return value == threshold
+
+
+# -- windows -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """The times a window admits: [start, end] (end excluded when `open_end`), or, after a
+    medication's start, those whose calendar date is after `after`, up to `end`."""
+
+    start: datetime | None
+    end: datetime
+    open_end: bool = False
+    after: date | None = None
+
+    def contains(self, time: datetime, zone: tzinfo) -> bool:
+        return self.overlaps(time, time, zone)
+
+    def overlaps(self, first: datetime, last: datetime, zone: tzinfo) -> bool:
+        if first > self.end or (self.open_end and first == self.end):
+            return False
+        if self.after is not None:
+            return local_date(last, zone) > self.after
+        return self.start is None or last >= self.start
+
+
+class Context:
+    """What measures read for one patient: every summary, the evaluation time and the
+    ruleset's calendar."""
+
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        summaries: Mapping[str, Summary],
+        as_of: datetime,
+        warnings: list[DataWarning] | None = None,
+    ):
+        self.ruleset = ruleset
+        self.summaries = summaries
+        self.as_of = as_of
+        self.warnings = warnings if warnings is not None else []  # data a measure cannot read
+        self.zone = zone_of(ruleset.time_zone)
+        self._anchors: dict[str, datetime | None] = {}
+
+    @cached_property
+    def today(self) -> date:
+        return local_date(self.as_of, self.zone)
+
+    def anchor(self, name: str) -> datetime | None:
+        """The time of concept `name`'s latest current reading (ties rule applied); for a
+        medication, the latest start of its active drug groups. None: no such reading."""
+        if name not in self._anchors:
+            summary = self.summaries.get(name)
+            time: datetime | None = None
+            if summary is not None and summary.concept.kind == "medication":
+                starts = [start for _, start in self.groups(summary) if start is not None]
+                time = max(starts, default=None)
+            elif summary is not None:
+                latest = current(summary)
+                time = latest.record.time if latest is not None else None
+            self._anchors[name] = time
+        return self._anchors[name]
+
+    def interval(self, window: Window) -> Interval | None:
+        """The times `window` admits; None when its anchor has no reading (an empty window)."""
+        length = window.length
+        assert length is None or isinstance(length, Duration), "resolved by measure_of"
+        if window.anchor is None:
+            assert length is not None
+            return Interval(length.before(self.as_of, self.zone), self.as_of)
+        anchor = self.anchor(window.anchor)
+        if anchor is None:
+            return None
+        if window.relation == "after-start":
+            return Interval(None, self.as_of, after=local_date(anchor, self.zone))
+        assert length is not None
+        start = length.before(anchor, self.zone)
+        if window.relation == "of":
+            return Interval(start, min(length.after(anchor, self.zone), self.as_of))
+        if window.relation == "before":
+            return Interval(start, anchor, open_end=True)
+        return Interval(start, self.as_of)  # since
+
+    def groups(self, summary: Summary) -> list[tuple[list[Record], datetime | None]]:
+        """A medication's active drug groups (records grouped by `code`), each with its latest
+        start: the therapy's first record, or a record with a product new to the group."""
+        grouped: dict[str, list[Record]] = {}
+        for reading in summary.history:
+            if not reading.record.present:
+                continue
+            grouped.setdefault(reading.record.code or "", []).append(reading.record)
+        result = []
+        for records in grouped.values():
+            if not any(self.active(r) for r in records):
+                continue
+            dated = sorted((r for r in records if r.time), key=lambda r: (r.time, r.source))
+            starts = [dated[0].time] if dated else []
+            products: set[str] = set()
+            for record in dated:
+                if record.product and record.product not in products:
+                    starts.append(record.time)
+                    products.add(record.product)
+            result.append((records, max((s for s in starts if s), default=None)))
+        return result
+
+    def active(self, record: Record) -> bool:
+        return record.status == "active" and (
+            record.end is None or local_date(record.end, self.zone) >= self.today
+        )
+
+
+def current(summary: Summary) -> Reading | None:
+    """The latest current reading: the latest valued one, else the latest present one."""
+    if summary.latest is not None:
+        return summary.latest
+    return summary.present[-1] if summary.present else None  # in time order, undated first
+
+
+# -- computing -------------------------------------------------------------------------------
+
+
+def compute(measure: Measure, summary: Summary, context: Context) -> Measured | None:
+    """The value of `measure` for the patient whose concept summary is `summary`."""
+    atom = measure.atom
+    window = getattr(atom, "window", None)
+    interval: Interval | None = None
+    if window is not None:
+        interval = context.interval(window)
+        if interval is None:
+            return None
+    return _COMPUTE[type(atom)](measure, summary, context, interval)
+
+
+def _in(readings: Iterable[Reading], interval: Interval | None, zone: tzinfo) -> list[Reading]:
+    if interval is None:
+        return list(readings)
+    return [
+        r for r in readings if r.record.time is not None and interval.contains(r.record.time, zone)
+    ]
+
+
+def _overlapping(
+    readings: Iterable[Reading], interval: Interval | None, context: Context
+) -> list[Reading]:
+    if interval is None:
+        return list(readings)
+    found = []
+    for reading in readings:
+        record = reading.record
+        if record.time is None:
+            continue
+        end = context.as_of if record.ongoing else min(record.end or record.time, context.as_of)
+        if interval.overlaps(record.time, max(end, record.time), context.zone):
+            found.append(reading)
+    return found
+
+
+def _valued(summary: Summary, interval: Interval | None) -> list[Reading]:
+    """The readings with a value an atom reads: a window reaches past the lookback."""
+    return summary.history_valued if interval is not None else summary.ordered
+
+
+def _present(summary: Summary, interval: Interval | None) -> list[Reading]:
+    if interval is None:
+        return summary.present
+    return [r for r in summary.history if r.record.present]
+
+
+def _unit(concept: Concept) -> str:
+    return f" {units.display(concept.unit)}" if concept.unit else ""
+
+
+def _number(value: Decimal) -> str:
+    text = f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+    if "." in text and len(text.split(".")[1]) > 3:
+        text = f"{round(value, 3).normalize():f}"
+    return text
+
+
+def _yes(words: str, evidence: Iterable[Reading]) -> Measured:
+    return Measured(Decimal(1), words, tuple(evidence))
+
+
+def _window_words(atom: MeasuredAtom) -> str:
+    window = getattr(atom, "window", None)
+    if window is None:
+        return ""
+    length = str(window.length) if window.length is not None else None
+    # a length given as a parameter is shown with its value
+    return (
+        f" {window.text} ({length})" if length and length not in window.text else f" {window.text}"
+    )
+
+
+def _compare(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    assert isinstance(atom, Compare)
+    concept = summary.concept
+    where = _window_words(atom)
+    if concept.field == "age":
+        return _age(summary, context)
+    if atom.attribute in ("count", "sites", "span"):
+        present = _overlapping(_present(summary, interval), interval, context)
+        if atom.attribute == "count":
+            count = len({r.record.source for r in present})
+            return Measured(Decimal(count), f"count {count}{where}", tuple(present))
+        if atom.attribute == "sites":
+            sited = [r for r in present if r.site]
+            count = len({r.site for r in sited})
+            return Measured(Decimal(count), f"{count} sites{where}", tuple(sited))
+        times = [r.record.time for r in present if r.record.time]
+        if not times:
+            return None
+        days = Decimal(repr((max(times) - min(times)).total_seconds())) / 86400
+        return Measured(days, f"span {_number(days)} days{where}", tuple(present))
+    readings = _in(_valued(summary, interval), interval, context.zone)
+    if not readings:
+        return None
+    unit = _unit(concept)
+    if atom.attribute == "median":
+        value = _median([_decimal(_val(r)) for r in readings])
+        words = f"median {_number(value)}{unit}{where} of {len(readings)} results"
+        return Measured(value, words, tuple(readings))
+    if atom.attribute == "previous":
+        latest = readings[-1]
+        earlier = [r for r in readings if _time(r) < _time(latest)]
+        if not earlier:
+            return None
+        chosen = earlier[-1]
+    elif atom.attribute == "lowest":
+        chosen = min(readings, key=_val)
+    elif atom.attribute == "highest":
+        chosen = max(readings, key=_val)
+    else:
+        chosen = readings[-1]
+    value = _decimal(_val(chosen))
+    return Measured(value, f"{atom.attribute} {_number(value)}{unit}{where}", (chosen,))
+
+
+def _val(reading: Reading) -> float:
+    assert reading.value is not None, "valued readings only"
+    return reading.value
+
+
+def _time(reading: Reading) -> datetime:
+    assert reading.record.time is not None, "dated readings only"
+    return reading.record.time
+
+
+def _median(values: list[Decimal]) -> Decimal:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _age(summary: Summary, context: Context) -> Measured | None:
+    born = [r for r in summary.history if r.record.present and r.record.time is not None]
+    if not born:
+        return None
+    reading = born[-1]
+    record = reading.record
+    assert record.time is not None
+    birth = calendar_date(record.time, context.zone, record.date_only)
+    today = context.today
+    years = (
+        today.year - birth.year - (1 if (today.month, today.day) < (birth.month, birth.day) else 0)
+    )
+    return Measured(Decimal(years), f"{years} years", (reading,))
+
+
+def _presence(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    assert isinstance(atom, Presence)
+    present = _overlapping(_present(summary, interval), interval, context)
+    if atom.site is not None:
+        present = [r for r in present if r.site == atom.site]
+    where = _window_words(atom)
+    if atom.state == "present":
+        return _yes(f"present{where}", present) if present else None
+    history = summary.history if interval is not None else summary.absent
+    absent = _overlapping([r for r in history if not r.record.present], interval, context)
+    if atom.state == "absent":
+        return _yes(f"recorded absent{where}", absent) if absent and not present else None
+    return _yes(f"recorded{where}", present + absent) if present or absent else None
+
+
+def _above(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    latest = summary.latest
+    if latest is None or latest.record.reference_high is None:
+        return None
+    concept = summary.concept
+    high = latest.record.reference_high
+    try:
+        limit = units.convert(
+            float(high.value),
+            high.unit,
+            concept.unit or "1",
+            molar_mass=concept.molar_mass,
+            valence=concept.valence,
+        )
+    except units.UnitError:
+        message = (
+            f"{concept.name} reference range high {high} cannot be converted to "
+            f"{concept.unit or 'a plain number'}; reference range ignored"
+        )
+        context.warnings.append(DataWarning(message, latest.record.source))
+        return None
+    value = _decimal(_val(latest))
+    if value <= _decimal(limit):
+        return None
+    words = f"{_number(value)}{_unit(concept)}, above its reference range (high {high})"
+    return _yes(words, (latest,))
+
+
+def _marked(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    assert isinstance(atom, Marked)
+    latest = current(summary)
+    if latest is None or atom.marker not in latest.record.markers:
+        return None
+    return _yes(f"marked {atom.marker}", (latest,))
+
+
+def _coded(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    assert isinstance(atom, CodedIs)
+    readings = [
+        r for r in _in(_present(summary, interval), interval, context.zone) if r.record.answer
+    ]
+    if interval is None:
+        latest = current(summary)
+        readings = [latest] if latest is not None and latest.record.answer else []
+    systems = context.ruleset.code_systems
+    matching = [r for r in readings if _same_answer(r.record.answer or "", atom.value, systems)]
+    if not matching:
+        return None
+    return _yes(f"is {atom.value}{_window_words(atom)}", matching[-1:])
+
+
+def _same_answer(answer: str, wanted: str, systems: Mapping[str, str]) -> bool:
+    """Whether a recorded answer is the one a rule names: codes by system and code (never
+    display), plain values (`female`) ignoring case."""
+    if "#" in answer and "#" in wanted:
+        try:
+            return parse_code(answer, systems).key == parse_code(wanted, systems).key
+        except CodeError:
+            pass
+    return answer.casefold() == wanted.casefold()
+
+
+def _streak(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    assert isinstance(atom, Streak) and measure.threshold is not None
+    readings = _in(_valued(summary, interval), interval, context.zone)
+    last = readings[-atom.count :]
+    if atom.count < 1 or len(last) < atom.count:
+        return None
+    if not all(_meets(_decimal(_val(r)), atom.op, measure.threshold) for r in last):
+        return None
+    values = ", ".join(f"{_number(_decimal(_val(r)))}" for r in last)
+    return _yes(f"last {atom.count} results {values}{_unit(summary.concept)}", last)
+
+
+def _trend(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    assert isinstance(atom, Trend) and measure.rounding is not None
+    if atom.measure == "percent-change":
+        return _percent_change(atom, summary, context)
+    judged = _in(_valued(summary, interval), interval, context.zone)
+    if interval is None:
+        judged = judged[-1:]
+    best: Measured | None = None
+    # existential over the judged readings: the result most in the comparison's favour counts
+    larger = atom.op in (">", ">=", "=")
+    for reading in judged:
+        found = _change(atom, reading, summary, context)
+        if found is not None and (
+            best is None or (found.value > best.value if larger else found.value < best.value)
+        ):
+            best = found
+    return best
+
+
+def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) -> Measured | None:
+    over, gap = atom.over, atom.gap
+    assert over is None or isinstance(over, Duration), "resolved by measure_of"
+    assert gap is None or isinstance(gap, Duration), "resolved by measure_of"
+    at = _time(judged)
+    start = over.before(at, context.zone) if over is not None else None  # None: any earlier
+    end = gap.before(at, context.zone) if gap is not None and gap.amount else None
+    comparators = [
+        r
+        for r in summary.history_valued  # comparators may be older than the lookback
+        if r.record.code == judged.record.code
+        and r.record.time is not None
+        and (start is None or r.record.time >= start)
+        and (r.record.time <= end if end is not None else r.record.time < at)
+    ]
+    if not comparators:
+        return None
+    value = _decimal(_val(judged))
+    unit = _unit(summary.concept)
+    if atom.measure == "rise":
+        base = min(comparators, key=_val)
+        change = value - _decimal(_val(base))
+        evidence: tuple[Reading, ...] = (base, judged)
+        amount = f"{_number(change)}{unit}"
+    elif atom.measure == "fall":
+        base = max(comparators, key=_val)
+        change = _decimal(_val(base)) - value
+        evidence = (base, judged)
+        amount = f"{_number(change)}{unit}"
+    else:
+        if atom.measure == "ratio-to-lowest":
+            base = min(comparators, key=_val)
+            denominator = _decimal(_val(base))
+            evidence = (base, judged)
+        else:
+            denominator = _median([_decimal(_val(r)) for r in comparators])
+            evidence = (*comparators, judged)
+        if denominator <= 0:
+            return None
+        change = value / denominator
+        amount = _number(change)
+    arrow = " → ".join(r.record.source for r in evidence[-2:])
+    words = f"{_TREND_WORDS[atom.measure]} {amount}{_range(over, gap)} ({arrow})"
+    return Measured(change, words, evidence)
+
+
+def _range(over: Duration | None, gap: Duration | None) -> str:
+    """` over 1 to 12 hours`, ` over 48 hours`, or nothing without a range."""
+    if over is None:
+        return ""
+    if gap is None or not gap.amount:
+        return f" over {over}"
+    start = str(gap.amount) if gap.unit == over.unit else str(gap)
+    return f" over {start} to {over}"
+
+
+def _percent_change(atom: Trend, summary: Summary, context: Context) -> Measured | None:
+    if atom.since is None:
+        return None
+    started = context.anchor(atom.since)
+    if started is None:
+        return None
+    start_date = local_date(started, context.zone)
+    dated = [r for r in summary.history_valued if r.record.time is not None]
+    after = [r for r in dated if local_date(_time(r), context.zone) > start_date]
+    if not after:
+        return None
+    latest = after[-1]
+    # the baseline: on or before the start date, and no earlier than `over` before it
+    over = atom.over
+    assert over is None or isinstance(over, Duration), "resolved by measure_of"
+    earliest = local_date(over.before(started, context.zone), context.zone) if over else None
+    baseline = [
+        r
+        for r in dated
+        if local_date(_time(r), context.zone) <= start_date
+        and (earliest is None or local_date(_time(r), context.zone) >= earliest)
+    ]
+    if not baseline:
+        return None
+    base = baseline[-1]
+    before = _decimal(_val(base))
+    if before == 0:
+        return None
+    change = (_decimal(_val(latest)) - before) * 100 / before
+    words = (
+        f"percent change {_number(change)}% after {atom.since.replace('_', ' ')} started "
+        f"({base.record.source} → {latest.record.source})"
+    )
+    return Measured(change, words, (base, latest))
+
+
+def _medication(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    assert isinstance(atom, MedicationState)
+    records = [r for r in summary.history if r.record.present]
+    active = [r for r in records if context.active(r.record)]
+    where = _window_words(atom)
+    if atom.state == "active":
+        return _yes("active", active) if active else None
+    if atom.state == "confirmed":
+        since = _CONFIRMED_FOR.before(context.as_of, context.zone)
+        confirmed = [
+            r
+            for r in active
+            if r.record.asserted is None
+            or local_date(r.record.asserted, context.zone) >= local_date(since, context.zone)
+        ]
+        return _yes("active and confirmed", confirmed) if confirmed else None
+    if atom.state == "started":
+        started = [
+            (records_, start)
+            for records_, start in context.groups(summary)
+            if start is not None and _on_a_day_in(start, interval, context)
+        ]
+        if not started:
+            return None
+        evidence = [r for r in records if any(r.record in group for group, _ in started)]
+        return _yes(f"started{where}", evidence)
+    if active:
+        return None
+    if atom.state == "on-hold":
+        held = [r for r in records if r.record.status == "on-hold"]
+        return _yes("on hold", held) if held else None
+    ended = []
+    for reading in records:
+        record = reading.record
+        end = record.end or (record.time if record.status in _ENDED else None)
+        if end is not None and end <= context.as_of and _on_a_day_in(end, interval, context):
+            ended.append(reading)
+    return _yes(f"ended{where}", ended) if ended else None
+
+
+def _on_a_day_in(time: datetime, interval: Interval | None, context: Context) -> bool:
+    """Whether `time`'s calendar date (in the ruleset's zone) is within the window's dates."""
+    if interval is None:
+        return True
+    day = local_date(time, context.zone)
+    if interval.after is not None:
+        return day > interval.after and day <= local_date(interval.end, context.zone)
+    first = local_date(interval.start, context.zone) if interval.start else date.min
+    return first <= day <= local_date(interval.end, context.zone)
+
+
+_Compute = Callable[[Measure, Summary, Context, Interval | None], Measured | None]
+_COMPUTE: dict[type, _Compute] = {
+    Compare: _compare,
+    Presence: _presence,
+    AboveReference: _above,
+    Marked: _marked,
+    CodedIs: _coded,
+    Streak: _streak,
+    Trend: _trend,
+    MedicationState: _medication,
+}
