@@ -300,7 +300,9 @@ class DataReader:
 
     def _components(self, raw: Any, path: Where) -> list[dict[str, Any]]:
         if not isinstance(raw, dict) or not raw:
-            self.fail(path, "components: maps a code to its value, e.g. {loinc#8480-6: 84 mm[Hg]}")
+            self.fail(
+                path, "components: maps each code to its value, one a line: loinc#8480-6: 84 mm[Hg]"
+            )
             return []
         components = []
         for code, value in raw.items():

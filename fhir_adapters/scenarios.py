@@ -239,6 +239,7 @@ class _Reader:
             else DEFAULT_PATIENT
         )
         reader = DataReader(self.fail, now, patient)
+        own = reader.patient(written, ("patient",))
         entries = data.get("data") or []
         if not isinstance(entries, list):
             self.fail(("data",), "data: is a list of resources: observations, conditions, ...")
@@ -249,7 +250,7 @@ class _Reader:
             for r in resources
             if isinstance(r.get("subject"), dict) and "reference" in r["subject"]
         }
-        patients = [reader.patient(written, ("patient",))] + [
+        patients = [own] + [
             {"resourceType": "Patient", "id": p} for p in sorted(owners - {patient})
         ]
         bundle = {
@@ -259,7 +260,7 @@ class _Reader:
         }
         expect = self._expect(data.get("expect"))
         if self.problems or now is None or not isinstance(name, str):
-            raise ScenarioError(self.problems)
+            raise ScenarioError(sorted(self.problems, key=lambda p: (p.line, p.column)))
         return Scenario(name, self.file, now, patient, bundle, expect)
 
     # -- expectations -------------------------------------------------------------------------
