@@ -1,12 +1,25 @@
 """The `data:` and `patient:` of a scenario file turned into FHIR R4 resources.
 
-Each data entry starts with its kind (`observation:`, `condition:`, `medication-request:`,
-`medication-statement:`, `medication:`, `procedure:`, `service-request:`, `encounter:`) and
-becomes one resource of that type (an observation's `specimen:` adds a Specimen it references).
-Codes are compact (`rxnorm#35296`); times are absolute, or relative to the scenario's `now`:
-`-2 hours`, `-3 days`, `+20 days`, and `-6 months` / `-1 year` on the calendar. A key the kind
-does not take, or a value it cannot hold, is reported through `fail` at its line; the reader
-never raises and always returns resources of the right shape.
+Each data entry starts with its kind and becomes one resource of that type:
+
+    observation: loinc#2823-3   value, coded, components, specimen, note, interpretation,
+                                reference-low/-high, site, status, at (or at: {start, end})
+    condition: sct#...          site, onset, abatement, clinical-status, verification
+    medication-request: rxnorm#35296   status, intent, at (authoredOn), validity-end,
+                                       expected-supply, or medication-reference instead of a code
+    medication-statement: atc#C09AA05  status, at (effectivePeriod.start), end, asserted
+    medication: dmd#318906001   id, ingredients (named by medication-reference)
+    procedure: sct#...          status, at (performedDateTime) or period: {start, end}
+    service-request: sct#...    status, intent, at (authoredOn)
+    encounter: sct#...          (its type) service-type, status, at (period.start) or period
+
+Every kind also takes `id`, `patient` (another patient's id) and `fhir` (elements added as
+written). Statuses and intents default to the usual ones (final, active, order, completed,
+finished). Codes are compact (`rxnorm#35296`), a list of codes is one CodeableConcept. Times are
+absolute, or relative to the scenario's `now`: `-2 hours`, `-3 days`, `+20 days`, and
+`-6 months` / `-1 year` on the calendar; `at` left out is now, `at: null` leaves it out. A key
+the kind does not take, or a value it cannot hold, is reported through `fail` at its line; the
+reader never raises and always returns resources of the right shape.
 """
 
 from __future__ import annotations
@@ -399,8 +412,12 @@ class DataReader:
                     (*path, "medication-reference"),
                     f"a {kind} names its medicine by a code or by medication-reference:, not both",
                 )
+            # an id names a `medication:` entry; `#x`, `Medication/x` or a URL is kept as written,
+            # so a scenario can show what an unresolvable or contained reference does
+            target = str(entry["medication-reference"])
+            written = target.startswith("#") or "/" in target or ":" in target
             resource["medicationReference"] = {
-                "reference": f"Medication/{entry['medication-reference']}"
+                "reference": target if written else f"Medication/{target}"
             }
         else:
             resource["medicationCodeableConcept"] = self._concept(entry[kind], (*path, kind))

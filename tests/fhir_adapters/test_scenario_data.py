@@ -240,6 +240,24 @@ def test_a_medication_named_by_reference(tmp_path: Path) -> None:
     ]
 
 
+def test_a_reference_written_out_is_kept_to_test_resolution(tmp_path: Path) -> None:
+    case = scenario(
+        tmp_path,
+        "scenario: x\nnow: 2026-03-01\ndata:\n"
+        "  - medication-statement: null\n    medication-reference: Medication/nowhere\n"
+        "  - medication-request: null\n    medication-reference: '#inside'\n"
+        "    fhir: {contained: [{resourceType: Medication, id: inside}]}\n"
+        "expect: {}\n",
+    )
+    found = by_id(case)
+    assert found["MedicationStatement/ms1"]["medicationReference"] == {
+        "reference": "Medication/nowhere"
+    }
+    assert found["MedicationRequest/mr1"]["medicationReference"] == {"reference": "#inside"}
+    for resource in found.values():
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
 def test_procedures_service_requests_and_encounters(tmp_path: Path) -> None:
     found = by_id(scenario(tmp_path, EVERYTHING))
     assert found["Procedure/proc1"]["performedDateTime"] == "2026-03-29T09:00:00+00:00"
