@@ -282,12 +282,13 @@ class _Reader:
         if escalation is not None and not isinstance(escalation, str):
             self.fail(("expect", "escalation"), "escalation: is one level, e.g. urgent")
             escalation = None
+        exactly = tuple(self._names(raw, "fired exactly")) if "fired exactly" in raw else None
+        if exactly is not None:
+            self._contradictions(raw, set(exactly))
         return Expectation(
             escalation=escalation,
             fired=tuple(self._names(raw, "fired")),
-            fired_exactly=(
-                tuple(self._names(raw, "fired exactly")) if "fired exactly" in raw else None
-            ),
+            fired_exactly=exactly,
             not_fired=tuple(self._names(raw, "not fired")),
             warnings=tuple(self._names(raw, "warnings")),
             no_warnings=bool(raw.get("no warnings", False)),
@@ -302,6 +303,22 @@ class _Reader:
                 ),
             ),
         )
+
+    def _contradictions(self, raw: dict[str, Any], exactly: set[str]) -> None:
+        """A rule under `fired` that `fired exactly` leaves out, or under `not fired` that it
+        lists, is an expectation no result can meet."""
+        for key, listed in (("fired", False), ("not fired", True)):
+            for mention in self._mentions(raw, key):
+                if (mention.rule in exactly) == listed:
+                    where = "lists" if listed else "leaves out"
+                    self.problems.append(
+                        Problem(
+                            str(self.file),
+                            mention.line,
+                            mention.column,
+                            f"{mention.rule} is under {key}, which fired exactly {where}",
+                        )
+                    )
 
     def _names(self, raw: dict[str, Any], key: str) -> list[str]:
         value = raw.get(key) or []

@@ -114,6 +114,22 @@ def test_a_rule_under_fired_exactly_the_ruleset_does_not_have_is_located(
     ]
 
 
+def test_fired_exactly_that_contradicts_fired_or_not_fired_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        EXPECT + "  fired exactly: [severe-hypokalemia]\n"
+        "  fired: [low-potassium]\n"
+        "  not fired: [severe-hypokalemia]\n"
+    )
+    line = EXPECT.count("\n") + 1
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:{line + 1}:11: low-potassium is under fired, which fired exactly leaves out",
+        f"{path}:{line + 2}:15: severe-hypokalemia is under not fired, which fired exactly lists",
+    ]
+
+
 def test_coverage_names_the_rules_no_scenario_checks_both_ways(tmp_path: Path) -> None:
     ruleset = engine.load_ruleset("calf-fasciculation")
     suggesting = [r.id for r in ruleset.rules if r.then.suggest]
