@@ -160,7 +160,7 @@ REQUEST_INTENTS = (
 )
 SERVICE_INTENTS = (*REQUEST_INTENTS[:7], "directive", "option")
 SEXES = ("male", "female", "other", "unknown")
-_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-\d{2})?)?$")
 _CALENDAR = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?)\s*(months?|years?)\s*$")
 _ID = {
     "observation": "o",
@@ -381,9 +381,9 @@ class DataReader:
         )
         for key, element in (("onset", "onsetDateTime"), ("abatement", "abatementDateTime")):
             if key in entry:
-                moment = self.moment(entry[key], (*path, key))
-                if moment:
-                    resource[element] = moment.isoformat()
+                stamp = self.stamp(entry[key], (*path, key))
+                if stamp:
+                    resource[element] = stamp
         return []
 
     def _medication(
@@ -431,9 +431,9 @@ class DataReader:
         self._moment_into(resource, "authoredOn", entry, "at", path, default="0 days")
         dispense: dict[str, Any] = {}
         if "validity-end" in entry:
-            end = self.moment(entry["validity-end"], (*path, "validity-end"))
+            end = self.stamp(entry["validity-end"], (*path, "validity-end"))
             if end:
-                dispense["validityPeriod"] = {"end": end.isoformat()}
+                dispense["validityPeriod"] = {"end": end}
         if "expected-supply" in entry:
             supply = self._duration(entry["expected-supply"], (*path, "expected-supply"))
             if supply:
@@ -537,9 +537,9 @@ class DataReader:
             self._moment_into(period, "end", at, "end", path)
             resource["effectivePeriod"] = period
             return
-        moment = self.moment(at, path)
-        if moment:
-            resource["effectiveDateTime"] = moment.isoformat()
+        stamp = self.stamp(at, path)
+        if stamp:
+            resource["effectiveDateTime"] = stamp
 
     def _moment_into(
         self,
@@ -554,9 +554,9 @@ class DataReader:
         value = entry.get(key, default)
         if value is None:
             return
-        moment = self.moment(value, (*path, key))
-        if moment:
-            target[element] = moment.isoformat()
+        stamp = self.stamp(value, (*path, key))
+        if stamp:
+            target[element] = stamp
 
     def _concept(self, raw: Any, path: Where) -> dict[str, Any]:
         """A CodeableConcept of one code, or of a list of codes (codings of one concept)."""
@@ -638,6 +638,15 @@ class DataReader:
 
     # -- times --------------------------------------------------------------------------------
 
+    def stamp(self, value: Any, path: Where) -> str | None:
+        """A FHIR dateTime: a date written as a date stays date-only (2026-03-01, or partial:
+        2026-03, 2026), so a scenario can send what a system sends; any other time is an instant."""
+        written = _partial_date(value)
+        if written is not None:
+            return written
+        moment = self.moment(value, path)
+        return moment.isoformat() if moment else None
+
     def moment(self, value: Any, path: Where) -> datetime | None:
         """An absolute date or time, or one relative to `now`: `-2 hours`, `+20 days`,
         `-6 months` (months and years on the calendar: -1 month on 31 March is 28 February)."""
@@ -676,7 +685,12 @@ def _partial_date(value: Any) -> str | None:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    return text if _PARTIAL_DATE.match(text) else None
+    if not _PARTIAL_DATE.match(text):
+        return None
+    try:  # 1956-02-30 has the shape of a date but is none
+        return date.fromisoformat(text).isoformat() if len(text) == 10 else text
+    except ValueError:
+        return None
 
 
 def _coded(system: str, code: Any) -> dict[str, Any]:
