@@ -384,3 +384,12 @@ def test_no_entry_makes_a_traceback(data: st.DataObject) -> None:
         return
     with contextlib.suppress(engine.VigilError):
         run_scenario(loaded, engine.load_ruleset("calf-fasciculation"))
+
+
+def test_a_scenario_with_every_kind_of_entry_runs_through_the_fhir_path(tmp_path: Path) -> None:
+    outcome = run_scenario(
+        scenario(tmp_path, EVERYTHING), engine.load_ruleset("calf-fasciculation")
+    )
+    assert outcome.failures == ()
+    assert outcome.result is not None
+    assert outcome.result.patient == "Patient/scenario-patient"
