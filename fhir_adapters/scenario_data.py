@@ -158,7 +158,17 @@ REQUEST_INTENTS = (
     "instance-order",
     "option",
 )
-SERVICE_INTENTS = (*REQUEST_INTENTS[:7], "directive", "option")
+SERVICE_INTENTS = (
+    "order",
+    "proposal",
+    "plan",
+    "directive",
+    "original-order",
+    "reflex-order",
+    "filler-order",
+    "instance-order",
+    "option",
+)
 SEXES = ("male", "female", "other", "unknown")
 _PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-\d{2})?)?$")
 _CALENDAR = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?)\s*(months?|years?)\s*$")
@@ -230,7 +240,7 @@ class DataReader:
                 else f"a data entry is one resource; it names {' and '.join(kinds)}"
             )
             self.fail(path, message)
-            return [self._bare(path)]
+            return [self._bare()]
         assert isinstance(entry, dict)
         kind = kinds[0]
         for key in entry:
@@ -243,7 +253,6 @@ class DataReader:
         if kind != "medication":
             owner = entry.get("patient", self.patient_id)
             resource["subject"] = {"reference": f"Patient/{owner}"}
-        before: list[dict[str, Any]] = []
         builder: Callable[[dict[str, Any], dict[str, Any], Where], list[dict[str, Any]]] = getattr(
             self, "_" + kind.replace("-", "_")
         )
@@ -255,7 +264,7 @@ class DataReader:
             self.fail((*path, "fhir"), "fhir: is a mapping of FHIR elements to add")
         return [*before, resource]
 
-    def _bare(self, path: Where) -> dict[str, Any]:
+    def _bare(self) -> dict[str, Any]:
         self.counts["observation"] += 1
         return {
             "resourceType": "Observation",

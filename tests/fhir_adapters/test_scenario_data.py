@@ -351,8 +351,8 @@ def test_mistakes_in_the_new_entries_are_reported_at_their_lines(tmp_path: Path)
         "14:17: components: maps each code to its value, one a line: loinc#8480-6: 84 mm[Hg]",
         "16:12: an observation has one value: value: or coded:",
         "18:13: period: is a mapping with start: and end:",
-        "20:13: intent: is one of order, proposal, plan, original-order, reflex-order, "
-        "filler-order, instance-order, directive, option; got 'maybe'",
+        "20:13: intent: is one of order, proposal, plan, directive, original-order, "
+        "reflex-order, filler-order, instance-order, option; got 'maybe'",
     ]
 
 
