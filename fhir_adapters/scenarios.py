@@ -15,56 +15,45 @@ expected result, run through the same FHIR path as real data.
       fired: [severe-hypokalemia]
       not fired: [low-potassium]
 
-Each data entry becomes a real FHIR R4 Observation or Condition (validated like any other
-input). Values read as: `2.4 mmol/L` (a quantity with its UCUM code), `4` (valueInteger),
-`true`/`false` (valueBoolean), `present`/`absent` (SNOMED 52101004 / 2667000), or a mapping
-(a valueQuantity written out, e.g. without a UCUM code). Times are relative to `now`
-(`-3 days`) or absolute (`2026-02-01`).
+A top-level `patient: {birth-date: 1956-12-07, sex: female}` gives the Patient resource its
+birthDate and gender. Each data entry becomes a real FHIR R4 resource (validated like any other
+input): observations, conditions, medication requests and statements, medications, procedures,
+service requests and encounters (`scenario_data` says how each is written). `Scenario.bundle` is
+the Bundle the scenario evaluates.
 
-The rule ids under `fired`, `not fired` and `evidence` must be suggesting rules of the ruleset the
-scenario runs with; any other name is a `ScenarioError` at its line.
+The rule ids under `fired`, `fired exactly`, `not fired` and `evidence` must be suggesting rules
+of the ruleset the scenario runs with; any other name is a `ScenarioError` at its line.
+`fired exactly` is the whole set of suggesting rules that fire. `coverage` names the suggesting
+rules a ruleset's scenarios never check firing, or never check not firing.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine import Ruleset, units
-from engine.codes import DEFAULT_SYSTEMS, parse_code
+from engine import Ruleset
 from engine.errors import Problem, VigilError
 from engine.yaml_source import Source, load_yaml
 
 from .evaluate import PatientResult, evaluate_bundle
+from .scenario_data import DataReader
 
-UCUM = "http://unitsofmeasure.org"
-PRESENT = ("http://snomed.info/sct", "52101004", "Present")
-ABSENT = ("http://snomed.info/sct", "2667000", "Absent")
-INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 DEFAULT_PATIENT = "scenario-patient"
 
-_ENTRY_KEYS = {
-    "observation",
-    "condition",
-    "id",
-    "patient",
-    "at",
-    "value",
-    "site",
-    "status",
-    "interpretation",
-    "reference-low",
-    "component",
-    "onset",
-    "abatement",
-    "clinical-status",
-    "verification",
-    "fhir",
+_EXPECT_KEYS = {
+    "escalation",
+    "fired",
+    "fired exactly",
+    "not fired",
+    "warnings",
+    "no warnings",
+    "evidence",
 }
-_EXPECT_KEYS = {"escalation", "fired", "not fired", "warnings", "no warnings", "evidence"}
 
 
 class ScenarioError(VigilError):
@@ -90,11 +79,21 @@ class RuleMention:
 class Expectation:
     escalation: str | None = None
     fired: tuple[str, ...] = ()
+    fired_exactly: tuple[str, ...] | None = None  # the whole set of suggesting rules that fire
     not_fired: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()  # each must appear within some warning
     no_warnings: bool = False
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    mentions: tuple[RuleMention, ...] = ()  # every rule id in fired, not fired and evidence
+    mentions: tuple[RuleMention, ...] = ()  # every rule id the expectations name
+
+    def seen_firing(self) -> set[str]:
+        """The rules this scenario checks fire."""
+        return {*self.fired, *(self.fired_exactly or ())}
+
+    def seen_not_firing(self, suggesting: Iterable[str]) -> set[str]:
+        """The rules (of `suggesting`) this scenario checks do not fire."""
+        exact = set() if self.fired_exactly is None else set(suggesting) - set(self.fired_exactly)
+        return {*self.not_fired, *exact}
 
 
 @dataclass(frozen=True)
@@ -183,6 +182,15 @@ def _compare(expect: Expectation, result: PatientResult) -> list[str]:
     for rule in expect.fired:
         if rule not in fired:
             failures.append(f"expected {rule} to fire; fired: {shown}")
+    if expect.fired_exactly is not None and set(fired) != set(expect.fired_exactly):
+        missing = sorted(set(expect.fired_exactly) - set(fired))
+        extra = sorted(set(fired) - set(expect.fired_exactly))
+        failures.append(
+            "fired exactly: "
+            + "; ".join(
+                [*(f"{r} did not fire" for r in missing), *(f"{r} also fired" for r in extra)]
+            )
+        )
     for rule in expect.not_fired:
         if rule in fired:
             failures.append(f"expected {rule} not to fire, but it did")
@@ -207,7 +215,6 @@ class _Reader:
         self.source = source
         self.file = file
         self.problems: list[Problem] = []
-        self.counts = {"Observation": 0, "Condition": 0}
 
     def fail(self, path: tuple[str | int, ...], message: str, *, at_key: bool = False) -> None:
         self.problems.append(self.source.problem(path, message, at_key=at_key))
@@ -222,177 +229,39 @@ class _Reader:
         name = data.get("scenario")
         if not isinstance(name, str):
             self.fail(("scenario",), "scenario: needs a one-line name")
-        now = self._moment(data.get("now"), ("now",), None)
-        patient = str(data.get("patient", DEFAULT_PATIENT))
+        now = DataReader(self.fail, None, DEFAULT_PATIENT).moment(data.get("now"), ("now",))
+        written = data.get("patient")
+        patient = str(
+            written.get("id", DEFAULT_PATIENT)
+            if isinstance(written, dict)
+            else written
+            if written is not None
+            else DEFAULT_PATIENT
+        )
+        reader = DataReader(self.fail, now, patient)
+        own = reader.patient(written, ("patient",))
         entries = data.get("data") or []
         if not isinstance(entries, list):
-            self.fail(("data",), "data: is a list of observations and conditions")
+            self.fail(("data",), "data: is a list of resources: observations, conditions, ...")
             entries = []
-        resources = [self._resource(e, ("data", i), now, patient) for i, e in enumerate(entries)]
-        patients = {patient} | {str(r["subject"]["reference"]).split("/")[1] for r in resources}
+        resources = [r for i, e in enumerate(entries) for r in reader.entry(e, ("data", i))]
+        owners = {
+            str(r["subject"]["reference"]).split("/", 1)[1]
+            for r in resources
+            if isinstance(r.get("subject"), dict) and "reference" in r["subject"]
+        }
+        patients = [own] + [
+            {"resourceType": "Patient", "id": p} for p in sorted(owners - {patient})
+        ]
         bundle = {
             "resourceType": "Bundle",
             "type": "collection",
-            "entry": [{"resource": {"resourceType": "Patient", "id": p}} for p in sorted(patients)]
-            + [{"resource": r} for r in resources],
+            "entry": [{"resource": r} for r in (*patients, *resources)],
         }
         expect = self._expect(data.get("expect"))
         if self.problems or now is None or not isinstance(name, str):
-            raise ScenarioError(self.problems)
+            raise ScenarioError(sorted(self.problems, key=lambda p: (p.line, p.column)))
         return Scenario(name, self.file, now, patient, bundle, expect)
-
-    # -- data ---------------------------------------------------------------------------------
-
-    def _resource(
-        self, entry: Any, path: tuple[str | int, ...], now: datetime | None, patient: str
-    ) -> dict[str, Any]:
-        if not isinstance(entry, dict):
-            self.fail(path, "each data entry is a mapping starting with observation: or condition:")
-            return {"subject": {"reference": f"Patient/{patient}"}}
-        for key in entry:
-            if key not in _ENTRY_KEYS:
-                self.fail((*path, key), f"unknown key {key!r} in a data entry", at_key=True)
-        kind = "Condition" if "condition" in entry else "Observation"
-        self.counts[kind] += 1
-        rid = str(entry.get("id", f"{kind[0].lower()}{self.counts[kind]}"))
-        owner = str(entry.get("patient", patient))
-        code = self._coding(entry.get(kind.lower()), (*path, kind.lower()))
-        resource: dict[str, Any] = {
-            "resourceType": kind,
-            "id": rid,
-            "code": {"coding": [code]},
-            "subject": {"reference": f"Patient/{owner}"},
-        }
-        if "site" in entry:
-            resource["bodySite"] = (
-                [{"coding": [self._coding(entry["site"], (*path, "site"))]}]
-                if kind == "Condition"
-                else {"coding": [self._coding(entry["site"], (*path, "site"))]}
-            )
-        if kind == "Observation":
-            resource["status"] = entry.get("status", "final")
-            self._effective(resource, entry.get("at", "0 days"), (*path, "at"), now)
-            if "value" in entry:
-                resource.update(self._value(entry["value"], (*path, "value")))
-            if "interpretation" in entry:
-                resource["interpretation"] = [
-                    {"coding": [{"system": INTERPRETATION, "code": str(entry["interpretation"])}]}
-                ]
-            if "reference-low" in entry:
-                low = self._quantity(entry["reference-low"], (*path, "reference-low"))
-                resource["referenceRange"] = [{"low": low}]
-            if "component" in entry:
-                quantity = self._quantity(entry["component"], (*path, "component"))
-                resource["component"] = [
-                    {
-                        "code": {
-                            "coding": [{"system": UCUM, "code": "min", "display": "duration"}]
-                        },
-                        "valueQuantity": quantity,
-                    }
-                ]
-        else:
-            status = entry.get("clinical-status", "active")
-            resource["clinicalStatus"] = _concept(
-                "http://terminology.hl7.org/CodeSystem/condition-clinical", status
-            )
-            verification = entry.get("verification", "confirmed")
-            resource["verificationStatus"] = _concept(
-                "http://terminology.hl7.org/CodeSystem/condition-ver-status", verification
-            )
-            if "onset" in entry:
-                onset = self._moment(entry["onset"], (*path, "onset"), now)
-                if onset:
-                    resource["onsetDateTime"] = onset.isoformat()
-            if "abatement" in entry:
-                end = self._moment(entry["abatement"], (*path, "abatement"), now)
-                if end:
-                    resource["abatementDateTime"] = end.isoformat()
-        extra = entry.get("fhir")
-        if isinstance(extra, dict):
-            resource.update(extra)
-        return resource
-
-    def _coding(self, text: Any, path: tuple[str | int, ...]) -> dict[str, str]:
-        try:
-            code = parse_code(str(text), DEFAULT_SYSTEMS)
-        except ValueError as error:
-            self.fail(path, str(error))
-            return {"system": "invalid", "code": str(text)}
-        return {"system": code.system, "code": code.code}
-
-    def _value(self, value: Any, path: tuple[str | int, ...]) -> dict[str, Any]:
-        if isinstance(value, bool):
-            return {"valueBoolean": value}
-        if isinstance(value, int):
-            return {"valueInteger": value}
-        if value in ("present", "absent"):
-            system, code, display = PRESENT if value == "present" else ABSENT
-            return {
-                "valueCodeableConcept": {
-                    "coding": [{"system": system, "code": code, "display": display}]
-                }
-            }
-        return {"valueQuantity": self._quantity(value, path)}
-
-    def _quantity(self, value: Any, path: tuple[str | int, ...]) -> dict[str, Any]:
-        if isinstance(value, dict):
-            return value  # written out as FHIR, e.g. a unit without a UCUM code
-        if isinstance(value, int | float):
-            return {"value": value}
-        number, _, unit = str(value).strip().partition(" ")
-        try:
-            amount = float(number)
-        except ValueError:
-            self.fail(path, f"{value!r} is not a number followed by a unit")
-            return {}
-        quantity: dict[str, Any] = {"value": amount, "unit": unit} if unit else {"value": amount}
-        if unit:
-            # a unit Vigil knows gets its UCUM code, as real systems send it; any other is sent
-            # as written, so scenarios can show what happens to units nobody can convert
-            code = units.lookup(unit).code if units.is_known(unit) else unit
-            quantity.update({"system": UCUM, "code": code})
-        return quantity
-
-    def _effective(
-        self, resource: dict[str, Any], at: Any, path: tuple[str | int, ...], now: datetime | None
-    ) -> None:
-        if at is None:
-            return
-        if isinstance(at, dict):
-            start = self._moment(at.get("start"), (*path, "start"), now)
-            end = self._moment(at.get("end"), (*path, "end"), now) if "end" in at else None
-            period = {"start": start.isoformat()} if start else {}
-            if end:
-                period["end"] = end.isoformat()
-            resource["effectivePeriod"] = period
-            return
-        moment = self._moment(at, path, now)
-        if moment:
-            resource["effectiveDateTime"] = moment.isoformat()
-
-    def _moment(
-        self, value: Any, path: tuple[str | int, ...], now: datetime | None
-    ) -> datetime | None:
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-        if isinstance(value, date):
-            return datetime(value.year, value.month, value.day, tzinfo=UTC)
-        if isinstance(value, str) and now is not None:
-            try:
-                amount, unit = units.parse_quantity(value)
-                return now + timedelta(seconds=units.convert(amount, unit, "s"))
-            except units.UnitError:
-                pass
-        if isinstance(value, str):
-            try:
-                moment = datetime.fromisoformat(value)
-                return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-            except ValueError:
-                pass
-        what = "now" if path == ("now",) else "a time"
-        self.fail(path, f"{what} must be a date or time, or relative like '-3 days'; got {value!r}")
-        return None
 
     # -- expectations -------------------------------------------------------------------------
 
@@ -413,15 +282,20 @@ class _Reader:
         if escalation is not None and not isinstance(escalation, str):
             self.fail(("expect", "escalation"), "escalation: is one level, e.g. urgent")
             escalation = None
+        exactly = tuple(self._names(raw, "fired exactly")) if "fired exactly" in raw else None
+        if exactly is not None:
+            self._contradictions(raw, set(exactly))
         return Expectation(
             escalation=escalation,
             fired=tuple(self._names(raw, "fired")),
+            fired_exactly=exactly,
             not_fired=tuple(self._names(raw, "not fired")),
             warnings=tuple(self._names(raw, "warnings")),
             no_warnings=bool(raw.get("no warnings", False)),
             evidence={str(k): tuple(map(str, v)) for k, v in evidence.items()},
             mentions=(
                 *self._mentions(raw, "fired"),
+                *self._mentions(raw, "fired exactly"),
                 *self._mentions(raw, "not fired"),
                 *(
                     self._mention(str(k), ("expect", "evidence", str(k)), at_key=True)
@@ -429,6 +303,22 @@ class _Reader:
                 ),
             ),
         )
+
+    def _contradictions(self, raw: dict[str, Any], exactly: set[str]) -> None:
+        """A rule under `fired` that `fired exactly` leaves out, or under `not fired` that it
+        lists, is an expectation no result can meet."""
+        for key, listed in (("fired", False), ("not fired", True)):
+            for mention in self._mentions(raw, key):
+                if (mention.rule in exactly) == listed:
+                    where = "lists" if listed else "leaves out"
+                    self.problems.append(
+                        Problem(
+                            str(self.file),
+                            mention.line,
+                            mention.column,
+                            f"{mention.rule} is under {key}, which fired exactly {where}",
+                        )
+                    )
 
     def _names(self, raw: dict[str, Any], key: str) -> list[str]:
         value = raw.get(key) or []
@@ -455,9 +345,38 @@ class _Reader:
         return RuleMention(rule, line, column)
 
 
-def _concept(system: str, code: Any) -> dict[str, Any]:
-    return {"coding": [{"system": system, "code": str(code)}]}
-
-
 def scenario_files(ruleset_folder: Path) -> list[Path]:
     return sorted((ruleset_folder / "scenarios").glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The suggesting rules a ruleset's scenarios never check firing, or never check not
+    firing (`fired exactly` checks every rule it does not list as not firing)."""
+
+    never_fired: tuple[str, ...]
+    never_not_fired: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.never_fired and not self.never_not_fired
+
+    def lines(self) -> list[str]:
+        """One line per gap, for a person to read; none when complete."""
+        return [
+            *(f"no scenario expects {rule} to fire" for rule in self.never_fired),
+            *(f"no scenario expects {rule} not to fire" for rule in self.never_not_fired),
+        ]
+
+
+def coverage(ruleset: Ruleset, scenarios: Iterable[Scenario]) -> Coverage:
+    suggesting = [r.id for r in ruleset.rules if r.then.suggest]
+    fired: set[str] = set()
+    not_fired: set[str] = set()
+    for scenario in scenarios:
+        fired |= scenario.expect.seen_firing()
+        not_fired |= scenario.expect.seen_not_firing(suggesting)
+    return Coverage(
+        tuple(r for r in suggesting if r not in fired),
+        tuple(r for r in suggesting if r not in not_fired),
+    )

@@ -12,7 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from fhir_adapters.scenarios import ScenarioError, load_scenario, run_scenario
+from fhir_adapters.scenarios import (
+    ScenarioError,
+    coverage,
+    load_scenario,
+    run_scenario,
+)
 
 FOLDER = engine.packaged_rulesets()["calf-fasciculation"].parent / "scenarios"
 EXAMPLE = yaml.safe_load((FOLDER / "severe-hypokalemia.yaml").read_text())
@@ -77,6 +82,69 @@ def test_a_rule_id_the_ruleset_does_not_have_is_a_problem_at_its_line(tmp_path: 
         f"{path}:{line + 3}:5: calf-fasciculation has no rule 'benign-twitchng'; "
         "did you mean 'benign-twitching'?",
     ]
+
+
+def outcome_with(tmp_path: Path, expect: dict[str, object]) -> tuple[str, ...]:
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(dict(EXAMPLE, expect=expect)))
+    return run_scenario(load_scenario(path), engine.load_ruleset("calf-fasciculation")).failures
+
+
+def test_fired_exactly_is_the_whole_set_of_rules_that_fire(tmp_path: Path) -> None:
+    assert outcome_with(tmp_path, {"fired exactly": ["severe-hypokalemia"]}) == ()
+    assert outcome_with(tmp_path, {"fired exactly": ["low-potassium"]}) == (
+        "fired exactly: low-potassium did not fire; severe-hypokalemia also fired",
+    )
+    assert outcome_with(tmp_path, {"fired exactly": []}) == (
+        "fired exactly: severe-hypokalemia also fired",
+    )
+
+
+def test_a_rule_under_fired_exactly_the_ruleset_does_not_have_is_located(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(EXPECT + "  fired exactly: [severe-hypokalemia, low-potasium]\n")
+    line = EXPECT.count("\n") + 1
+    with pytest.raises(ScenarioError) as caught:
+        run_scenario(load_scenario(path), engine.load_ruleset("calf-fasciculation"))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:{line}:39: calf-fasciculation has no rule 'low-potasium'; "
+        "did you mean 'low-potassium'?"
+    ]
+
+
+def test_fired_exactly_that_contradicts_fired_or_not_fired_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        EXPECT + "  fired exactly: [severe-hypokalemia]\n"
+        "  fired: [low-potassium]\n"
+        "  not fired: [severe-hypokalemia]\n"
+    )
+    line = EXPECT.count("\n") + 1
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:{line + 1}:11: low-potassium is under fired, which fired exactly leaves out",
+        f"{path}:{line + 2}:15: severe-hypokalemia is under not fired, which fired exactly lists",
+    ]
+
+
+def test_coverage_names_the_rules_no_scenario_checks_both_ways(tmp_path: Path) -> None:
+    ruleset = engine.load_ruleset("calf-fasciculation")
+    suggesting = [r.id for r in ruleset.rules if r.then.suggest]
+    exact = tmp_path / "exact.yaml"
+    exact.write_text(yaml.safe_dump(dict(EXAMPLE, expect={"fired exactly": ["low-potassium"]})))
+    loose = tmp_path / "loose.yaml"
+    loose.write_text(yaml.safe_dump(dict(EXAMPLE, expect={"not fired": ["low-potassium"]})))
+    found = coverage(ruleset, [load_scenario(exact)])
+    # fired exactly checks every rule it leaves out as not firing
+    assert found.never_fired == tuple(r for r in suggesting if r != "low-potassium")
+    assert found.never_not_fired == ("low-potassium",)
+    assert "no scenario expects low-potassium not to fire" in found.lines()
+    both = coverage(ruleset, [load_scenario(exact), load_scenario(loose)])
+    assert both.never_not_fired == ()
+    assert not both.complete
 
 
 values = st.recursive(
