@@ -58,6 +58,14 @@ SHAPE_CONCEPTS = (
         valence=1,
         markers=(HAEMOLYSED,),
     ),
+    concept(
+        "creatinine",
+        "loinc#2160-0",
+        "loinc#14682-9",
+        unit="umol/L",
+        kind="quantity",
+        molar_mass=113.12,
+    ),
     concept("aki_coded", "sct#14669001", kind="finding"),
     concept("weakness", "sct#26544005", kind="finding"),
     concept(

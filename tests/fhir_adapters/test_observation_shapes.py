@@ -211,6 +211,20 @@ def test_the_reference_range_high_and_the_matched_code_are_kept() -> None:
     assert result.code == "loinc#2823-3"
 
 
+@pytest.mark.parametrize(
+    ("code", "unit", "warned"),
+    [("2160-0", "umol/L", True), ("2160-0", "mg/dL", False), ("14682-9", "mg/dL", True)],
+)
+def test_a_creatinine_unit_that_disagrees_with_its_loinc_property_is_trusted_and_named(
+    code: str, unit: str, warned: bool
+) -> None:
+    result = observation("c", LOINC, code, valueQuantity=quantity(88, unit))
+    records, warnings = read(bundle(result))
+    assert only(records, "creatinine").value == Quantity(88, unit)
+    assert len(warnings) == warned
+    assert all(w.startswith(f"Observation/c: LOINC {code} is a ") for w in warnings)
+
+
 # Conditions
 
 
