@@ -4,11 +4,14 @@ that name every resource of a known concept left unread."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.records import Quantity, Record
+from tests.vigil.test_evaluate_command import vigil
 
 from .shapes import (
     LOINC,
@@ -276,3 +279,41 @@ def test_a_file_with_a_panel_and_a_report_names_every_resource_left_unread() -> 
     assert sorted(r.source for r in records) == ["Observation/bp-read", "Observation/ecg-read"]
     named = {warning.split(":")[0] for warning in warnings}
     assert named == {"Observation/bp-unread", "Observation/ecg-unread"}
+
+
+BP_RULESET = """\
+id: bp-test
+version: 0.0.1
+status: draft
+title: Blood pressure test
+description: Low systolic blood pressure, read from a panel's component.
+concepts:
+  systolic_bp: {title: systolic blood pressure, codes: [loinc#8480-6], unit: "mm[Hg]"}
+rules:
+  - id: low-systolic
+    title: Low systolic blood pressure
+    when: systolic_bp < 90 mm[Hg]
+    then: {suggest: urgent, summary: Systolic blood pressure is low}
+"""
+
+
+def test_vigil_evaluate_reads_a_panel_component_and_names_the_one_it_cannot(
+    tmp_path: Path,
+) -> None:
+    ruleset = tmp_path / "ruleset.yaml"
+    ruleset.write_text(BP_RULESET)
+    data = tmp_path / "bp.json"
+    unreadable = {"valueQuantity": {"value": 80, "unit": "mercury"}}
+    data.write_text(json.dumps(bundle(bp_panel("bp1"), bp_panel("bp2", systolic=unreadable))))
+    run = vigil("evaluate", data, "--ruleset", ruleset, "--as-of", "2026-03-01", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["escalation"] == "urgent"
+    assert result["suggestions"][0]["evidence"] == ["Observation/bp1"]
+    assert result["warnings"] == [
+        {
+            "source": "Observation/bp2",
+            "message": "component loinc#8480-6: unit 'mercury' is not one Vigil can read:"
+            " value left out",
+        }
+    ]
