@@ -137,7 +137,11 @@ def is_lab(concept: Concept) -> bool:
 def is_presence_only(concept: Concept, ruleset: Ruleset) -> bool:
     """A finding the ruleset reads only as present or absent: no unit, and no rule compares
     its value (as one does a grade or a score)."""
-    return concept.unit is None and not ruleset.compares_value(concept.name)
+    return (
+        concept.unit is None
+        and concept.kind != "score"
+        and not ruleset.compares_value(concept.name)
+    )
 
 
 def observation_records(
@@ -158,8 +162,8 @@ def observation_records(
         return [], warnings
     codings = pairs(obs.code)
     direct = meant(ruleset, "Observation", codings, warn)
-    if not direct and len(warnings):
-        return [], warnings  # its codings contradict each other
+    if warnings:
+        return [], warnings  # its codings mean concepts that contradict each other
     named = {m.concept.name for m in direct}
     answered = [c for c in answered_by(ruleset, codings) if c.name not in named]
     parts = _components(obs, ruleset, warn)
@@ -277,7 +281,8 @@ def _read_observation(obs: Valued, concept: Concept, warn: Warn) -> _Reading | N
             warn(f"an integer value for {concept.label} has no unit ({concept.unit} expected)")
             return None
         return _Reading(True, obs.valueInteger)
-    if is_lab(concept) or _other_value(obs, _UNREAD) or obs.dataAbsentReason is not None:
+    unread = _other_value(obs, _UNREAD) or obs.dataAbsentReason is not None
+    if is_lab(concept) or concept.kind == "score" or unread:
         _unusable(obs, concept, warn)
         return None
     if concept.unit is not None and not isinstance(obs, Observation):

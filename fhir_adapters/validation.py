@@ -1,10 +1,12 @@
 """Validating the resources a ruleset can use with the `fhir.resources.R4B` models.
 
 R4B models read R4 JSON (the default R5 models reject it). Validation is the dominant cost of
-reading FHIR, so only resources the ruleset could use are validated: Observations and
-Conditions whose `code` has a coding the ruleset maps to a concept (checked on the raw dict
-first). Every resource rules read is validated; a Patient is not, since rules read nothing from
-it but its id (see `patients`).
+reading FHIR, so only resources the ruleset could use are validated: Observations, Conditions,
+Procedures, Encounters and ServiceRequests with a coding the ruleset maps to a concept (an
+Observation's component codes too, and the codes findings are `answers_of`; an Encounter's
+type and serviceType), checked on the raw dict first (`concept_codes`). Every resource rules
+read is validated; a Patient is not, since rules read nothing from it but its id (see
+`patients`). A Specimen is validated when a result that references it is read (`specimens`).
 
 Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
 resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and

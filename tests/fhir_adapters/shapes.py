@@ -66,6 +66,7 @@ SHAPE_CONCEPTS = (
         kind="quantity",
         molar_mass=113.12,
     ),
+    concept("news2", "sct#1104051000000101", kind="score"),
     concept("aki_coded", "sct#14669001", kind="finding"),
     concept("weakness", "sct#26544005", kind="finding"),
     concept(

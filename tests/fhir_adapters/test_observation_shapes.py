@@ -228,6 +228,14 @@ def test_a_creatinine_unit_that_disagrees_with_its_loinc_property_is_trusted_and
     assert all(w.startswith(f"Observation/c: LOINC {code} is a ") for w in warnings)
 
 
+def test_a_score_is_read_as_a_number_and_one_without_a_value_is_named() -> None:
+    scored = observation("n1", SCT, "1104051000000101", valueInteger=7)
+    unscored = observation("n2", SCT, "1104051000000101")
+    records, warnings = read(bundle(scored, unscored))
+    assert only(records, "news2").value == 7
+    assert warnings == ["Observation/n2: a news2 result without a value: left out"]
+
+
 # Conditions
 
 
