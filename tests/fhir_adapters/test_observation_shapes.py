@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from engine.records import Quantity, Record
+from fhir_adapters.cache import ResourceCache
+from fhir_adapters.patients import patient_records
 from tests.vigil.test_evaluate_command import vigil
 
 from .shapes import (
@@ -22,6 +24,7 @@ from .shapes import (
     observation,
     quantity,
     read,
+    shapes_ruleset,
 )
 
 VIGIL = "https://vigil-cds.org/fhir/CodeSystem/vigil"
@@ -179,6 +182,23 @@ def test_a_specimen_not_in_the_input_is_named_and_the_result_kept() -> None:
     assert warnings == [
         "Observation/k: specimen Specimen/gone is not in the input: its condition is not read"
     ]
+
+
+def test_a_cached_result_is_marked_by_the_specimen_of_each_input() -> None:
+    # the result's content is the same in every call; its Specimen's condition is not
+    cache = ResourceCache()
+    result = potassium(specimen={"reference": "Specimen/s1"})
+    seen = []
+    for condition in ["HEM", "HEM", "HEM", "CLOT", "CLOT"]:
+        specimen = {
+            "resourceType": "Specimen",
+            "id": "s1",
+            "condition": [coded(V2_0493, condition)],
+        }
+        batch = patient_records(bundle(result, specimen), shapes_ruleset(), cache)
+        [record] = batch.patients[0].records
+        seen.append(bool(record.markers))
+    assert seen == [True, True, True, False, False]
 
 
 @pytest.mark.parametrize(
