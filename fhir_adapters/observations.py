@@ -176,8 +176,8 @@ def observation_records(
         return [], warnings
     preliminary = status == "preliminary"
     notes = tuple(note.text for note in obs.note or [] if note.text)
-    context = _Context(obs, source, ruleset, resolve, warn, time, end, site(obs.bodySite, ruleset))
-    context.notes = notes
+    where = site(obs.bodySite, ruleset)
+    context = _Context(obs, source, ruleset, resolve, warn, time, end, where, notes)
     records: list[Record] = []
     for matched in direct:
         reading = _read_direct(obs, matched.concept, ruleset, warn, preliminary=preliminary)
