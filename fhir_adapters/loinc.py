@@ -19,6 +19,10 @@ _DIMENSIONS: dict[str, frozenset[str]] = {
     "SCnc": frozenset({units.dimension("mmol/L"), units.dimension("meq/L")}),
     "Time": frozenset({units.dimension("min")}),
     "Score": frozenset({units.dimension("1")}),
+    "NRat": frozenset({units.dimension("/min")}),
+    "Pres": frozenset({units.dimension("mm[Hg]")}),
+    "NCnc": frozenset({units.dimension("10*9/L")}),
+    "CCnc": frozenset({units.dimension("U/L")}),
 }
 
 PROPERTIES: dict[str, str] = {
@@ -32,6 +36,17 @@ PROPERTIES: dict[str, str] = {
     "2000-8": "SCnc",  # Calcium [Moles/volume] in Serum or Plasma
     "70274-6": "Score",  # Generalized anxiety disorder 7 item (GAD-7) total score
     "93832-4": "Time",  # Sleep duration
+    "2160-0": "MCnc",  # Creatinine [Mass/volume] in Serum or Plasma
+    "38483-4": "MCnc",  # Creatinine [Mass/volume] in Blood
+    "14682-9": "SCnc",  # Creatinine [Moles/volume] in Serum or Plasma
+    "8867-4": "NRat",  # Heart rate
+    "8480-6": "Pres",  # Systolic blood pressure
+    "8462-4": "Pres",  # Diastolic blood pressure
+    "777-3": "NCnc",  # Platelets [#/volume] in Blood by Automated count
+    "26515-7": "NCnc",  # Platelets [#/volume] in Blood
+    "6690-2": "NCnc",  # Leukocytes [#/volume] in Blood by Automated count
+    "26464-8": "NCnc",  # Leukocytes [#/volume] in Blood
+    "2157-6": "CCnc",  # Creatine kinase [Enzymatic activity/volume] in Serum or Plasma
 }
 
 _NAMES = {
@@ -39,6 +54,10 @@ _NAMES = {
     "SCnc": "a substance (molar) concentration",
     "Time": "a duration",
     "Score": "a score",
+    "NRat": "a rate",
+    "Pres": "a pressure",
+    "NCnc": "a number concentration",
+    "CCnc": "a catalytic (enzyme) concentration",
 }
 
 

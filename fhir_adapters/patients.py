@@ -33,6 +33,7 @@ from .cache import Interpreted, ResourceCache
 from .elements import ValidatedElements
 from .normalise import records_for
 from .reading import Input, Loaded, RawResource, load_resources, split_reference
+from .references import REFERENCED_TYPES, Referents, refers_outside
 from .validation import is_used, unread_warnings, validate
 
 __all__ = ["PatientBatch", "PatientData", "patient_of", "patient_records"]
@@ -88,6 +89,7 @@ def patient_records(
         for reference, origins in reused.items()
     )
 
+    referents = Referents(loaded.resources, REFERENCED_TYPES)
     used: list[RawResource] = []
     for raw in loaded.resources:
         if is_used(raw, ruleset):
@@ -116,8 +118,12 @@ def patient_records(
         if clash:
             unowned.append(DataWarning(clash, reference))
             continue
-        read = _interpreter(raw, ruleset, elements)
-        result = read() if cache is None else cache.get_or_read(raw, ruleset, read)
+        read = _interpreter(raw, ruleset, elements, referents)
+        # what a resource that refers outside itself means depends on more than its content
+        if cache is None or refers_outside(raw):
+            result = read()
+        else:
+            result = cache.get_or_read(raw, ruleset, read)
         if owner is None:
             unowned.extend(result.warnings)
             if result.valid:
@@ -157,13 +163,13 @@ def _report_unread(
 
 
 def _interpreter(
-    raw: RawResource, ruleset: Ruleset, elements: ValidatedElements
+    raw: RawResource, ruleset: Ruleset, elements: ValidatedElements, referents: Referents
 ) -> Callable[[], Interpreted]:
     def read() -> Interpreted:
         validated, warnings = validate(raw, elements)
         if validated is None:
             return Interpreted(False, (), tuple(warnings))
-        records, more = records_for(validated, ruleset)
+        records, more = records_for(validated, ruleset, referents.resolver(raw))
         return Interpreted(True, tuple(records), (*warnings, *more))
 
     return read

@@ -1,10 +1,12 @@
 """Validating the resources a ruleset can use with the `fhir.resources.R4B` models.
 
 R4B models read R4 JSON (the default R5 models reject it). Validation is the dominant cost of
-reading FHIR, so only resources the ruleset could use are validated: Observations and
-Conditions whose `code` has a coding the ruleset maps to a concept (checked on the raw dict
-first). Every resource rules read is validated; a Patient is not, since rules read nothing from
-it but its id (see `patients`).
+reading FHIR, so only resources the ruleset could use are validated: Observations, Conditions,
+Procedures, Encounters and ServiceRequests with a coding the ruleset maps to a concept (an
+Observation's component codes too, and the codes findings are `answers_of`; an Encounter's
+type and serviceType), checked on the raw dict first (`concept_codes`). Every resource rules
+read is validated; a Patient is not, since rules read nothing from it but its id (see
+`patients`). A Specimen is validated when a result that references it is read (`specimens`).
 
 Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
 resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and
@@ -23,13 +25,18 @@ from functools import cache
 from typing import Any, TypeAlias
 
 from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from fhir.resources.R4B.specimen import Specimen
 from pydantic import ValidationError
 
 from engine.evaluation import DataWarning
 from engine.model import Concept, Ruleset
 
+from .concept_codes import EVENT_RESOURCES, answered_by, concepts_for
 from .elements import ValidatedElements
 from .jsontext import RepeatedKeys
 from .reading import RawResource
@@ -44,14 +51,23 @@ __all__ = [
     "validate",
 ]
 
-Model: TypeAlias = Observation | Condition | Patient
+Model: TypeAlias = (
+    Observation | Condition | Patient | Procedure | Encounter | ServiceRequest | Specimen
+)
 
 _MODELS: dict[str, type[Model]] = {
     "Observation": Observation,
     "Condition": Condition,
     "Patient": Patient,
+    "Procedure": Procedure,
+    "Encounter": Encounter,
+    "ServiceRequest": ServiceRequest,
+    "Specimen": Specimen,  # read through the references of results (`specimens`)
 }
-_CODED = frozenset({"Observation", "Condition"})
+_CODED = frozenset({"Observation", "Condition", *EVENT_RESOURCES})
+# where a resource type's codes are: an Encounter's type and service, an Observation's
+# component codes beside its own
+_CODE_ELEMENTS: dict[str, tuple[str, ...]] = {"Encounter": ("type", "serviceType")}
 _NAIVE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _REPAIR_ROUNDS = 3
 _SHOWN_ERRORS = 2
@@ -72,21 +88,24 @@ class Validated:
 
 
 def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
-    """The concepts a raw resource's `code` codings mean, distinct, in coding order."""
-    code = data.get("code")
-    codings = code.get("coding") if isinstance(code, Mapping) else None
-    if not isinstance(codings, list):
+    """The concepts a raw resource's codes mean (an Observation's components' too, and the
+    findings its coded value may answer), distinct, in coding order."""
+    kind = data.get("resourceType")
+    if not isinstance(kind, str):
         return []
-    found: list[Concept] = []
-    for coding in codings:  # on every resource read: no intermediate list
-        if not isinstance(coding, Mapping):
-            continue
-        system, value = coding.get("system"), coding.get("code")
-        if isinstance(system, str) and isinstance(value, str):
-            concept = ruleset.concept_for(system, value)
-            if concept is not None and concept not in found:
-                found.append(concept)
-    return found
+    codings = [
+        (coding.get("system"), coding.get("code"))
+        for coding in _codings(data, _CODE_ELEMENTS.get(kind, ("code",)))
+    ]
+    found = [m.concept for m in concepts_for(ruleset, kind, codings)]
+    if kind == "Observation":
+        found.extend(answered_by(ruleset, codings))
+        components = data.get("component")
+        for component in components if isinstance(components, list) else ():
+            if isinstance(component, Mapping):
+                pairs = [(c.get("system"), c.get("code")) for c in _codings(component)]
+                found.extend(m.concept for m in concepts_for(ruleset, kind, pairs))
+    return list(dict.fromkeys(found))
 
 
 def unread_warnings(raw: RawResource) -> list[DataWarning]:
@@ -116,12 +135,18 @@ def number_code_warnings(raw: RawResource) -> list[DataWarning]:
     ]
 
 
-def _codings(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    code = data.get("code")
-    codings = code.get("coding") if isinstance(code, Mapping) else None
-    if not isinstance(codings, list):
-        return []
-    return [coding for coding in codings if isinstance(coding, Mapping)]
+def _codings(
+    data: Mapping[str, Any], elements: tuple[str, ...] = ("code",)
+) -> list[Mapping[str, Any]]:
+    """The codings of the CodeableConcepts (or lists of them) named `elements`."""
+    found: list[Mapping[str, Any]] = []
+    for element in elements:
+        value = data.get(element)
+        for code in value if isinstance(value, list) else [value]:
+            codings = code.get("coding") if isinstance(code, Mapping) else None
+            if isinstance(codings, list):
+                found.extend(coding for coding in codings if isinstance(coding, Mapping))
+    return found
 
 
 def is_used(raw: RawResource, ruleset: Ruleset) -> bool:

@@ -104,10 +104,10 @@ def test_an_invalid_field_alongside_an_unknown_one_still_leaves_it_out() -> None
 
 
 def test_other_resource_types_are_not_read() -> None:
-    resource = RawResource({"resourceType": "Encounter", "id": "e"}, "test")
+    resource = RawResource({"resourceType": "Claim", "id": "e"}, "test")
     validated, warnings = validate(resource)
     assert validated is None
-    assert messages(warnings) == ["Encounter/e: Encounter resources are not read"]
+    assert messages(warnings) == ["Claim/e: Claim resources are not read"]
 
 
 def test_only_resources_the_ruleset_maps_are_used(fhir_ruleset: Ruleset) -> None:
