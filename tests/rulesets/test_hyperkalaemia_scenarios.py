@@ -115,9 +115,15 @@ def test_the_command_line_admits_the_issue_example_and_withholds_ramipril(
     bundle.write_text(json.dumps(_issue_example()))
 
     run = vigil(
-        "evaluate", bundle, "--ruleset", RULESET_ID, "--as-of", "2026-03-02T10:00:00Z",
-        "--format", "json",
-    )  # fmt: skip
+        "evaluate",
+        bundle,
+        "--ruleset",
+        RULESET_ID,
+        "--as-of",
+        "2026-03-02T10:00:00Z",
+        "--format",
+        "json",
+    )
 
     assert run.returncode == 0, run.stderr
     (result,) = json.loads(run.stdout)["results"]
