@@ -35,7 +35,7 @@ from .conditions import (
 )
 from .dependencies import Cycle, strata
 from .errors import ArgumentError, Problem, RulesetError
-from .levels import LEVELS
+from .levels import ladder
 from .model import (
     Action,
     Advice,
@@ -50,6 +50,9 @@ from .model import (
 from .schema import ConceptSpec, RulesetSpec, ThenSpec
 from .thresholds import ThresholdError, ThresholdOutOfRange, resolve_threshold
 from .yaml_source import Source, load_yaml
+
+# the level names a ruleset may use until the loader reads its own `levels:`
+LEVELS = ("none", "self-care", "primary-care", "neurology", "urgent")
 
 MAX_RULESET_BYTES = 4 * 2**20  # a ruleset is input from people: far above 4,000 rules' worth
 SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
@@ -220,7 +223,7 @@ class _Checker:
             scope = self._bounded(("scope",), SCOPE_RULE, scope)
         red_flags = tuple(self._red_flag(i, partial, derived) for i in range(len(spec.red_flags)))
         try:
-            strata(rules)
+            strata(rules, ladder(replace(partial, rules=rules)))
         except Cycle as cycle:
             first = next(r for r in rules if r.id == cycle.rules[0])
             self.report(
