@@ -6,10 +6,10 @@ escalation level and of the policy's `always` rules. A rule at the first level (
 rule) proposes nothing.
 
 A proposal with a `reason` (a medication concept) becomes one order per drug group: the
-concept's active records grouped by `Record.code` (when none is active, all its records), with
-the group's records as its reasons. Any other proposal's reasons are its rule's evidence. With
-`merge`, one order per code (and drug group): the earliest due, the highest priority, each
-distinct note once; without it, one per rule and code.
+concept's active records grouped by `Record.code` (when none is active, all its records up to
+as_of), with the group's records as its reasons. Any other proposal's reasons are its rule's
+evidence. With `merge`, one order per code (and drug group): the earliest due, the highest
+priority, each distinct note once; without it, one per rule and code.
 
 A rule that proposes nothing of its own but names a referral (a ruleset's `referrals:`) proposes
 it as before levels had proposals: only at the escalation level, once per code at its most
@@ -128,7 +128,9 @@ def _groups(
     evidence otherwise, or when the reason concept has no records."""
     if proposal.reason is None:
         return [(None, suggestion.evidence)]
-    mine = [r for r in records if r.concept == proposal.reason]
+    mine = [
+        r for r in records if r.concept == proposal.reason and (r.time is None or r.time <= as_of)
+    ]
     active = [r for r in mine if is_active(r, as_of, zone)] or mine
     groups: dict[str, list[str]] = {}
     for r in active:

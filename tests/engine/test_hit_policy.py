@@ -153,3 +153,12 @@ def test_to_dict_lists_shown_and_the_proposals() -> None:
         "rules": ["severe"],
     }
     assert data["proposals"][1]["due"] == "2026-07-01T23:59:59+01:00"
+
+
+def test_a_medicine_recorded_after_as_of_is_not_a_reason() -> None:
+    future = acei("f1", "rxnorm#99", -5)  # prescribed five days after as_of
+    evaluation = Evaluator(levelled()).evaluate(
+        [k(6.1), acei("r1", RAMIPRIL, 20), future], as_of=NOW
+    )
+    [review] = by_code(evaluation.proposals)[REVIEW.code]
+    assert review.reasons == ("MedicationRequest/r1",)
