@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .conditions import NoSuggestion, atoms
 from .errors import Problem, RulesetError
 from .model import Indicator, Level, Referral, Ruleset
 
@@ -74,20 +75,20 @@ def implied_levels(named: Iterable[str], referrals: Mapping[str, Referral]) -> t
 
 
 def check_levels(ruleset: Ruleset, levels: Ladder) -> None:
-    """Raise RulesetError when a rule suggests a level the ruleset does not declare (a Ruleset
-    built by hand skips the loader, which reports this at the rule's line)."""
+    """Raise RulesetError when a rule suggests, or a condition names, a level the ruleset does
+    not declare (a Ruleset built by hand skips the loader, which reports this at the line)."""
     where = str(ruleset.source or ruleset.key)
-    problems = [
-        Problem(
-            where,
-            rule.line,
-            0,
-            f"rule {rule.id}: there is no level {rule.then.suggest!r} "
-            f"(levels: {', '.join(lv.id for lv in levels.levels)})",
-        )
-        for rule in ruleset.rules
-        if rule.then.suggest is not None and rule.then.suggest not in levels
-    ]
+    known = ", ".join(lv.id for lv in levels.levels)
+    problems = []
+    for rule in ruleset.rules:
+        named = [a.level for a in atoms(rule.when) if isinstance(a, NoSuggestion) and a.level]
+        if rule.then.suggest is not None:
+            named.append(rule.then.suggest)
+        problems += [
+            Problem(where, rule.line, 0, f"rule {rule.id}: there is no level {lv!r} ({known})")
+            for lv in dict.fromkeys(named)
+            if lv not in levels
+        ]
     if problems:
         raise RulesetError(problems)
 

@@ -12,6 +12,7 @@ import pytest
 import engine
 from engine import Evaluator, Quantity, Record
 from engine.codes import parse_code
+from engine.conditions import All, NoSuggestion
 from engine.levels import Ladder, implied_levels, ladder
 from engine.model import Level, Referral
 from tests.engine.levelled import LEVELS, levelled
@@ -92,6 +93,16 @@ def test_a_rule_suggesting_an_undeclared_level_is_a_ruleset_error() -> None:
         for r in ruleset.rules
     )
     with pytest.raises(engine.RulesetError, match=r"rule mild: there is no level 'urgent'"):
+        Evaluator(replace(ruleset, rules=rules))
+
+
+def test_a_condition_naming_an_undeclared_level_is_a_ruleset_error() -> None:
+    ruleset = levelled()
+    quiet = NoSuggestion("neurology", "no suggestion at or above neurology", ())
+    rules = tuple(
+        replace(r, when=All((r.when, quiet), ())) if r.id == "mild" else r for r in ruleset.rules
+    )
+    with pytest.raises(engine.RulesetError, match=r"rule mild: there is no level 'neurology'"):
         Evaluator(replace(ruleset, rules=rules))
 
 
