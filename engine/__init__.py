@@ -29,14 +29,12 @@ from .evaluation import (
     Suggestion,
 )
 from .evaluator import Evaluator
-from .levels import LEVELS
 from .loader import load_text
 from .model import Concept, Ruleset
 from .records import Quantity, Record
 from .registry import load_ruleset, packaged_rulesets
 
 __all__ = [
-    "LEVELS",
     "ArgumentError",
     "Code",
     "CodeError",

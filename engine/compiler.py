@@ -36,7 +36,7 @@ from .conditions import (
     to_dnf,
 )
 from .dependencies import Cycle, strata
-from .levels import rank
+from .levels import Ladder, ladder
 from .measures import SCALE, Measure, concepts_read, is_measured, measure_of
 from .model import Action, Rule, Ruleset
 from .sharding import SHARD, FactKey, LayoutError, fact_key, shard
@@ -164,8 +164,9 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
     if ruleset.scope is not None:
         check_alternatives(SCOPE_RULE, ruleset.scope)
     rules = effective_rules(ruleset)
+    levels = ladder(ruleset)
     try:
-        stratum = strata(rules)
+        stratum = strata(rules, levels)
     except Cycle as cycle:
         raise CompileError(cycle.rules[0], f"rules derive each other's findings: {cycle}") from None
     definition: dict[str, Any] = {}
@@ -178,7 +179,7 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
     for index, rule in enumerate(rules):
         dnf = to_dnf(rule.when)
         for b, conjunction in enumerate(dnf):
-            compiled = _Conjunction(ruleset)
+            compiled = _Conjunction(ruleset, levels)
             for atom, negated in conjunction:
                 compiled.add(atom, negated)
             compiled.stage(stratum[rule.id])
@@ -232,8 +233,9 @@ def check_alternatives(rule: str, condition: Condition) -> None:
 
 
 class _Conjunction:
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, levels: Ladder) -> None:
         self.ruleset = ruleset
+        self.levels = levels
         self.patterns: list[dict[str, Any]] = []
         self.info: dict[str, Pattern] = {}
         self.concepts: set[str] = set()
@@ -257,7 +259,7 @@ class _Conjunction:
             return
         if isinstance(atom, NoSuggestion):
             self.reads_suggestions = True
-            floor = rank(atom.level) if atom.level else 1
+            floor = self.levels.rank(atom.level) if atom.level else 1
             if negated:
                 # "a suggestion at or above L": one suggestion at the highest L meets them all
                 self._suggested = max(self._suggested, floor)

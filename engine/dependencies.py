@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .conditions import Condition, FindingRef, NoSuggestion, to_dnf
-from .levels import LEVELS, rank
+from .levels import Ladder
 from .model import Rule
 
 
@@ -24,7 +24,9 @@ class Cycle(Exception):
         return " -> ".join((*self.rules, self.rules[0]))
 
 
-def dependencies(condition: Condition, rules: Sequence[Rule]) -> list[tuple[str, bool]]:
+def dependencies(
+    condition: Condition, rules: Sequence[Rule], levels: Ladder
+) -> list[tuple[str, bool]]:
     """(rule id, negative) for every rule whose output `condition` reads."""
     derivers: dict[str, list[str]] = {}
     for rule in rules:
@@ -36,20 +38,22 @@ def dependencies(condition: Condition, rules: Sequence[Rule]) -> list[tuple[str,
             if isinstance(atom, FindingRef):
                 found += [(r, negated) for r in derivers.get(atom.name, [])]
             elif isinstance(atom, NoSuggestion):
-                if atom.level is not None and atom.level not in LEVELS:
+                if atom.level is not None and atom.level not in levels:
                     continue  # the loader reports the unknown level; the cycle check goes on
-                floor = rank(atom.level) if atom.level else 1
+                floor = levels.rank(atom.level) if atom.level else 1
                 found += [
                     (r.id, True)
                     for r in rules
-                    if r.then.suggest is not None and rank(r.then.suggest) >= floor
+                    if r.then.suggest is not None
+                    and r.then.suggest in levels
+                    and levels.rank(r.then.suggest) >= floor
                 ]
     return found
 
 
-def strata(rules: Sequence[Rule]) -> dict[str, int]:
+def strata(rules: Sequence[Rule], levels: Ladder) -> dict[str, int]:
     """Stratum of every rule; raises `Cycle` naming the rules of a derivation cycle."""
-    edges = {rule.id: dependencies(rule.when, rules) for rule in rules}
+    edges = {rule.id: dependencies(rule.when, rules, levels) for rule in rules}
     result: dict[str, int] = {}
     visiting: list[str] = []
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from .model import Citation, Referral
+from .codes import Code
+from .model import Citation, Level, Priority, Proposal, Referral
 
 RedFlagStatus = Literal["present", "absent", "not recorded", "not met"]
 
@@ -62,6 +63,10 @@ class RedFlagCheck:
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
+    """A fired suggesting rule. `shown` says whether the hit policy shows its proposals (the
+    others are "also noted"); `proposals` are the rule's own (its action's, else its referral's,
+    else its level's; none at the first level)."""
+
     rule: str
     level: str
     summary: str
@@ -70,6 +75,24 @@ class Suggestion:
     citations: tuple[Citation, ...] = ()
     referral: Referral | None = None
     advice: tuple[str, ...] = ()
+    shown: bool = True
+    proposals: tuple[Proposal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """An order to propose, after the hit policy: `due` is when it is due (None: no date),
+    `reasons` the records behind it (a medication review's: its drug group's records), `rules`
+    the rules that proposed it, `notes` each distinct note once, in the rules' order."""
+
+    code: Code
+    label: str
+    kind: str
+    priority: Priority
+    due: datetime | None
+    notes: tuple[str, ...]
+    reasons: tuple[str, ...]
+    rules: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +113,9 @@ class Evaluation:
     trace: tuple[Firing, ...]
     warnings: tuple[DataWarning, ...]
     red_flags: tuple[RedFlagCheck, ...] = ()
+    # the ruleset's levels, lowest first (empty in an Evaluation built by hand)
+    levels: tuple[Level, ...] = ()
+    proposals: tuple[Proposed, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; keys and order are stable."""
@@ -102,6 +128,7 @@ class Evaluation:
             "as_of": self.as_of.isoformat(),
             "escalation": self.escalation,
             "suggestions": [_suggestion_dict(s) for s in self.suggestions],
+            "proposals": [proposed_dict(p) for p in self.proposals],
             "findings": [
                 {"name": f.name, "rule": f.rule, "evidence": list(f.evidence)}
                 for f in self.findings
@@ -121,6 +148,7 @@ def _suggestion_dict(s: Suggestion) -> dict[str, Any]:
         "level": s.level,
         "summary": s.summary,
         "detail": s.detail,
+        "shown": s.shown,
         "evidence": list(s.evidence),
         "citations": [
             {k: v for k, v in (("title", c.title), ("section", c.section), ("url", c.url)) if v}
@@ -136,6 +164,20 @@ def _suggestion_dict(s: Suggestion) -> dict[str, Any]:
         }
     if s.advice:
         out["advice"] = list(s.advice)
+    return out
+
+
+def proposed_dict(p: Proposed) -> dict[str, Any]:
+    """A proposed order, JSON-ready; keys and order are stable."""
+    out: dict[str, Any] = {"system": p.code.system, "code": p.code.code}
+    if p.code.display:
+        out["display"] = p.code.display
+    out.update(label=p.label, kind=p.kind, priority=p.priority)
+    if p.due is not None:
+        out["due"] = p.due.isoformat()
+    if p.notes:
+        out["notes"] = list(p.notes)
+    out.update(reasons=list(p.reasons), rules=list(p.rules))
     return out
 
 

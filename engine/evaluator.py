@@ -27,9 +27,10 @@ from .evaluation import (
 from .explanation import describe, reason, sources
 from .facts import concept_fact
 from .inputs import as_of_or_now, check_records
-from .levels import highest, rank
+from .levels import Ladder, check_levels, ladder
 from .measures import Context
 from .model import Rule, Ruleset
+from .proposals import propose, rule_proposals
 from .records import Record
 from .summary import Summary, summarise
 
@@ -72,6 +73,8 @@ class Evaluator:
 
             ruleset = load_ruleset(ruleset)
         self.ruleset = ruleset
+        self._levels = ladder(ruleset)
+        check_levels(ruleset, self._levels)
         self._compiled = _compiled(ruleset)
         self._identity = RulesetIdentity(
             ruleset.id, ruleset.version, ruleset.content_hash, ruleset.title
@@ -98,18 +101,30 @@ class Evaluator:
             as_of_is_now=as_of is None,
             history=self._compiled.history,
         )
-        run = _Run(self.ruleset, self._compiled, summaries, when)
+        run = _Run(self.ruleset, self._compiled, summaries, when, self._levels)
         runtime.run_session(self._compiled, run.facts(warnings), run.fire)
-        suggestions = run.suggestions()
+        fired = run.suggestions()
+        # information rules are at the first level, the default: they never raise the escalation
+        escalation = self._levels.highest(s.level for s in fired)
+        suggestions, proposals = propose(
+            fired,
+            escalation,
+            self.ruleset.hit_policy,
+            when,
+            zone=self.ruleset.time_zone,
+            records=records,
+        )
         return Evaluation(
             ruleset=self._identity,
             as_of=when,
-            escalation=highest([s.level for s in suggestions]),
+            escalation=escalation,
             suggestions=suggestions,
             findings=tuple(f for f in run.derived.values() if f.name != SCOPE_FINDING),
             trace=tuple(run.trace),
             warnings=tuple(warnings),
             red_flags=run.red_flags(),
+            levels=self._levels.levels,
+            proposals=proposals,
         )
 
 
@@ -130,9 +145,11 @@ class _Run:
         compiled: Compiled,
         summaries: dict[str, Summary],
         as_of: datetime,
+        levels: Ladder,
     ) -> None:
         self.ruleset = ruleset
         self.as_of = as_of
+        self.levels = levels
         self.compiled = compiled
         self.summaries = summaries
         self.fired: set[str] = set()
@@ -174,7 +191,7 @@ class _Run:
         if then.suggest:
             self.pending.append(_Pending(order, rule, facts, evidence))
             if self.compiled.reads_suggestions:
-                emit({"t": "s", "rank": rank(then.suggest)})
+                emit({"t": "s", "rank": self.levels.rank(then.suggest)})
         if then.derive and then.derive not in self.derived:
             self.derived[then.derive] = Finding(then.derive, rule.id, evidence)
             if then.derive in self.compiled.findings:
@@ -204,10 +221,11 @@ class _Run:
     # -- results out -------------------------------------------------------------------------
 
     def suggestions(self) -> tuple[Suggestion, ...]:
+        """Every fired suggesting rule, highest level first, then in firing order."""
         made = [self._suggestion(p) for p in self.pending]
         ordered = sorted(
             zip(made, self.pending, strict=True),
-            key=lambda pair: (-rank(pair[0].level), pair[1].order),
+            key=lambda pair: (-self.levels.rank(pair[0].level), pair[1].order),
         )
         return tuple(s for s, _ in ordered)
 
@@ -231,6 +249,11 @@ class _Run:
             citations=tuple(self.ruleset.citations[c] for c in then.cite),
             referral=then.referral,
             advice=advice,
+            proposals=rule_proposals(
+                then,
+                self.levels.level(then.suggest),
+                first=self.levels.is_first(then.suggest),
+            ),
         )
 
     def _fill(self, text: str, *, reported: bool = True) -> str:

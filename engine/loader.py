@@ -35,12 +35,13 @@ from .conditions import (
 )
 from .dependencies import Cycle, strata
 from .errors import ArgumentError, Problem, RulesetError
-from .levels import LEVELS
+from .levels import ladder
 from .model import (
     Action,
     Advice,
     Citation,
     Concept,
+    Level,
     Parameter,
     RedFlag,
     Referral,
@@ -50,6 +51,16 @@ from .model import (
 from .schema import ConceptSpec, RulesetSpec, ThenSpec
 from .thresholds import ThresholdError, ThresholdOutOfRange, resolve_threshold
 from .yaml_source import Source, load_yaml
+
+# the levels of every ruleset until the loader reads a ruleset's own `levels:`
+DEFAULT_LEVELS = (
+    Level("none", "No action", "info"),
+    Level("self-care", "Self-care", "info"),
+    Level("primary-care", "Primary care", "warning"),
+    Level("neurology", "Neurology", "warning"),
+    Level("urgent", "Urgent", "critical"),
+)
+LEVELS = tuple(level.id for level in DEFAULT_LEVELS)
 
 MAX_RULESET_BYTES = 4 * 2**20  # a ruleset is input from people: far above 4,000 rules' worth
 SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
@@ -211,6 +222,7 @@ class _Checker:
             reviewers=tuple(spec.reviewers),
             source=source,
             code_systems=self.systems,
+            levels=DEFAULT_LEVELS,
         )
         derived = {r.then.derive for r in spec.rules if r.then.derive}
         rules = self._rules(partial, derived)
@@ -220,7 +232,7 @@ class _Checker:
             scope = self._bounded(("scope",), SCOPE_RULE, scope)
         red_flags = tuple(self._red_flag(i, partial, derived) for i in range(len(spec.red_flags)))
         try:
-            strata(rules)
+            strata(rules, ladder(partial))
         except Cycle as cycle:
             first = next(r for r in rules if r.id == cycle.rules[0])
             self.report(

@@ -1,12 +1,18 @@
 """An engine Evaluation as CDS Hooks 2.0 cards.
 
 One card per patient, not one per suggestion: a clinician sees the patient's escalation once, with
-every reason behind it in the detail. The card's indicator follows the escalation (self-care ->
-info, primary-care and neurology -> warning, urgent -> critical); from primary-care up it lists the
-red flags checked and offers each distinct referral the reasons name as a draft R4 ServiceRequest,
-validated with fhir.resources. The detail ends with the data left out or in doubt (the
-Evaluation's warnings, the first five in full), so the clinician knows what the rules did not
-read. Apart from the uuids, one Evaluation always gives the same cards.
+every reason behind it in the detail. The card's indicator is the escalation level's (the
+ruleset's `levels`); at the first level ("nothing to do") there is no card, unless an information
+rule fired: then an info card gives its text and proposes nothing. The reasons whose proposals
+the hit policy shows come first under "Why", the others under "Also noted". Each order the
+evaluation proposes is a draft R4 ServiceRequest (its `label` the button's words, its due time
+`occurrencePeriod.end`), validated with fhir.resources. The detail ends with the data left out
+or in doubt (the Evaluation's warnings, the first five in full), so the clinician knows what the
+rules did not read. Apart from the uuids, one Evaluation always gives the same cards.
+
+An Evaluation built by hand without levels has them implied from its suggestions (as a ruleset
+that declares none, `engine.levels`) and, when it carries no proposals, its suggestions'
+proposals under the default hit policy.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from engine.evaluation import DataWarning, Evaluation, RedFlagCheck, Suggestion
-from engine.levels import rank
-from engine.model import Citation, Referral
+from engine.evaluation import DataWarning, Evaluation, Proposed, RedFlagCheck, Suggestion
+from engine.levels import Ladder, implied_levels
+from engine.model import Citation, HitPolicy, Level, Referral
+from engine.proposals import propose, referral_proposal
 
 from .cds_hooks.models import Action, Card, Coding, Indicator, Link, Source
 from .cds_hooks.models import Suggestion as CardSuggestion
@@ -34,37 +41,40 @@ OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
     ("patient-declined", "Patient declined"),
     ("data-incorrect", "The data behind this card is incorrect"),
 )
-_INDICATOR: dict[str, Indicator] = {
-    "self-care": "info",
-    "primary-care": "warning",
-    "neurology": "warning",
-    "urgent": "critical",
-}
 
 NewId = Callable[[], str]
-_PRIORITY = ("routine", "urgent", "asap", "stat")  # FHIR request priority, least pressing first
 
 
 def _uuid4() -> str:
     return str(uuid.uuid4())
 
 
-def indicator_for(level: str) -> Indicator | None:
-    """The card indicator of an escalation level; None for `none` (no card)."""
-    return _INDICATOR.get(level)
+def indicator_for(level: str, levels: Sequence[Level] = ()) -> Indicator | None:
+    """The card indicator of an escalation level among `levels`; None for the first level (no
+    card unless an information rule fired) and for a level not among them."""
+    ladder = Ladder(tuple(levels) or implied_levels((), {}))
+    if level not in ladder or ladder.is_first(level):
+        return None
+    return ladder.level(level).indicator
 
 
 def build_cards(evaluation: Evaluation, patient: str, new_id: NewId = _uuid4) -> list[Card]:
     """The cards of one patient's evaluation (`patient` is `Patient/<id>`); empty if none apply."""
-    indicator = indicator_for(evaluation.escalation)
-    if indicator is None or not evaluation.suggestions:
+    levels = _ladder(evaluation)
+    escalation = evaluation.escalation
+    if escalation not in levels or not evaluation.suggestions:
         return []
-    reasons = _by_level(evaluation.suggestions)
-    top = reasons[0]
-    referrals = _referrals(reasons) if rank(evaluation.escalation) >= rank("primary-care") else []
+    reasons = sorted(evaluation.suggestions, key=lambda s: -levels.rank(s.level))
+    if levels.is_first(escalation):
+        indicator: Indicator = "info"  # only information rules fired
+    else:
+        indicator = levels.level(escalation).indicator
+    shown = [s for s in reasons if s.shown]
+    top = (shown or reasons)[0]
+    orders = _orders(evaluation, levels)
     suggestions = [
-        _referral_suggestion(referral, evidence, patient, new_id, recommended=i == 0)
-        for i, (referral, evidence) in enumerate(referrals)
+        _order_suggestion(order, patient, new_id, recommended=i == 0)
+        for i, order in enumerate(orders)
     ]
     citations = _citations(reasons)
     links = [
@@ -98,38 +108,48 @@ def cards_json(
     return [card.dump() for card in build_cards(evaluation, patient, new_id)]
 
 
-def service_request(referral: Referral, patient: str, evidence: Sequence[str]) -> dict[str, Any]:
-    """A draft R4 ServiceRequest proposing `referral`, validated by fhir.resources."""
-    code: dict[str, Any] = {"system": referral.code.system, "code": referral.code.code}
-    if referral.code.display:
-        code["display"] = referral.code.display
-    concept: dict[str, Any] = {"coding": [code]}
-    if referral.code.display:
-        concept["text"] = referral.code.display
+def service_request(
+    order: Proposed | Referral, patient: str, evidence: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A draft R4 ServiceRequest proposing `order` (a referral: with `evidence` as its reasons),
+    validated by fhir.resources."""
+    if isinstance(order, Referral):
+        p = referral_proposal(order)
+        order = Proposed(p.code, p.label, p.kind, p.priority, None, (), tuple(evidence), ())
+    coding: dict[str, Any] = {"system": order.code.system, "code": order.code.code}
+    if order.code.display:
+        coding["display"] = order.code.display
     data: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "status": "draft",
         "intent": "proposal",
-        "priority": referral.priority,
-        "code": concept,
+        "priority": order.priority,
+        "code": {"coding": [coding], "text": order.label},
         "subject": {"reference": patient},
     }
-    if evidence:
-        data["reasonReference"] = [{"reference": ref} for ref in evidence]
-    ServiceRequest.model_validate(data)  # raises if the referral is not a valid R4 resource
+    if order.due is not None:
+        data["occurrencePeriod"] = {"end": order.due.isoformat()}
+    if order.notes:
+        data["note"] = [{"text": note} for note in order.notes]
+    if order.reasons:
+        data["reasonReference"] = [{"reference": ref} for ref in order.reasons]
+    ServiceRequest.model_validate(data)  # raises if the order is not a valid R4 resource
     return data
 
 
 def card_detail(
     evaluation: Evaluation, reasons: Sequence[Suggestion], citations: Sequence[Citation]
 ) -> str:
-    """The card's markdown: the reasons, the red flags checked (primary-care up), the data left
-    out or in doubt, the sources."""
+    """The card's markdown: the reasons (those the hit policy shows, then the others as also
+    noted), the red flags checked, the data left out or in doubt, the sources."""
     parts: list[str] = ["### Why"]
-    for n, s in enumerate(reasons, 1):
-        parts.append(f"**{n}. {_inline(s.summary)}** ({s.level}; rule `{s.rule}`)")
-        if s.detail.strip():
-            parts.append(s.detail.strip())
+    shown = [s for s in reasons if s.shown]
+    noted = [s for s in reasons if not s.shown]
+    for n, s in enumerate(shown or noted, 1):
+        parts.append(_reason(n, s))
+    if shown and noted:
+        parts.append("### Also noted")
+        parts.extend(_reason(n, s) for n, s in enumerate(noted, len(shown) + 1))
     advice = _advice(reasons)
     if advice:
         parts.append("### What may help")
@@ -151,44 +171,47 @@ def card_detail(
     return "\n\n".join(parts)
 
 
-def _by_level(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
-    """Highest level first; the engine's order within a level."""
-    return sorted(suggestions, key=lambda s: -rank(s.level))
+def _reason(n: int, s: Suggestion) -> str:
+    head = f"**{n}. {_inline(s.summary)}** ({s.level}; rule `{s.rule}`)"
+    return f"{head}\n\n{s.detail.strip()}" if s.detail.strip() else head
 
 
-def _referrals(reasons: Sequence[Suggestion]) -> list[tuple[Referral, tuple[str, ...]]]:
-    """The referrals of the escalation level's reasons, each service once at its most pressing
-    priority, with the evidence of every reason behind it. A lower level's referral is left out:
-    a routine GP review beside an urgent one would only ask the clinician to choose twice."""
-    top = reasons[0].level
-    found: dict[tuple[str, str], tuple[Referral, list[str]]] = {}
-    for s in reasons:
-        if s.referral is None or s.level != top or rank(s.level) < rank("primary-care"):
-            continue
-        key = s.referral.code.key
-        referral, evidence = found.setdefault(key, (s.referral, []))
-        if _PRIORITY.index(s.referral.priority) > _PRIORITY.index(referral.priority):
-            found[key] = (s.referral, evidence)
-        evidence.extend(ref for ref in s.evidence if ref not in evidence)
-    return [(referral, tuple(evidence)) for referral, evidence in found.values()]
+def _ladder(evaluation: Evaluation) -> Ladder:
+    if evaluation.levels:
+        return Ladder(evaluation.levels)
+    named = [*(s.level for s in evaluation.suggestions), evaluation.escalation]
+    referrals = {s.level: s.referral for s in evaluation.suggestions if s.referral is not None}
+    return Ladder(implied_levels(named, referrals))
 
 
-def _referral_suggestion(
-    referral: Referral, evidence: tuple[str, ...], patient: str, new_id: NewId, recommended: bool
+def _orders(evaluation: Evaluation, levels: Ladder) -> tuple[Proposed, ...]:
+    """The evaluation's proposals; for one built by hand without levels or proposals, its
+    suggestions' under the default hit policy. None at the first level."""
+    if levels.is_first(evaluation.escalation):
+        return ()
+    if evaluation.proposals or evaluation.levels:
+        return evaluation.proposals
+    _, orders = propose(
+        evaluation.suggestions, evaluation.escalation, HitPolicy(), evaluation.as_of
+    )
+    return orders
+
+
+def _order_suggestion(
+    order: Proposed, patient: str, new_id: NewId, recommended: bool
 ) -> CardSuggestion:
-    name = referral.code.display or referral.code.code
-    label = _clip(f"Propose: {name} ({referral.priority})", 80)
+    due = f", due {order.due.date().isoformat()}" if order.due is not None else ""
     return CardSuggestion(
-        label=label,
+        label=_clip(order.label, 80),
         uuid=new_id(),
         isRecommended=True if recommended else None,
         actions=[
             Action(
                 type="create",
                 description=_clip(
-                    f"Draft ServiceRequest: {name}, priority {referral.priority}", 200
+                    f"Draft ServiceRequest: {order.label}, priority {order.priority}{due}", 200
                 ),
-                resource=service_request(referral, patient, evidence),
+                resource=service_request(order, patient),
             )
         ],
     )

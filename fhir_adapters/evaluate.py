@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Evaluation, Evaluator, Ruleset, load_ruleset
-from engine.evaluation import DataWarning
+from engine.evaluation import DataWarning, proposed_dict
 
 from .cache import ResourceCache
 from .cards import NewId, _uuid4, cards_json
@@ -40,12 +40,14 @@ class PatientResult:
                 {
                     "rule": s.rule,
                     "level": s.level,
+                    "shown": s.shown,
                     "summary": s.summary,
                     "detail": s.detail,
                     "evidence": list(s.evidence),
                 }
                 for s in self.evaluation.suggestions
             ],
+            "proposals": [proposed_dict(p) for p in self.evaluation.proposals],
             "warnings": [warning_dict(w) for w in self.evaluation.warnings],
         }
 

@@ -20,7 +20,6 @@ def test_engine_public_names() -> None:
         "FactError",
         "Finding",
         "Firing",
-        "LEVELS",
         "Matched",
         "Problem",
         "Quantity",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from engine import Evaluator, Quantity, Record
 from engine.codes import Code
 from engine.evaluation import (
     DataWarning,
@@ -19,6 +21,7 @@ from engine.evaluation import (
 from engine.model import Citation, Referral
 from fhir_adapters.cards import build_cards, cards_json, indicator_for, service_request
 from fhir_adapters.cds_hooks.models import Card, CardResponse
+from tests.engine.levelled import LEVELS, levelled
 
 PATIENT = "Patient/p1"
 GP = Referral(
@@ -250,3 +253,108 @@ def test_card_model_refuses_suggestions_without_selection_behavior() -> None:
     del data["selectionBehavior"]
     with pytest.raises(ValueError, match="selectionBehavior"):
         Card.model_validate(data)
+
+
+# --- a ruleset's own levels, proposals and hit policy --------------------------------------
+
+LEVELLED_NOW = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)  # 23:30 in London (summer time)
+
+
+def levelled_cards(*records: Record, **policy: Any) -> list[Card]:
+    evaluation = Evaluator(levelled(**policy)).evaluate(list(records), as_of=LEVELLED_NOW)
+    return validate(cards_json(evaluation, PATIENT))
+
+
+def k(value: float) -> Record:
+    return Record(
+        "potassium",
+        "Observation/k1",
+        LEVELLED_NOW - timedelta(hours=2),
+        value=Quantity(value, "mmol/L"),
+    )
+
+
+RAMIPRIL = Record(
+    "ace_inhibitor",
+    "MedicationRequest/m1",
+    LEVELLED_NOW - timedelta(days=90),
+    code="rxnorm#35296",
+    status="active",
+)
+
+
+def resources(card: Card) -> list[dict[str, Any]]:
+    return [a.resource or {} for s in card.suggestions or [] for a in s.actions or []]
+
+
+def test_the_indicator_is_the_escalation_levels() -> None:
+    [emergency] = levelled_cards(k(6.7))
+    [same_day] = levelled_cards(k(6.3))
+    [recheck] = levelled_cards(k(5.6))
+    assert (emergency.indicator, same_day.indicator, recheck.indicator) == (
+        "critical",
+        "warning",
+        "info",
+    )
+    assert indicator_for("same-day-review", LEVELS) == "warning"
+    assert indicator_for("none", LEVELS) is None
+
+
+def test_a_proposal_is_a_draft_service_request_due_today_in_the_rulesets_zone() -> None:
+    [card] = levelled_cards(k(6.7), RAMIPRIL)
+    [admit, review] = resources(card)
+    assert admit == {
+        "resourceType": "ServiceRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "priority": "stat",
+        "code": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "183452005"}],
+            "text": "Emergency hospital admission",
+        },
+        "subject": {"reference": PATIENT},
+        "reasonReference": [{"reference": "Observation/k1"}],
+    }
+    # "today" is 23:59:59 of the as-of date in Europe/London, summer time
+    assert review["occurrencePeriod"] == {"end": "2026-07-01T23:59:59+01:00"}
+    assert review["note"] == [
+        {"text": "Withhold the ACE inhibitor until potassium is below 5.5 mmol/L"}
+    ]
+    assert review["reasonReference"] == [{"reference": "MedicationRequest/m1"}]
+    assert review["priority"] == "urgent"
+
+
+def test_today_follows_the_as_of_date_in_the_zone_not_in_utc() -> None:
+    later = LEVELLED_NOW + timedelta(hours=1)  # 00:30 on 2 July in London, 23:30 UTC
+    evaluation = Evaluator(levelled()).evaluate([k(6.1), RAMIPRIL], as_of=later)
+    [card] = validate(cards_json(evaluation, PATIENT))
+    [*_, review] = resources(card)
+    assert review["occurrencePeriod"] == {"end": "2026-07-02T23:59:59+01:00"}
+    utc = Evaluator(levelled(time_zone="UTC")).evaluate([k(6.1), RAMIPRIL], as_of=later)
+    [*_, in_utc] = resources(validate(cards_json(utc, PATIENT))[0])
+    assert in_utc["occurrencePeriod"] == {"end": "2026-07-01T23:59:59+00:00"}
+
+
+def test_the_buttons_are_the_proposals_labels_in_words() -> None:
+    [card] = levelled_cards(k(6.7), RAMIPRIL)
+    assert [s.label for s in card.suggestions or []] == [
+        "Emergency hospital admission",
+        "Review of medication",
+    ]
+    assert [s.isRecommended for s in card.suggestions or []] == [True, None]
+
+
+def test_rules_not_shown_are_listed_as_also_noted() -> None:
+    [card] = levelled_cards(k(6.7))
+    why, noted = (card.detail or "").split("### Also noted")
+    assert "rule `severe`" in why and "rule `raasi-withhold`" in why
+    assert "rule `mild`" in noted and "rule `moderate`" in noted
+    assert "rule `mild`" not in why
+
+
+def test_an_information_rule_alone_gives_an_info_card_without_orders() -> None:
+    weakness = Record("weakness", "Observation/w1", LEVELLED_NOW - timedelta(hours=3))
+    [card] = levelled_cards(weakness, k(4.2))
+    assert card.indicator == "info" and card.suggestions is None
+    assert card.summary == "weakness-noted summary"
+    assert levelled_cards(k(4.2)) == []

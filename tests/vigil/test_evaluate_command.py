@@ -49,6 +49,7 @@ def test_json_output_is_one_object_with_every_patient_in_a_stable_order() -> Non
     assert dana["suggestions"][0] == {
         "rule": "severe-hypokalemia",
         "level": "urgent",
+        "shown": True,
         "summary": "Potassium 2.3 mmol/L is severely low: same-day assessment",
         "detail": dana["suggestions"][0]["detail"],
         "evidence": ["Observation/dana-o3"],

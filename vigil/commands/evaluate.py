@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine import RulesetError, load_ruleset
-from engine.levels import LEVELS
+from engine.model import Level
 from fhir_adapters import FhirInputError, Loaded, PatientResult, Results, load_resources
 from fhir_adapters.evaluate import combine, evaluate_patients, warning_dict
 from fhir_adapters.folders import find_files, shown_path
@@ -24,13 +24,8 @@ from ..output import stdout_is_terminal, write_stdout
 from ..terminal import printable
 
 DEFAULT_RULESET = "calf-fasciculation"
-_COLOURS = {
-    "none": "\033[2m",
-    "self-care": "\033[32m",
-    "primary-care": "\033[33m",
-    "neurology": "\033[35m",
-    "urgent": "\033[1;31m",
-}
+_FIRST_COLOUR = "\033[2m"  # the ruleset's first level: nothing to do
+_COLOURS = {"info": "\033[32m", "warning": "\033[33m", "critical": "\033[1;31m"}
 _RESET = "\033[0m"
 # A lone surrogate: a file name's undecodable byte, or a JSON \udcff escape in the input.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -179,20 +174,29 @@ def _wants_colour() -> bool:
     return stdout_is_terminal() and "NO_COLOR" not in os.environ
 
 
+def _colour(level: str, levels: tuple[Level, ...]) -> str:
+    """The escalation's colour, by its level's card indicator."""
+    if not levels or levels[0].id == level:
+        return _FIRST_COLOUR
+    found = next((lv for lv in levels if lv.id == level), None)
+    return _COLOURS[found.indicator] if found is not None else ""
+
+
 def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour: bool) -> None:
     ruleset = output["ruleset"]
     out.write(f"Ruleset {ruleset['id']} {ruleset['version']}, as of {output['as_of']}\n\n")
     # escaped before they are aligned: a Patient without an id is known by its fullUrl, any text
     patients = [printable(escape_surrogates(r.patient), backslash=False) for r in results]
     width = max([len("Patient"), *map(len, patients)])
-    level_width = max(len(level) for level in LEVELS)
+    levels = results[0].evaluation.levels if results else ()
+    level_width = max([len("Escalation"), *(len(level.id) for level in levels)])
     out.write(f"{'Patient':<{width}}  {'Escalation':<{level_width}}  Reasons\n")
     out.write(f"{'-' * width}  {'-' * level_width}  {'-' * 40}\n")
     for result, patient in zip(results, patients, strict=True):
         level = result.escalation
         shown = f"{level:<{level_width}}"
         if colour:
-            shown = f"{_COLOURS[level]}{shown}{_RESET}"
+            shown = f"{_colour(level, result.evaluation.levels)}{shown}{_RESET}"
         reasons = [s.summary for s in result.evaluation.suggestions] or ["-"]
         out.write(f"{patient:<{width}}  {shown}  {reasons[0]}\n")
         for reason in reasons[1:]:
