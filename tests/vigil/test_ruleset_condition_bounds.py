@@ -16,6 +16,7 @@ id: nested
 version: 1.0.0
 status: draft
 title: Conditions nested on purpose
+levels: [{{id: none, title: No action, indicator: info}}, {{id: urgent, title: Urgent, indicator: critical}}]
 concepts:
   weakness: {{codes: [sct#26544005]}}
   twitching: {{codes: [sct#82470000]}}
