@@ -321,6 +321,8 @@ def _split_window(text: str, context: str, path: Path) -> tuple[str, Window | No
         return text, None
     rest = text[: match.start("window")].strip()
     window_text = match.group("window")
+    if _WINDOW.search(rest):
+        raise ConditionSyntaxError(f"{context!r} has two windows; write one", path)
     started = match.group("started")
     if started is not None:
         return rest, Window("after-start", None, started, window_text)

@@ -54,9 +54,9 @@ def compared_concepts(spec: RulesetSpec) -> frozenset[str]:
         except ValueError:
             continue  # reported when the rule itself is read
         for atom in atoms(condition):
-            if isinstance(atom, Compare) and atom.attribute in VALUE_ATTRIBUTES:
-                names.add(atom.concept)
-            elif isinstance(atom, Trend | Streak):
+            if isinstance(atom, Trend | Streak) or (
+                isinstance(atom, Compare) and atom.attribute in VALUE_ATTRIBUTES
+            ):
                 names.add(atom.concept)
     return frozenset(names)
 

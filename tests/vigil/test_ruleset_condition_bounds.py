@@ -16,7 +16,6 @@ id: nested
 version: 1.0.0
 status: draft
 title: Conditions nested on purpose
-levels: [{{id: none, title: No action, indicator: info}}, {{id: urgent, title: Urgent, indicator: critical}}]
 concepts:
   weakness: {{codes: [sct#26544005]}}
   twitching: {{codes: [sct#82470000]}}
@@ -24,6 +23,8 @@ rules:
   - id: nested
     when: {when}
     then: {{suggest: urgent, summary: Weakness and twitching}}
+levels: [{{id: none, title: No action, indicator: info}},
+  {{id: urgent, title: Urgent, indicator: critical}}]
 """
 
 
