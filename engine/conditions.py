@@ -474,6 +474,12 @@ def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
         return Not(presence, path) if state == "not recorded" else presence
     if match := _MEDICATION.match(rest):
         state = cast(MedicationStateName, match.group("state").replace(" ", "-"))
+        if window is not None and state not in ("started", "ended"):
+            raise ConditionSyntaxError(
+                f"in {text!r}: {window.text!r} does not apply to {match.group('state')!r}, which "
+                f"is read at the evaluation time; a window goes with started or ended",
+                path,
+            )
         return MedicationState(concept, state, text, path, window)
     if match := _CODED_IS.match(rest):
         return CodedIs(concept, match.group("value"), text, path, window)

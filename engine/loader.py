@@ -95,8 +95,8 @@ def load_text(
     """Check and load a ruleset's YAML text; raise `RulesetError` listing every problem.
 
     The ruleset's identity (and the compiled rules it shares with equal rulesets in the
-    process) is the SHA-256 of `text`: a `content_hash` given is checked against it. Value-set
-    and product files are read relative to `source` (the ruleset file)."""
+    process) is the SHA-256 of `text`, a `content_hash` given is checked against it; value-set
+    and product files, read relative to `source` (the ruleset file), add their codes to it."""
     ruleset, parsed = _check(text, file, content_hash, source)
     try:
         compile_ruleset(ruleset)
@@ -215,6 +215,7 @@ class _Checker:
         self.folder = file.parent if file is not None else None
         self.value_sets: dict[str, tuple[Code, ...]] = {}
         self.from_value_sets: set[tuple[str, tuple[str, str]]] = set()  # (concept, code key)
+        self.code_at: dict[tuple[str, tuple[str, str]], int] = {}  # where a concept lists a code
         self.compared = compared_concepts(spec)
         self.levels: tuple[Level, ...] = ()
 
@@ -228,6 +229,11 @@ class _Checker:
         time_zone = self._time_zone()
         self._read_value_sets()
         products = self._products()
+        if self.value_sets or products:
+            # the codes read from beside the ruleset are part of what it means: an edited value
+            # set makes another ruleset, as an edited YAML file does
+            external = repr((sorted(self.value_sets.items()), sorted(products.items())))
+            digest = hashlib.sha256(f"{digest}\n{external}".encode()).hexdigest()
         parameters = {
             name: p
             for name, value in spec.parameters.items()
@@ -326,7 +332,9 @@ class _Checker:
                     self.report(where, f"{text!r}: write a prefix code as e.g. atc#C09A*")
                 prefixes.append(prefix)
             else:
-                codes.append(self._code(where, text))
+                code = self._code(where, text)
+                self.code_at.setdefault((name, code.key), i)
+                codes.append(code)
         unit = None
         if spec.unit is not None:
             try:
@@ -389,11 +397,12 @@ class _Checker:
                     (*path, "codes"),
                     f"{name} is read from the patient's {spec.field or 'record'}, not from codes",
                 )
-        elif not spec.codes:
+        elif not spec.codes and spec.field is None:  # a stray field: is reported below
             self.report((*path, "codes"), f"{name} needs at least one code")
         if spec.field is not None and kind != "demographic":
             self.report(
-                (*path, "field"), f"field: is for a demographic concept; {name} is a {kind}"
+                (*path, "field"),
+                f"field: is for a demographic concept; {name} is a {kind} (add kind: demographic)",
             )
         if kind == "event" and spec.resource is None:
             self.report(
@@ -402,7 +411,10 @@ class _Checker:
             )
         if kind != "event" and (spec.resource is not None or spec.statuses):
             key = "resource" if spec.resource is not None else "statuses"
-            self.report((*path, key), f"{key}: is for an event concept; {name} is a {kind}")
+            self.report(
+                (*path, key),
+                f"{key}: is for an event concept; {name} is a {kind} (add kind: event)",
+            )
         if spec.answers_of and kind != "finding":
             self.report((*path, "answers-of"), f"answers-of: is for a finding; {name} is a {kind}")
         if kind not in ("quantity", "score") and (spec.ties or spec.decimals is not None):
@@ -683,18 +695,15 @@ class _Checker:
         of different kinds (a coded ECG answer and a finding)."""
         seen: dict[tuple[str, str], str] = {}
         for name, concept in concepts.items():
-            for i, code in enumerate(concept.codes):
+            for code in concept.codes:
                 other = seen.setdefault(code.key, name)
                 if other == name:
                     continue
-                shared = (name, code.key) in self.from_value_sets or (
-                    other,
-                    code.key,
-                ) in self.from_value_sets
-                if shared or concepts[other].kind != concept.kind:
+                from_value_set = {(name, code.key), (other, code.key)} & self.from_value_sets
+                if from_value_set or concepts[other].kind != concept.kind:
                     continue
                 self.report(
-                    ("concepts", name, "codes", i),
+                    ("concepts", name, "codes", self.code_at.get((name, code.key), 0)),
                     f"{code.compact(self.systems)} already means {other}; a code may "
                     "belong to one concept only (unless it comes from a value set)",
                 )

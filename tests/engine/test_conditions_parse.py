@@ -297,6 +297,7 @@ def test_each_new_line_parses_to_its_atom(line: str, expected: object) -> None:
         ("potassium < 3 mmol/L within 1 day within 2 days", "two windows"),
         ("potassium marked haemolysed within 2 days", "does not apply here"),
         ("potassium average > 3 mmol/L", "'average' in"),
+        ("raasi active within 90 days", "a window goes with started or ended"),
     ],
 )
 def test_a_line_that_cannot_be_read_says_why(line: str, words: str) -> None:

@@ -261,6 +261,14 @@ def test_a_concept_that_cannot_be_read(
     assert problems(text, tmp_path) == [f"{line_of(text, needle)}:{column}: {message}"]
 
 
+def test_a_concept_key_of_another_kind_says_which_kind(tmp_path: Path) -> None:
+    text = BASE.replace("  age: {kind: demographic, field: age}", "  age: {field: age}")
+    assert problems(text + rule("palpitations present"), tmp_path) == [
+        f"{line_of(text, 'age:')}:16: field: is for a demographic concept; age is a finding "
+        "(add kind: demographic)"
+    ]
+
+
 def test_a_code_shared_by_concepts_of_different_kinds_is_allowed(tmp_path: Path) -> None:
     text = BASE.replace(
         "  palpitations: {kind: finding, codes: [sct#80313002]}",

@@ -144,3 +144,11 @@ def test_value_sets_need_the_ruleset_file() -> None:
     assert [p.message for p in caught.value.problems] == [
         "value sets are read beside the ruleset file; load it from a file"
     ]
+
+
+def test_an_edited_value_set_makes_another_ruleset(tmp_path: Path) -> None:
+    write(tmp_path, composed("29046"))
+    path = ruleset_with(tmp_path, f"['valueset:{URL}']", "[acei.json]")
+    before = check_text(path.read_text(), str(path), source=path).content_hash
+    write(tmp_path, composed("29046", "35296"))
+    assert check_text(path.read_text(), str(path), source=path).content_hash != before
