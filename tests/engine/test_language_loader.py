@@ -269,6 +269,40 @@ def test_a_concept_key_of_another_kind_says_which_kind(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "    lookback: potassium_lookback",
+            "    lookback: high_potassium",
+            "potassium lookback 'high_potassium (6.0 mmol/L)' is not a duration such as '30 days'",
+        ),
+        (
+            "    lookback: potassium_lookback",
+            "    lookback: potassium_lookbak",
+            "potassium lookback 'potassium_lookbak' names no parameter; did you mean "
+            "'potassium_lookback'?",
+        ),
+    ],
+)
+def test_a_lookback_names_a_duration_parameter(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = BASE.replace(old, new) + rule("palpitations present")
+    assert problems(text, tmp_path) == [f"{line_of(text, new)}:15: {message}"]
+
+
+def test_keys_of_a_quantity_on_a_finding(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "  palpitations: {kind: finding, codes: [sct#80313002]}",
+        "  palpitations: {kind: finding, codes: [sct#80313002], ties: highest}",
+    )
+    assert problems(text + rule("palpitations present"), tmp_path) == [
+        f"{line_of(text, 'palpitations:')}:62: ties: is for a quantity or a score; palpitations "
+        "is a finding"
+    ]
+
+
 def test_a_code_shared_by_concepts_of_different_kinds_is_allowed(tmp_path: Path) -> None:
     text = BASE.replace(
         "  palpitations: {kind: finding, codes: [sct#80313002]}",
