@@ -14,6 +14,16 @@ DEFAULT_SYSTEMS: dict[str, str] = {
     "sct": "http://snomed.info/sct",
     "ucum": "http://unitsofmeasure.org",
     "vigil": LOCAL_SYSTEM,
+    "rxnorm": "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "atc": "http://www.whocc.no/atc",
+    "dmd": "https://dmd.nhs.uk",
+    "v2-0493": "http://terminology.hl7.org/CodeSystem/v2-0493",
+}
+
+# other URIs in use for a system above: read as it (dm+d codes also come under the SNOMED URI,
+# which is the same code space, so they need no alias)
+SYSTEM_ALIASES: dict[str, str] = {
+    "http://hl7.org/fhir/v2/0493": "http://terminology.hl7.org/CodeSystem/v2-0493",
 }
 
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from .clock import Duration
+from .clock import Duration, DurationUnit
 
 Op = Literal["<", "<=", ">", ">=", "="]
 Attribute = Literal["latest", "lowest", "highest", "count", "sites", "span", "previous", "median"]
@@ -34,6 +34,9 @@ MedicationStateName = Literal["active", "on-hold", "started", "ended", "confirme
 PresenceState = Literal["present", "absent", "recorded"]
 
 ATTRIBUTES: tuple[str, ...] = ("latest", "lowest", "highest", "count", "sites", "span")
+# every attribute a comparison may name: `previous` (the latest current result before the
+# latest) and `median` (of the results in the atom's window) beside the original six
+COMPARED_ATTRIBUTES: tuple[str, ...] = (*ATTRIBUTES, "previous", "median")
 OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "=")
 Path = tuple[str | int, ...]
 
@@ -227,18 +230,116 @@ class ConditionSyntaxError(ValueError):
 
 _NAME = r"[a-z][a-z0-9_]*"
 _FINDING = r"[a-z][a-z0-9-]*"
-_COMPARE = re.compile(
-    rf"^(?P<concept>{_NAME})(?:\s+(?P<attr>[a-z]+))?\s*(?P<op><=|>=|<|>|=)\s*(?P<rhs>\S.*)$"
-)
+_COMPARE = re.compile(rf"^(?P<left>{_NAME}(?:\s+[^<>=]*?)?)\s*(?P<op><=|>=|<|>|=)\s*(?P<rhs>\S.*)$")
 _PRESENCE = re.compile(
-    rf"^(?P<concept>{_NAME})\s+(?P<state>present|absent|recorded|not recorded)"
-    rf"(?:\s+at\s+(?P<site>{_NAME}))?$"
+    rf"^(?P<state>present|absent|recorded|not recorded)(?:\s+at\s+(?P<site>{_NAME}))?$"
 )
-_BELOW_REFERENCE = re.compile(rf"^(?P<concept>{_NAME})\s+below\s+(?:its\s+)?reference\s+range$")
+_REFERENCE = re.compile(r"^(?P<side>below|above)\s+(?:its\s+)?reference\s+range$")
+_MARKED = re.compile(rf"^marked\s+(?P<marker>{_NAME})$")
+_CODED_IS = re.compile(r"^is\s+(?P<value>\S+)$")
+_MEDICATION = re.compile(r"^(?P<state>active|on hold|confirmed|started|ended)$")
 _NO_SUGGESTION = re.compile(r"^no\s+suggestion(?:\s+at\s+or\s+above\s+(?P<level>[a-z][a-z-]*))?$")
 _FINDING_REF = re.compile(rf"^{_FINDING}$")
 _MORE_OPERATOR = re.compile(r"^[=<>!]+")  # `==`, `=>`: read as `=` followed by a threshold
 _NOT = re.compile(r"^not\s+(?P<rest>.+)$")
+_SUBJECT = re.compile(rf"^(?P<concept>{_NAME})\s+(?P<rest>\S.*)$")
+# a window closes an atom: `within 24 hours`, `within 2 days of X`, `since N before X`,
+# `within N before X`, `after X started`; N is a number with a unit, or a parameter name
+_WINDOW = re.compile(
+    rf"(?:^|\s)(?P<window>(?P<word>within|since)\s+(?P<length>[^\s]+(?:\s+(?!of\b|before\b)[a-z]+)?)"
+    rf"(?:\s+(?P<rel>of|before)\s+(?P<anchor>\S+))?"
+    rf"|after\s+(?P<started>{_NAME})\s+started)$"
+)
+_TREND = re.compile(
+    r"^(?:(?P<move>rise|fall)|ratio\s+to\s+(?P<base>lowest|median))\s+over\s+(?P<span>\S.*)$"
+)
+_PERCENT = re.compile(rf"^percent\s+change\s+after\s+(?P<since>{_NAME})\s+started$")
+_STREAK = re.compile(r"^last\s+(?P<count>\d+)\s+results?$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_PARAMETER = re.compile(rf"^{_NAME}$")
+
+DURATION_UNITS: dict[str, DurationUnit] = {
+    "hour": "hours",
+    "hours": "hours",
+    "day": "days",
+    "days": "days",
+    "week": "weeks",
+    "weeks": "weeks",
+    "month": "months",
+    "months": "months",
+    "year": "years",
+    "years": "years",
+}
+_DURATION = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)(?:\s*(?P<unit>[a-z]+))?$")
+
+
+class DurationSyntaxError(ValueError):
+    """Text that is not a duration such as `24 hours` or `15 months`."""
+
+
+def parse_duration(text: str) -> Duration:
+    """Read `24 hours`, `90 days`, `2 weeks`, `15 months`, `1 year` (singular or plural); raise
+    `DurationSyntaxError` in words a clinician can act on."""
+    written = " ".join(text.split())
+    match = _DURATION.match(written)
+    if match is None:
+        raise DurationSyntaxError(
+            f"{written!r} is not a duration; write e.g. 24 hours, 90 days or 15 months"
+        )
+    amount, unit = match.group("amount"), match.group("unit")
+    if unit is None:
+        raise DurationSyntaxError(
+            f"{written!r} has no unit; write e.g. {amount} hours or {amount} days "
+            "(hours, days, weeks, months, years)"
+        )
+    if unit not in DURATION_UNITS:
+        raise DurationSyntaxError(
+            f"{unit!r} in {written!r} is not a unit of time; use hours, days, weeks, months "
+            "or years"
+        )
+    if "." in amount or int(amount) <= 0:
+        raise DurationSyntaxError(
+            f"{written!r}: a duration is a whole number of {DURATION_UNITS[unit]}, more than 0"
+        )
+    return Duration(int(amount), DURATION_UNITS[unit])
+
+
+def _length(text: str, context: str, path: Path) -> Duration | str:
+    """A window's or a trend's length: a duration, or the name of a duration parameter."""
+    if _PARAMETER.match(text):
+        return text
+    try:
+        return parse_duration(text)
+    except DurationSyntaxError as error:
+        raise ConditionSyntaxError(f"in {context!r}: {error}", path) from None
+
+
+def _split_window(text: str, context: str, path: Path) -> tuple[str, Window | None]:
+    """`text` without its closing window, and the window."""
+    match = _WINDOW.search(text)
+    if match is None:
+        return text, None
+    rest = text[: match.start("window")].strip()
+    window_text = match.group("window")
+    if _WINDOW.search(rest):
+        raise ConditionSyntaxError(f"{context!r} has two windows; write one", path)
+    started = match.group("started")
+    if started is not None:
+        return rest, Window("after-start", None, started, window_text)
+    word, rel, anchor = match.group("word"), match.group("rel"), match.group("anchor")
+    length = _length(match.group("length"), context, path)
+    if word == "since" and rel != "before":
+        raise ConditionSyntaxError(
+            f"in {context!r}: write 'since <duration> before <concept>', e.g. "
+            "'since 24 hours before potassium'",
+            path,
+        )
+    if anchor is not None and not re.fullmatch(_NAME, anchor):
+        raise ConditionSyntaxError(f"in {context!r}: {anchor!r} is not a concept name", path)
+    relation: Relation = (
+        "since" if word == "since" else "before" if rel == "before" else "of" if rel else "within"
+    )
+    return rest, Window(relation, length, anchor, window_text)
 
 
 def parse_condition(raw: object, path: Path) -> Condition:
@@ -281,39 +382,123 @@ def _parse_line(raw: str, path: Path) -> Condition:
     return Not(atom, path) if negations % 2 else atom
 
 
-def _parse_atom(text: str, path: Path) -> Condition:
-    if match := _NO_SUGGESTION.match(text):
-        return NoSuggestion(match.group("level"), text, path)
-    if match := _PRESENCE.match(text):
-        state = match.group("state")
-        presence = Presence(
-            match.group("concept"),
-            cast(PresenceState, "recorded" if state == "not recorded" else state),
-            match.group("site"),
-            text,
-            path,
-        )
-        return Not(presence, path) if state == "not recorded" else presence
-    if match := _BELOW_REFERENCE.match(text):
-        return BelowReference(match.group("concept"), text, path)
-    if match := _COMPARE.match(text):
-        attribute = match.group("attr") or "latest"
-        if attribute not in ATTRIBUTES:
-            raise ConditionSyntaxError(
-                f"{attribute!r} in {text!r} is not something to compare; "
-                f"use one of {', '.join(ATTRIBUTES)}",
-                path,
-            )
-        _refuse_unknown_operator(match, text, path)
-        op = match.group("op")
-        return Compare(match.group("concept"), attribute, op, match.group("rhs"), text, path)  # type: ignore[arg-type]
-    if _FINDING_REF.match(text):
-        return FindingRef(text, text, path)
-    raise ConditionSyntaxError(
+def _cannot_read(text: str, path: Path) -> ConditionSyntaxError:
+    return ConditionSyntaxError(
         f"cannot read the condition {text!r}; write e.g. 'potassium < low_potassium', "
         "'weakness present', or the name of a derived finding",
         path,
     )
+
+
+def _parse_atom(text: str, path: Path) -> Condition:
+    if match := _NO_SUGGESTION.match(text):
+        return NoSuggestion(match.group("level"), text, path)
+    if match := _COMPARE.match(text):
+        _refuse_unknown_operator(match, text, path)
+        return _parse_comparison(match, text, path)
+    if match := _SUBJECT.match(text):
+        return _parse_state(match.group("concept"), match.group("rest"), text, path)
+    if _FINDING_REF.match(text):
+        return FindingRef(text, text, path)
+    raise _cannot_read(text, path)
+
+
+def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
+    """`<concept> [measure] [window] <op> <threshold> [window]`."""
+    op = cast(Op, match.group("op"))
+    concept, _, left = match.group("left").strip().partition(" ")
+    left = left.strip()
+    threshold, right_window = _split_window(match.group("rhs").strip(), text, path)
+    if not threshold:
+        raise _cannot_read(text, path)
+    if percent := _PERCENT.match(left):
+        if right_window is not None:
+            raise ConditionSyntaxError(
+                f"in {text!r}: a percent change is read after its medication started; "
+                "it takes no other window",
+                path,
+            )
+        return Trend(
+            concept, "percent-change", None, None, percent.group("since"), op, threshold, text, path
+        )
+    left, left_window = _split_window(left, text, path)
+    if left_window is not None and right_window is not None:
+        raise ConditionSyntaxError(f"{text!r} has two windows; write one", path)
+    window = left_window or right_window
+    if trend := _TREND.match(left):
+        over, gap = _span(trend.group("span"), text, path)
+        move = trend.group("move")
+        measure = cast(TrendMeasure, move if move else f"ratio-to-{trend.group('base')}")
+        return Trend(concept, measure, over, gap, None, op, threshold, text, path, window)
+    if streak := _STREAK.match(left):
+        count = int(streak.group("count"))
+        if count < 1:
+            raise ConditionSyntaxError(f"in {text!r}: count at least 1 result", path)
+        return Streak(concept, count, op, threshold, text, path, window)
+    attribute = left or "latest"
+    if attribute not in COMPARED_ATTRIBUTES:
+        raise ConditionSyntaxError(
+            f"{attribute!r} in {text!r} is not something to compare; "
+            f"use one of {', '.join(COMPARED_ATTRIBUTES)}",
+            path,
+        )
+    return Compare(concept, cast(Attribute, attribute), op, threshold, text, path, window)
+
+
+def _span(text: str, context: str, path: Path) -> tuple[Duration | str, Duration | str | None]:
+    """A trend's `over 48 hours` (over, no gap) or `over 1 to 12 hours` (gap 1 hour, over 12
+    hours: the first number takes the second's unit when it has none)."""
+    first, sep, second = text.partition(" to ")
+    if not sep:
+        return _length(text.strip(), context, path), None
+    first, second = first.strip(), second.strip()
+    if _NUMBER.match(first):
+        unit = second.partition(" ")[2].strip()
+        first = f"{first} {unit}" if unit else first
+    return _length(second, context, path), _length(first, context, path)
+
+
+def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
+    """`<concept> <state> [window]`: presence, medication states, coded values, markers."""
+    rest, window = _split_window(rest, text, path)
+    if match := _PRESENCE.match(rest):
+        state = match.group("state")
+        presence = Presence(
+            concept,
+            cast(PresenceState, "recorded" if state == "not recorded" else state),
+            match.group("site"),
+            text,
+            path,
+            window,
+        )
+        return Not(presence, path) if state == "not recorded" else presence
+    if match := _MEDICATION.match(rest):
+        state = cast(MedicationStateName, match.group("state").replace(" ", "-"))
+        if window is not None and state not in ("started", "ended"):
+            raise ConditionSyntaxError(
+                f"in {text!r}: {window.text!r} does not apply to {match.group('state')!r}, which "
+                f"is read at the evaluation time; a window goes with started or ended",
+                path,
+            )
+        return MedicationState(concept, state, text, path, window)
+    if match := _CODED_IS.match(rest):
+        return CodedIs(concept, match.group("value"), text, path, window)
+    windowless: Atom | None = None
+    if match := _REFERENCE.match(rest):
+        if match.group("side") == "below":
+            windowless = BelowReference(concept, text, path)
+        else:
+            windowless = AboveReference(concept, text, path)
+    elif match := _MARKED.match(rest):
+        windowless = Marked(concept, match.group("marker"), text, path)
+    if windowless is None:
+        raise _cannot_read(text, path)
+    if window is not None:
+        raise ConditionSyntaxError(
+            f"in {text!r}: {window.text!r} does not apply here; this reads the latest result",
+            path,
+        )
+    return windowless
 
 
 def _refuse_unknown_operator(match: re.Match[str], text: str, path: Path) -> None:

@@ -9,11 +9,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
 from . import units
+from .clock import Duration
 from .codes import DEFAULT_SYSTEMS, Code, parse_code
 from .compiler import (
     SCOPE_FINDING,
@@ -23,44 +25,40 @@ from .compiler import (
     compile_ruleset,
 )
 from .conditions import (
-    BelowReference,
-    Compare,
     Condition,
     ConditionSyntaxError,
+    DurationSyntaxError,
     FindingRef,
     NoSuggestion,
-    Presence,
     atoms,
     parse_condition,
+    parse_duration,
 )
 from .dependencies import Cycle, strata
 from .errors import ArgumentError, Problem, RulesetError
+from .kinds import check_atom, compared_concepts
 from .levels import ladder
 from .model import (
     Action,
     Advice,
     Citation,
     Concept,
+    ConceptKind,
+    HitPolicy,
     Level,
+    Marker,
     Parameter,
+    Proposal,
     RedFlag,
     Referral,
     Rule,
     Ruleset,
 )
-from .schema import ConceptSpec, RulesetSpec, ThenSpec
-from .thresholds import ThresholdError, ThresholdOutOfRange, resolve_threshold
+from .products import read_products
+from .schema import ConceptSpec, LevelSpec, MarkerSpec, ProposalSpec, RulesetSpec, ThenSpec
+from .thresholds import DURATION_UCUM
+from .valuesets import ValueSetError, read_value_set
 from .yaml_source import Source, load_yaml
-
-# the levels of every ruleset until the loader reads a ruleset's own `levels:`
-DEFAULT_LEVELS = (
-    Level("none", "No action", "info"),
-    Level("self-care", "Self-care", "info"),
-    Level("primary-care", "Primary care", "warning"),
-    Level("neurology", "Neurology", "warning"),
-    Level("urgent", "Urgent", "critical"),
-)
-LEVELS = tuple(level.id for level in DEFAULT_LEVELS)
 
 MAX_RULESET_BYTES = 4 * 2**20  # a ruleset is input from people: far above 4,000 rules' worth
 SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
@@ -98,7 +96,33 @@ def load_text(
     """Check and load a ruleset's YAML text; raise `RulesetError` listing every problem.
 
     The ruleset's identity (and the compiled rules it shares with equal rulesets in the
-    process) is the SHA-256 of `text`: a `content_hash` given is checked against it."""
+    process) is the SHA-256 of `text`, a `content_hash` given is checked against it; value-set
+    and product files, read relative to `source` (the ruleset file), add their codes to it."""
+    ruleset, parsed = _check(text, file, content_hash, source)
+    try:
+        compile_ruleset(ruleset)
+    except CompileError as error:
+        index = next((i for i, r in enumerate(ruleset.rules) if r.id == error.rule), 0)
+        message = f"rule {error.rule}: {error}"
+        raise RulesetError([parsed.problem(("rules", index), message)]) from None
+    return ruleset
+
+
+def check_text(
+    text: str,
+    file: str = "<ruleset>",
+    *,
+    content_hash: str | None = None,
+    source: Path | None = None,
+) -> Ruleset:
+    """Check a ruleset's YAML text and build it, without compiling its rules for
+    durable_rules; raise `RulesetError` listing every problem (as `load_text` does)."""
+    return _check(text, file, content_hash, source)[0]
+
+
+def _check(
+    text: str, file: str, content_hash: str | None, source: Path | None
+) -> tuple[Ruleset, Source]:
     if not isinstance(text, str):
         raise ArgumentError(f"a ruleset's text is a str, not {type(text).__name__}")
     if not isinstance(file, str):
@@ -123,12 +147,12 @@ def load_text(
         spec = RulesetSpec.model_validate(parsed.data)
     except ValidationError as error:
         raise RulesetError(problems + _shape_problems(error, parsed)) from None
-    checker = _Checker(parsed, spec)
+    checker = _Checker(parsed, spec, source)
     ruleset = checker.build(digest, source)
     problems += checker.problems
     if problems:
         raise RulesetError(problems)
-    return ruleset
+    return ruleset, parsed
 
 
 def _path_text(loc: tuple[str | int, ...]) -> str:
@@ -161,17 +185,40 @@ def _shape_problems(error: ValidationError, source: Source) -> list[Problem]:
     return problems
 
 
+_NOTHING_LEVEL = "none"  # the one level of a ruleset that declares none: nothing to do
+# the statuses of an event's resource that count when the concept names none
+_EVENT_STATUSES: dict[str, tuple[str, ...]] = {
+    "Procedure": ("completed", "in-progress"),
+    "ServiceRequest": ("active", "completed"),
+    "Encounter": ("finished", "in-progress"),
+}
+
+
+def _duration_words(text: str) -> Duration | None:
+    """`15 months`, `1 year`, `24 hours`: a duration written in words, else None."""
+    try:
+        return parse_duration(text)
+    except DurationSyntaxError:
+        return None
+
+
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class _Checker:
-    def __init__(self, source: Source, spec: RulesetSpec) -> None:
+    def __init__(self, source: Source, spec: RulesetSpec, file: Path | None = None) -> None:
         self.source = source
         self.spec = spec
         self.problems: list[Problem] = []
         self.systems = {**DEFAULT_SYSTEMS, **spec.code_systems}
+        self.folder = file.parent if file is not None else None
+        self.value_sets: dict[str, tuple[Code, ...]] = {}
+        self.from_value_sets: set[tuple[str, tuple[str, str]]] = set()  # (concept, code key)
+        self.code_at: dict[tuple[str, tuple[str, str]], int] = {}  # where a concept lists a code
+        self.compared = compared_concepts(spec)
+        self.levels: tuple[Level, ...] = ()
 
     def report(self, path: tuple[str | int, ...], message: str) -> None:
         problem = self.source.problem(path, message)
@@ -180,6 +227,20 @@ class _Checker:
 
     def build(self, digest: str, source: Path | None) -> Ruleset:
         spec = self.spec
+        time_zone = self._time_zone()
+        self._read_value_sets()
+        products = self._products()
+        if self.value_sets or products:
+            # the codes read from beside the ruleset are part of what it means: an edited value
+            # set makes another ruleset, as an edited YAML file does
+            external = repr((sorted(self.value_sets.items()), sorted(products.items())))
+            digest = hashlib.sha256(f"{digest}\n{external}".encode()).hexdigest()
+        parameters = {
+            name: p
+            for name, value in spec.parameters.items()
+            if (p := self._parameter(name, value))
+        }
+        self.parameters = parameters
         concepts = {
             name: self._concept(name, c)
             for name, c in spec.concepts.items()
@@ -189,11 +250,7 @@ class _Checker:
             name: tuple(self._code(("sites", name, i), text) for i, text in enumerate(codes))
             for name, codes in spec.sites.items()
         }
-        parameters = {
-            name: p
-            for name, value in spec.parameters.items()
-            if (p := self._parameter(name, value))
-        }
+        self.levels = self._levels(concepts)
         citations = {
             key: Citation(key, c.title, c.url, c.section) for key, c in spec.citations.items()
         }
@@ -222,7 +279,9 @@ class _Checker:
             reviewers=tuple(spec.reviewers),
             source=source,
             code_systems=self.systems,
-            levels=DEFAULT_LEVELS,
+            levels=self.levels,
+            time_zone=time_zone,
+            products=products,
         )
         derived = {r.then.derive for r in spec.rules if r.then.derive}
         rules = self._rules(partial, derived)
@@ -239,14 +298,10 @@ class _Checker:
                 ("rules", rules.index(first)),
                 f"these rules derive each other's findings in a cycle: {cycle}",
             )
-        ruleset = replace(partial, rules=rules, scope=scope, red_flags=red_flags)
-        if not self.problems:
-            try:
-                compile_ruleset(ruleset)
-            except CompileError as error:
-                index = next((i for i, r in enumerate(rules) if r.id == error.rule), 0)
-                self.report(("rules", index), f"rule {error.rule}: {error}")
-        return ruleset
+        hit_policy = self._hit_policy(rules)
+        return replace(
+            partial, rules=rules, scope=scope, red_flags=red_flags, hit_policy=hit_policy
+        )
 
     # -- pieces -----------------------------------------------------------------------------
 
@@ -266,7 +321,21 @@ class _Checker:
 
     def _concept(self, name: str, spec: ConceptSpec) -> Concept:
         path: tuple[str | int, ...] = ("concepts", name)
-        codes = tuple(self._code((*path, "codes", i), c) for i, c in enumerate(spec.codes))
+        codes: list[Code] = []
+        prefixes: list[Code] = []
+        for i, text in enumerate(spec.codes):
+            where = (*path, "codes", i)
+            if text.startswith("valueset:"):
+                codes.extend(self._value_set_codes(where, name, text.removeprefix("valueset:")))
+            elif text.endswith("*"):
+                prefix = self._code(where, text[:-1])
+                if not prefix.code or prefix.code.endswith("#"):
+                    self.report(where, f"{text!r}: write a prefix code as e.g. atc#C09A*")
+                prefixes.append(prefix)
+            else:
+                code = self._code(where, text)
+                self.code_at.setdefault((name, code.key), i)
+                codes.append(code)
         unit = None
         if spec.unit is not None:
             try:
@@ -279,11 +348,198 @@ class _Checker:
         molar_mass = None
         if spec.molar_mass is not None:
             molar_mass = self._molar_mass((*path, "molar-mass"), spec.molar_mass, name)
-        return Concept(name, codes, unit, lookback, molar_mass, spec.valence, spec.title)
+        kind = self._kind(name, spec)
+        markers = tuple(
+            self._marker((*path, "markers", key), name, key, marker)
+            for key, marker in spec.markers.items()
+        )
+        return Concept(
+            name,
+            tuple(codes),
+            unit,
+            lookback,
+            molar_mass,
+            spec.valence,
+            spec.title,
+            kind=kind,
+            prefixes=tuple(prefixes),
+            ties=spec.ties,
+            answers_of=tuple(
+                self._code((*path, "answers-of", i), c) for i, c in enumerate(spec.answers_of)
+            ),
+            resource=spec.resource,
+            statuses=tuple(spec.statuses) or _EVENT_STATUSES.get(spec.resource or "", ()),
+            field=spec.field,
+            markers=markers,
+            decimals=spec.decimals,
+        )
+
+    def _kind(self, name: str, spec: ConceptSpec) -> ConceptKind:
+        """The declared kind, or the default one, with the keys that kind needs checked."""
+        path: tuple[str | int, ...] = ("concepts", name)
+        kind: ConceptKind
+        if spec.kind is not None:
+            kind = spec.kind
+        elif spec.unit is not None:
+            kind = "quantity"
+        else:
+            # a unit-less concept some rule compares (`gad7 >= 10`) is a score
+            kind = "score" if name in self.compared else "finding"
+        at = (*path, "kind") if spec.kind is not None else path
+        if kind == "quantity" and spec.unit is None:
+            self.report(at, f"{name} is a quantity: give its unit (unit: mmol/L)")
+        if kind in ("score", "coded", "medication", "demographic", "event") and spec.unit:
+            self.report((*path, "unit"), f"{name} is a {kind}, which has no unit")
+        if kind == "demographic":
+            if spec.field is None:
+                self.report(at, f"{name} is a demographic: say which (field: age or field: sex)")
+            if spec.codes:
+                self.report(
+                    (*path, "codes"),
+                    f"{name} is read from the patient's {spec.field or 'record'}, not from codes",
+                )
+        elif not spec.codes and spec.field is None:  # a stray field: is reported below
+            self.report((*path, "codes"), f"{name} needs at least one code")
+        if spec.field is not None and kind != "demographic":
+            self.report(
+                (*path, "field"),
+                f"field: is for a demographic concept; {name} is a {kind} (add kind: demographic)",
+            )
+        if kind == "event" and spec.resource is None:
+            self.report(
+                at,
+                f"{name} is an event: name its resource (Procedure, Encounter or ServiceRequest)",
+            )
+        if kind != "event" and (spec.resource is not None or spec.statuses):
+            key = "resource" if spec.resource is not None else "statuses"
+            self.report(
+                (*path, key),
+                f"{key}: is for an event concept; {name} is a {kind} (add kind: event)",
+            )
+        if spec.answers_of and kind != "finding":
+            self.report((*path, "answers-of"), f"answers-of: is for a finding; {name} is a {kind}")
+        if kind not in ("quantity", "score") and (spec.ties or spec.decimals is not None):
+            key = "ties" if spec.ties else "decimals"
+            self.report((*path, key), f"{key}: is for a quantity or a score; {name} is a {kind}")
+        if spec.markers and kind != "quantity":
+            self.report((*path, "markers"), f"markers: are for a quantity; {name} is a {kind}")
+        return kind
+
+    def _marker(
+        self, path: tuple[str | int, ...], concept: str, name: str, spec: MarkerSpec
+    ) -> Marker:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            self.report(
+                path, f"marker name {name!r}: use lowercase letters, digits and underscores"
+            )
+        for key in ("note", "negation"):
+            pattern = getattr(spec, key)
+            if pattern is None:
+                continue
+            try:
+                re.compile(pattern, re.IGNORECASE)
+            except re.error as error:
+                self.report(
+                    (*path, key),
+                    f"{concept} marker {name}: {key} {pattern!r} is not a regular expression "
+                    f"({error})",
+                )
+        if spec.negation is not None and spec.note is None:
+            self.report((*path, "negation"), f"{concept} marker {name}: a negation needs a note")
+        if not (spec.specimen_condition or spec.interpretation or spec.note):
+            self.report(
+                path,
+                f"{concept} marker {name}: give a specimen-condition, an interpretation or a note",
+            )
+        return Marker(
+            name,
+            tuple(
+                self._code((*path, "specimen-condition", i), c)
+                for i, c in enumerate(spec.specimen_condition)
+            ),
+            tuple(
+                self._code((*path, "interpretation", i), c)
+                for i, c in enumerate(spec.interpretation)
+            ),
+            spec.note,
+            spec.negation,
+        )
+
+    def _value_set_codes(
+        self, path: tuple[str | int, ...], concept: str, url: str
+    ) -> tuple[Code, ...]:
+        codes = self.value_sets.get(url)
+        if codes is None:
+            listed = ", ".join(self.value_sets) or "none listed under value-sets"
+            self.report(path, f"{concept}: unknown value set {url!r} (value sets: {listed})")
+            return ()
+        self.from_value_sets.update((concept, code.key) for code in codes)
+        return codes
+
+    def _read_value_sets(self) -> None:
+        for i, name in enumerate(self.spec.value_sets):
+            path = ("value-sets", i)
+            if self.folder is None:
+                self.report(
+                    path, "value sets are read beside the ruleset file; load it from a file"
+                )
+                return
+            try:
+                value_set = read_value_set(self.folder / name)
+            except ValueSetError as error:
+                self.report(path, str(error))
+                continue
+            if value_set.url in self.value_sets:
+                self.report(path, f"two value sets have the url {value_set.url!r}")
+                continue
+            self.value_sets[value_set.url] = value_set.codes
+
+    def _products(self) -> dict[tuple[str, str], tuple[Code, ...]]:
+        name = self.spec.products
+        if name is None:
+            return {}
+        if self.folder is None:
+            self.report(
+                ("products",), "products are read beside the ruleset file; load it from a file"
+            )
+            return {}
+        products, problems = read_products(self.folder / name, self.systems)
+        for problem in problems:
+            if problem.line == 0:  # the file as a whole: say so where the ruleset names it
+                self.report(("products",), problem.message + f" ({name})")
+            elif problem not in self.problems:
+                self.problems.append(problem)
+        return products
+
+    def _time_zone(self) -> str:
+        name = self.spec.time_zone
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.report(
+                ("time-zone",),
+                f"time-zone {name!r} is not an IANA time zone name such as Europe/London or UTC",
+            )
+            return "UTC"
+        return name
 
     def _lookback(self, path: tuple[str | int, ...], text: str, concept: str) -> timedelta | None:
+        name = text.strip()
         try:
-            value, unit = units.parse_quantity(text)
+            if re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                parameter = self.parameters.get(name)
+                if parameter is None:
+                    if name not in self.spec.parameters:  # a broken one is reported already
+                        hint = _did_you_mean(name, self.parameters)
+                        self.report(path, f"{concept} lookback {name!r} names no parameter{hint}")
+                    return None
+                value, unit, text = parameter.value, parameter.unit, f"{name} ({parameter.text})"
+                if not units.is_duration(unit):
+                    raise units.UnitError(unit)
+            elif (duration := _duration_words(name)) is not None:
+                value, unit = duration.amount, DURATION_UCUM[duration.unit]
+            else:
+                value, unit = units.parse_quantity(text)
             lookback = units.to_timedelta(value, unit)
         except units.UnitError:
             self.report(path, f"{concept} lookback {text!r} is not a duration such as '30 days'")
@@ -324,6 +580,9 @@ class _Checker:
                 "write a number, e.g. 4 or 14 days",
             )
             return None
+        duration = _duration_words(str(raw))
+        if duration is not None:
+            return Parameter(name, duration.amount, DURATION_UCUM[duration.unit], str(raw))
         try:
             value, unit = units.parse_quantity(str(raw))
         except units.UnitError as error:
@@ -335,26 +594,120 @@ class _Checker:
         return Parameter(name, value, unit, str(raw))
 
     def _level(self, path: tuple[str | int, ...], level: str) -> bool:
-        if level in LEVELS and level != "none":
+        """Whether `level` is one a rule may suggest: a declared level above the first."""
+        ids = [lv.id for lv in self.levels]
+        if level in ids[1:]:
             return True
-        self.report(
-            path,
-            f"there is no level {level!r}{_did_you_mean(level, LEVELS[1:])} "
-            f"(levels: {', '.join(LEVELS[1:])})",
-        )
+        if not self.spec.levels:
+            self.report(
+                path,
+                f"the ruleset declares no levels, so nothing can be {level!r}; list them under "
+                "levels:, lowest first, each with an id, a title and an indicator",
+            )
+        elif ids and level == ids[0]:
+            self.report(path, f"{level!r} is the first level, which means nothing to do")
+        else:
+            self.report(
+                path,
+                f"there is no level {level!r}{_did_you_mean(level, ids[1:])} "
+                f"(levels: {', '.join(ids[1:])})",
+            )
         return False
 
+    def _levels(self, concepts: dict[str, Concept]) -> tuple[Level, ...]:
+        if self.spec.levels is None:
+            # a ruleset that only derives findings: the one level means nothing to do
+            return (Level(_NOTHING_LEVEL, "No action", "info"),)
+        if not self.spec.levels:
+            self.report(("levels",), "levels: list at least the first, nothing-to-do level")
+            return (Level(_NOTHING_LEVEL, "No action", "info"),)
+        levels: list[Level] = []
+        for i, spec in enumerate(self.spec.levels):
+            path: tuple[str | int, ...] = ("levels", i)
+            if any(level.id == spec.id for level in levels):
+                self.report((*path, "id"), f"level id {spec.id!r} is used twice")
+                continue
+            if i == 0 and spec.propose:
+                self.report(
+                    (*path, "propose"),
+                    f"{spec.id} is the first level, which means nothing to do: it proposes nothing",
+                )
+            proposals = self._proposals(spec, (*path, "propose"), concepts)
+            levels.append(Level(spec.id, spec.title, spec.indicator, proposals))
+        return tuple(levels)
+
+    def _proposals(
+        self,
+        spec: LevelSpec | ThenSpec,
+        path: tuple[str | int, ...],
+        concepts: dict[str, Concept],
+    ) -> tuple[Proposal, ...]:
+        return tuple(
+            self._proposal((*path, i), item, concepts) for i, item in enumerate(spec.propose or [])
+        )
+
+    def _proposal(
+        self, path: tuple[str | int, ...], spec: ProposalSpec, concepts: dict[str, Concept]
+    ) -> Proposal:
+        due: Duration | Literal["today"] | None = None
+        if spec.due is not None and spec.due.strip() == "today":
+            due = "today"
+        elif spec.due is not None:
+            try:
+                due = parse_duration(spec.due)
+            except DurationSyntaxError as error:
+                self.report((*path, "due"), f"due: {error}")
+        if spec.reason is not None:
+            concept = concepts.get(spec.reason)
+            if concept is None:
+                hint = _did_you_mean(spec.reason, concepts)
+                self.report((*path, "reason"), f"reason: unknown concept {spec.reason!r}{hint}")
+            elif concept.kind != "medication":
+                self.report(
+                    (*path, "reason"),
+                    f"reason: {spec.reason} is a {concept.kind}; a proposal's reason is a "
+                    "medication concept",
+                )
+        if not spec.label.strip():
+            self.report((*path, "label"), "a proposal's label is the button's words; give one")
+        return Proposal(
+            self._code((*path, "code"), spec.code),
+            spec.label,
+            spec.priority,
+            spec.kind,
+            due,
+            spec.note,
+            spec.reason,
+        )
+
+    def _hit_policy(self, rules: tuple[Rule, ...]) -> HitPolicy:
+        spec = self.spec.hit_policy
+        ids = {rule.id for rule in rules}
+        for i, rule in enumerate(spec.always):
+            if rule not in ids and rule not in {r.id for r in self.spec.rules}:
+                self.report(
+                    ("hit-policy", "always", i),
+                    f"hit-policy always: no rule {rule!r}{_did_you_mean(rule, ids)}",
+                )
+        return HitPolicy(spec.show, spec.merge, frozenset(spec.always))
+
     def _check_duplicate_codes(self, concepts: dict[str, Concept]) -> None:
+        """A code means one concept, except a code from a value set, or one shared by concepts
+        of different kinds (a coded ECG answer and a finding)."""
         seen: dict[tuple[str, str], str] = {}
         for name, concept in concepts.items():
-            for i, code in enumerate(concept.codes):
+            for code in concept.codes:
                 other = seen.setdefault(code.key, name)
-                if other != name:
-                    self.report(
-                        ("concepts", name, "codes", i),
-                        f"{code.compact(self.systems)} already means {other}; a code may "
-                        "belong to one concept only",
-                    )
+                if other == name:
+                    continue
+                from_value_set = {(name, code.key), (other, code.key)} & self.from_value_sets
+                if from_value_set or concepts[other].kind != concept.kind:
+                    continue
+                self.report(
+                    ("concepts", name, "codes", self.code_at.get((name, code.key), 0)),
+                    f"{code.compact(self.systems)} already means {other}; a code may "
+                    "belong to one concept only (unless it comes from a value set)",
+                )
 
     def _condition(self, raw: Any, path: tuple[str | int, ...]) -> Condition | None:
         try:
@@ -447,6 +800,10 @@ class _Checker:
             if code is not None:
                 referral = Referral(code, spec.priority or (base.priority if base else "routine"))
         advice = tuple(Advice(a.text, a.when) for a in spec.advice)
+        proposals = self._proposals(spec, (*path, "propose"), dict(partial.concepts))
+        if spec.propose is not None and not spec.suggest:
+            self.report((*path, "propose"), "propose: goes with suggest: a level")
+            ok = False
         if not ok:
             return None
         return Action(
@@ -457,6 +814,7 @@ class _Checker:
             cite=tuple(cites),
             referral=referral,
             advice=advice,
+            proposals=proposals,
         )
 
     def _placeholders_ok(
@@ -501,28 +859,10 @@ class _Checker:
             elif atom.concept not in partial.concepts:
                 hint = _did_you_mean(atom.concept, partial.concepts)
                 self.report(atom.path, f"unknown concept {atom.concept!r}{hint}")
-            elif isinstance(atom, Presence) and atom.site and atom.site not in partial.sites:
-                self.report(
-                    atom.path,
-                    f"unknown body site {atom.site!r}{_did_you_mean(atom.site, partial.sites)}",
-                )
-            elif isinstance(atom, BelowReference) and partial.concepts[atom.concept].unit is None:
-                self.report(atom.path, f"{atom.concept} has no unit, so no reference range")
-            elif isinstance(atom, Compare):
-                broken = self.spec.parameters.keys() - partial.parameters.keys()
-                if atom.threshold in broken:
-                    continue  # the parameter itself is wrong, and reported already
-                try:
-                    resolve_threshold(atom, partial)
-                except ThresholdOutOfRange as error:
-                    self.report(self._threshold_path(atom, partial), str(error))
-                except ThresholdError as error:
-                    self.report(atom.path, str(error))
-
-    @staticmethod
-    def _threshold_path(atom: Compare, partial: Ruleset) -> tuple[str | int, ...]:
-        """Where to fix a threshold whose number is wrong: at its parameter, if it has one."""
-        return ("parameters", atom.threshold) if atom.threshold in partial.parameters else atom.path
+            else:
+                broken = frozenset(self.spec.parameters.keys() - partial.parameters.keys())
+                for path, message in check_atom(atom, partial, broken):
+                    self.report(path, message)
 
     def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:
         spec = self.spec.red_flags[i]

@@ -11,13 +11,56 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class MarkerSpec(_Strict):
+    specimen_condition: list[str] = Field(default_factory=list, alias="specimen-condition")
+    interpretation: list[str] = Field(default_factory=list)
+    note: str | None = None
+    negation: str | None = None
+
+
 class ConceptSpec(_Strict):
-    codes: list[str] = Field(min_length=1)
+    kind: (
+        Literal["finding", "quantity", "score", "coded", "medication", "demographic", "event"]
+        | None
+    ) = None
+    codes: list[str] = Field(default_factory=list)  # required for every kind but demographic
     unit: str | None = None
     lookback: str | None = None
     molar_mass: str | None = Field(default=None, alias="molar-mass")
     valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
     title: str | None = None
+    ties: Literal["highest", "lowest"] | None = None
+    decimals: int | None = Field(default=None, ge=0, le=6, strict=True)
+    answers_of: list[str] = Field(default_factory=list, alias="answers-of")
+    resource: Literal["Procedure", "Encounter", "ServiceRequest"] | None = None
+    statuses: list[str] = Field(default_factory=list)
+    field: Literal["age", "sex"] | None = None
+    markers: dict[str, MarkerSpec] = Field(default_factory=dict)
+
+
+class ProposalSpec(_Strict):
+    code: str
+    label: str
+    kind: Literal["referral", "lab-order", "medication-review", "procedure", "admission"] = (
+        "referral"
+    )
+    priority: Literal["routine", "urgent", "asap", "stat"] = "routine"
+    due: str | None = None  # a duration after as_of, or "today"
+    note: str | None = None
+    reason: str | None = None  # a medication concept
+
+
+class LevelSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    title: str
+    indicator: Literal["info", "warning", "critical"]
+    propose: list[ProposalSpec] = Field(default_factory=list)
+
+
+class HitPolicySpec(_Strict):
+    show: Literal["escalation", "all"] = "all"
+    merge: StrictBool = False
+    always: list[str] = Field(default_factory=list)
 
 
 class CitationSpec(_Strict):
@@ -46,6 +89,7 @@ class ThenSpec(_Strict):
     referral: str | None = None
     priority: Literal["routine", "urgent", "asap", "stat"] | None = None
     advice: list[AdviceSpec] = Field(default_factory=list)
+    propose: list[ProposalSpec] | None = None
 
 
 class RuleSpec(_Strict):
@@ -67,6 +111,11 @@ class RulesetSpec(_Strict):
     status: Literal["draft", "active", "retired"]
     title: str
     description: str = ""
+    time_zone: str = Field(default="UTC", alias="time-zone")
+    levels: list[LevelSpec] | None = None
+    hit_policy: HitPolicySpec = Field(default_factory=HitPolicySpec, alias="hit-policy")
+    value_sets: list[str] = Field(default_factory=list, alias="value-sets")
+    products: str | None = None
     authors: list[str] = Field(default_factory=list)
     reviewers: list[str] = Field(default_factory=list)
     citations: dict[str, CitationSpec] = Field(default_factory=dict)

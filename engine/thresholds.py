@@ -1,10 +1,22 @@
-"""The number a comparison tests against, in the unit the engine compares in."""
+"""The number a comparison tests against, in the unit the engine compares in, and the
+durations windows and trends are read over."""
 
 from __future__ import annotations
 
 from . import units
-from .conditions import Compare
-from .model import Ruleset
+from .clock import Duration, DurationUnit
+from .conditions import Compare, Streak, Trend
+from .model import Concept, Parameter, Ruleset
+
+# UCUM codes of the calendar and clock units a duration parameter may be written in
+_DURATION_UNITS: dict[str, DurationUnit] = {
+    "h": "hours",
+    "d": "days",
+    "wk": "weeks",
+    "mo": "months",
+    "a": "years",
+}
+DURATION_UCUM: dict[DurationUnit, str] = {name: code for code, name in _DURATION_UNITS.items()}
 
 
 class ThresholdError(ValueError):
@@ -15,9 +27,19 @@ class ThresholdOutOfRange(ThresholdError):
     """The number itself cannot be right for what it is compared with (a negative count)."""
 
 
-def resolve_threshold(compare: Compare, ruleset: Ruleset) -> float:
-    """The threshold of `compare` in its concept's canonical unit (days for spans, plain
-    numbers for counts and sites). Raises `ThresholdError` in clinical words."""
+def parameter_duration(parameter: Parameter) -> Duration | None:
+    """The parameter as a Duration (`feature_window: 24 hours`), or None when it is not a whole
+    number of hours, days, weeks, months or years."""
+    unit = _DURATION_UNITS.get(parameter.unit)
+    if unit is None or parameter.value != int(parameter.value) or parameter.value <= 0:
+        return None
+    return Duration(int(parameter.value), unit)
+
+
+def resolve_threshold(compare: Compare | Trend | Streak, ruleset: Ruleset) -> float:
+    """The threshold of `compare` in the unit its measure is compared in: the concept's
+    canonical unit (days for spans, plain numbers for counts, sites, ratios and percentages,
+    completed years for an age). Raises `ThresholdError` in clinical words."""
     concept = ruleset.concepts[compare.concept]
     parameter = ruleset.parameters.get(compare.threshold)
     if parameter is not None:
@@ -32,9 +54,16 @@ def resolve_threshold(compare: Compare, ruleset: Ruleset) -> float:
                 f"(parameters: {names})"
             ) from None
         shown = compare.threshold
-    attribute = compare.attribute
     if units.is_duration(unit) and value <= 0:
         raise ThresholdOutOfRange(f"threshold {shown} is a duration, which must be more than 0")
+    if isinstance(compare, Trend) and compare.measure not in ("rise", "fall"):
+        if unit != "1":
+            what = "a percentage" if compare.measure == "percent-change" else "a ratio"
+            raise ThresholdError(
+                f"{compare.concept} {what} is a plain number; {shown} has a unit ({unit})"
+            )
+        return value
+    attribute = compare.attribute if isinstance(compare, Compare) else "latest"
     if attribute in ("count", "sites"):
         if unit != "1" or value != int(value) or value < 0:
             raise ThresholdOutOfRange(
@@ -48,6 +77,26 @@ def resolve_threshold(compare: Compare, ruleset: Ruleset) -> float:
             raise ThresholdError(
                 f"{compare.concept} span is a duration; {shown} is not (write e.g. 14 days)"
             ) from None
+    if concept.kind == "demographic":
+        return _years(compare, value, unit, shown)
+    return _in_concept_unit(compare, concept, value, unit, shown)
+
+
+def _years(compare: Compare | Trend | Streak, value: float, unit: str, shown: str) -> float:
+    """An age threshold: a plain number of completed years, or a duration in years."""
+    if unit == "1":
+        return value
+    if unit == "a":
+        return value
+    raise ThresholdError(
+        f"{compare.concept} is an age in completed years; {shown} is not "
+        "(write e.g. 80 or 80 years)"
+    )
+
+
+def _in_concept_unit(
+    compare: Compare | Trend | Streak, concept: Concept, value: float, unit: str, shown: str
+) -> float:
     if concept.unit is None:
         if unit != "1":
             raise ThresholdError(f"{compare.concept} has no unit; {shown} has one ({unit})")

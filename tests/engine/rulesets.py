@@ -27,6 +27,8 @@ rules:
       suggest: urgent
       summary: "Potassium {potassium} with weakness"
       cite: guide
+levels: [{id: none, title: No action, indicator: info},
+  {id: urgent, title: Urgent, indicator: critical}]
 """
 
 

@@ -77,6 +77,8 @@ def test_one_condition_at_two_sites_is_one_occasion_of_weakness() -> None:
 def test_the_count_shown_is_the_count_compared(sources: list[str], count: str) -> None:
     ruleset = engine.load_text(
         "id: counted\nversion: 1.0.0\nstatus: draft\ntitle: Counted\n"
+        "levels: [{id: none, title: No action, indicator: info},"
+        " {id: primary-care, title: Primary care, indicator: warning}]\n"
         "concepts:\n  weakness: {codes: [sct#26544005]}\n"
         "rules:\n  - id: twice\n    when: weakness count >= 1\n"
         "    then: {suggest: primary-care, summary: Weakness}\n"

@@ -123,6 +123,11 @@ def ruleset_text(concepts: int, rules: list[GeneratedRule]) -> str:
         "version: 1.0.0",
         "status: draft",
         "title: Generated for a property test",
+        "levels: [{id: none, title: No action, indicator: info}, "
+        "{id: self-care, title: Self-care, indicator: info}, "
+        "{id: primary-care, title: Primary care, indicator: warning}, "
+        "{id: neurology, title: Neurology, indicator: warning}, "
+        "{id: urgent, title: Urgent, indicator: critical}]",
         "concepts:",
         *(
             f"  c{i}: {{codes: [vigil#c{i}], unit: mmol/L, lookback: 30 days}}"

@@ -59,6 +59,8 @@ id: too-wide
 version: 1.0.0
 status: draft
 title: More alternatives than durable_rules holds
+levels: [{id: none, title: No action, indicator: info},
+  {id: primary-care, title: Primary care, indicator: warning}]
 concepts:
   potassium: {codes: [loinc#2823-3], unit: mmol/L, lookback: 30 days}
 rules:

@@ -23,11 +23,19 @@ parameters:
   long_cramp: 10 min
 rules:
 """
+# after the rules, so the lines the tests name stay where they were
+LEVELS = (
+    "levels: [{id: none, title: No action, indicator: info}, "
+    "{id: self-care, title: Self-care, indicator: info}, "
+    "{id: primary-care, title: Primary care, indicator: warning}, "
+    "{id: neurology, title: Neurology, indicator: warning}, "
+    "{id: urgent, title: Urgent, indicator: critical}]\n"
+)
 
 
 def problems(rules: str, tmp_path: Path) -> list[str]:
     path = tmp_path / "broken.yaml"
-    path.write_text(HEADER + rules)
+    path.write_text(HEADER + rules + LEVELS)
     with pytest.raises(engine.RulesetError) as caught:
         engine.load_ruleset(path)
     return [f"{p.line}:{p.column}: {p.message}" for p in caught.value.problems]
@@ -154,9 +162,9 @@ def test_missing_and_unknown_keys(tmp_path: Path) -> None:
 
 
 def test_condition_that_cannot_be_read(tmp_path: Path) -> None:
-    found = problems("  - id: a\n    when: weakness is bad\n    then: {derive: x}\n", tmp_path)
+    found = problems("  - id: a\n    when: weakness seems bad\n    then: {derive: x}\n", tmp_path)
     assert found == [
-        "14:11: cannot read the condition 'weakness is bad'; write e.g. "
+        "14:11: cannot read the condition 'weakness seems bad'; write e.g. "
         "'potassium < low_potassium', 'weakness present', or the name of a derived finding"
     ]
 

@@ -267,6 +267,8 @@ status: draft
 title: Low blood pressure
 citations:
   guide: {title: A guideline, section: Blood pressure}
+levels: [{id: none, title: No action, indicator: info},
+  {id: urgent, title: Urgent, indicator: critical}]
 concepts:
   systolic: {codes: [loinc#8480-6], unit: 'mm[Hg]', lookback: 1 d}
   neutrophils: {codes: [loinc#751-8], unit: 10*9/L, lookback: 1 d}
@@ -365,6 +367,8 @@ status: draft
 title: Low eGFR
 citations:
   guide: {title: A guideline, section: Kidney function}
+levels: [{id: none, title: No action, indicator: info},
+  {id: primary-care, title: Primary care, indicator: warning}]
 concepts:
   egfr: {codes: [loinc#62238-1], unit: 'mL/min/{1.73_m2}', lookback: 30 d}
 parameters:

@@ -22,6 +22,8 @@ rules:
   - id: low
     when: [potassium < 3 mmol/L, sodium < 130 mmol/L, weakness present]
     then: {{suggest: urgent, summary: Low potassium and sodium with weakness}}
+levels: [{{id: none, title: No action, indicator: info}},
+  {{id: urgent, title: Urgent, indicator: critical}}]
 """
 
 

@@ -170,14 +170,16 @@ def test_a_ruleset_with_a_negative_lookback_exits_2_at_its_line(tmp_path: Path) 
     packaged = ROOT / "rulesets" / "calf_fasciculation" / "ruleset.yaml"
     broken = tmp_path / "ruleset.yaml"
     potassium = "lookback: 30 days\n    molar-mass: 39.098"
-    broken.write_text(packaged.read_text().replace(potassium, potassium.replace("30", "-30")))
+    text = packaged.read_text().replace(potassium, potassium.replace("30", "-30"))
+    broken.write_text(text)
+    line = text.splitlines().index("    lookback: -30 days") + 1
 
     run = vigil("evaluate", EXAMPLES, "--as-of", "2026-03-01", "--ruleset", broken)
 
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.splitlines() == [
-        f"vigil evaluate: {broken}:47:15: potassium lookback '-30 days' must be more than 0 "
+        f"vigil evaluate: {broken}:{line}:15: potassium lookback '-30 days' must be more than 0 "
         "(leave lookback out to count records of any age)"
     ]
 

@@ -23,6 +23,8 @@ rules:
   - id: nested
     when: {when}
     then: {{suggest: urgent, summary: Weakness and twitching}}
+levels: [{{id: none, title: No action, indicator: info}},
+  {{id: urgent, title: Urgent, indicator: critical}}]
 """
 
 

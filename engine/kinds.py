@@ -1,0 +1,228 @@
+"""What each kind of concept may be asked, checked when a ruleset loads.
+
+`check_atom` returns the problems of one condition atom against the ruleset it belongs to, each
+as (path, message) in clinical words: `palpitations > 2` on a finding without a unit,
+`potassium present` on a quantity, `age active`, an unknown marker, a window whose length is no
+duration or whose anchor is no concept, `after X started` where X is no medication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .codes import parse_code
+from .conditions import (
+    AboveReference,
+    Atom,
+    BelowReference,
+    CodedIs,
+    Compare,
+    FindingRef,
+    Marked,
+    MedicationState,
+    NoSuggestion,
+    Path,
+    Presence,
+    Streak,
+    Trend,
+    Window,
+    atoms,
+    parse_condition,
+)
+from .model import Concept, Ruleset
+from .schema import RulesetSpec
+from .thresholds import ThresholdError, ThresholdOutOfRange, parameter_duration, resolve_threshold
+
+SEXES: tuple[str, ...] = ("male", "female", "other", "unknown")  # FHIR administrative gender
+# attributes that read a value (as opposed to counting readings, sites or days)
+VALUE_ATTRIBUTES = frozenset({"latest", "lowest", "highest", "previous", "median"})
+_MEDICATION_STATES = "active, on hold, confirmed, started within ..., ended within ..."
+
+Problems = Iterator[tuple[Path, str]]
+
+
+def compared_concepts(spec: RulesetSpec) -> frozenset[str]:
+    """The concepts whose value some rule or the scope compares (`gad7 >= 10`): a unit-less
+    concept without a declared kind is a score when compared, else a finding."""
+    raw = [rule.when for rule in spec.rules]
+    if spec.scope is not None:
+        raw.append(spec.scope)
+    names: set[str] = set()
+    for i, when in enumerate(raw):
+        try:
+            condition = parse_condition(when, (i,))
+        except ValueError:
+            continue  # reported when the rule itself is read
+        for atom in atoms(condition):
+            if isinstance(atom, Trend | Streak) or (
+                isinstance(atom, Compare) and atom.attribute in VALUE_ATTRIBUTES
+            ):
+                names.add(atom.concept)
+    return frozenset(names)
+
+
+def check_atom(atom: Atom, ruleset: Ruleset, broken: frozenset[str]) -> Problems:
+    """The problems of `atom` (concept already known to exist). `broken` names parameters that
+    are wrong themselves and reported already."""
+    if isinstance(atom, FindingRef | NoSuggestion):
+        return
+    concept = ruleset.concepts[atom.concept]
+    yield from _kind_problems(atom, concept, ruleset)
+    window = getattr(atom, "window", None)
+    if window is not None:
+        yield from _window_problems(atom, window, ruleset, broken)
+    if isinstance(atom, Trend):
+        for length in (atom.over, atom.gap):
+            if isinstance(length, str):
+                yield from _length_problems(atom, length, ruleset, broken)
+        if atom.since is not None:
+            yield from _medication_anchor(atom, atom.since, ruleset)
+    if isinstance(atom, Compare | Trend | Streak) and atom.threshold not in broken:
+        try:
+            resolve_threshold(atom, ruleset)
+        except ThresholdOutOfRange as error:
+            at = ("parameters", atom.threshold) if atom.threshold in ruleset.parameters else None
+            yield (at or atom.path, str(error))
+        except ThresholdError as error:
+            yield (atom.path, str(error))
+
+
+def _kind_problems(atom: Atom, concept: Concept, ruleset: Ruleset) -> Problems:
+    name, kind = concept.name, concept.kind
+    if isinstance(atom, MedicationState):
+        if kind != "medication":
+            yield (
+                atom.path,
+                f"{name} is a {_described(concept)}, not a medication; "
+                f"'{atom.text}' reads medicines ({_MEDICATION_STATES})",
+            )
+        return
+    if kind == "medication":
+        yield (
+            atom.path,
+            f"{name} is a medication; ask whether it is {_MEDICATION_STATES} "
+            f"(e.g. '{name} active'), not '{atom.text}'",
+        )
+        return
+    if isinstance(atom, CodedIs):
+        yield from _coded_problems(atom, concept, ruleset)
+        return
+    if kind == "demographic":
+        if concept.field == "sex":
+            yield (atom.path, f"{name} is the patient's sex; write '{name} is female'")
+        elif not (isinstance(atom, Compare) and atom.attribute == "latest"):
+            yield (atom.path, f"{name} is the patient's age in years; compare it: '{name} >= 80'")
+        return
+    if isinstance(atom, Presence):
+        yield from _presence_problems(atom, concept, ruleset)
+    elif isinstance(atom, Compare | Trend | Streak):
+        reads_value = not isinstance(atom, Compare) or atom.attribute in VALUE_ATTRIBUTES
+        if reads_value and kind in ("finding", "event", "coded") and concept.unit is None:
+            yield (
+                atom.path,
+                f"{name} is a {kind} without a unit: it is present or absent, not a number; "
+                f"write '{name} present' (or give {name} a unit)",
+            )
+        if isinstance(atom, Compare) and atom.attribute == "sites" and kind != "finding":
+            yield (atom.path, f"{name} is a {kind}; only findings are recorded at body sites")
+    elif isinstance(atom, BelowReference | AboveReference):
+        if concept.unit is None:
+            yield (atom.path, f"{name} has no unit, so no reference range")
+    elif isinstance(atom, Marked):
+        known = [marker.name for marker in concept.markers]
+        if atom.marker not in known:
+            listed = ", ".join(known) or "none defined"
+            yield (atom.path, f"{name} has no marker {atom.marker!r} (its markers: {listed})")
+
+
+def _presence_problems(atom: Presence, concept: Concept, ruleset: Ruleset) -> Problems:
+    name, kind = concept.name, concept.kind
+    if kind in ("quantity", "score") and atom.state != "recorded":
+        yield (
+            atom.path,
+            f"{name} is a {kind}, which has a value rather than being {atom.state}; "
+            f"write '{name} recorded' or compare it",
+        )
+    if kind == "coded" and atom.state != "recorded":
+        yield (
+            atom.path,
+            f"{name} is a coded answer; write '{name} is <code>' or '{name} recorded'",
+        )
+    if atom.site is not None:
+        if kind != "finding":
+            yield (atom.path, f"{name} is a {kind}; only findings are recorded at body sites")
+        elif atom.site not in ruleset.sites:
+            yield (atom.path, f"unknown body site {atom.site!r}")
+
+
+def _coded_problems(atom: CodedIs, concept: Concept, ruleset: Ruleset) -> Problems:
+    name = concept.name
+    if concept.kind == "demographic" and concept.field == "sex":
+        if atom.value not in SEXES:
+            yield (
+                atom.path,
+                f"sex is one of {', '.join(SEXES)}; {atom.value!r} is not",
+            )
+    elif concept.kind == "coded":
+        try:
+            parse_code(atom.value, ruleset.code_systems or None)
+        except ValueError as error:
+            yield (atom.path, f"{name} is a coded answer: {error}")
+    else:
+        yield (
+            atom.path,
+            f"{name} is a {_described(concept)}; 'is' reads a coded answer or the patient's sex",
+        )
+
+
+def _window_problems(
+    atom: Atom, window: Window, ruleset: Ruleset, broken: frozenset[str]
+) -> Problems:
+    if isinstance(window.length, str):
+        yield from _length_problems(atom, window.length, ruleset, broken)
+    if window.anchor is None:
+        return
+    if window.relation == "after-start":
+        yield from _medication_anchor(atom, window.anchor, ruleset)
+    elif window.anchor not in ruleset.concepts:
+        yield (
+            atom.path,
+            f"{window.anchor!r} in '{window.text}' is not a concept; a window is anchored on the "
+            "latest reading of a concept",
+        )
+
+
+def _medication_anchor(atom: Atom, anchor: str, ruleset: Ruleset) -> Problems:
+    concept = ruleset.concepts.get(anchor)
+    if concept is None:
+        yield (atom.path, f"'after {anchor} started': {anchor!r} is not a concept")
+    elif concept.kind != "medication":
+        yield (
+            atom.path,
+            f"'after {anchor} started': {anchor} is a {_described(concept)}, not a medication; "
+            "only a medicine is started",
+        )
+
+
+def _length_problems(atom: Atom, name: str, ruleset: Ruleset, broken: frozenset[str]) -> Problems:
+    if name in broken:
+        return
+    parameter = ruleset.parameters.get(name)
+    if parameter is None:
+        yield (atom.path, f"{name!r} in '{_text(atom)}' is neither a duration nor a parameter")
+    elif parameter_duration(parameter) is None:
+        yield (
+            atom.path,
+            f"{name} ({parameter.text}) is not a duration such as 24 hours, 90 days or "
+            "15 months, so it cannot be a window",
+        )
+
+
+def _text(atom: Atom) -> str:
+    return atom.text
+
+
+def _described(concept: Concept) -> str:
+    if concept.kind == "demographic":
+        return f"demographic ({concept.field})"
+    return concept.kind
