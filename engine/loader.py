@@ -593,10 +593,13 @@ class _Checker:
             return None
         return Parameter(name, value, unit, str(raw))
 
-    def _level(self, path: tuple[str | int, ...], level: str) -> bool:
-        """Whether `level` is one a rule may suggest: a declared level above the first."""
+    def _level(
+        self, path: tuple[str | int, ...], level: str, *, information: bool = False
+    ) -> bool:
+        """Whether `level` is a declared level above the first; with `information`, the first
+        too (a suggestion there informs and never raises the escalation)."""
         ids = [lv.id for lv in self.levels]
-        if level in ids[1:]:
+        if level in ids[1:] or (information and ids[:1] == [level]):
             return True
         if not self.spec.levels:
             self.report(
@@ -766,7 +769,7 @@ class _Checker:
             self.report((*path, "derive"), f"finding {spec.derive!r}: use lowercase and hyphens")
             ok = False
         if spec.suggest is not None:
-            ok = self._level((*path, "suggest"), spec.suggest) and ok
+            ok = self._level((*path, "suggest"), spec.suggest, information=True) and ok
             if not spec.summary:
                 self.report(path, "a suggestion needs a summary")
                 ok = False
