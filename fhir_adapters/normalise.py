@@ -24,15 +24,18 @@ is current is then uncertain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation, ObservationComponent
 from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.quantity import Quantity as FhirQuantity
+from fhir.resources.R4B.resource import Resource
 
 from engine import units
 from engine.evaluation import DataWarning
@@ -48,6 +51,7 @@ from ._quantities import (
     unit_disagreement,
 )
 from ._time import instant, is_date_only, last_instant, partial_period
+from .medications import medication_records
 from .validation import Validated
 
 __all__ = ["condition_records", "observation_records", "records_for"]
@@ -77,13 +81,18 @@ class _Reading:
     reference_low: Quantity | None = None
 
 
-def records_for(item: Validated, ruleset: Ruleset) -> Records:
-    """The records one validated resource contributes (none for a Patient)."""
+def records_for(
+    item: Validated, ruleset: Ruleset, referenced: Mapping[str, Resource] | None = None
+) -> Records:
+    """The records one validated resource contributes; `referenced` holds the resources its
+    references name, resolved within the input, by the reference as written."""
     model = item.model
     if isinstance(model, Observation):
         return observation_records(model, item.reference, ruleset)
     if isinstance(model, Condition):
         return condition_records(model, item.reference, ruleset)
+    if isinstance(model, MedicationRequest | MedicationStatement):
+        return medication_records(model, item.reference, ruleset, referenced)
     return [], []
 
 

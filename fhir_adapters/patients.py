@@ -25,14 +25,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from fhir.resources.R4B.resource import Resource
+
 from engine.evaluation import DataWarning
 from engine.model import Ruleset
 from engine.records import Record
 
 from .cache import Interpreted, ResourceCache
 from .elements import ValidatedElements
+from .medications import medication_reference
 from .normalise import records_for
 from .reading import Input, Loaded, RawResource, load_resources, split_reference
+from .references import ResourceIndex
 from .validation import is_used, unread_warnings, validate
 
 __all__ = ["PatientBatch", "PatientData", "patient_of", "patient_records"]
@@ -88,6 +92,7 @@ def patient_records(
         for reference, origins in reused.items()
     )
 
+    medications = _Medications(loaded.resources, elements)
     used: list[RawResource] = []
     for raw in loaded.resources:
         if is_used(raw, ruleset):
@@ -116,8 +121,13 @@ def patient_records(
         if clash:
             unowned.append(DataWarning(clash, reference))
             continue
-        read = _interpreter(raw, ruleset, elements)
-        result = read() if cache is None else cache.get_or_read(raw, ruleset, read)
+        referenced, found = medications.referenced(raw)
+        read = _interpreter(raw, ruleset, elements, referenced, found)
+        if cache is None or referenced or found:
+            # what the resource gives depends on the one it references too: not cached
+            result = read()
+        else:
+            result = cache.get_or_read(raw, ruleset, read)
         if owner is None:
             unowned.extend(result.warnings)
             if result.valid:
@@ -157,16 +167,48 @@ def _report_unread(
 
 
 def _interpreter(
-    raw: RawResource, ruleset: Ruleset, elements: ValidatedElements
+    raw: RawResource,
+    ruleset: Ruleset,
+    elements: ValidatedElements,
+    referenced: Mapping[str, Resource] | None = None,
+    found: Sequence[DataWarning] = (),
 ) -> Callable[[], Interpreted]:
+    """Validate and read `raw`; `referenced` and `found` are the resources its references
+    name and the warnings about them (an invalid Medication)."""
+
     def read() -> Interpreted:
         validated, warnings = validate(raw, elements)
         if validated is None:
-            return Interpreted(False, (), tuple(warnings))
-        records, more = records_for(validated, ruleset)
-        return Interpreted(True, tuple(records), (*warnings, *more))
+            return Interpreted(False, (), (*warnings, *found))
+        records, more = records_for(validated, ruleset, referenced)
+        return Interpreted(True, tuple(records), (*warnings, *found, *more))
 
     return read
+
+
+class _Medications:
+    """The Medications of an input, resolved and validated for the medicines that name them."""
+
+    def __init__(self, resources: Sequence[RawResource], elements: ValidatedElements) -> None:
+        self._resources = resources
+        self._elements = elements
+        self._index: ResourceIndex | None = None  # built when a reference needs it
+
+    def referenced(self, raw: RawResource) -> tuple[dict[str, Resource], list[DataWarning]]:
+        """The Medication a medicine's `medicationReference` names in the input (by the
+        reference as written), or none; and the warnings validating it gave."""
+        if raw.type not in ("MedicationRequest", "MedicationStatement"):
+            return {}, []
+        text = medication_reference(raw.data)
+        if text is None:
+            return {}, []
+        if self._index is None:
+            self._index = ResourceIndex(self._resources, frozenset({"Medication"}))
+        target = self._index.resolve(raw, text)
+        if target is None:
+            return {}, []
+        validated, warnings = validate(target, self._elements)
+        return ({text: validated.model} if validated is not None else {}), warnings
 
 
 def patient_of(raw: RawResource, patients: frozenset[str] = frozenset()) -> str | None:

@@ -3,8 +3,9 @@
 R4B models read R4 JSON (the default R5 models reject it). Validation is the dominant cost of
 reading FHIR, so only resources the ruleset could use are validated: Observations and
 Conditions whose `code` has a coding the ruleset maps to a concept (checked on the raw dict
-first). Every resource rules read is validated; a Patient is not, since rules read nothing from
-it but its id (see `patients`).
+first), and MedicationRequests and MedicationStatements (with the Medications they reference)
+when the ruleset has a medication concept. Every resource rules read is validated; a Patient is
+only when the ruleset has a demographic concept (see `patients`).
 
 Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
 resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and
@@ -23,6 +24,9 @@ from functools import cache
 from typing import Any, TypeAlias
 
 from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.medication import Medication
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from pydantic import ValidationError
@@ -44,13 +48,19 @@ __all__ = [
     "validate",
 ]
 
-Model: TypeAlias = Observation | Condition | Patient
+Model: TypeAlias = (
+    Observation | Condition | Patient | MedicationRequest | MedicationStatement | Medication
+)
 
 _MODELS: dict[str, type[Model]] = {
     "Observation": Observation,
     "Condition": Condition,
     "Patient": Patient,
+    "MedicationRequest": MedicationRequest,
+    "MedicationStatement": MedicationStatement,
+    "Medication": Medication,  # validated when a request or statement references it
 }
+_MEDICINES = frozenset({"MedicationRequest", "MedicationStatement"})
 _CODED = frozenset({"Observation", "Condition"})
 _NAIVE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _REPAIR_ROUNDS = 3
@@ -72,7 +82,8 @@ class Validated:
 
 
 def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
-    """The concepts a raw resource's `code` codings mean, distinct, in coding order."""
+    """The concepts a raw resource's `code` codings mean, distinct, in coding order; never a
+    medication concept, which only MedicationRequests and MedicationStatements are read for."""
     code = data.get("code")
     codings = code.get("coding") if isinstance(code, Mapping) else None
     if not isinstance(codings, list):
@@ -84,7 +95,7 @@ def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
         system, value = coding.get("system"), coding.get("code")
         if isinstance(system, str) and isinstance(value, str):
             concept = ruleset.concept_for(system, value)
-            if concept is not None and concept not in found:
+            if concept is not None and concept.kind != "medication" and concept not in found:
                 found.append(concept)
     return found
 
@@ -125,10 +136,14 @@ def _codings(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def is_used(raw: RawResource, ruleset: Ruleset) -> bool:
-    """Whether the ruleset could use this resource: a Patient, or a coded resource it maps."""
+    """Whether the ruleset could use this resource: a Patient, a coded resource it maps, or
+    a medicine when it has a medication concept (its codes may be those of a Medication it
+    references, or map through the product table)."""
     kind = raw.type
     if kind == "Patient":
         return not isinstance(raw.data, RepeatedKeys)  # see `unread_warnings`
+    if kind in _MEDICINES:
+        return any(c.kind == "medication" for c in ruleset.concepts.values())
     if kind in _CODED and isinstance(raw.data, RepeatedKeys):
         return True  # what it codes cannot be told: `validate` says why it is left out
     return kind in _CODED and bool(coded_concepts(raw.data, ruleset))
