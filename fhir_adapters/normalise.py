@@ -33,6 +33,7 @@ from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation, ObservationComponent
+from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from fhir.resources.R4B.resource import Resource
@@ -51,6 +52,7 @@ from ._quantities import (
     unit_disagreement,
 )
 from ._time import instant, is_date_only, last_instant, partial_period
+from .demographics import demographic_records
 from .medications import medication_records
 from .validation import Validated
 
@@ -93,6 +95,8 @@ def records_for(
         return condition_records(model, item.reference, ruleset)
     if isinstance(model, MedicationRequest | MedicationStatement):
         return medication_records(model, item.reference, ruleset, referenced)
+    if isinstance(model, Patient):
+        return demographic_records(model, item.reference, ruleset)
     return [], []
 
 

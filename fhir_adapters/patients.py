@@ -32,6 +32,7 @@ from engine.model import Ruleset
 from engine.records import Record
 
 from .cache import Interpreted, ResourceCache
+from .demographics import AGE_UNKNOWN, age_concepts, demographic_concepts
 from .elements import ValidatedElements
 from .medications import medication_reference
 from .normalise import records_for
@@ -92,6 +93,7 @@ def patient_records(
         for reference, origins in reused.items()
     )
 
+    demographic = bool(demographic_concepts(ruleset))
     medications = _Medications(loaded.resources, elements)
     used: list[RawResource] = []
     for raw in loaded.resources:
@@ -110,10 +112,16 @@ def patient_records(
         if chosen and not _is_chosen(raw, chosen, copies, read_ids, known, unowned):
             continue
         if raw.type == "Patient":
-            # Rules read nothing from a Patient but its id: it only makes the patient known, so
-            # it is not validated (the most expensive resource to validate, for nothing).
+            # Without demographic concepts rules read nothing from a Patient but its id: it only
+            # makes the patient known, so it is not validated (the most expensive resource to
+            # validate, for nothing).
             if reference not in reused and not _reused_in_its_bundle(raw):
-                patients.setdefault(reference, _Patient())
+                bucket = patients.setdefault(reference, _Patient())
+                if demographic:
+                    read = _interpreter(raw, ruleset, elements)
+                    result = read() if cache is None else cache.get_or_read(raw, ruleset, read)
+                    bucket.records.extend(result.records)
+                    bucket.warnings.extend(result.warnings)
             continue
         owner, clash = _owner(raw, known)
         if owner in reused:
@@ -136,6 +144,12 @@ def patient_records(
         bucket = patients.setdefault(owner, _Patient())
         bucket.records.extend(result.records)
         bucket.warnings.extend(result.warnings)
+
+    if age_concepts(ruleset):
+        for reference, bucket in patients.items():
+            if reference not in known:
+                message = f"no Patient resource in the input: {AGE_UNKNOWN}"
+                bucket.warnings.append(DataWarning(message, reference))
 
     return PatientBatch(
         tuple(
