@@ -256,7 +256,7 @@ class _Index:
     def matches(self, codes: Sequence[Key]) -> list[tuple[Concept, list[Key]]]:
         """Each concept some code belongs to, in the ruleset's order, with those codes."""
         found: dict[str, list[Key]] = {}
-        for key in codes:
+        for key in (spelling for code in codes for spelling in _spellings(*code)):
             hits = list(self.exact.get(key, ()))
             hits += [c for stem, c in self.prefixes.get(key[0], ()) if key[1].startswith(stem)]
             for concept in hits:
@@ -294,7 +294,8 @@ def _start(model: Medicine, warn: Callable[[str], None]) -> tuple[datetime | Non
     else:
         value, where = model.effectiveDateTime, "effectiveDateTime"
     if value is None:
-        warn(f"no {where}: start unknown")
+        wanted = where if where == "authoredOn" else "effectivePeriod.start or effectiveDateTime"
+        warn(f"no {wanted}: start unknown")
         return None, False
     return _moment(value, where, warn), is_date_only(value)
 

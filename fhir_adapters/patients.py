@@ -15,6 +15,12 @@ nothing orders, the first the ruleset reads. A newest version the ruleset does n
 code corrected to another) leaves the older ones out; an equal version is no newer.
 A resource of one patient never reaches another's records. Warnings that belong to no patient
 (unreadable entries, resources without a patient) are returned on the batch.
+
+A medicine's `medicationReference` is resolved within the input (`references`) and the
+Medication it names validated and read with it; such a medicine is not served from the cache,
+as what it gives depends on the Medication too. A Patient is read only for a ruleset with
+demographic concepts; a patient without a Patient resource is then warned about when the
+ruleset has an age.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ the library path (`patient_records`, which `evaluate_bundle` and the service use
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -340,3 +341,30 @@ def test_an_invalid_medication_is_named_and_its_medicine_left_out() -> None:
         "MedicationRequest/r1: medicationReference 'Medication/m' names no Medication that can"
         " be read: left out"
     )
+
+
+def test_a_dmd_concept_code_matches_a_coding_under_the_snomed_uri() -> None:
+    ruleset = replace(
+        RULESET,
+        concepts={
+            "ramipril": Concept("ramipril", (Code(DMD, "39703711000001105"),), kind="medication")
+        },
+    )
+    batch = patient_records(bundle(request("r1", coded(SCT, "39703711000001105"))), ruleset)
+
+    assert [(r.concept, r.code) for r in records(batch)] == [("ramipril", "dmd#39703711000001105")]
+
+
+def test_a_medicine_without_a_start_is_kept_with_a_warning() -> None:
+    undated = request("r1", coded(RXNORM, "35296"))
+    del undated["authoredOn"]
+    batch = read(
+        undated,
+        statement("s1", coded(RXNORM, "35296"), effectivePeriod={"end": "2026-01-01"}),
+    )
+
+    assert [r.time for r in records(batch)] == [None, None]
+    assert warnings(batch) == [
+        "MedicationRequest/r1: no authoredOn: start unknown",
+        "MedicationStatement/s1: no effectivePeriod.start or effectiveDateTime: start unknown",
+    ]
