@@ -368,3 +368,33 @@ def test_a_medicine_without_a_start_is_kept_with_a_warning() -> None:
         "MedicationRequest/r1: no authoredOn: start unknown",
         "MedicationStatement/s1: no effectivePeriod.start or effectiveDateTime: start unknown",
     ]
+
+
+def test_a_medication_included_in_a_search_result_is_read_by_its_type_and_id() -> None:
+    """The service's prefetch: `MedicationRequest?patient=..&_include=MedicationRequest:medication`
+    returns the Medications beside the requests, with absolute fullUrls."""
+    base = "https://fhir.example.org/r4"
+    medication = {"resourceType": "Medication", "id": "m", "code": coded(RXNORM, "198188")}
+    ordered = request("r1", medicationReference={"reference": "Medication/m"})
+    searchset = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {
+                "fullUrl": f"{base}/MedicationRequest/r1",
+                "resource": ordered,
+                "search": {"mode": "match"},
+            },
+            {
+                "fullUrl": f"{base}/Medication/m",
+                "resource": medication,
+                "search": {"mode": "include"},
+            },
+        ],
+    }
+    batch = patient_records([{"resourceType": "Patient", "id": "p"}, searchset], RULESET)
+
+    assert [(r.concept, r.code, r.product) for r in records(batch)] == [
+        ("ace_inhibitor", "rxnorm#35296", "rxnorm#198188")
+    ]
+    assert warnings(batch) == []
