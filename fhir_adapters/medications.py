@@ -107,7 +107,7 @@ def medication_records(
             time=time,
             end=end,
             date_only=date_only,
-            code=_group_key(codes),
+            code=_group_key(codes, products),
             status=status,
             product=product,
             asserted=asserted,
@@ -218,9 +218,11 @@ def _compact(key: Key) -> str:
     return Code(*key).compact(_SYSTEMS)
 
 
-def _group_key(codes: Sequence[Key]) -> str:
+def _group_key(matched: Sequence[Key], products: Sequence[Key]) -> str:
     """The drug group: the numerically lowest RxNorm ingredient, else the lowest ATC code,
-    else the lowest code matched."""
+    else the lowest code matched; a product the table maps (a concept's value set may list
+    one) stands for its ingredients, not for a group of its own."""
+    codes = [key for key in matched if key not in products] or list(matched)
     rxnorm = [code for system, code in codes if system == RXNORM and code.isdigit()]
     if rxnorm:
         return _compact((RXNORM, min(rxnorm, key=int)))

@@ -398,3 +398,20 @@ def test_a_medication_included_in_a_search_result_is_read_by_its_type_and_id() -
         ("ace_inhibitor", "rxnorm#35296", "rxnorm#198188")
     ]
     assert warnings(batch) == []
+
+
+def test_a_product_a_concept_lists_is_grouped_by_its_ingredient() -> None:
+    # a lower CUI than its ingredient's: a value set of products would otherwise make each
+    # product (each strength) a group of its own
+    ruleset = replace(
+        RULESET,
+        concepts={
+            "acei": Concept(
+                "acei", (Code(RXNORM, "1000"), Code(RXNORM, "35296")), kind="medication"
+            )
+        },
+        products={(RXNORM, "1000"): (Code(RXNORM, "35296"),)},
+    )
+    batch = patient_records(bundle(request("r1", coded(RXNORM, "1000"))), ruleset)
+
+    assert [(r.code, r.product) for r in records(batch)] == [("rxnorm#35296", "rxnorm#1000")]
