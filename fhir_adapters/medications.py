@@ -52,6 +52,14 @@ _DMD_ALIASES = {DMD: SNOMED, SNOMED: DMD}
 _NOT_ORDERED = frozenset({"proposal", "option"})
 _FIXED_UNITS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "wk": 7 * 86400}
 _CALENDAR_UNITS = {"mo": 1, "a": 12}
+# a Duration's human unit, read when it has no UCUM code
+_UNIT_WORDS = {
+    **{word: "h" for word in ("hour", "hours")},
+    **{word: "d" for word in ("day", "days")},
+    **{word: "wk" for word in ("week", "weeks")},
+    **{word: "mo" for word in ("month", "months")},
+    **{word: "a" for word in ("year", "years")},
+}
 
 Medicine = MedicationRequest | MedicationStatement
 Records = tuple[list[Record], list[DataWarning]]
@@ -322,14 +330,19 @@ def _end(model: Medicine, warn: Callable[[str], None]) -> datetime | None:
 
 
 def _after(start: datetime, duration: FhirDuration, warn: Callable[[str], None]) -> datetime | None:
-    amount, unit = duration.value, duration.code or duration.unit
+    amount = duration.value
+    unit = duration.code or _UNIT_WORDS.get((duration.unit or "").strip().lower(), duration.unit)
     if amount is None or unit is None or amount < 0:
         warn("expectedSupplyDuration without a length: supply end unknown")
         return None
-    if unit in _FIXED_UNITS:
-        return start + timedelta(seconds=float(Decimal(amount) * _FIXED_UNITS[unit]))
-    if unit in _CALENDAR_UNITS and Decimal(amount) == int(amount):
-        return _add_months(start, int(amount) * _CALENDAR_UNITS[unit])
+    try:
+        if unit in _FIXED_UNITS:
+            return start + timedelta(seconds=float(Decimal(amount) * _FIXED_UNITS[unit]))
+        if unit in _CALENDAR_UNITS and Decimal(amount) == int(amount):
+            return _add_months(start, int(amount) * _CALENDAR_UNITS[unit])
+    except (OverflowError, ValueError):
+        warn("expectedSupplyDuration ends past the calendar: supply end unknown")
+        return None
     warn(f"expectedSupplyDuration in {unit!r} is not read: supply end unknown")
     return None
 

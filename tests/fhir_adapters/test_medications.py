@@ -415,3 +415,41 @@ def test_a_product_a_concept_lists_is_grouped_by_its_ingredient() -> None:
     batch = patient_records(bundle(request("r1", coded(RXNORM, "1000"))), ruleset)
 
     assert [(r.code, r.product) for r in records(batch)] == [("rxnorm#35296", "rxnorm#1000")]
+
+
+@pytest.mark.parametrize(
+    ("supply", "end", "warned"),
+    [
+        ({"value": 2, "unit": "months"}, datetime(2026, 3, 10, tzinfo=UTC), []),
+        (
+            {"value": 1, "unit": "a", "code": "a", "system": "http://unitsofmeasure.org"},
+            datetime(2027, 1, 10, tzinfo=UTC),
+            [],
+        ),
+        (
+            {"value": 3, "unit": "fortnights"},
+            None,
+            [
+                "MedicationRequest/r1: expectedSupplyDuration in 'fortnights' is not read: supply"
+                " end unknown"
+            ],
+        ),
+        (
+            {"value": 1e15, "unit": "d", "code": "d", "system": "http://unitsofmeasure.org"},
+            None,
+            [
+                "MedicationRequest/r1: expectedSupplyDuration ends past the calendar:"
+                " supply end unknown"
+            ],
+        ),
+    ],
+)
+def test_an_expected_supply_duration_is_read_on_the_calendar_or_warned_about(
+    supply: dict[str, Any], end: datetime | None, warned: list[str]
+) -> None:
+    batch = read(
+        request("r1", coded(RXNORM, "35296"), dispenseRequest={"expectedSupplyDuration": supply})
+    )
+
+    assert [r.end for r in records(batch)] == [end]
+    assert warnings(batch) == warned
