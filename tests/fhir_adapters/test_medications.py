@@ -15,6 +15,8 @@ from engine.records import Record
 from fhir_adapters.cache import ResourceCache
 from fhir_adapters.medications import ATC, DMD, RXNORM
 from fhir_adapters.patients import PatientBatch, patient_records
+from fhir_adapters.reading import RawResource
+from fhir_adapters.references import refers_outside
 
 SCT = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
@@ -453,3 +455,31 @@ def test_an_expected_supply_duration_is_read_on_the_calendar_or_warned_about(
 
     assert [r.end for r in records(batch)] == [end]
     assert warnings(batch) == warned
+
+
+def test_a_medicine_refers_outside_itself_only_through_a_reference_not_contained() -> None:
+    def raw(resource: dict[str, Any]) -> RawResource:
+        return RawResource(resource, "test")
+
+    assert refers_outside(raw(request("r1", medicationReference={"reference": "Medication/m"})))
+    assert not refers_outside(raw(request("r2", medicationReference={"reference": "#m"})))
+    assert not refers_outside(raw(request("r3", coded(RXNORM, "35296"))))
+
+
+def test_a_medication_reference_naming_another_type_or_another_bundle_is_not_read() -> None:
+    specimen = {"resourceType": "Specimen", "id": "m"}
+    medication = {"resourceType": "Medication", "code": coded(RXNORM, "35296")}
+    elsewhere = bundle(medication, urls=["urn:uuid:m"])
+    here = bundle(
+        specimen,
+        request("r1", medicationReference={"reference": "Specimen/m"}),
+        request("r2", medicationReference={"reference": "urn:uuid:m"}),
+    )
+    batch = patient_records([elsewhere, here], RULESET)
+
+    assert records(batch) == []
+    assert warnings(batch) == [
+        f"MedicationRequest/{rid}: medicationReference {reference!r} names no Medication that"
+        " can be read: left out"
+        for rid, reference in (("r1", "Specimen/m"), ("r2", "urn:uuid:m"))
+    ]
