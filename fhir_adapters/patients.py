@@ -15,6 +15,14 @@ nothing orders, the first the ruleset reads. A newest version the ruleset does n
 code corrected to another) leaves the older ones out; an equal version is no newer.
 A resource of one patient never reaches another's records. Warnings that belong to no patient
 (unreadable entries, resources without a patient) are returned on the batch.
+
+References to other resources are resolved within the input by `references.Referents`: an
+Observation's Specimen, and a medicine's `medicationReference`, whose Medication is validated as
+a resource of its own (its faults named under its reference) and read with the medicine. A
+resource that refers outside itself is not served from the cache, as what it gives depends on
+the resource it references too (`refers_outside`). A Patient is read only for a ruleset with
+demographic concepts; a patient without a Patient resource is then warned about when the
+ruleset has an age.
 """
 
 from __future__ import annotations
@@ -25,12 +33,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from fhir.resources.R4B.resource import Resource
+
 from engine.evaluation import DataWarning
 from engine.model import Ruleset
 from engine.records import Record
 
 from .cache import Interpreted, ResourceCache
+from .demographics import AGE_UNKNOWN, age_concepts, demographic_concepts
 from .elements import ValidatedElements
+from .medications import medication_reference
 from .normalise import records_for
 from .reading import Input, Loaded, RawResource, load_resources, split_reference
 from .references import REFERENCED_TYPES, Referents, refers_outside
@@ -90,6 +102,7 @@ def patient_records(
     )
 
     referents = Referents(loaded.resources, REFERENCED_TYPES)
+    demographic = bool(demographic_concepts(ruleset))
     used: list[RawResource] = []
     for raw in loaded.resources:
         if is_used(raw, ruleset):
@@ -107,10 +120,16 @@ def patient_records(
         if chosen and not _is_chosen(raw, chosen, copies, read_ids, known, unowned):
             continue
         if raw.type == "Patient":
-            # Rules read nothing from a Patient but its id: it only makes the patient known, so
-            # it is not validated (the most expensive resource to validate, for nothing).
+            # Without demographic concepts rules read nothing from a Patient but its id: it only
+            # makes the patient known, so it is not validated (the most expensive resource to
+            # validate, for nothing).
             if reference not in reused and not _reused_in_its_bundle(raw):
-                patients.setdefault(reference, _Patient())
+                bucket = patients.setdefault(reference, _Patient())
+                if demographic:
+                    read = _interpreter(raw, ruleset, elements, referents)
+                    result = read() if cache is None else cache.get_or_read(raw, ruleset, read)
+                    bucket.records.extend(result.records)
+                    bucket.warnings.extend(result.warnings)
             continue
         owner, clash = _owner(raw, known)
         if owner in reused:
@@ -132,6 +151,12 @@ def patient_records(
         bucket = patients.setdefault(owner, _Patient())
         bucket.records.extend(result.records)
         bucket.warnings.extend(result.warnings)
+
+    if age_concepts(ruleset):
+        for reference, bucket in patients.items():
+            if reference not in known:
+                message = f"no Patient resource in the input: {AGE_UNKNOWN}"
+                bucket.warnings.append(DataWarning(message, reference))
 
     return PatientBatch(
         tuple(
@@ -165,14 +190,37 @@ def _report_unread(
 def _interpreter(
     raw: RawResource, ruleset: Ruleset, elements: ValidatedElements, referents: Referents
 ) -> Callable[[], Interpreted]:
+    """Validate and read `raw`, resolving its references through `referents`."""
+
     def read() -> Interpreted:
         validated, warnings = validate(raw, elements)
+        # a faulty Medication is reported even beside a medicine that is not valid itself
+        referenced, found = _referenced_medication(raw, referents, elements)
         if validated is None:
-            return Interpreted(False, (), tuple(warnings))
-        records, more = records_for(validated, ruleset, referents.resolver(raw))
-        return Interpreted(True, tuple(records), (*warnings, *more))
+            return Interpreted(False, (), (*warnings, *found))
+        records, more = records_for(validated, ruleset, referents.resolver(raw), referenced)
+        return Interpreted(True, tuple(records), (*warnings, *found, *more))
 
     return read
+
+
+def _referenced_medication(
+    raw: RawResource, referents: Referents, elements: ValidatedElements
+) -> tuple[dict[str, Resource], list[DataWarning]]:
+    """The Medication a medicine's `medicationReference` names outside it, validated, by the
+    reference as written (none when it cannot be resolved or is not valid: the medicine then
+    warns that it names no Medication that can be read); and the warnings validating it gave,
+    under the Medication's own reference."""
+    if raw.type not in ("MedicationRequest", "MedicationStatement"):
+        return {}, []
+    text = medication_reference(raw.data)
+    if text is None:
+        return {}, []  # coded, or a contained Medication, validated with the medicine
+    target, _ = referents.resource(raw, text, "Medication")
+    if target is None:
+        return {}, []
+    validated, warnings = validate(target, elements)
+    return ({text: validated.model} if validated is not None else {}), warnings
 
 
 def patient_of(raw: RawResource, patients: frozenset[str] = frozenset()) -> str | None:

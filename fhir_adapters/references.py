@@ -6,9 +6,11 @@ a fullUrl (`urn:uuid:...`) within the Bundle that holds the holder; a literal `T
 JSON, or why it cannot be told: not in the input, of another type, or several resources with
 different content under that name.
 
-What a resource means may then depend on another (an Observation on its Specimen), so
+What a resource means may then depend on another (an Observation on its Specimen, a
+MedicationRequest or MedicationStatement on the Medication its `medicationReference` names), so
 `refers_outside` tells which resources must be read afresh rather than from a cache kept by
-their own content.
+their own content. `Referents.resource` gives the referenced resource as read, for a caller that
+validates it as a resource of its own (a Medication, whose faults are reported under its name).
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from .reading import RawResource, split_reference
 __all__ = ["REFERENCED_TYPES", "RESOLVED_ELEMENTS", "Referents", "Resolve", "refers_outside"]
 
 # (resource type, element) whose references records are read through, and the types they name
-RESOLVED_ELEMENTS: tuple[tuple[str, str], ...] = (("Observation", "specimen"),)
-REFERENCED_TYPES = frozenset({"Specimen"})
+RESOLVED_ELEMENTS: tuple[tuple[str, str], ...] = (
+    ("Observation", "specimen"),
+    ("MedicationRequest", "medicationReference"),
+    ("MedicationStatement", "medicationReference"),
+)
+REFERENCED_TYPES = frozenset({"Specimen", "Medication"})
 
 Resolved = tuple[Mapping[str, Any] | None, str | None]
 Resolve = Callable[[str, str], Resolved]  # (reference, expected type) -> (JSON, problem)
@@ -48,6 +54,16 @@ class Referents:
     def resolve(self, holder: RawResource, reference: str, kind: str) -> Resolved:
         if reference.startswith("#"):
             return _contained(holder.data, reference, kind)
+        found, problem = self.resource(holder, reference, kind)
+        return (found.data if found is not None else None), problem
+
+    def resource(
+        self, holder: RawResource, reference: str, kind: str
+    ) -> tuple[RawResource | None, str | None]:
+        """The resource outside `holder` that `reference`, written in it, names (a contained
+        `#id` is not one), or why none can be told."""
+        if reference.startswith("#"):
+            return None, f"{reference} is a contained resource"
         targets = holder.bundle.targets(reference) if holder.bundle is not None else ()
         if len(targets) > 1:
             return None, f"{reference} is the fullUrl of several resources in one Bundle"
@@ -74,7 +90,7 @@ class Referents:
             return None, f"{reference} is read twice with different content"
         if contents[0].get("resourceType") != kind:
             return None, f"{reference} is not a {kind}"
-        return contents[0], None
+        return found[0], None
 
 
 def _contained(data: Mapping[str, Any], reference: str, kind: str) -> Resolved:

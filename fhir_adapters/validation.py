@@ -4,9 +4,12 @@ R4B models read R4 JSON (the default R5 models reject it). Validation is the dom
 reading FHIR, so only resources the ruleset could use are validated: Observations, Conditions,
 Procedures, Encounters and ServiceRequests with a coding the ruleset maps to a concept (an
 Observation's component codes too, and the codes findings are `answers_of`; an Encounter's
-type and serviceType), checked on the raw dict first (`concept_codes`). Every resource rules
-read is validated; a Patient is not, since rules read nothing from it but its id (see
-`patients`). A Specimen is validated when a result that references it is read (`specimens`).
+type and serviceType), checked on the raw dict first (`concept_codes`); and MedicationRequests
+and MedicationStatements when the ruleset has a medication concept (their codes may be those of
+a Medication they reference, or map through the product table), with the Medications they
+reference. Every resource rules read is validated; a Patient only when the ruleset has a
+demographic concept, since otherwise rules read nothing from it but its id (see `patients`). A
+Specimen is validated when a result that references it is read (`specimens`).
 
 Two faults are repaired, with a warning, because real R4 data carries them and the rest of the
 resource is sound: an element R4 does not define (STU3's `Observation.context`) is dropped, and
@@ -26,6 +29,9 @@ from typing import Any, TypeAlias
 
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medication import Medication
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.procedure import Procedure
@@ -52,7 +58,16 @@ __all__ = [
 ]
 
 Model: TypeAlias = (
-    Observation | Condition | Patient | Procedure | Encounter | ServiceRequest | Specimen
+    Observation
+    | Condition
+    | Patient
+    | Procedure
+    | Encounter
+    | ServiceRequest
+    | Specimen
+    | MedicationRequest
+    | MedicationStatement
+    | Medication
 )
 
 _MODELS: dict[str, type[Model]] = {
@@ -63,7 +78,11 @@ _MODELS: dict[str, type[Model]] = {
     "Encounter": Encounter,
     "ServiceRequest": ServiceRequest,
     "Specimen": Specimen,  # read through the references of results (`specimens`)
+    "MedicationRequest": MedicationRequest,
+    "MedicationStatement": MedicationStatement,
+    "Medication": Medication,  # validated when a request or statement references it
 }
+_MEDICINES = frozenset({"MedicationRequest", "MedicationStatement"})
 _CODED = frozenset({"Observation", "Condition", *EVENT_RESOURCES})
 # where a resource type's codes are: an Encounter's type and service, an Observation's
 # component codes beside its own
@@ -89,7 +108,8 @@ class Validated:
 
 def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
     """The concepts a raw resource's codes mean (an Observation's components' too, and the
-    findings its coded value may answer), distinct, in coding order."""
+    findings its coded value may answer), distinct, in coding order; never a medication
+    concept, which only MedicationRequests and MedicationStatements are read for (`is_used`)."""
     kind = data.get("resourceType")
     if not isinstance(kind, str):
         return []
@@ -150,10 +170,14 @@ def _codings(
 
 
 def is_used(raw: RawResource, ruleset: Ruleset) -> bool:
-    """Whether the ruleset could use this resource: a Patient, or a coded resource it maps."""
+    """Whether the ruleset could use this resource: a Patient, a coded resource it maps, or
+    a medicine when it has a medication concept (its codes may be those of a Medication it
+    references, or map through the product table)."""
     kind = raw.type
     if kind == "Patient":
         return not isinstance(raw.data, RepeatedKeys)  # see `unread_warnings`
+    if kind in _MEDICINES:
+        return any(c.kind == "medication" for c in ruleset.concepts.values())
     if kind in _CODED and isinstance(raw.data, RepeatedKeys):
         return True  # what it codes cannot be told: `validate` says why it is left out
     return kind in _CODED and bool(coded_concepts(raw.data, ruleset))
