@@ -376,8 +376,11 @@ def _in(readings: Iterable[Reading], interval: Interval | None, zone: tzinfo) ->
 
 
 def _overlapping(
-    readings: Iterable[Reading], interval: Interval | None, context: Context
+    readings: Iterable[Reading], interval: Interval | None, context: Context, kind: str
 ) -> list[Reading]:
+    """The readings a window holds: an event (a procedure, an encounter) while it lasts, so an
+    ongoing dialysis counts; anything else by its date, so an active Condition counts in the
+    window of its onset, not in every window after it."""
     if interval is None:
         return list(readings)
     found = []
@@ -385,7 +388,12 @@ def _overlapping(
         record = reading.record
         if record.time is None:
             continue
-        end = context.as_of if record.ongoing else min(record.end or record.time, context.as_of)
+        if kind != "event":
+            end = record.time
+        elif record.ongoing:
+            end = context.as_of
+        else:
+            end = min(record.end or record.time, context.as_of)
         if interval.overlaps(record.time, max(end, record.time), context.zone):
             found.append(reading)
     return found
@@ -438,7 +446,7 @@ def _compare(
     if concept.field == "age":
         return _age(summary, context)
     if atom.attribute in ("count", "sites", "span"):
-        present = _overlapping(_present(summary, interval), interval, context)
+        present = _overlapping(_present(summary, interval), interval, context, concept.kind)
         if atom.attribute == "count":
             count = len({r.record.source for r in present})
             return Measured(Decimal(count), f"count {count}{where}", tuple(present))
@@ -513,14 +521,15 @@ def _presence(
 ) -> Measured | None:
     atom = measure.atom
     assert isinstance(atom, Presence)
-    present = _overlapping(_present(summary, interval), interval, context)
+    kind = summary.concept.kind
+    present = _overlapping(_present(summary, interval), interval, context, kind)
     if atom.site is not None:
         present = [r for r in present if r.site == atom.site]
     where = _window_words(atom)
     if atom.state == "present":
         return _yes(f"present{where}", present) if present else None
     history = summary.history if interval is not None else summary.absent
-    absent = _overlapping([r for r in history if not r.record.present], interval, context)
+    absent = _overlapping([r for r in history if not r.record.present], interval, context, kind)
     if atom.state == "absent":
         return _yes(f"recorded absent{where}", absent) if absent and not present else None
     return _yes(f"recorded{where}", present + absent) if present or absent else None

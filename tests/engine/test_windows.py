@@ -144,6 +144,19 @@ def test_an_event_counts_when_its_period_overlaps_the_window() -> None:
     assert fired(built, [ongoing]) == {"dialysed"}
 
 
+def test_an_active_condition_counts_in_the_window_of_its_onset_only() -> None:
+    # "coded AKI dated within 30 days": an AKI still active 40 days after its onset is not
+    built = ruleset([WEAKNESS], {"weak": present_within("weakness", 30)})
+
+    def condition(onset_days: int) -> Record:
+        return Record(
+            "weakness", "Condition/c", time=AS_OF - timedelta(days=onset_days), ongoing=True
+        )
+
+    assert fired(built, [condition(40)]) == set()
+    assert fired(built, [condition(30)]) == {"weak"}
+
+
 def test_a_finding_recorded_absent_in_the_window_is_not_present() -> None:
     built = ruleset([WEAKNESS], {"weak": present_within("weakness", 7)})
 
