@@ -10,9 +10,21 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
     weakness present                      present / absent / recorded / not recorded
     fasciculation present at tongue       a finding at a named body site
     potassium below reference range       below the result's own reference range
+    ck above 5 times reference range else 190 U/L
+                                          above a multiple of it, a fallback limit without one
+    egfr < 60 mL/min/{1.73_m2} for 90 days
+                                          the latest and an earlier value 90 days before it
+    potassium rise over 1 to 12 hours > 0.5 mmol/L
+                                          trends: rise [from median | previous], fall, ratio
+    creatinine ratio to lowest over 7 days else median over 7 to 365 days >= 1.5
+                                          ... with a fallback where the first has no baseline
+    potassium previous marked haemolysed  a marker on the latest or the previous result
     low-potassium                         a finding derived by another rule
     no suggestion at or above primary-care
     not <any of the above>
+
+Most lines may close with a window (see `Window`): `within 7 days`, `since 24 hours before
+potassium`, `within 90 to 730 days before potassium`, `within 24 hours after potassium`.
 
 Parsing only reads the shape; whether names exist is checked when the ruleset is loaded.
 """
