@@ -153,6 +153,8 @@ class Trend:
 
     `over` None: every earlier reading. `... else median over 7 to 365 days`: for a judged
     reading with no comparator, the `else_` measure over its own range is used instead.
+    `... across codes`: the comparators are the concept's readings of any of its codes (values
+    already in the concept's unit), not only of b's own code.
     """
 
     concept: str
@@ -168,6 +170,7 @@ class Trend:
     else_measure: TrendMeasure | None = None
     else_over: Duration | str | None = None
     else_gap: Duration | str | None = None
+    across_codes: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +315,7 @@ _TREND = re.compile(
     r"|(?P<bare>lowest|highest|median|previous))"
     r"(?:\s+over\s+(?P<span>\S.*))?$"
 )
+_ACROSS = re.compile(r"\s+across\s+codes$")
 _PERCENT = re.compile(
     rf"^percent\s+change\s+after\s+(?P<since>{_NAME})\s+started"
     r"(?:\s+with\s+baseline\s+within\s+(?P<over>\S.*))?$"
@@ -518,6 +522,9 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
     if left_window is not None and right_window is not None:
         raise ConditionSyntaxError(f"{text!r} has two windows; write one", path)
     window = left_window or right_window
+    across = _ACROSS.search(left)
+    if across is not None:
+        left = left[: across.start()]
     primary, has_else, secondary = left.partition(" else ")
     trend = _TREND.match(primary.strip())
     if trend is not None and trend.group("bare") is None:  # a bare `highest` is an attribute
@@ -534,7 +541,24 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
                 )
             fallback = _trend_part(other, measure, text, path)
         return Trend(
-            concept, measure, over, gap, None, op, threshold, text, path, window, *fallback
+            concept,
+            measure,
+            over,
+            gap,
+            None,
+            op,
+            threshold,
+            text,
+            path,
+            window,
+            else_measure=fallback[0],
+            else_over=fallback[1],
+            else_gap=fallback[2],
+            across_codes=across is not None,
+        )
+    if across is not None:
+        raise ConditionSyntaxError(
+            f"in {text!r}: 'across codes' goes with a trend (rise, fall, ratio)", path
         )
     if lasting := _LASTING.match(threshold):
         if left:

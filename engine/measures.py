@@ -738,12 +738,13 @@ def _trend(
 def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) -> Measured | None:
     """The trend at one judged reading: its own measure, or, when it has no comparator, the
     `else` measure over its own range."""
-    found = _change_by(atom.measure, atom.over, atom.gap, judged, summary, context)
+    across = atom.across_codes
+    found = _change_by(atom.measure, atom.over, atom.gap, judged, summary, context, across)
     if found is None and atom.else_measure is not None:
-        if _comparators(atom.over, atom.gap, judged, summary, context):
+        if _comparators(atom.over, atom.gap, judged, summary, context, across):
             return None  # the first measure had comparators: no fallback
         return _change_by(
-            atom.else_measure, atom.else_over, atom.else_gap, judged, summary, context
+            atom.else_measure, atom.else_over, atom.else_gap, judged, summary, context, across
         )
     return found
 
@@ -754,9 +755,10 @@ def _comparators(
     judged: Reading,
     summary: Summary,
     context: Context,
+    across_codes: bool = False,
 ) -> list[Reading]:
-    """The readings of `judged`'s own code dated in [t - over, t - gap] (t excluded without a
-    gap; any earlier without `over`)."""
+    """The readings of `judged`'s own code (any of the concept's codes when `across_codes`)
+    dated in [t - over, t - gap] (t excluded without a gap; any earlier without `over`)."""
     assert over is None or isinstance(over, Duration), "resolved by measure_of"
     assert gap is None or isinstance(gap, Duration), "resolved by measure_of"
     at = _time(judged)
@@ -765,7 +767,7 @@ def _comparators(
     return [
         r
         for r in summary.history_valued  # comparators may be older than the lookback
-        if r.record.code == judged.record.code
+        if (across_codes or r.record.code == judged.record.code)
         and r.record.time is not None
         and (start is None or r.record.time >= start)
         and (r.record.time <= end if end is not None else r.record.time < at)
@@ -779,8 +781,9 @@ def _change_by(
     judged: Reading,
     summary: Summary,
     context: Context,
+    across_codes: bool,
 ) -> Measured | None:
-    comparators = _comparators(over, gap, judged, summary, context)
+    comparators = _comparators(over, gap, judged, summary, context, across_codes)
     if not comparators:
         return None
     assert over is None or isinstance(over, Duration), "resolved by measure_of"

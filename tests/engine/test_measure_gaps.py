@@ -327,3 +327,22 @@ def test_same_time_results_tie_towards_the_larger_fall() -> None:
 
     assert {f.name for f in evaluation.findings} == {"fall"}
     assert "(o/base-high → o/after-low)" in words(evaluation, "fall")[0]
+
+
+# -- comparators of any of the concept's codes ----------------------------------------------
+
+
+def test_a_trend_across_codes_compares_results_of_every_code_of_the_concept() -> None:
+    rise = "creatinine rise over 48 hours across codes within 7 days >= 26 umol/L"
+    same_code = "creatinine rise over 48 hours within 7 days >= 26 umol/L"
+    rules = ruleset([CREATININE], {"across": when(rise), "same-code": when(same_code)})
+    # 1.0 mg/dL reported under another code is 88.42 umol/L once converted by the adapter
+    other = result(88.42, 40, "o/mass", concept="creatinine", unit="umol/L", code="loinc#14682-9")
+
+    assert fired(rules, [other, creatinine(115, 0, "o/now")]) == {"across"}
+    assert fired(rules, [other, creatinine(114, 0, "o/now")]) == set()
+
+
+def test_across_codes_goes_with_a_trend_only() -> None:
+    with pytest.raises(ValueError, match="'across codes' goes with a trend"):
+        when("creatinine highest across codes > 100 umol/L")

@@ -17,6 +17,7 @@ BOUNDARIES = [
     "ck-1300-with-upper-limit-250-is-rhabdomyolysis.yaml",
     "pre-dialysis-sample-the-day-after-a-session.yaml",
     "stable-ckd-against-the-median-of-the-year.yaml",
+    "creatinine-rise-across-two-codes-is-aki.yaml",
 ]
 
 
@@ -24,7 +25,7 @@ def test_the_boundary_scenarios_pass() -> None:
     run = vigil("test", "hyperkalaemia", *(SCENARIOS / name for name in BOUNDARIES))
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.splitlines()[0] == "hyperkalaemia: 6 of 6 scenarios passed"
+    assert run.stdout.splitlines()[0] == "hyperkalaemia: 7 of 7 scenarios passed"
 
 
 def test_a_range_written_longest_first_is_one_located_error(tmp_path: Path) -> None:
