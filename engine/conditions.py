@@ -180,7 +180,9 @@ class Streak:
 
     `egfr < 60 mL/min/{1.73_m2} for 90 days` (`lasting` set, `count` 1): the latest current
     result meets it, and so does an earlier result dated at least `lasting` before it, with no
-    result that fails it dated strictly between the two."""
+    result that fails it dated strictly between the two. `k < 6.0 mmol/L for 90 to 730 days
+    since a result >= 5.5 mmol/L`: that earlier result is dated at most `lasting_most` before
+    the latest and also meets the `start_` comparison."""
 
     concept: str
     count: int
@@ -190,6 +192,9 @@ class Streak:
     path: Path
     window: Window | None = None
     lasting: Duration | str | None = None
+    lasting_most: Duration | str | None = None
+    start_op: Op | None = None
+    start_threshold: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +326,10 @@ _PERCENT = re.compile(
     r"(?:\s+with\s+baseline\s+within\s+(?P<over>\S.*))?$"
 )
 _STREAK = re.compile(r"^last\s+(?P<count>\d+)\s+results?$")
-_LASTING = re.compile(r"^(?P<threshold>\S.*?)\s+for\s+(?:at\s+least\s+)?(?P<length>\S.*)$")
+_LASTING = re.compile(
+    r"^(?P<threshold>\S.*?)\s+for\s+(?:at\s+least\s+)?(?P<length>\S.*?)"
+    r"(?:\s+since\s+a\s+result\s+(?P<start_op><=|>=|<|>|=)\s*(?P<start>\S.*))?$"
+)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _PARAMETER = re.compile(rf"^{_NAME}$")
 
@@ -567,9 +575,25 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
                 f"write '{concept} {op} {lasting['threshold']} for {lasting['length']}'",
                 path,
             )
-        length = _length(lasting.group("length").strip(), text, path)
+        length: Duration | str | None
+        most: Duration | str | None = None
+        if " to " in lasting.group("length"):
+            length, most = _span(lasting.group("length"), text, path)
+            length, most = most, length  # `for 90 to 730 days`: at least 90, at most 730
+        else:
+            length = _length(lasting.group("length").strip(), text, path)
         return Streak(
-            concept, 1, op, lasting.group("threshold"), text, path, window, lasting=length
+            concept,
+            1,
+            op,
+            lasting.group("threshold"),
+            text,
+            path,
+            window,
+            lasting=length,
+            lasting_most=most,
+            start_op=cast(Op | None, lasting.group("start_op")),
+            start_threshold=lasting.group("start"),
         )
     if streak := _STREAK.match(left):
         count = int(streak.group("count"))

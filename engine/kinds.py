@@ -92,8 +92,18 @@ def check_atom(atom: Atom, ruleset: Ruleset, broken: frozenset[str]) -> Problems
                 f"in '{atom.text}': a difference (rise, fall) and a ratio cannot stand in for "
                 "each other after 'else'; use the same kind of measure on both sides",
             )
-    if isinstance(atom, Streak) and isinstance(atom.lasting, str):
-        yield from _length_problems(atom, atom.lasting, ruleset, broken)
+    if isinstance(atom, Streak):
+        for length in (atom.lasting, atom.lasting_most):
+            if isinstance(length, str):
+                yield from _length_problems(atom, length, ruleset, broken)
+        if atom.start_op is not None and atom.start_threshold not in (None, *broken):
+            start = Compare(
+                atom.concept, "latest", atom.start_op, atom.start_threshold or "", atom.text, ()
+            )
+            try:
+                resolve_threshold(start, ruleset)
+            except ThresholdError as error:
+                yield (atom.path, f"in '{atom.text}': the result it starts at: {error}")
     if isinstance(atom, AboveReference):
         yield from _reference_problems(atom, ruleset, broken)
     if isinstance(atom, Compare | Trend | Streak) and atom.threshold not in broken:

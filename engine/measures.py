@@ -84,6 +84,7 @@ class Measure:
     threshold: Decimal | None = None  # a streak's threshold, which it tests itself
     multiple: Decimal | None = None  # above `multiple` times a reference range
     fallback: Decimal | None = None  # ... or the fallback limit, in the concept's unit
+    start: Decimal | None = None  # a held comparison's start threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +119,12 @@ def measure_of(atom: MeasuredAtom, ruleset: Ruleset) -> tuple[Measure, int | Non
     number: int | None = None
     multiple: Decimal | None = None
     fallback: Decimal | None = None
+    start: Decimal | None = None
     if isinstance(atom, Streak):
         threshold = _decimal(_value_threshold(atom.concept, atom.op, atom.threshold, ruleset))
+        if atom.start_op is not None and atom.start_threshold is not None:
+            given = atom.start_threshold
+            start = _decimal(_value_threshold(atom.concept, atom.start_op, given, ruleset))
     elif isinstance(atom, Compare | Trend):
         rounding = _ROUNDING[atom.op]
         number = round(_threshold(atom, ruleset) * SCALE)
@@ -128,9 +133,9 @@ def measure_of(atom: MeasuredAtom, ruleset: Ruleset) -> tuple[Measure, int | Non
             multiple = _decimal(resolve_multiple(atom.multiple, ruleset))
         if atom.fallback is not None:
             fallback = _decimal(_value_threshold(atom.concept, ">", atom.fallback, ruleset))
-    canonical = _canonical(resolved, rounding, threshold, (multiple, fallback))
+    canonical = _canonical(resolved, rounding, threshold, (multiple, fallback, start))
     key = MEASURE_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:10]
-    return Measure(key, resolved, rounding, threshold, multiple, fallback), number
+    return Measure(key, resolved, rounding, threshold, multiple, fallback, start), number
 
 
 def concepts_read(measure: Measure) -> tuple[str, ...]:
@@ -147,19 +152,20 @@ def _canonical(
     atom: MeasuredAtom,
     rounding: Rounding | None,
     threshold: Decimal | None,
-    limits: tuple[Decimal | None, Decimal | None],
+    limits: tuple[Decimal | None, ...],
 ) -> str:
     fields = {
         name: getattr(atom, name)
         for name in atom.__dataclass_fields__
         if name not in ("text", "path", "op", "threshold", "multiple", "fallback")
+        and name != "start_threshold"
     }
     if isinstance(atom, Streak):
         fields["op"] = atom.op
     window = fields.get("window")
     if isinstance(window, Window):
         fields["window"] = (window.relation, str(window.length), window.anchor, str(window.near))
-    extra = (threshold, *limits) if limits != (None, None) else threshold
+    extra = (threshold, *limits) if any(limit is not None for limit in limits) else threshold
     return repr((type(atom).__name__, sorted(fields.items(), key=str), rounding, extra))
 
 
@@ -180,7 +186,11 @@ def _resolved(atom: MeasuredAtom, ruleset: Ruleset) -> MeasuredAtom:
             else_gap=duration(atom.else_gap, ruleset),
         )
     if isinstance(atom, Streak) and atom.lasting is not None:
-        atom = replace(atom, lasting=duration(atom.lasting, ruleset))
+        atom = replace(
+            atom,
+            lasting=duration(atom.lasting, ruleset),
+            lasting_most=duration(atom.lasting_most, ruleset),
+        )
     return atom
 
 
@@ -672,7 +682,7 @@ def _streak(
     assert isinstance(atom, Streak) and measure.threshold is not None
     readings = _in(_valued(summary, interval), interval, context.zone)
     if atom.lasting is not None:
-        return _lasting(atom, measure.threshold, readings, summary, context)
+        return _lasting(atom, measure, readings, summary, context)
     last = readings[-atom.count :]
     if atom.count < 1 or len(last) < atom.count:
         return None
@@ -683,12 +693,15 @@ def _streak(
 
 
 def _lasting(
-    atom: Streak, threshold: Decimal, readings: list[Reading], summary: Summary, context: Context
+    atom: Streak, measure: Measure, readings: list[Reading], summary: Summary, context: Context
 ) -> Measured | None:
     """`egfr < 60 for 90 days`: the latest reading meets the comparison, so does one dated at
-    least `lasting` before it (of any age), and none dated strictly between them fails it."""
-    lasting = atom.lasting
+    least `lasting` before it (of any age, or at most `lasting_most` before it, meeting the
+    start comparison when there is one), and none dated strictly between them fails it."""
+    lasting, most, threshold = atom.lasting, atom.lasting_most, measure.threshold
     assert isinstance(lasting, Duration), "resolved by measure_of"
+    assert most is None or isinstance(most, Duration), "resolved by measure_of"
+    assert threshold is not None, "a streak's threshold"
     dated = [r for r in readings if r.record.time is not None]
     if not dated:
         return None
@@ -697,10 +710,22 @@ def _lasting(
         return None
     at = _time(latest)
     cutoff = lasting.before(at, context.zone)
+    oldest = most.before(at, context.zone) if most is not None else None
     history = [r for r in summary.history_valued if r.record.time is not None]
+
+    def starts(reading: Reading) -> bool:
+        value = _decimal(_val(reading))
+        return _meets(value, atom.op, threshold) and (
+            atom.start_op is None
+            or measure.start is None
+            or _meets(value, atom.start_op, measure.start)
+        )
+
     # the latest qualifying earlier reading leaves the fewest readings between
     earlier = [
-        r for r in history if _time(r) <= cutoff and _meets(_decimal(_val(r)), atom.op, threshold)
+        r
+        for r in history
+        if _time(r) <= cutoff and (oldest is None or _time(r) >= oldest) and starts(r)
     ]
     if not earlier:
         return None
@@ -709,7 +734,8 @@ def _lasting(
     if any(not _meets(_decimal(_val(r)), atom.op, threshold) for r in between):
         return None
     values = f"{_number(_decimal(_val(first)))} → {_number(_decimal(_val(latest)))}"
-    words = f"{atom.op} {atom.threshold} for {lasting}: {values}{_unit(summary.concept)}"
+    span = f"{lasting} to {most}" if most is not None else str(lasting)
+    words = f"{atom.op} {atom.threshold} for {span}: {values}{_unit(summary.concept)}"
     return _yes(words, (first, *between, latest))
 
 

@@ -210,3 +210,31 @@ def test_a_misused_line_is_located_when_the_ruleset_loads(
     found = problems(BASE + rule(when), tmp_path)
 
     assert found == [f"{WHEN_LINE}:11: {message}"]
+
+
+def test_a_comparison_held_since_a_result_of_its_own() -> None:
+    line = "potassium < 6.0 mmol/L for 90 to 730 days since a result >= mild_potassium"
+
+    atom = parse_condition(line, PATH)
+
+    assert isinstance(atom, Streak)
+    assert (atom.threshold, atom.lasting, atom.lasting_most) == (
+        "6.0 mmol/L",
+        DAYS_90,
+        Duration(730, "days"),
+    )
+    assert (atom.start_op, atom.start_threshold) == (">=", "mild_potassium")
+
+
+def test_a_held_comparison_s_start_threshold_is_checked_when_the_ruleset_loads(
+    tmp_path: Path,
+) -> None:
+    when = "potassium < high_potassium for 90 to 730 days since a result >= 5 /min"
+
+    found = problems(BASE + rule(when), tmp_path)
+
+    assert found == [
+        f"{WHEN_LINE}:11: in '{when}': the result it starts at: threshold 5 /min is in /min "
+        "(frequency), which cannot be compared with potassium in mmol/L (substance "
+        "concentration)"
+    ]

@@ -346,3 +346,29 @@ def test_a_trend_across_codes_compares_results_of_every_code_of_the_concept() ->
 def test_across_codes_goes_with_a_trend_only() -> None:
     with pytest.raises(ValueError, match="'across codes' goes with a trend"):
         when("creatinine highest across codes > 100 umol/L")
+
+
+# -- a held comparison that starts at a result of its own ------------------------------------
+
+
+SINCE_MILD = "potassium < 6.0 mmol/L for 90 to 730 days since a result >= 5.5 mmol/L"
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ([k(5.6, 300, "o/p0"), k(5.4, 100, "o/1"), k(5.6, 0, "o/now")], {"stable"}),
+        ([k(5.6, 89, "o/p0"), k(5.6, 0, "o/now")], set()),  # p0 less than 90 days before
+        ([k(5.6, 731, "o/p0"), k(5.6, 0, "o/now")], set()),  # more than 730 days before
+        ([k(5.4, 300, "o/p0"), k(5.6, 0, "o/now")], set()),  # not mild
+        # a 6.2 before p0 does not matter; one after it does
+        ([k(6.2, 500, "o/x"), k(5.6, 300, "o/p0"), k(5.6, 0, "o/now")], {"stable"}),
+        ([k(5.6, 500, "o/p0"), k(6.2, 360, "o/x"), k(5.4, 100, "o/1"), k(5.6, 0, "o/now")], set()),
+    ],
+)
+def test_a_comparison_held_since_an_earlier_result(
+    records: list[Record], expected: set[str]
+) -> None:
+    rules = ruleset([K2], {"stable": when(SINCE_MILD)})
+
+    assert fired(rules, records) == expected

@@ -18,6 +18,7 @@ BOUNDARIES = [
     "pre-dialysis-sample-the-day-after-a-session.yaml",
     "stable-ckd-against-the-median-of-the-year.yaml",
     "creatinine-rise-across-two-codes-is-aki.yaml",
+    "stable-ckd-after-an-older-6-2.yaml",
 ]
 
 
@@ -25,7 +26,7 @@ def test_the_boundary_scenarios_pass() -> None:
     run = vigil("test", "hyperkalaemia", *(SCENARIOS / name for name in BOUNDARIES))
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.splitlines()[0] == "hyperkalaemia: 7 of 7 scenarios passed"
+    assert run.stdout.splitlines()[0] == "hyperkalaemia: 8 of 8 scenarios passed"
 
 
 def test_a_range_written_longest_first_is_one_located_error(tmp_path: Path) -> None:
