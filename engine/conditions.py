@@ -10,9 +10,21 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
     weakness present                      present / absent / recorded / not recorded
     fasciculation present at tongue       a finding at a named body site
     potassium below reference range       below the result's own reference range
+    ck above 5 times reference range else 190 U/L
+                                          above a multiple of it, a fallback limit without one
+    egfr < 60 mL/min/{1.73_m2} for 90 days
+                                          the latest and an earlier value 90 days before it
+    potassium rise over 1 to 12 hours > 0.5 mmol/L
+                                          trends: rise [from median | previous], fall, ratio
+    creatinine ratio to lowest over 7 days else median over 7 to 365 days >= 1.5
+                                          ... with a fallback where the first has no baseline
+    potassium previous marked haemolysed  a marker on the latest or the previous result
     low-potassium                         a finding derived by another rule
     no suggestion at or above primary-care
     not <any of the above>
+
+Most lines may close with a window (see `Window`): `within 7 days`, `since 24 hours before
+potassium`, `within 90 to 730 days before potassium`, `within 24 hours after potassium`.
 
 Parsing only reads the shape; whether names exist is checked when the ruleset is loaded.
 """
@@ -28,8 +40,17 @@ from .clock import Duration, DurationUnit
 
 Op = Literal["<", "<=", ">", ">=", "="]
 Attribute = Literal["latest", "lowest", "highest", "count", "sites", "span", "previous", "median"]
-Relation = Literal["within", "of", "since", "before", "after-start"]
-TrendMeasure = Literal["rise", "fall", "ratio-to-lowest", "ratio-to-median", "percent-change"]
+Relation = Literal["within", "of", "since", "before", "after", "after-start"]
+TrendMeasure = Literal[
+    "rise",
+    "fall",
+    "rise-from-median",
+    "rise-from-previous",
+    "ratio-to-lowest",
+    "ratio-to-median",
+    "percent-change",
+]
+ReadingChoice = Literal["latest", "previous"]
 MedicationStateName = Literal["active", "on-hold", "started", "ended", "confirmed"]
 PresenceState = Literal["present", "absent", "recorded"]
 
@@ -50,16 +71,22 @@ class Window:
         within N of X         [t_X - N, t_X + N], and not after as_of
         since N before X      [t_X - N, as_of]
         within N before X     [t_X - N, t_X)
+        within M to N before X
+                              [t_X - N, t_X - M]
+        within N after X      (t_X, t_X + N], and not after as_of; a reading with a period
+                              counts when it begins in it
         after X started       dated after the latest start date of X's active drug groups
                               (calendar dates in the ruleset's time zone), up to as_of
 
-    `length` is a Duration, or the name of a duration parameter (`feature_window`).
+    `length` is a Duration, or the name of a duration parameter (`feature_window`); `near`
+    (M above) the same, or None.
     """
 
     relation: Relation
     length: Duration | str | None
     anchor: str | None
     text: str
+    near: Duration | str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +119,18 @@ class BelowReference:
 
 @dataclass(frozen=True, slots=True)
 class AboveReference:
-    """The latest current value is above its own reference range's high limit."""
+    """A value above its own reference range's high limit: the latest current value, or with a
+    window any value in it. `potassium above reference range`; `creatine_kinase above 5 times
+    reference range else ck_normal_high since 7 days before potassium`: above `multiple` (a
+    plain number or parameter) times the high limit, `fallback` (a threshold in the concept's
+    unit) standing in for the limit of a result without a usable one."""
 
     concept: str
     text: str
     path: Path
+    multiple: str | None = None
+    fallback: str | None = None
+    window: Window | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +141,20 @@ class Trend:
     counting), the comparators are the readings of b's own code dated in [t_b - over, t_b - gap]:
 
         rise over 48 hours              b - lowest comparator          (in the concept's unit)
+        rise from median over 365 days  b - median of the comparators
+        rise from previous              b - the latest comparator
         fall over 48 hours              highest comparator - b
         ratio to lowest over 7 days     b / lowest comparator          (a plain number)
         ratio to median over 365 days   b / median of the comparators
         percent change after X started  (latest after X's start - latest baseline on or before
-                                        it) * 100 / baseline           (a plain number)
+        [with baseline within N]        it, no older than N before it) * 100 / baseline; of
+                                        results at one time, the pair most in the comparison's
+                                        favour counts                  (a plain number)
+
+    `over` None: every earlier reading. `... else median over 7 to 365 days`: for a judged
+    reading with no comparator, the `else_` measure over its own range is used instead.
+    `... across codes`: the comparators are the concept's readings of any of its codes (values
+    already in the concept's unit), not only of b's own code.
     """
 
     concept: str
@@ -124,12 +167,22 @@ class Trend:
     text: str
     path: Path
     window: Window | None = None
+    else_measure: TrendMeasure | None = None
+    else_over: Duration | str | None = None
+    else_gap: Duration | str | None = None
+    across_codes: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Streak:
     """`potassium last 2 results >= 6.0 mmol/L`: each of the latest `count` current results
-    meets the comparison."""
+    meets the comparison.
+
+    `egfr < 60 mL/min/{1.73_m2} for 90 days` (`lasting` set, `count` 1): the latest current
+    result meets it, and so does an earlier result dated at least `lasting` before it, with no
+    result that fails it dated strictly between the two. `k < 6.0 mmol/L for 90 to 730 days
+    since a result >= 5.5 mmol/L`: that earlier result is dated at most `lasting_most` before
+    the latest and also meets the `start_` comparison."""
 
     concept: str
     count: int
@@ -138,6 +191,10 @@ class Streak:
     text: str
     path: Path
     window: Window | None = None
+    lasting: Duration | str | None = None
+    lasting_most: Duration | str | None = None
+    start_op: Op | None = None
+    start_threshold: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +223,14 @@ class CodedIs:
 @dataclass(frozen=True, slots=True)
 class Marked:
     """`potassium marked haemolysed`: the latest current reading carries a marker the concept
-    defines (a specimen condition, an interpretation code, a note pattern)."""
+    defines (a specimen condition, an interpretation code, a note pattern);
+    `potassium previous marked haemolysed`: the current reading before it does."""
 
     concept: str
     marker: str
     text: str
     path: Path
+    reading: ReadingChoice = "latest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +293,11 @@ _COMPARE = re.compile(rf"^(?P<left>{_NAME}(?:\s+[^<>=]*?)?)\s*(?P<op><=|>=|<|>|=
 _PRESENCE = re.compile(
     rf"^(?P<state>present|absent|recorded|not recorded)(?:\s+at\s+(?P<site>{_NAME}))?$"
 )
-_REFERENCE = re.compile(r"^(?P<side>below|above)\s+(?:its\s+)?reference\s+range$")
-_MARKED = re.compile(rf"^marked\s+(?P<marker>{_NAME})$")
+_REFERENCE = re.compile(
+    r"^(?P<side>below|above)\s+(?:(?P<multiple>\S+)\s+times\s+)?(?:its\s+)?reference\s+range"
+    r"(?:\s+else\s+(?P<fallback>\S.*))?$"
+)
+_MARKED = re.compile(rf"^(?:(?P<previous>previous)\s+)?marked\s+(?P<marker>{_NAME})$")
 _CODED_IS = re.compile(r"^is\s+(?P<value>\S+)$")
 _MEDICATION = re.compile(r"^(?P<state>active|on hold|confirmed|started|ended)$")
 _NO_SUGGESTION = re.compile(r"^no\s+suggestion(?:\s+at\s+or\s+above\s+(?P<level>[a-z][a-z-]*))?$")
@@ -245,16 +307,29 @@ _NOT = re.compile(r"^not\s+(?P<rest>.+)$")
 _SUBJECT = re.compile(rf"^(?P<concept>{_NAME})\s+(?P<rest>\S.*)$")
 # a window closes an atom: `within 24 hours`, `within 2 days of X`, `since N before X`,
 # `within N before X`, `after X started`; N is a number with a unit, or a parameter name
+_LENGTH = r"[^\s]+(?:\s+(?!of\b|before\b|after\b|to\b)[a-z]+)?"
 _WINDOW = re.compile(
-    rf"(?:^|\s)(?P<window>(?P<word>within|since)\s+(?P<length>[^\s]+(?:\s+(?!of\b|before\b)[a-z]+)?)"
-    rf"(?:\s+(?P<rel>of|before)\s+(?P<anchor>\S+))?"
+    rf"(?:^|\s)(?P<window>(?P<word>within|since)\s+(?P<length>{_LENGTH})"
+    rf"(?:\s+to\s+(?P<far>{_LENGTH}))?"
+    rf"(?:\s+(?P<rel>of|before|after)\s+(?P<anchor>\S+))?"
     rf"|after\s+(?P<started>{_NAME})\s+started)$"
 )
 _TREND = re.compile(
-    r"^(?:(?P<move>rise|fall)|ratio\s+to\s+(?P<base>lowest|median))\s+over\s+(?P<span>\S.*)$"
+    r"^(?:(?P<move>rise|fall)(?:\s+from\s+(?P<from>lowest|highest|median|previous))?"
+    r"|ratio\s+to\s+(?P<base>lowest|median)"
+    r"|(?P<bare>lowest|highest|median|previous))"
+    r"(?:\s+over\s+(?P<span>\S.*))?$"
 )
-_PERCENT = re.compile(rf"^percent\s+change\s+after\s+(?P<since>{_NAME})\s+started$")
+_ACROSS = re.compile(r"\s+across\s+codes$")
+_PERCENT = re.compile(
+    rf"^percent\s+change\s+after\s+(?P<since>{_NAME})\s+started"
+    r"(?:\s+with\s+baseline\s+within\s+(?P<over>\S.*))?$"
+)
 _STREAK = re.compile(r"^last\s+(?P<count>\d+)\s+results?$")
+_LASTING = re.compile(
+    r"^(?P<threshold>\S.*?)\s+for\s+(?:at\s+least\s+)?(?P<length>\S.*?)"
+    r"(?:\s+since\s+a\s+result\s+(?P<start_op><=|>=|<|>|=)\s*(?P<start>\S.*))?$"
+)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _PARAMETER = re.compile(rf"^{_NAME}$")
 
@@ -327,7 +402,28 @@ def _split_window(text: str, context: str, path: Path) -> tuple[str, Window | No
     if started is not None:
         return rest, Window("after-start", None, started, window_text)
     word, rel, anchor = match.group("word"), match.group("rel"), match.group("anchor")
-    length = _length(match.group("length"), context, path)
+    near: Duration | str | None = None
+    if match.group("far") is not None:
+        if word != "within" or rel != "before":
+            raise ConditionSyntaxError(
+                f"in {context!r}: a range of durations is read before a concept; write e.g. "
+                "'within 90 to 730 days before potassium'",
+                path,
+            )
+        length, near = _span(f"{match.group('length')} to {match.group('far')}", context, path)
+        if (
+            isinstance(near, Duration)
+            and isinstance(length, Duration)
+            and near.unit == length.unit
+            and near.amount >= length.amount
+        ):
+            raise ConditionSyntaxError(
+                f"in {context!r}: write the shorter duration first, e.g. "
+                "'within 90 to 730 days before potassium'",
+                path,
+            )
+    else:
+        length = _length(match.group("length"), context, path)
     if word == "since" and rel != "before":
         raise ConditionSyntaxError(
             f"in {context!r}: write 'since <duration> before <concept>', e.g. "
@@ -337,9 +433,17 @@ def _split_window(text: str, context: str, path: Path) -> tuple[str, Window | No
     if anchor is not None and not re.fullmatch(_NAME, anchor):
         raise ConditionSyntaxError(f"in {context!r}: {anchor!r} is not a concept name", path)
     relation: Relation = (
-        "since" if word == "since" else "before" if rel == "before" else "of" if rel else "within"
+        "since"
+        if word == "since"
+        else "before"
+        if rel == "before"
+        else "after"
+        if rel == "after"
+        else "of"
+        if rel
+        else "within"
     )
-    return rest, Window(relation, length, anchor, window_text)
+    return rest, Window(relation, length, anchor, window_text, near)
 
 
 def parse_condition(raw: object, path: Path) -> Condition:
@@ -418,18 +522,79 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
                 "it takes no other window",
                 path,
             )
-        return Trend(
-            concept, "percent-change", None, None, percent.group("since"), op, threshold, text, path
-        )
+        baseline = percent.group("over")
+        over = _length(baseline.strip(), text, path) if baseline else None
+        since = percent.group("since")
+        return Trend(concept, "percent-change", over, None, since, op, threshold, text, path)
     left, left_window = _split_window(left, text, path)
     if left_window is not None and right_window is not None:
         raise ConditionSyntaxError(f"{text!r} has two windows; write one", path)
     window = left_window or right_window
-    if trend := _TREND.match(left):
-        over, gap = _span(trend.group("span"), text, path)
-        move = trend.group("move")
-        measure = cast(TrendMeasure, move if move else f"ratio-to-{trend.group('base')}")
-        return Trend(concept, measure, over, gap, None, op, threshold, text, path, window)
+    across = _ACROSS.search(left)
+    if across is not None:
+        left = left[: across.start()]
+    primary, has_else, secondary = left.partition(" else ")
+    trend = _TREND.match(primary.strip())
+    if trend is not None and trend.group("bare") is None:  # a bare `highest` is an attribute
+        measure, over, gap = _trend_part(trend, None, text, path)
+        fallback: tuple[TrendMeasure | None, Duration | str | None, Duration | str | None]
+        fallback = (None, None, None)
+        if has_else:
+            other = _TREND.match(secondary.strip())
+            if other is None:
+                raise ConditionSyntaxError(
+                    f"in {text!r}: after 'else' write the measure to use instead, e.g. "
+                    "'else median over 7 to 365 days'",
+                    path,
+                )
+            fallback = _trend_part(other, measure, text, path)
+        return Trend(
+            concept,
+            measure,
+            over,
+            gap,
+            None,
+            op,
+            threshold,
+            text,
+            path,
+            window,
+            else_measure=fallback[0],
+            else_over=fallback[1],
+            else_gap=fallback[2],
+            across_codes=across is not None,
+        )
+    if across is not None:
+        raise ConditionSyntaxError(
+            f"in {text!r}: 'across codes' goes with a trend (rise, fall, ratio)", path
+        )
+    if lasting := _LASTING.match(threshold):
+        if left:
+            raise ConditionSyntaxError(
+                f"in {text!r}: 'for <duration>' reads the latest result and those before it; "
+                f"write '{concept} {op} {lasting['threshold']} for {lasting['length']}'",
+                path,
+            )
+        length: Duration | str | None
+        most: Duration | str | None = None
+        if " to " in lasting.group("length"):
+            length, most = _span(lasting.group("length"), text, path)
+            length, most = most, length  # `for 90 to 730 days`: at least 90, at most 730
+        else:
+            length = _length(lasting.group("length").strip(), text, path)
+        return Streak(
+            concept,
+            1,
+            op,
+            lasting.group("threshold"),
+            text,
+            path,
+            window,
+            lasting=length,
+            lasting_most=most,
+            start_op=cast(Op | None, lasting.group("start_op")),
+            start_threshold=lasting.group("start"),
+        )
     if streak := _STREAK.match(left):
         count = int(streak.group("count"))
         if count < 1:
@@ -443,6 +608,44 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
             path,
         )
     return Compare(concept, cast(Attribute, attribute), op, threshold, text, path, window)
+
+
+_FROM: dict[tuple[str, str], TrendMeasure] = {
+    ("rise", "lowest"): "rise",
+    ("rise", "median"): "rise-from-median",
+    ("rise", "previous"): "rise-from-previous",
+    ("fall", "highest"): "fall",
+    ("ratio", "lowest"): "ratio-to-lowest",
+    ("ratio", "median"): "ratio-to-median",
+}
+
+
+def _trend_part(
+    match: re.Match[str], primary: TrendMeasure | None, context: str, path: Path
+) -> tuple[TrendMeasure, Duration | str | None, Duration | str | None]:
+    """One trend measure and its range: `rise from median over 365 days`; after `else`, a
+    bare `median over 7 to 365 days` takes the family (rise, fall, ratio) of `primary`."""
+    move, base, bare = match.group("move"), match.group("base"), match.group("bare")
+    if bare is not None:
+        if primary is None:
+            raise _cannot_read(context, path)
+        family = "ratio" if primary.startswith("ratio") else primary.split("-")[0]
+        basis = bare
+    elif move is not None:
+        family, basis = move, match.group("from") or ("lowest" if move == "rise" else "highest")
+    else:
+        family, basis = "ratio", base
+    measure = _FROM.get((family, basis))
+    if measure is None:
+        known = ", ".join(f"{f} from {b}" if f != "ratio" else f"ratio to {b}" for f, b in _FROM)
+        raise ConditionSyntaxError(
+            f"in {context!r}: {family} from {basis} is not a trend; use one of {known}", path
+        )
+    span = match.group("span")
+    if span is None:
+        return measure, None, None
+    over, gap = _span(span, context, path)
+    return measure, over, gap
 
 
 def _span(text: str, context: str, path: Path) -> tuple[Duration | str, Duration | str | None]:
@@ -485,12 +688,17 @@ def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
         return CodedIs(concept, match.group("value"), text, path, window)
     windowless: Atom | None = None
     if match := _REFERENCE.match(rest):
-        if match.group("side") == "below":
-            windowless = BelowReference(concept, text, path)
-        else:
-            windowless = AboveReference(concept, text, path)
+        multiple, fallback = match.group("multiple"), match.group("fallback")
+        if match.group("side") == "above":
+            return AboveReference(concept, text, path, multiple, fallback, window)
+        if multiple is not None or fallback is not None:
+            raise ConditionSyntaxError(
+                f"in {text!r}: 'times' and 'else' go with 'above reference range'", path
+            )
+        windowless = BelowReference(concept, text, path)
     elif match := _MARKED.match(rest):
-        windowless = Marked(concept, match.group("marker"), text, path)
+        reading: ReadingChoice = "previous" if match.group("previous") else "latest"
+        windowless = Marked(concept, match.group("marker"), text, path, reading)
     if windowless is None:
         raise _cannot_read(text, path)
     if window is not None:

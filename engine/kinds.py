@@ -31,7 +31,14 @@ from .conditions import (
 )
 from .model import Concept, Ruleset
 from .schema import RulesetSpec
-from .thresholds import ThresholdError, ThresholdOutOfRange, parameter_duration, resolve_threshold
+from .thresholds import (
+    ThresholdError,
+    ThresholdOutOfRange,
+    is_difference,
+    parameter_duration,
+    resolve_multiple,
+    resolve_threshold,
+)
 
 SEXES: tuple[str, ...] = ("male", "female", "other", "unknown")  # FHIR administrative gender
 # attributes that read a value (as opposed to counting readings, sites or days)
@@ -72,11 +79,33 @@ def check_atom(atom: Atom, ruleset: Ruleset, broken: frozenset[str]) -> Problems
     if window is not None:
         yield from _window_problems(atom, window, ruleset, broken)
     if isinstance(atom, Trend):
-        for length in (atom.over, atom.gap):
+        for length in (atom.over, atom.gap, atom.else_over, atom.else_gap):
             if isinstance(length, str):
                 yield from _length_problems(atom, length, ruleset, broken)
         if atom.since is not None:
             yield from _medication_anchor(atom, atom.since, ruleset)
+        if atom.else_measure is not None and is_difference(atom.measure) != is_difference(
+            atom.else_measure
+        ):
+            yield (
+                atom.path,
+                f"in '{atom.text}': a difference (rise, fall) and a ratio cannot stand in for "
+                "each other after 'else'; use the same kind of measure on both sides",
+            )
+    if isinstance(atom, Streak):
+        for length in (atom.lasting, atom.lasting_most):
+            if isinstance(length, str):
+                yield from _length_problems(atom, length, ruleset, broken)
+        if atom.start_op is not None and atom.start_threshold not in (None, *broken):
+            start = Compare(
+                atom.concept, "latest", atom.start_op, atom.start_threshold or "", atom.text, ()
+            )
+            try:
+                resolve_threshold(start, ruleset)
+            except ThresholdError as error:
+                yield (atom.path, f"in '{atom.text}': the result it starts at: {error}")
+    if isinstance(atom, AboveReference):
+        yield from _reference_problems(atom, ruleset, broken)
     if isinstance(atom, Compare | Trend | Streak) and atom.threshold not in broken:
         try:
             resolve_threshold(atom, ruleset)
@@ -85,6 +114,20 @@ def check_atom(atom: Atom, ruleset: Ruleset, broken: frozenset[str]) -> Problems
             yield (at or atom.path, str(error))
         except ThresholdError as error:
             yield (atom.path, str(error))
+
+
+def _reference_problems(atom: AboveReference, ruleset: Ruleset, broken: frozenset[str]) -> Problems:
+    if atom.multiple is not None and atom.multiple not in broken:
+        try:
+            resolve_multiple(atom.multiple, ruleset)
+        except ThresholdError as error:
+            yield (atom.path, f"in '{atom.text}': {error}")
+    if atom.fallback is not None and atom.fallback not in broken:
+        fallback = Compare(atom.concept, "latest", ">", atom.fallback, atom.text, atom.path)
+        try:
+            resolve_threshold(fallback, ruleset)
+        except ThresholdError as error:
+            yield (atom.path, f"in '{atom.text}': the limit after 'else': {error}")
 
 
 def _kind_problems(atom: Atom, concept: Concept, ruleset: Ruleset) -> Problems:
@@ -178,8 +221,9 @@ def _coded_problems(atom: CodedIs, concept: Concept, ruleset: Ruleset) -> Proble
 def _window_problems(
     atom: Atom, window: Window, ruleset: Ruleset, broken: frozenset[str]
 ) -> Problems:
-    if isinstance(window.length, str):
-        yield from _length_problems(atom, window.length, ruleset, broken)
+    for length in (window.length, window.near):
+        if isinstance(length, str):
+            yield from _length_problems(atom, length, ruleset, broken)
     if window.anchor is None:
         return
     if window.relation == "after-start":

@@ -35,6 +35,7 @@ from .conditions import (
     Presence,
     Streak,
     Trend,
+    TrendMeasure,
     Window,
 )
 from .errors import CodeError
@@ -42,7 +43,7 @@ from .evaluation import DataWarning
 from .model import Concept, Ruleset
 from .records import Record
 from .summary import Reading, Summary
-from .thresholds import ThresholdError, resolve_threshold
+from .thresholds import ThresholdError, is_difference, resolve_multiple, resolve_threshold
 
 SCALE = 1_000_000  # numbers durable_rules compares are in millionths
 MEASURE_PREFIX = "m_"  # a fact attribute that is a measure
@@ -63,6 +64,8 @@ _ENDED = frozenset({"completed", "stopped"})
 _CONFIRMED_FOR = Duration(12, "months")
 _TREND_WORDS = {
     "rise": "rise",
+    "rise-from-median": "rise from median",
+    "rise-from-previous": "rise from previous",
     "fall": "fall",
     "ratio-to-lowest": "ratio to lowest",
     "ratio-to-median": "ratio to median",
@@ -79,6 +82,9 @@ class Measure:
     atom: MeasuredAtom
     rounding: Rounding | None
     threshold: Decimal | None = None  # a streak's threshold, which it tests itself
+    multiple: Decimal | None = None  # above `multiple` times a reference range
+    fallback: Decimal | None = None  # ... or the fallback limit, in the concept's unit
+    start: Decimal | None = None  # a held comparison's start threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +117,25 @@ def measure_of(atom: MeasuredAtom, ruleset: Ruleset) -> tuple[Measure, int | Non
     threshold: Decimal | None = None
     rounding: Rounding | None = None
     number: int | None = None
+    multiple: Decimal | None = None
+    fallback: Decimal | None = None
+    start: Decimal | None = None
     if isinstance(atom, Streak):
         threshold = _decimal(_value_threshold(atom.concept, atom.op, atom.threshold, ruleset))
+        if atom.start_op is not None and atom.start_threshold is not None:
+            given = atom.start_threshold
+            start = _decimal(_value_threshold(atom.concept, atom.start_op, given, ruleset))
     elif isinstance(atom, Compare | Trend):
         rounding = _ROUNDING[atom.op]
         number = round(_threshold(atom, ruleset) * SCALE)
-    canonical = _canonical(resolved, rounding, threshold)
+    elif isinstance(atom, AboveReference):
+        if atom.multiple is not None:
+            multiple = _decimal(resolve_multiple(atom.multiple, ruleset))
+        if atom.fallback is not None:
+            fallback = _decimal(_value_threshold(atom.concept, ">", atom.fallback, ruleset))
+    canonical = _canonical(resolved, rounding, threshold, (multiple, fallback, start))
     key = MEASURE_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:10]
-    return Measure(key, resolved, rounding, threshold), number
+    return Measure(key, resolved, rounding, threshold, multiple, fallback, start), number
 
 
 def concepts_read(measure: Measure) -> tuple[str, ...]:
@@ -131,27 +148,49 @@ def concepts_read(measure: Measure) -> tuple[str, ...]:
     return tuple(name for name in (atom.concept, anchor, since) if name is not None)
 
 
-def _canonical(atom: MeasuredAtom, rounding: Rounding | None, threshold: Decimal | None) -> str:
+def _canonical(
+    atom: MeasuredAtom,
+    rounding: Rounding | None,
+    threshold: Decimal | None,
+    limits: tuple[Decimal | None, ...],
+) -> str:
     fields = {
         name: getattr(atom, name)
         for name in atom.__dataclass_fields__
-        if name not in ("text", "path", "op", "threshold")
+        if name not in ("text", "path", "op", "threshold", "multiple", "fallback")
+        and name != "start_threshold"
     }
     if isinstance(atom, Streak):
         fields["op"] = atom.op
     window = fields.get("window")
     if isinstance(window, Window):
-        fields["window"] = (window.relation, str(window.length), window.anchor)
-    return repr((type(atom).__name__, sorted(fields.items(), key=str), rounding, threshold))
+        fields["window"] = (window.relation, str(window.length), window.anchor, str(window.near))
+    extra = (threshold, *limits) if any(limit is not None for limit in limits) else threshold
+    return repr((type(atom).__name__, sorted(fields.items(), key=str), rounding, extra))
 
 
 def _resolved(atom: MeasuredAtom, ruleset: Ruleset) -> MeasuredAtom:
     """`atom` with every duration parameter it names replaced by its Duration."""
     window = getattr(atom, "window", None)
     if window is not None:
-        atom = replace(atom, window=replace(window, length=duration(window.length, ruleset)))
+        resolved = replace(
+            window, length=duration(window.length, ruleset), near=duration(window.near, ruleset)
+        )
+        atom = replace(atom, window=resolved)
     if isinstance(atom, Trend):
-        atom = replace(atom, over=duration(atom.over, ruleset), gap=duration(atom.gap, ruleset))
+        atom = replace(
+            atom,
+            over=duration(atom.over, ruleset),
+            gap=duration(atom.gap, ruleset),
+            else_over=duration(atom.else_over, ruleset),
+            else_gap=duration(atom.else_gap, ruleset),
+        )
+    if isinstance(atom, Streak) and atom.lasting is not None:
+        atom = replace(
+            atom,
+            lasting=duration(atom.lasting, ruleset),
+            lasting_most=duration(atom.lasting_most, ruleset),
+        )
     return atom
 
 
@@ -171,7 +210,7 @@ def duration(length: Duration | str | None, ruleset: Ruleset) -> Duration | None
 
 def _threshold(atom: Compare | Trend, ruleset: Ruleset) -> float:
     concept = ruleset.concepts[atom.concept]
-    if isinstance(atom, Trend) and atom.measure not in ("rise", "fall"):
+    if isinstance(atom, Trend) and not is_difference(atom.measure):
         value, unit = _quantity(atom.threshold, ruleset)
         if unit not in ("1", "%"):
             raise ThresholdError(
@@ -248,6 +287,7 @@ class Interval:
     end: datetime
     open_end: bool = False
     after: date | None = None
+    begins_after: bool = False  # (start, end]: a reading must begin after the start
 
     def contains(self, time: datetime, zone: tzinfo) -> bool:
         return self.overlaps(time, time, zone)
@@ -257,6 +297,8 @@ class Interval:
             return False
         if self.after is not None:
             return local_date(last, zone) > self.after
+        if self.begins_after:
+            return self.start is not None and first > self.start
         return self.start is None or last >= self.start
 
 
@@ -310,10 +352,17 @@ class Context:
         if window.relation == "after-start":
             return Interval(None, self.as_of, after=local_date(anchor, self.zone))
         assert length is not None
+        if window.relation == "after":
+            end = min(length.after(anchor, self.zone), self.as_of)
+            return Interval(anchor, end, begins_after=True)
         start = length.before(anchor, self.zone)
         if window.relation == "of":
             return Interval(start, min(length.after(anchor, self.zone), self.as_of))
         if window.relation == "before":
+            near = window.near
+            assert near is None or isinstance(near, Duration), "resolved by measure_of"
+            if near is not None:
+                return Interval(start, near.before(anchor, self.zone))
             return Interval(start, anchor, open_end=True)
         return Interval(start, self.as_of)  # since
 
@@ -468,11 +517,10 @@ def _compare(
         words = f"median {_number(value)}{unit}{where} of {len(readings)} results"
         return Measured(value, words, tuple(readings))
     if atom.attribute == "previous":
-        latest = readings[-1]
-        earlier = [r for r in readings if _time(r) < _time(latest)]
-        if not earlier:
+        before = previous(readings)
+        if before is None:
             return None
-        chosen = earlier[-1]
+        chosen = before
     elif atom.attribute == "lowest":
         chosen = min(readings, key=_val)
     elif atom.attribute == "highest":
@@ -538,31 +586,53 @@ def _presence(
 def _above(
     measure: Measure, summary: Summary, context: Context, interval: Interval | None
 ) -> Measured | None:
-    latest = summary.latest
-    if latest is None or latest.record.reference_high is None:
+    """Above (a multiple of) its own reference range: the latest value, or any in the window."""
+    if interval is None:
+        readings = [summary.latest] if summary.latest is not None else []
+    else:
+        readings = _in(summary.history_valued, interval, context.zone)
+    for reading in reversed(readings):
+        found = _above_one(measure, reading, summary.concept, context)
+        if found is not None:
+            return found
+    return None
+
+
+def _above_one(
+    measure: Measure, reading: Reading, concept: Concept, context: Context
+) -> Measured | None:
+    high = reading.record.reference_high
+    limit: Decimal | None = None
+    if high is not None:
+        try:
+            converted = units.convert(
+                float(high.value),
+                high.unit,
+                concept.unit or "1",
+                molar_mass=concept.molar_mass,
+                valence=concept.valence,
+            )
+            limit = _decimal(converted)
+        except units.UnitError:
+            instead = "" if measure.fallback is None else f"; {_number(measure.fallback)} used"
+            message = (
+                f"{concept.name} reference range high {high} cannot be converted to "
+                f"{concept.unit or 'a plain number'}; reference range ignored{instead}"
+            )
+            context.warnings.append(DataWarning(message, reading.record.source))
+    source = f"high {high}" if limit is not None else None
+    if limit is None:
+        if measure.fallback is None:
+            return None
+        limit = measure.fallback
+        source = f"no usable reference range: {_number(limit)}{_unit(concept)} used"
+    multiple = measure.multiple if measure.multiple is not None else Decimal(1)
+    value = _decimal(_val(reading))
+    if value <= multiple * limit:
         return None
-    concept = summary.concept
-    high = latest.record.reference_high
-    try:
-        limit = units.convert(
-            float(high.value),
-            high.unit,
-            concept.unit or "1",
-            molar_mass=concept.molar_mass,
-            valence=concept.valence,
-        )
-    except units.UnitError:
-        message = (
-            f"{concept.name} reference range high {high} cannot be converted to "
-            f"{concept.unit or 'a plain number'}; reference range ignored"
-        )
-        context.warnings.append(DataWarning(message, latest.record.source))
-        return None
-    value = _decimal(_val(latest))
-    if value <= _decimal(limit):
-        return None
-    words = f"{_number(value)}{_unit(concept)}, above its reference range (high {high})"
-    return _yes(words, (latest,))
+    times = f"{_number(multiple)} times " if measure.multiple is not None else ""
+    words = f"{_number(value)}{_unit(concept)}, above {times}its reference range ({source})"
+    return _yes(words, (reading,))
 
 
 def _marked(
@@ -570,10 +640,19 @@ def _marked(
 ) -> Measured | None:
     atom = measure.atom
     assert isinstance(atom, Marked)
-    latest = current(summary)
-    if latest is None or atom.marker not in latest.record.markers:
+    reading = current(summary) if atom.reading == "latest" else previous(summary.ordered)
+    if reading is None or atom.marker not in reading.record.markers:
         return None
-    return _yes(f"marked {atom.marker}", (latest,))
+    prefix = "previous result " if atom.reading == "previous" else ""
+    return _yes(f"{prefix}marked {atom.marker}", (reading,))
+
+
+def previous(readings: list[Reading]) -> Reading | None:
+    """The latest of `readings` (in time order) dated before the last one."""
+    if not readings or readings[-1].record.time is None:
+        return None
+    earlier = [r for r in readings if r.record.time is not None and _time(r) < _time(readings[-1])]
+    return earlier[-1] if earlier else None
 
 
 def _coded(
@@ -611,6 +690,8 @@ def _streak(
     atom = measure.atom
     assert isinstance(atom, Streak) and measure.threshold is not None
     readings = _in(_valued(summary, interval), interval, context.zone)
+    if atom.lasting is not None:
+        return _lasting(atom, measure, readings, summary, context)
     last = readings[-atom.count :]
     if atom.count < 1 or len(last) < atom.count:
         return None
@@ -618,6 +699,53 @@ def _streak(
         return None
     values = ", ".join(f"{_number(_decimal(_val(r)))}" for r in last)
     return _yes(f"last {atom.count} results {values}{_unit(summary.concept)}", last)
+
+
+def _lasting(
+    atom: Streak, measure: Measure, readings: list[Reading], summary: Summary, context: Context
+) -> Measured | None:
+    """`egfr < 60 for 90 days`: the latest reading meets the comparison, so does one dated at
+    least `lasting` before it (of any age, or at most `lasting_most` before it, meeting the
+    start comparison when there is one), and none dated strictly between them fails it."""
+    lasting, most, threshold = atom.lasting, atom.lasting_most, measure.threshold
+    assert isinstance(lasting, Duration), "resolved by measure_of"
+    assert most is None or isinstance(most, Duration), "resolved by measure_of"
+    assert threshold is not None, "a streak's threshold"
+    dated = [r for r in readings if r.record.time is not None]
+    if not dated:
+        return None
+    latest = dated[-1]
+    if not _meets(_decimal(_val(latest)), atom.op, threshold):
+        return None
+    at = _time(latest)
+    cutoff = lasting.before(at, context.zone)
+    oldest = most.before(at, context.zone) if most is not None else None
+    history = [r for r in summary.history_valued if r.record.time is not None]
+
+    def starts(reading: Reading) -> bool:
+        value = _decimal(_val(reading))
+        return _meets(value, atom.op, threshold) and (
+            atom.start_op is None
+            or measure.start is None
+            or _meets(value, atom.start_op, measure.start)
+        )
+
+    # the latest qualifying earlier reading leaves the fewest readings between
+    earlier = [
+        r
+        for r in history
+        if _time(r) <= cutoff and (oldest is None or _time(r) >= oldest) and starts(r)
+    ]
+    if not earlier:
+        return None
+    first = earlier[-1]
+    between = [r for r in history if _time(first) < _time(r) < at]
+    if any(not _meets(_decimal(_val(r)), atom.op, threshold) for r in between):
+        return None
+    values = f"{_number(_decimal(_val(first)))} → {_number(_decimal(_val(latest)))}"
+    span = f"{lasting} to {most}" if most is not None else str(lasting)
+    words = f"{atom.op} {atom.threshold} for {span}: {values}{_unit(summary.concept)}"
+    return _yes(words, (first, *between, latest))
 
 
 def _trend(
@@ -643,36 +771,77 @@ def _trend(
 
 
 def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) -> Measured | None:
-    over, gap = atom.over, atom.gap
+    """The trend at one judged reading: its own measure, or, when it has no comparator, the
+    `else` measure over its own range."""
+    across = atom.across_codes
+    found = _change_by(atom.measure, atom.over, atom.gap, judged, summary, context, across)
+    if found is None and atom.else_measure is not None:
+        if _comparators(atom.over, atom.gap, judged, summary, context, across):
+            return None  # the first measure had comparators: no fallback
+        return _change_by(
+            atom.else_measure, atom.else_over, atom.else_gap, judged, summary, context, across
+        )
+    return found
+
+
+def _comparators(
+    over: Duration | str | None,
+    gap: Duration | str | None,
+    judged: Reading,
+    summary: Summary,
+    context: Context,
+    across_codes: bool = False,
+) -> list[Reading]:
+    """The readings of `judged`'s own code (any of the concept's codes when `across_codes`)
+    dated in [t - over, t - gap] (t excluded without a gap; any earlier without `over`)."""
     assert over is None or isinstance(over, Duration), "resolved by measure_of"
     assert gap is None or isinstance(gap, Duration), "resolved by measure_of"
     at = _time(judged)
     start = over.before(at, context.zone) if over is not None else None  # None: any earlier
     end = gap.before(at, context.zone) if gap is not None and gap.amount else None
-    comparators = [
+    return [
         r
         for r in summary.history_valued  # comparators may be older than the lookback
-        if r.record.code == judged.record.code
+        if (across_codes or r.record.code == judged.record.code)
         and r.record.time is not None
         and (start is None or r.record.time >= start)
         and (r.record.time <= end if end is not None else r.record.time < at)
     ]
+
+
+def _change_by(
+    measure: TrendMeasure,
+    over: Duration | str | None,
+    gap: Duration | str | None,
+    judged: Reading,
+    summary: Summary,
+    context: Context,
+    across_codes: bool,
+) -> Measured | None:
+    comparators = _comparators(over, gap, judged, summary, context, across_codes)
     if not comparators:
         return None
+    assert over is None or isinstance(over, Duration), "resolved by measure_of"
+    assert gap is None or isinstance(gap, Duration), "resolved by measure_of"
     value = _decimal(_val(judged))
     unit = _unit(summary.concept)
-    if atom.measure == "rise":
-        base = min(comparators, key=_val)
-        change = value - _decimal(_val(base))
-        evidence: tuple[Reading, ...] = (base, judged)
-        amount = f"{_number(change)}{unit}"
-    elif atom.measure == "fall":
-        base = max(comparators, key=_val)
-        change = _decimal(_val(base)) - value
+    evidence: tuple[Reading, ...]
+    if measure in ("rise", "fall", "rise-from-previous"):
+        if measure == "rise":
+            base = min(comparators, key=_val)
+        elif measure == "fall":
+            base = max(comparators, key=_val)
+        else:
+            base = comparators[-1]  # in time order, the ties rule applied
+        change = _decimal(_val(base)) - value if measure == "fall" else value - _decimal(_val(base))
         evidence = (base, judged)
         amount = f"{_number(change)}{unit}"
+    elif measure == "rise-from-median":
+        change = value - _median([_decimal(_val(r)) for r in comparators])
+        evidence = (*comparators, judged)
+        amount = f"{_number(change)}{unit}"
     else:
-        if atom.measure == "ratio-to-lowest":
+        if measure == "ratio-to-lowest":
             base = min(comparators, key=_val)
             denominator = _decimal(_val(base))
             evidence = (base, judged)
@@ -684,7 +853,7 @@ def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) ->
         change = value / denominator
         amount = _number(change)
     arrow = " → ".join(r.record.source for r in evidence[-2:])
-    words = f"{_TREND_WORDS[atom.measure]} {amount}{_range(over, gap)} ({arrow})"
+    words = f"{_TREND_WORDS[measure]} {amount}{_range(over, gap)} ({arrow})"
     return Measured(change, words, evidence)
 
 
@@ -709,7 +878,6 @@ def _percent_change(atom: Trend, summary: Summary, context: Context) -> Measured
     after = [r for r in dated if local_date(_time(r), context.zone) > start_date]
     if not after:
         return None
-    latest = after[-1]
     # the baseline: on or before the start date, and no earlier than `over` before it
     over = atom.over
     assert over is None or isinstance(over, Duration), "resolved by measure_of"
@@ -722,16 +890,29 @@ def _percent_change(atom: Trend, summary: Summary, context: Context) -> Measured
     ]
     if not baseline:
         return None
-    base = baseline[-1]
-    before = _decimal(_val(base))
-    if before == 0:
+    # of results at one time, the pair most in the comparison's favour counts (like a trend's
+    # judged readings): for a fall, the higher baseline and the lower follow-up
+    pairs = [
+        (base, latest, (_decimal(_val(latest)) - _decimal(_val(base))) * 100 / _decimal(_val(base)))
+        for base in _at_last_time(baseline)
+        for latest in _at_last_time(after)
+        if _val(base) != 0
+    ]
+    if not pairs:
         return None
-    change = (_decimal(_val(latest)) - before) * 100 / before
+    larger = atom.op in (">", ">=", "=")
+    base, latest, change = (max if larger else min)(pairs, key=lambda pair: pair[2])
     words = (
         f"percent change {_number(change)}% after {atom.since.replace('_', ' ')} started "
         f"({base.record.source} → {latest.record.source})"
     )
     return Measured(change, words, (base, latest))
+
+
+def _at_last_time(readings: list[Reading]) -> list[Reading]:
+    """The readings dated at the time of the last of `readings` (in time order)."""
+    last = _time(readings[-1])
+    return [r for r in readings if _time(r) == last]
 
 
 def _medication(

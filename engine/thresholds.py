@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import units
 from .clock import Duration, DurationUnit
-from .conditions import Compare, Streak, Trend
+from .conditions import Compare, Streak, Trend, TrendMeasure
 from .model import Concept, Parameter, Ruleset
 
 # UCUM codes of the calendar and clock units a duration parameter may be written in
@@ -36,6 +36,31 @@ def parameter_duration(parameter: Parameter) -> Duration | None:
     return Duration(int(parameter.value), unit)
 
 
+def is_difference(measure: TrendMeasure) -> bool:
+    """Whether a trend measure is a difference in the concept's unit (a rise or fall), not a
+    plain number (a ratio or a percentage)."""
+    return measure.startswith(("rise", "fall"))
+
+
+def resolve_multiple(text: str, ruleset: Ruleset) -> float:
+    """`5` or a unit-less parameter in `above 5 times reference range`: a plain number above 0.
+    Raises `ThresholdError` in clinical words."""
+    parameter = ruleset.parameters.get(text)
+    if parameter is not None:
+        value, unit, shown = parameter.value, parameter.unit, f"{parameter.name} ({parameter.text})"
+    else:
+        try:
+            value, unit = units.parse_quantity(text)
+        except units.UnitError:
+            raise ThresholdError(f"{text!r} is neither a parameter nor a number") from None
+        shown = text
+    if unit != "1" or value <= 0:
+        raise ThresholdOutOfRange(
+            f"{shown} times the reference range: the multiple is a plain number above 0"
+        )
+    return value
+
+
 def resolve_threshold(compare: Compare | Trend | Streak, ruleset: Ruleset) -> float:
     """The threshold of `compare` in the unit its measure is compared in: the concept's
     canonical unit (days for spans, plain numbers for counts, sites, ratios and percentages,
@@ -56,7 +81,7 @@ def resolve_threshold(compare: Compare | Trend | Streak, ruleset: Ruleset) -> fl
         shown = compare.threshold
     if units.is_duration(unit) and value <= 0:
         raise ThresholdOutOfRange(f"threshold {shown} is a duration, which must be more than 0")
-    if isinstance(compare, Trend) and compare.measure not in ("rise", "fall"):
+    if isinstance(compare, Trend) and not is_difference(compare.measure):
         if unit != "1":
             what = "a percentage" if compare.measure == "percent-change" else "a ratio"
             raise ThresholdError(
