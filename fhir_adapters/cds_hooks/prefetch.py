@@ -224,7 +224,8 @@ async def gather(
             raise PrefetchUnavailable(f"{failure} and {server}")
         try:
             query = fill(template, request.context)
-            resources.extend(await client.search(server, query, deadline))
+            fetch = client.search if "?" in query else client.read
+            resources.extend(await fetch(server, query, deadline))
         except FetchError as exc:
             raise PrefetchUnavailable(f"{failure} and {exc}") from None
         used.add("fhirServer")
@@ -252,8 +253,9 @@ async def _from_prefetch(
         return None
     search = "?" in template
     if kind != "Bundle" or not search:
-        if search or kind == "Bundle":
-            wanted = "a Bundle (its template is a search)" if search else "the resource read"
+        read = template.split("/", 1)[0]
+        if search or kind != read:
+            wanted = "a Bundle (its template is a search)" if search else f"the {read} read"
             raise BundleError(f"{_kind(kind)}, not {wanted}")
         return [value]
     try:
