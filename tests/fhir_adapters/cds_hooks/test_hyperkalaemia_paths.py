@@ -28,7 +28,7 @@ from .ehr import answer, fhir_app, prefetch
 from .support import LiveServer, ServerFactory, fhir_server, hook_request, run_in_thread
 
 SERVICE = "/cds-services/hyperkalaemia"
-POPULATION = 30
+POPULATION = 20
 RULESET = load_ruleset(RULESET_FOLDER)
 Answer = dict[str, Any] | None  # what a patient's card says; None: no card
 
@@ -271,3 +271,18 @@ def test_discovery_lists_the_hyperkalaemia_service_asking_for_each_kind_of_data(
             template.replace("{{context.patientId}}", "p1"),
             [{"resourceType": "Patient", "id": "p1"}],
         )
+
+
+def test_a_blood_pressure_panels_systolic_component_is_fetched_and_read(
+    serve: ServerFactory,
+) -> None:
+    # the issue's example without its heart rate: the panel's systolic 84 alone is "unwell"
+    [chart] = [c for c in charts(datetime.now(UTC), 0) if c.name.startswith("issue-example")]
+    resources = [r for r in chart.resources if not r["id"].endswith("-o3")]
+    [panel] = [r for r in resources if r.get("component")]
+    server = serve(evaluate=evaluate_with_library, rulesets=[RULESET])
+    templates = prefetch_templates(RULESET, server.config.fhir.page_size)
+    body = hook_request(chart.patient, prefetch=prefetch(templates, chart.patient, resources))
+    card = answered(post(server, body))
+    assert card is not None and ("hyperkalaemia-unwell", True) in card["rules"]
+    assert any(f"Observation/{panel['id']}" in p[5] for p in card["proposals"])
