@@ -152,7 +152,9 @@ def by_template(bundle: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, template in _templates().items():
         kind, _, query = template.partition("?")
-        wanted = {tuple(t.split("|", 1)) for t in parse_qs(query)["code"][0].split(",")}
+        params = parse_qs(query)  # Observations are searched by combo-code
+        codes = (params.get("code") or params["combo-code"])[0]
+        wanted = {tuple(t.split("|", 1)) for t in codes.split(",")}
         entries = [
             e
             for e in bundle["entry"]

@@ -68,7 +68,8 @@ class FhirServer:
 
 
 class FhirClient:
-    """Reads searchset Bundles page by page; one instance per service, shared by its requests.
+    """Reads searchset Bundles page by page, and single resources (a read such as
+    `Patient/p1`); one instance per service, shared by its requests.
 
     Every method takes the call's `Deadline` (without one, a fresh one of the configured
     `deadline` seconds) and raises DeadlineExceeded, a FetchError, when it passes.
@@ -105,6 +106,22 @@ class FhirClient:
         """The resources of a search (`Observation?patient=...`), following `next` pages."""
         url = f"{server.base}/{query.lstrip('/')}"
         return await self.follow(server, url, first=None, deadline=deadline)
+
+    async def read(
+        self, server: FhirServer, query: str, deadline: Deadline | None = None
+    ) -> list[dict[str, Any]]:
+        """The one resource a read (`Patient/p1`) names, as a list of it. Raises FetchError when
+        it cannot be read or is not of the type read (an OperationOutcome, a Bundle)."""
+        path = query.lstrip("/")
+        url = f"{server.base}/{path}"
+        deadline = deadline or Deadline.start(self.config.deadline)
+        try:
+            async with deadline.enforced():
+                return [await self._get(server, url, path.split("/", 1)[0])]
+        except DeadlinePassed:
+            raise self.failed(
+                "deadline", f"fhirServer did not answer within {deadline}", DeadlineExceeded
+            ) from None
 
     async def follow(
         self,
@@ -165,14 +182,14 @@ class FhirClient:
         # the path as owns() judged it: the URL as httpx requests it
         return str(httpx.URL(url))[len(server.base) :].split("?", 1)[0] or "/"
 
-    async def _get(self, server: FhirServer, url: str) -> dict[str, Any]:
+    async def _get(self, server: FhirServer, url: str, kind: str = "Bundle") -> dict[str, Any]:
         if not server.owns(url):
             raise self.failed("outside", "a next link points outside fhirServer")
         where = self._where(server, url)
         for _ in range(MAX_REDIRECTS + 1):
             body, location = await self._exchange(server, url, where)
             if location is None:
-                return self._bundle(body, where)
+                return self._resource(body, where, kind)
             if not server.owns(location):
                 # the access token goes to fhirServer only, never where a redirect points
                 raise self.failed(
@@ -211,7 +228,8 @@ class FhirClient:
                 "undecodable", f"fhirServer sent a body that cannot be read on {where}: {exc}"
             ) from None
 
-    def _bundle(self, body: bytes, where: str) -> dict[str, Any]:
+    def _resource(self, body: bytes, where: str, wanted: str) -> dict[str, Any]:
+        """The body as a resource of type `wanted`; a Bundle's entries and links checked."""
         try:
             data = jsontext.loads(body)
         except jsontext.RepeatedKeyError as exc:
@@ -222,9 +240,14 @@ class FhirClient:
             raise self.failed(
                 "not JSON", f"fhirServer sent a body that is not JSON on {where}"
             ) from None
-        if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+        if not isinstance(data, dict) or data.get("resourceType") != wanted:
             kind = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
-            raise self.failed("not a Bundle", f"fhirServer sent {kind}, not a Bundle, on {where}")
+            raise self.failed(
+                "not a Bundle" if wanted == "Bundle" else "not the type read",
+                f"fhirServer sent {kind}, not a {wanted}, on {where}",
+            )
+        if wanted != "Bundle":
+            return data
         try:
             bundle_resources(data)
             next_link(data)

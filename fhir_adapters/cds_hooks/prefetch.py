@@ -39,6 +39,8 @@ DataSource = Literal["prefetch", "fhirServer", "mixed", "none"]
 _TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
 LOINC = "http://loinc.org"
 OBSERVATIONS, CONDITIONS, PATIENT = "observations", "conditions", "patient"
+# an Observation's own code or a component's (FHIR R4 search parameter Observation-combo-code)
+COMBO_CODE = "combo-code"
 _EVENT_KEYS = {
     "Procedure": "procedures",
     "Encounter": "encounters",
@@ -69,7 +71,9 @@ def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
     without one, read over all time, share `observations`. `conditions` takes the codes of
     findings (concepts without a unit), leaving out LOINC, which codes no Condition. A report
     whose coded answer may mean a finding (`answers_of`) is searched by the report's code, and
-    results a Specimen may mark come with their Specimens.
+    results a Specimen may mark come with their Specimens. Observations are searched by
+    `combo-code` (their own code or a component's), since a concept is also read from the
+    component of a panel coded otherwise (a blood pressure panel's systolic value).
     Medication concepts read every MedicationRequest and MedicationStatement of the patient
     (their codes are mapped through product tables and class prefixes, which a search cannot
     say) with the Medications they name; events read their own resource type; demographics
@@ -105,10 +109,12 @@ def prefetch_templates(ruleset: Ruleset, count: int = 100) -> dict[str, str]:
     if patient:
         out[PATIENT] = "Patient/{{context.patientId}}"
     if observations.get(OBSERVATIONS):  # the shared key first
-        out[OBSERVATIONS] = _search("Observation", observations.pop(OBSERVATIONS), count, "-date")
+        out[OBSERVATIONS] = _search(
+            "Observation", observations.pop(OBSERVATIONS), count, "-date", COMBO_CODE
+        )
     for key, tokens in observations.items():
         if tokens:
-            out[key] = _search("Observation", tokens, count, "-date")
+            out[key] = _search("Observation", tokens, count, "-date", COMBO_CODE)
     for key in specimens & out.keys():
         out[key] += "&_include=Observation:specimen"
     if condition:
@@ -218,7 +224,8 @@ async def gather(
             raise PrefetchUnavailable(f"{failure} and {server}")
         try:
             query = fill(template, request.context)
-            resources.extend(await client.search(server, query, deadline))
+            fetch = client.search if "?" in query else client.read
+            resources.extend(await fetch(server, query, deadline))
         except FetchError as exc:
             raise PrefetchUnavailable(f"{failure} and {exc}") from None
         used.add("fhirServer")
@@ -246,8 +253,9 @@ async def _from_prefetch(
         return None
     search = "?" in template
     if kind != "Bundle" or not search:
-        if search or kind == "Bundle":
-            wanted = "a Bundle (its template is a search)" if search else "the resource read"
+        read = template.split("/", 1)[0]
+        if search or kind != read:
+            wanted = "a Bundle (its template is a search)" if search else f"the {read} read"
             raise BundleError(f"{_kind(kind)}, not {wanted}")
         return [value]
     try:

@@ -175,7 +175,7 @@ def test_the_discovery_advertises_one_query_per_concept_with_a_lookback(
     prefetch = service["prefetch"]
     assert list(prefetch) == ["observations", "potassium", "conditions"]
     assert prefetch["potassium"] == (
-        "Observation?patient={{context.patientId}}&code=http://loinc.org|2823-3,"
+        "Observation?patient={{context.patientId}}&combo-code=http://loinc.org|2823-3,"
         "http://loinc.org|6298-4&_sort=-date&_count=100"
     )
     assert "82470000" in prefetch["observations"] and "2823-3" not in prefetch["observations"]

@@ -84,7 +84,7 @@ def test_discovery_lists_active_rulesets_with_prefetch_templates(serve: ServerFa
     assert service["id"] == "calf-fasciculation" and service["hook"] == "patient-view"
     assert service["title"] == "Calf fasciculation"
     obs, cond = service["prefetch"]["observations"], service["prefetch"]["conditions"]
-    assert obs.startswith("Observation?patient={{context.patientId}}&code=")
+    assert obs.startswith("Observation?patient={{context.patientId}}&combo-code=")
     assert "http://loinc.org|2823-3" in obs and "_sort=-date" in obs and "_count=100" in obs
     assert "82470000" in cond and "2823-3" not in cond
 

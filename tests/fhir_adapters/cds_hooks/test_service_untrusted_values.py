@@ -33,7 +33,8 @@ def prefetched(patient: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, template in prefetch_templates(load_ruleset("calf-fasciculation")).items():
         kind, _, query = template.partition("?")
-        tokens = set(parse_qs(query)["code"][0].split(","))
+        params = parse_qs(query)
+        tokens = set((params.get("code") or params["combo-code"])[0].split(","))
         found[key] = searchset(
             [
                 r
