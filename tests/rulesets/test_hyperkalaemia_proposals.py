@@ -118,3 +118,26 @@ def test_an_unrecognised_result_whose_text_says_potassium_is_named_in_a_warning(
         "message": "code not recognised but its text says potassium; not read — check the result",
     } in result["warnings"]
     assert result["escalation"] == "none"  # the text is never matched on
+
+
+def test_every_ue_carries_the_haemolysis_and_fragile_cell_notes(tmp_path: Path) -> None:
+    marked = potassium(5.7)
+    marked["interpretation"] = [
+        {
+            "coding": [
+                {
+                    "system": "https://vigil-cds.org/fhir/CodeSystem/vigil",
+                    "code": "haemolysed-sample",
+                }
+            ]
+        }
+    ]
+    platelets = observation("plt", LOINC, "777-3", INDEX, valueQuantity=ucum(600, "10*9/L"))
+    result = evaluate(tmp_path, marked, platelets)
+    [ue] = [p for p in result["proposals"] if p["code"] == "24362-6"]
+    assert ue["notes"][-2:] == [
+        "Index sample marked haemolysed: repeat on a non-haemolysed sample as well.",
+        "High platelets or white cells: send a lithium-heparin whole-blood or plasma potassium "
+        "as well.",
+    ]
+    assert ue["label"] != "Repeat U&E"  # the joining notes take the order's own label
