@@ -206,3 +206,42 @@ def test_a_due_date_counts_from_the_medicines_latest_start() -> None:
     old = drug("raasi", "old", "rxnorm#35296", 20)
     [check] = by_code(evaluate(old))["24362-6"]
     assert check.due == NOW + timedelta(days=3)  # start + 14 days has passed
+
+
+FIRST = """\
+id: leading
+version: 1.0.0
+status: draft
+title: Leading notes
+levels:
+  - {id: none, title: No action, indicator: info}
+  - {id: same-day-review, title: Same-day review, indicator: warning}
+hit-policy: {show: escalation, merge: true}
+concepts:
+  potassium: {kind: quantity, codes: [loinc#2823-3], unit: mmol/L}
+  raasi: {kind: medication, codes: [rxnorm#35296]}
+rules:
+  - id: binder
+    when: [potassium >= 6.0 mmol/L, raasi active]
+    then:
+      suggest: same-day-review
+      summary: Consider a binder
+      propose:
+        - {code: sct#182836005, label: Review, kind: medication-review, reason: raasi,
+           note: Discuss a potassium binder.}
+  - id: withhold
+    when: [potassium >= 6.0 mmol/L, raasi active]
+    then:
+      suggest: same-day-review
+      summary: Withhold
+      propose:
+        - {code: sct#182836005, label: Review, kind: medication-review, reason: raasi,
+           first: true, note: Withhold it.}
+"""
+
+
+def test_a_leading_proposals_note_comes_first_in_its_order() -> None:
+    evaluation = Evaluator(load_text(FIRST)).evaluate([k(6.2), RAMIPRIL], as_of=NOW)
+    assert [s.rule for s in evaluation.suggestions] == ["binder", "withhold"]
+    [review] = evaluation.proposals
+    assert review.notes == ("Withhold it.", "Discuss a potassium binder.")
