@@ -212,6 +212,18 @@ def _did_you_mean(name: str, known: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _parameters_named(atom: object) -> set[str]:
+    """The names an atom may read as parameters: its threshold, window and trend lengths."""
+    window = getattr(atom, "window", None)
+    named = [
+        getattr(atom, "threshold", None),
+        getattr(window, "length", None),
+        getattr(atom, "over", None),
+        getattr(atom, "gap", None),
+    ]
+    return {name for name in named if isinstance(name, str)}
+
+
 class _Checker:
     def __init__(self, source: Source, spec: RulesetSpec, file: Path | None = None) -> None:
         self.source = source
@@ -952,8 +964,15 @@ class _Checker:
                 hint = _did_you_mean(atom.concept, partial.concepts)
                 self.report(atom.path, f"unknown concept {atom.concept!r}{hint}")
             else:
+                codes = {n for n, p in partial.parameters.items() if p.code is not None}
+                for name in sorted(_parameters_named(atom) & codes):
+                    self.report(
+                        atom.path,
+                        f"parameter {name} is a code ({partial.parameters[name].text}), not a "
+                        f"number or a duration: '{atom.text}' cannot use it",
+                    )
                 broken = frozenset(self.spec.parameters.keys() - partial.parameters.keys())
-                for path, message in check_atom(atom, partial, broken):
+                for path, message in check_atom(atom, partial, broken | codes):
                     self.report(path, message)
 
     def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:

@@ -122,3 +122,12 @@ def test_unread_text_warning_words_are_words(tmp_path: Path) -> None:
         f"{line_of(text, 'unread-text-warnings')}:35: give a word, e.g. potassium"
     ]
     assert load_text(proposing(f"{{{UE}}}", "unread-text-warnings: [potassium]\n")) is not None
+
+
+def test_a_condition_cannot_compare_with_a_code_parameter(tmp_path: Path) -> None:
+    text = proposing(f"{{{UE}}}").replace("parameters:\n", "parameters:\n  panel: loinc#24362-6\n")
+    text = text.replace("potassium >= 5.5 mmol/L", "potassium >= panel")
+    assert problems(text, tmp_path) == [
+        f"{line_of(text, 'potassium >= panel')}:11: parameter panel is a code (loinc#24362-6), "
+        "not a number or a duration: 'potassium >= panel' cannot use it"
+    ]
