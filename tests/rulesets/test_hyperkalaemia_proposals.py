@@ -141,3 +141,9 @@ def test_every_ue_carries_the_haemolysis_and_fragile_cell_notes(tmp_path: Path) 
         "as well.",
     ]
     assert ue["label"] != "Repeat U&E"  # the joining notes take the order's own label
+
+
+def test_a_ue_requested_just_before_the_index_is_not_a_repeat(tmp_path: Path) -> None:
+    result = evaluate(tmp_path, potassium(5.7), ue_request("2026-03-02T07:30:00Z"))
+    [ue] = result["proposals"]
+    assert "already" not in ue
