@@ -83,7 +83,8 @@ class Suggestion:
 class Proposed:
     """An order to propose, after the hit policy: `due` is when it is due (None: no date),
     `reasons` the records behind it (a medication review's: its drug group's records), `rules`
-    the rules that proposed it, `notes` each distinct note once, in the rules' order."""
+    the rules that proposed it, `notes` each distinct note once, in the rules' order.
+    `already`: the order is placed already (what the card says instead of proposing it)."""
 
     code: Code
     label: str
@@ -93,6 +94,7 @@ class Proposed:
     notes: tuple[str, ...]
     reasons: tuple[str, ...]
     rules: tuple[str, ...]
+    already: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,8 @@ def proposed_dict(p: Proposed) -> dict[str, Any]:
     if p.notes:
         out["notes"] = list(p.notes)
     out.update(reasons=list(p.reasons), rules=list(p.rules))
+    if p.already is not None:
+        out["already"] = p.already
     return out
 
 

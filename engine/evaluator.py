@@ -6,7 +6,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from .inputs import as_of_or_now, check_records
 from .levels import Ladder, check_levels, ladder
 from .measures import Context
 from .model import Rule, Ruleset
-from .proposals import propose, rule_proposals
+from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .summary import Summary, summarise
 
@@ -75,7 +75,15 @@ class Evaluator:
         self.ruleset = ruleset
         self._levels = ladder(ruleset)
         check_levels(ruleset, self._levels)
-        self._compiled = _compiled(ruleset)
+        # proposals' `if:`/`already:` conditions run as derive-only rules in durable_rules
+        hidden = hidden_rules(ruleset)
+        self._compiled = _compiled(
+            replace(ruleset, rules=ruleset.rules + hidden) if hidden else ruleset
+        )
+        # medicines whose latest start a proposal's due date counts from: their full history
+        proposals = [p for r in ruleset.rules for p in r.then.proposals]
+        proposals += [p for level in self._levels.levels for p in level.proposals]
+        self._starts = frozenset(p.due_after for p in proposals if p.due_after)
         self._identity = RulesetIdentity(
             ruleset.id, ruleset.version, ruleset.content_hash, ruleset.title
         )
@@ -99,13 +107,14 @@ class Evaluator:
             self.ruleset,
             when,
             as_of_is_now=as_of is None,
-            history=self._compiled.history,
+            history=self._compiled.history | self._starts,
         )
         run = _Run(self.ruleset, self._compiled, summaries, when, self._levels)
         runtime.run_session(self._compiled, run.facts(warnings), run.fire)
         fired = run.suggestions()
         # information rules are at the first level, the default: they never raise the escalation
         escalation = self._levels.highest(s.level for s in fired)
+        starts = Context(self.ruleset, summaries, when)
         suggestions, proposals = propose(
             fired,
             escalation,
@@ -113,13 +122,18 @@ class Evaluator:
             when,
             zone=self.ruleset.time_zone,
             records=records,
+            derived={name: f.evidence for name, f in run.derived.items()},
+            start_of=starts.anchor,
+            fill=run.fill_note,
         )
         return Evaluation(
             ruleset=self._identity,
             as_of=when,
             escalation=escalation,
             suggestions=suggestions,
-            findings=tuple(f for f in run.derived.values() if f.name != SCOPE_FINDING),
+            findings=tuple(
+                f for f in run.derived.values() if f.name != SCOPE_FINDING and not is_hidden(f.name)
+            ),
             trace=tuple(run.trace),
             warnings=tuple(warnings),
             red_flags=run.red_flags(),
@@ -157,6 +171,7 @@ class _Run:
         self.derived: dict[str, Finding] = {}
         self.pending: list[_Pending] = []
         self._matches: dict[Pattern, Matched] = {}
+        self._context: Context | None = None
 
     # -- facts in ---------------------------------------------------------------------------
 
@@ -179,6 +194,16 @@ class _Run:
         if rule.id in self.fired:
             return  # another branch of the same rule fired first
         self.fired.add(rule.id)
+        if is_hidden(rule.id):  # a proposal's condition: read by the hit policy, not traced
+            assert rule.then.derive is not None
+            sources = (
+                self._matched(pattern).sources
+                for name, pattern in branch.patterns.items()
+                if name in matched and pattern.name != SCOPE_FINDING
+            )
+            evidence = tuple(dict.fromkeys(s for group in sources for s in group))
+            self.derived[rule.then.derive] = Finding(rule.then.derive, rule.id, evidence)
+            return
         facts = tuple(
             self._matched(pattern)
             for name, pattern in branch.patterns.items()
@@ -256,8 +281,14 @@ class _Run:
             ),
         )
 
-    def _fill(self, text: str, *, reported: bool = True) -> str:
-        """`text` with {concept} and {parameter} placeholders filled in."""
+    def fill_note(self, text: str, group: str | None) -> str:
+        """A proposal's note filled in; a medication placeholder names `group` when the order
+        is that drug group's review, else every active group."""
+        return self._fill(text, group=group)
+
+    def _fill(self, text: str, *, reported: bool = True, group: str | None = None) -> str:
+        """`text` with {concept} and {parameter} placeholders filled in; a medication concept
+        names its active drug groups."""
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -265,11 +296,32 @@ class _Run:
             if parameter is not None:
                 return units.display(parameter.text)
             summary = self.summaries.get(name)
+            if summary is not None and summary.concept.kind == "medication":
+                return self._drugs(summary, group)
+            if name in self.ruleset.concepts and self.ruleset.concepts[name].kind == "medication":
+                return "none active"
             if summary is None or summary.latest is None:
                 return "not recorded"
             return describe(summary, "latest", reported=reported)[0]
 
         return _PLACEHOLDER.sub(value, text)
+
+    def _drugs(self, summary: Summary, group: str | None) -> str:
+        """The active drug groups of a medication concept (only `group` when it is one), each
+        named by its records' coding display, else its code: never matched on, only shown."""
+        if self._context is None:
+            self._context = Context(self.ruleset, self.summaries, self.as_of)
+        names: dict[str, str] = {}
+        for records, _ in self._context.groups(summary):
+            key = records[0].code or records[0].source
+            shown = next((r.display for r in records if r.display), key)
+            names[key] = shown
+        if group in names:
+            return names[group]
+        ordered = sorted(dict.fromkeys(names.values()))
+        if not ordered:
+            return "none active"
+        return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} and {ordered[-1]}"
 
     def red_flags(self) -> tuple[RedFlagCheck, ...]:
         checks = []

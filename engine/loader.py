@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -64,6 +64,11 @@ MAX_RULESET_BYTES = 4 * 2**20  # a ruleset is input from people: far above 4,000
 SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _BRACED = re.compile(r"\{([^{}]*)\}")
+# `14 days after raasi started, else 3 days`: due after a medicine's latest start
+_DUE_AFTER = re.compile(
+    r"(?P<due>.+?)\s+after\s+(?P<concept>[a-z][a-z0-9_]*)\s+started(?:\s*,?\s*else\s+(?P<else>.+))?"
+)
+_PLACED = frozenset({"date", "time"})  # what an `already-text` may name
 
 
 def load_file(path: Path) -> Ruleset:
@@ -207,6 +212,18 @@ def _did_you_mean(name: str, known: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _parameters_named(atom: object) -> set[str]:
+    """The names an atom may read as parameters: its threshold, window and trend lengths."""
+    window = getattr(atom, "window", None)
+    named = [
+        getattr(atom, "threshold", None),
+        getattr(window, "length", None),
+        getattr(atom, "over", None),
+        getattr(atom, "gap", None),
+    ]
+    return {name for name in named if isinstance(name, str)}
+
+
 class _Checker:
     def __init__(self, source: Source, spec: RulesetSpec, file: Path | None = None) -> None:
         self.source = source
@@ -219,6 +236,9 @@ class _Checker:
         self.code_at: dict[tuple[str, tuple[str, str]], int] = {}  # where a concept lists a code
         self.compared = compared_concepts(spec)
         self.levels: tuple[Level, ...] = ()
+        self.parameters: dict[str, Parameter] = {}
+        # conditions of proposals (`if:`, `already:`), checked once the concepts are known
+        self.proposal_conditions: list[Condition] = []
 
     def report(self, path: tuple[str | int, ...], message: str) -> None:
         problem = self.source.problem(path, message)
@@ -261,6 +281,9 @@ class _Checker:
                 self._code(("referrals", level, "code"), r.code, r.display), r.priority
             )
         self._check_duplicate_codes(concepts)
+        for word_at, word in enumerate(spec.unread_text_warnings):
+            if not word.strip():
+                self.report(("unread-text-warnings", word_at), "give a word, e.g. potassium")
 
         partial = Ruleset(
             id=spec.id,
@@ -282,9 +305,12 @@ class _Checker:
             levels=self.levels,
             time_zone=time_zone,
             products=products,
+            unread_text_warnings=tuple(w.strip() for w in spec.unread_text_warnings),
         )
         derived = {r.then.derive for r in spec.rules if r.then.derive}
         rules = self._rules(partial, derived)
+        for condition in self.proposal_conditions:
+            self._check_condition(condition, partial, derived)
         scope = self._condition(spec.scope, ("scope",)) if spec.scope is not None else None
         if scope is not None:
             self._check_condition(scope, partial, derived)
@@ -312,6 +338,16 @@ class _Checker:
         return False
 
     def _code(self, path: tuple[str | int, ...], text: str, display: str | None = None) -> Code:
+        """The code `text` means: `prefix#code`, or the name of a code-valued parameter."""
+        if re.fullmatch(r"[a-z][a-z0-9_]*", text):
+            parameter = self.parameters.get(text)
+            if parameter is not None and parameter.code is not None:
+                return parameter.code
+            if text in self.spec.parameters and parameter is None:
+                return Code("invalid", text)  # the parameter's own problem is reported
+            if parameter is not None:
+                self.report(path, f"parameter {text} is {parameter.text}, not a code")
+                return Code("invalid", text)
         try:
             code = parse_code(text, self.systems)
         except ValueError as error:
@@ -580,6 +616,13 @@ class _Checker:
                 "write a number, e.g. 4 or 14 days",
             )
             return None
+        if isinstance(raw, str) and "#" in raw:
+            try:
+                code = parse_code(raw.strip(), self.systems)
+            except ValueError as error:
+                self.report(path, f"parameter {name}: {error}")
+                return None
+            return Parameter(name, 0.0, "code", raw.strip(), code=code)
         duration = _duration_words(str(raw))
         if duration is not None:
             return Parameter(name, duration.amount, DURATION_UCUM[duration.unit], str(raw))
@@ -593,9 +636,7 @@ class _Checker:
             return None
         return Parameter(name, value, unit, str(raw))
 
-    def _level(
-        self, path: tuple[str | int, ...], level: str, *, information: bool = False
-    ) -> bool:
+    def _level(self, path: tuple[str | int, ...], level: str, *, information: bool = False) -> bool:
         """Whether `level` is a declared level above the first; with `information`, the first
         too (a suggestion there informs and never raises the escalation)."""
         ids = [lv.id for lv in self.levels]
@@ -653,24 +694,35 @@ class _Checker:
         self, path: tuple[str | int, ...], spec: ProposalSpec, concepts: dict[str, Concept]
     ) -> Proposal:
         due: Duration | Literal["today"] | None = None
-        if spec.due is not None and spec.due.strip() == "today":
+        due_after: str | None = None
+        due_else: Duration | None = None
+        after = _DUE_AFTER.fullmatch(spec.due.strip()) if spec.due is not None else None
+        if after is not None:
+            due = self._duration((*path, "due"), after["due"])
+            due_after = after["concept"]
+            due_else = self._duration((*path, "due"), after["else"]) if after["else"] else None
+            self._medication((*path, "due"), "due", due_after, concepts)
+        elif spec.due is not None and spec.due.strip() == "today":
             due = "today"
         elif spec.due is not None:
-            try:
-                due = parse_duration(spec.due)
-            except DurationSyntaxError as error:
-                self.report((*path, "due"), f"due: {error}")
-        if spec.reason is not None:
-            concept = concepts.get(spec.reason)
-            if concept is None:
-                hint = _did_you_mean(spec.reason, concepts)
-                self.report((*path, "reason"), f"reason: unknown concept {spec.reason!r}{hint}")
-            elif concept.kind != "medication":
+            due = self._duration((*path, "due"), spec.due)
+        when = self._condition(spec.when, (*path, "if")) if spec.when is not None else None
+        already = self._condition(spec.already, (*path, "already")) if spec.already else None
+        for condition in (when, already):
+            if condition is not None:
+                self.proposal_conditions.append(condition)
+        if spec.already_text is not None and spec.already is None:
+            self.report((*path, "already-text"), "already-text: goes with already: a condition")
+        self._placeholders_ok(spec.note, (*path, "note"), concepts)
+        for inner in _BRACED.findall(spec.already_text or ""):
+            if inner not in _PLACED:
                 self.report(
-                    (*path, "reason"),
-                    f"reason: {spec.reason} is a {concept.kind}; a proposal's reason is a "
-                    "medication concept",
+                    (*path, "already-text"),
+                    f"{{{inner}}}: an already-text names only {{date}} or {{time}}, those of "
+                    "the order already placed",
                 )
+        if spec.reason is not None:
+            self._medication((*path, "reason"), "reason", spec.reason, concepts)
         if not spec.label.strip():
             self.report((*path, "label"), "a proposal's label is the button's words; give one")
         return Proposal(
@@ -681,18 +733,66 @@ class _Checker:
             due,
             spec.note,
             spec.reason,
+            when=when,
+            already=already,
+            already_text=spec.already_text,
+            due_after=due_after,
+            due_else=due_else,
+            first=spec.first,
+            joins=spec.joins,
         )
+
+    def _duration(self, path: tuple[str | int, ...], text: str) -> Duration | None:
+        try:
+            return parse_duration(text)
+        except DurationSyntaxError as error:
+            self.report(path, f"due: {error}")
+            return None
+
+    def _medication(
+        self, path: tuple[str | int, ...], key: str, name: str, concepts: dict[str, Concept]
+    ) -> None:
+        """Report unless `name` is a medication concept (a proposal's reason, its due start)."""
+        concept = concepts.get(name)
+        if concept is None:
+            self.report(path, f"{key}: unknown concept {name!r}{_did_you_mean(name, concepts)}")
+        elif concept.kind != "medication":
+            self.report(
+                path,
+                f"{key}: {name} is a {concept.kind}; a proposal's {key} is a medication concept",
+            )
 
     def _hit_policy(self, rules: tuple[Rule, ...]) -> HitPolicy:
         spec = self.spec.hit_policy
-        ids = {rule.id for rule in rules}
-        for i, rule in enumerate(spec.always):
-            if rule not in ids and rule not in {r.id for r in self.spec.rules}:
-                self.report(
-                    ("hit-policy", "always", i),
-                    f"hit-policy always: no rule {rule!r}{_did_you_mean(rule, ids)}",
+        ids = {rule.id for rule in rules} | {r.id for r in self.spec.rules}
+        always: set[str] = set()
+        kinds: dict[str, frozenset[str]] = {}
+        for i, item in enumerate(spec.always):
+            named = [item] if isinstance(item, str) else item.rules
+            for j, rule in enumerate(named):
+                where = (
+                    ("hit-policy", "always", i)
+                    if isinstance(item, str)
+                    else ("hit-policy", "always", i, "rules", j)
                 )
-        return HitPolicy(spec.show, spec.merge, frozenset(spec.always))
+                if rule not in ids:
+                    self.report(
+                        where, f"hit-policy always: no rule {rule!r}{_did_you_mean(rule, ids)}"
+                    )
+                elif rule in always:
+                    self.report(where, f"hit-policy always: {rule} is listed twice")
+                always.add(rule)
+                if not isinstance(item, str) and item.kinds:
+                    kinds[rule] = frozenset(item.kinds)
+        for i, rule_spec in enumerate(self.spec.rules):
+            for j, proposal in enumerate(rule_spec.then.propose or []):
+                if proposal.joins and not spec.merge:
+                    self.report(
+                        ("rules", i, "then", "propose", j, "joins"),
+                        "joins: adds to the same order of another rule, so it needs "
+                        "hit-policy: merge: true",
+                    )
+        return HitPolicy(spec.show, spec.merge, frozenset(always), kinds)
 
     def _check_duplicate_codes(self, concepts: dict[str, Concept]) -> None:
         """A code means one concept, except a code from a value set, or one shared by concepts
@@ -774,9 +874,10 @@ class _Checker:
                 self.report(path, "a suggestion needs a summary")
                 ok = False
         for key in ("summary", "detail"):
-            ok = self._placeholders_ok(getattr(spec, key), (*path, key), partial) and ok
+            ok = self._placeholders_ok(getattr(spec, key), (*path, key), partial.concepts) and ok
         for j, item in enumerate(spec.advice):
-            ok = self._placeholders_ok(item.text, (*path, "advice", j, "text"), partial) and ok
+            where = (*path, "advice", j, "text")
+            ok = self._placeholders_ok(item.text, where, partial.concepts) and ok
         if spec.summary and len(spec.summary) > SUMMARY_LIMIT:
             self.report(
                 (*path, "summary"),
@@ -821,19 +922,19 @@ class _Checker:
         )
 
     def _placeholders_ok(
-        self, text: str | None, path: tuple[str | int, ...], partial: Ruleset
+        self, text: str | None, path: tuple[str | int, ...], concepts: Mapping[str, Concept]
     ) -> bool:
         """Whether every brace in `text` is a placeholder naming a concept or parameter. A brace
         is never literal: the evaluator would leave {Potassium} or an unclosed { on the card as
         written, a typo seen only when a patient's card shows it."""
         ok = True
         for inner in _BRACED.findall(text or ""):
-            known = inner in partial.concepts or inner in self.spec.parameters
+            known = inner in concepts or inner in self.spec.parameters
             if not (known and _PLACEHOLDER.fullmatch(f"{{{inner}}}")):
                 self.report(
                     path,
                     f"{{{inner}}} names no concept or parameter"
-                    f"{_did_you_mean(inner, [*partial.concepts, *partial.parameters])}",
+                    f"{_did_you_mean(inner, [*concepts, *self.parameters])}",
                 )
                 ok = False
         unpaired = set(_BRACED.sub("", text or "")) & {"{", "}"}
@@ -863,8 +964,15 @@ class _Checker:
                 hint = _did_you_mean(atom.concept, partial.concepts)
                 self.report(atom.path, f"unknown concept {atom.concept!r}{hint}")
             else:
+                codes = {n for n, p in partial.parameters.items() if p.code is not None}
+                for name in sorted(_parameters_named(atom) & codes):
+                    self.report(
+                        atom.path,
+                        f"parameter {name} is a code ({partial.parameters[name].text}), not a "
+                        f"number or a duration: '{atom.text}' cannot use it",
+                    )
                 broken = frozenset(self.spec.parameters.keys() - partial.parameters.keys())
-                for path, message in check_atom(atom, partial, broken):
+                for path, message in check_atom(atom, partial, broken | codes):
                     self.report(path, message)
 
     def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:

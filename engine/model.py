@@ -83,6 +83,7 @@ class Parameter:
     value: float
     unit: str  # UCUM code; "1" when unitless
     text: str  # as written, for explanations
+    code: Code | None = None  # a code-valued parameter (`loinc#24362-6`): value 0, unit "code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,13 @@ class Proposal:
     due: Duration | Literal["today"] | None = None
     note: str | None = None
     reason: str | None = None
+    when: Condition | None = None
+    already: Condition | None = None
+    already_text: str | None = None
+    due_after: str | None = None
+    due_else: Duration | None = None
+    first: bool = False
+    joins: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +158,14 @@ class HitPolicy:
     `show`: "escalation" shows only the proposals of rules at the escalation level (the others
     are listed as also noted), "all" shows every fired rule's. `merge`: one proposal per code,
     with the earliest due date and the highest priority (medication reviews: one per drug
-    group). `always`: rule ids whose proposals are shown at every level.
+    group). `always`: rule ids whose proposals are shown at every level; `kinds` limits some of
+    them, below the escalation level, to proposals of those kinds (`medication-review`).
     """
 
     show: Literal["escalation", "all"] = "all"
     merge: bool = False
     always: frozenset[str] = frozenset()
+    kinds: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +228,9 @@ class Ruleset:
     # product code (system, code) -> the ingredient or class codes it stands for (RxNorm SCD ->
     # ingredient, dm+d VMP/AMP -> ATC)
     products: Mapping[tuple[str, str], tuple[Code, ...]] = field(default_factory=dict)
+    # an Observation matching no concept whose code text or display contains one of these words
+    # is reported as not read (never matched on)
+    unread_text_warnings: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

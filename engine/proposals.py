@@ -11,6 +11,13 @@ as_of), with the group's records as its reasons. Any other proposal's reasons ar
 evidence. With `merge`, one order per code (and drug group): the earliest due, the highest
 priority, each distinct note once; without it, one per rule and code.
 
+A proposal's `if:` and `already:` conditions run inside durable_rules as hidden rules that only
+derive a finding (`hidden_rules`, named by `hidden_finding`); the policy reads which were derived.
+A proposal whose `if:` did not hold is left out; one whose `already:` held is reported as placed
+(`Proposed.already`) instead of proposed. Below the escalation, an `always` rule limited to some
+`kinds` shows only those. A `joins` proposal only adds its note to the same order proposed by
+another rule. Orders of a `first` proposal lead, and its notes lead their order's.
+
 A rule that proposes nothing of its own but names a referral (a ruleset's `referrals:`) proposes
 it as before levels had proposals: only at the escalation level, once per code at its most
 pressing priority, whatever the policy.
@@ -18,7 +25,7 @@ pressing priority, whatever the policy.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from typing import Literal
@@ -26,8 +33,41 @@ from zoneinfo import ZoneInfo
 
 from .clock import Duration
 from .evaluation import Proposed, Suggestion
-from .model import Action, HitPolicy, Level, Priority, Proposal, Referral
+from .levels import ladder
+from .model import Action, HitPolicy, Level, Priority, Proposal, Referral, Rule, Ruleset
 from .records import Record
+
+HIDDEN = "$"  # in the id of a hidden rule and its finding: no rule id or finding may hold it
+Fill = Callable[[str, str | None], str]  # a note's placeholders filled, for a drug group or None
+
+
+def hidden_finding(kind: Literal["proposal", "already"], rule: str, n: int) -> str:
+    """The finding derived when the `if:` (kind "proposal") or `already:` condition of the
+    n-th proposal of `rule` holds."""
+    return f"{kind}{HIDDEN}{rule}{HIDDEN}{n}"
+
+
+def is_hidden(name: str) -> bool:
+    """Whether a rule id or finding is one of `hidden_rules`' (not shown to users)."""
+    return HIDDEN in name
+
+
+def hidden_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
+    """A derive-only rule for each proposal condition of the ruleset's suggesting rules."""
+    levels = ladder(ruleset)
+    hidden: list[Rule] = []
+    for rule in ruleset.rules:
+        level = rule.then.suggest
+        if level is None or level not in levels:
+            continue
+        proposals = rule_proposals(rule.then, levels.level(level), first=levels.is_first(level))
+        for n, proposal in enumerate(proposals):
+            for kind, condition in (("proposal", proposal.when), ("already", proposal.already)):
+                if condition is not None:
+                    name = hidden_finding(kind, rule.id, n)  # type: ignore[arg-type]
+                    hidden.append(Rule(name, name, condition, Action(derive=name), rule.line))
+    return tuple(hidden)
+
 
 PRIORITIES: tuple[Priority, ...] = ("routine", "urgent", "asap", "stat")  # least pressing first
 
@@ -86,9 +126,15 @@ def propose(
     *,
     zone: str = "UTC",
     records: Sequence[Record] = (),
+    derived: Mapping[str, Sequence[str]] | None = None,
+    start_of: Callable[[str], datetime | None] | None = None,
+    fill: Fill | None = None,
 ) -> tuple[tuple[Suggestion, ...], tuple[Proposed, ...]]:
     """`suggestions` with `shown` set by the policy, and the orders they propose. `records` are
-    the patient's records, read for the drug groups of medication reviews."""
+    the patient's records, read for the drug groups of medication reviews and the dates of
+    orders already placed; `derived` the findings derived (name -> evidence sources);
+    `start_of` a medication concept's latest start; `fill` fills a note's placeholders."""
+    found: Mapping[str, Sequence[str]] = derived or {}
     shown = tuple(
         replace(
             s,
@@ -105,16 +151,65 @@ def propose(
                 order = _Order.of(referral_proposal(s.referral), None, s.evidence, s.rule)
                 _add(orders, ("referral", s.referral.code.key), order)
             continue
-        for proposal in s.proposals:
-            due = due_at(proposal.due, as_of, zone)
+        kinds = None
+        if policy.show != "all" and s.level != escalation:
+            kinds = policy.kinds.get(s.rule)
+        for n, proposal in enumerate(s.proposals):
+            if kinds is not None and proposal.kind not in kinds:
+                continue
+            if proposal.when is not None and hidden_finding("proposal", s.rule, n) not in found:
+                continue
+            placed = None
+            if proposal.already is not None:
+                evidence = found.get(hidden_finding("already", s.rule, n))
+                if evidence is not None:
+                    placed = placed_text(proposal, evidence, records, zone)
+            due = _due(proposal, as_of, zone, start_of)
             for group, reasons in _groups(proposal, s, records, as_of, zone):
                 key: Hashable = (proposal.code.key, group)
+                note = proposal.note and (fill(proposal.note, group) if fill else proposal.note)
                 _add(
                     orders,
                     key if policy.merge else (s.rule, key),
-                    _Order.of(proposal, due, reasons, s.rule),
+                    _Order.of(replace(proposal, note=note), due, reasons, s.rule, placed),
                 )
-    return shown, tuple(o.proposed() for o in orders.values())
+    made = [o for o in orders.values() if not o.joins]
+    made.sort(key=lambda o: not o.first)  # stable: the leading orders first, then as proposed
+    return shown, tuple(o.proposed() for o in made)
+
+
+def placed_text(
+    proposal: Proposal, evidence: Sequence[str], records: Sequence[Record], zone: str
+) -> str:
+    """What a card says of an order already placed: its `already_text` (default "<label>:
+    already placed {date}") with {date} and {time} those of the latest dated record the
+    `already:` condition matched (left out when none is dated)."""
+    sources = set(evidence)
+    times = [r.time for r in records if r.source in sources and r.time is not None]
+    text = proposal.already_text or f"{proposal.label}: already placed {{date}}"
+    if not times:
+        return text.replace(" {date}", "").replace(" {time}", "")
+    local = max(times).astimezone(ZoneInfo(zone))
+    return text.replace("{date}", local.date().isoformat()).replace(
+        "{time}", local.strftime("%Y-%m-%d %H:%M")
+    )
+
+
+def _due(
+    proposal: Proposal,
+    as_of: datetime,
+    zone: str,
+    start_of: Callable[[str], datetime | None] | None,
+) -> datetime | None:
+    """When the proposal is due; after a medicine's latest start when it says so, else (no
+    active start, or that date has passed) `due_else` after as_of."""
+    if proposal.due_after is None:
+        return due_at(proposal.due, as_of, zone)
+    start = start_of(proposal.due_after) if start_of is not None else None
+    due = due_at(proposal.due, start, zone) if start is not None else None
+    if (due is None or due < as_of) and proposal.due_else is not None:
+        return due_at(proposal.due_else, as_of, zone)
+    return due
 
 
 def _groups(
@@ -150,19 +245,44 @@ class _Order:
     notes: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    first: bool = False
+    joins: bool = False  # every proposal of the order only joins another's
+    already: str | None = None
 
     @classmethod
     def of(
-        cls, proposal: Proposal, due: datetime | None, reasons: Sequence[str], rule: str
+        cls,
+        proposal: Proposal,
+        due: datetime | None,
+        reasons: Sequence[str],
+        rule: str,
+        already: str | None = None,
     ) -> _Order:
         notes = [proposal.note] if proposal.note else []
-        return cls(proposal, proposal.priority, due, notes, list(reasons), [rule])
+        return cls(
+            proposal,
+            proposal.priority,
+            due,
+            notes,
+            list(reasons),
+            [rule],
+            proposal.first,
+            proposal.joins,
+            already,
+        )
 
     def merge(self, other: _Order) -> None:
         if PRIORITIES.index(other.priority) > PRIORITIES.index(self.priority):
             self.priority = other.priority
         if other.due is not None and (self.due is None or other.due < self.due):
             self.due = other.due
+        if self.joins and not other.joins:
+            self.proposal = other.proposal  # the order's own label and kind, not the joiner's
+        self.joins = self.joins and other.joins
+        self.already = self.already or other.already
+        if other.first and not self.first:
+            self.notes[:0] = [n for n in other.notes if n not in self.notes]
+            self.first = True
         for mine, theirs in (
             (self.notes, other.notes),
             (self.reasons, other.reasons),
@@ -181,6 +301,7 @@ class _Order:
             notes=tuple(self.notes),
             reasons=tuple(self.reasons),
             rules=tuple(self.rules),
+            already=self.already,
         )
 
 

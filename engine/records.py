@@ -66,3 +66,5 @@ class Record:
     status: str | None = None
     product: str | None = None
     asserted: datetime | None = None
+    # a medication's coding display, to name its drug group on a card (never matched on)
+    display: str | None = None

@@ -45,9 +45,15 @@ class ProposalSpec(_Strict):
         "referral"
     )
     priority: Literal["routine", "urgent", "asap", "stat"] = "routine"
-    due: str | None = None  # a duration after as_of, or "today"
+    # a duration after as_of, "today", or `14 days after raasi started, else 3 days`
+    due: str | None = None
     note: str | None = None
     reason: str | None = None  # a medication concept
+    when: Any = Field(default=None, alias="if")  # a condition line (or list, all/any/not)
+    already: Any = None  # a condition: the order is placed already
+    already_text: str | None = Field(default=None, alias="already-text")
+    first: StrictBool = False
+    joins: StrictBool = False
 
 
 class LevelSpec(_Strict):
@@ -57,10 +63,17 @@ class LevelSpec(_Strict):
     propose: list[ProposalSpec] = Field(default_factory=list)
 
 
+class AlwaysSpec(_Strict):
+    rules: list[str] = Field(min_length=1)
+    kinds: list[Literal["referral", "lab-order", "medication-review", "procedure", "admission"]] = (
+        Field(default_factory=list)
+    )
+
+
 class HitPolicySpec(_Strict):
     show: Literal["escalation", "all"] = "all"
     merge: StrictBool = False
-    always: list[str] = Field(default_factory=list)
+    always: list[str | AlwaysSpec] = Field(default_factory=list)
 
 
 class CitationSpec(_Strict):
@@ -116,6 +129,7 @@ class RulesetSpec(_Strict):
     hit_policy: HitPolicySpec = Field(default_factory=HitPolicySpec, alias="hit-policy")
     value_sets: list[str] = Field(default_factory=list, alias="value-sets")
     products: str | None = None
+    unread_text_warnings: list[str] = Field(default_factory=list, alias="unread-text-warnings")
     authors: list[str] = Field(default_factory=list)
     reviewers: list[str] = Field(default_factory=list)
     citations: dict[str, CitationSpec] = Field(default_factory=dict)

@@ -6,9 +6,10 @@ ruleset's `levels`); at the first level ("nothing to do") there is no card, unle
 rule fired: then an info card gives its text and proposes nothing. The reasons whose proposals
 the hit policy shows come first under "Why", the others under "Also noted". Each order the
 evaluation proposes is a draft R4 ServiceRequest (its `label` the button's words, its due time
-`occurrencePeriod.end`), validated with fhir.resources. The detail ends with the data left out
-or in doubt (the Evaluation's warnings, the first five in full), so the clinician knows what the
-rules did not read. Apart from the uuids, one Evaluation always gives the same cards.
+`occurrencePeriod.end`), validated with fhir.resources; an order already placed is no button
+but a line under "Already placed" ("U&E requested 2026-12-06"). The detail ends with the data
+left out or in doubt (the Evaluation's warnings, the first five in full), so the clinician knows
+what the rules did not read. Apart from the uuids, one Evaluation always gives the same cards.
 
 An Evaluation built by hand without levels has them implied from its suggestions (as a ruleset
 that declares none, `engine.levels`) and, when it carries no proposals, its suggestions'
@@ -71,7 +72,7 @@ def build_cards(evaluation: Evaluation, patient: str, new_id: NewId = _uuid4) ->
         indicator = levels.level(escalation).indicator
     shown = [s for s in reasons if s.shown]
     top = (shown or reasons)[0]
-    orders = _orders(evaluation, levels)
+    orders = [o for o in _orders(evaluation, levels) if o.already is None]
     suggestions = [
         _order_suggestion(order, patient, new_id, recommended=i == 0)
         for i, order in enumerate(orders)
@@ -150,6 +151,10 @@ def card_detail(
     if shown and noted:
         parts.append("### Also noted")
         parts.extend(_reason(n, s) for n, s in enumerate(noted, len(shown) + 1))
+    placed = [p.already for p in evaluation.proposals if p.already is not None]
+    if placed and not _ladder(evaluation).is_first(evaluation.escalation):
+        parts.append("### Already placed")  # proposed again by no button: said instead
+        parts.append("\n".join(f"- {_inline(text)}" for text in placed))
     advice = _advice(reasons)
     if advice:
         parts.append("### What may help")

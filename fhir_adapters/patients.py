@@ -108,7 +108,7 @@ def patient_records(
         if is_used(raw, ruleset):
             used.append(raw)
         else:
-            _report_unread(raw, known, reused, patients, unowned)
+            _report_unread(raw, ruleset, known, reused, patients, unowned)
     # Versions are ordered among every copy: a newer one the ruleset does not read (its code
     # corrected) still supersedes the older. Copies nothing orders apart: the first one used.
     copies = _copies(loaded.resources)
@@ -169,6 +169,7 @@ def patient_records(
 
 def _report_unread(
     raw: RawResource,
+    ruleset: Ruleset,
     known: frozenset[str],
     reused: Mapping[str, object],
     patients: dict[str, _Patient],
@@ -177,7 +178,7 @@ def _report_unread(
     """Warn the patient of a resource left unread because its codes are not strings, or of a
     Patient whose JSON repeats a key (on the batch when the patient's data is left out: a
     result would stand for several)."""
-    warnings = unread_warnings(raw)
+    warnings = unread_warnings(raw, ruleset)
     if not warnings:
         return
     owner, _ = _owner(raw, known)

@@ -53,6 +53,7 @@ __all__ = [
     "coded_concepts",
     "is_used",
     "number_code_warnings",
+    "unread_text_warnings",
     "unread_warnings",
     "validate",
 ]
@@ -128,13 +129,34 @@ def coded_concepts(data: Mapping[str, Any], ruleset: Ruleset) -> list[Concept]:
     return list(dict.fromkeys(found))
 
 
-def unread_warnings(raw: RawResource) -> list[DataWarning]:
+def unread_warnings(raw: RawResource, ruleset: Ruleset | None = None) -> list[DataWarning]:
     """Why a resource `is_used` turned away is left out, when it would otherwise be skipped
-    unseen: a Patient whose JSON repeats a key (which patient it is cannot be told), or
-    `number_code_warnings`."""
+    unseen: a Patient whose JSON repeats a key (which patient it is cannot be told),
+    `number_code_warnings`, or `unread_text_warnings`."""
     if raw.type == "Patient" and isinstance(raw.data, RepeatedKeys):
         return [_repeated_keys(raw.data, raw.reference)]
-    return number_code_warnings(raw)
+    text = unread_text_warnings(raw, ruleset) if ruleset is not None else []
+    return number_code_warnings(raw) + text
+
+
+def unread_text_warnings(raw: RawResource, ruleset: Ruleset) -> list[DataWarning]:
+    """A warning for an Observation whose code matches no concept but whose `code.text` or a
+    coding's `display` contains a word of the ruleset's `unread_text_warnings` (ignoring case).
+    The text is never matched on: it only says that a result was not read."""
+    if raw.type != "Observation" or isinstance(raw.data, RepeatedKeys):
+        return []
+    code = raw.data.get("code")
+    texts = [code.get("text")] if isinstance(code, Mapping) else []
+    texts += [coding.get("display") for coding in _codings(raw.data)]
+    written = " ".join(t for t in texts if isinstance(t, str)).casefold()
+    return [
+        DataWarning(
+            f"code not recognised but its text says {word}; not read — check the result",
+            raw.reference,
+        )
+        for word in ruleset.unread_text_warnings
+        if word.casefold() in written
+    ][:1]
 
 
 def _repeated_keys(data: RepeatedKeys, source: str) -> DataWarning:
