@@ -1,7 +1,6 @@
 """Medicines and demographics from FHIR to an escalation, through the paths a user takes: the
 library's `evaluate_bundle` with a hand-built ruleset, and `vigil evaluate` with a ruleset
-folder. Both need the engine's medication states and the loader's new kinds, built in
-parallel: marked xfail (not strict) until then."""
+folder."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from engine.conditions import All, CodedIs, Compare, MedicationState
 from engine.model import Action, Concept, Level, Rule
@@ -70,7 +67,6 @@ def chart(birth: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(strict=False, reason="needs the engine's medication states and demographics")
 def test_an_active_medicine_an_age_and_a_sex_fire_a_rule_through_the_library() -> None:
     concepts = {
         **RULESET.concepts,
@@ -97,7 +93,6 @@ def test_an_active_medicine_an_age_and_a_sex_fire_a_rule_through_the_library() -
     assert (old.escalation, young.escalation) == ("review", "none")
 
 
-@pytest.mark.xfail(strict=False, reason="needs the loader's medication and demographic kinds")
 def test_vigil_evaluate_reads_a_medicine_through_a_referenced_product(tmp_path: Path) -> None:
     folder = tmp_path / "ruleset"
     folder.mkdir()

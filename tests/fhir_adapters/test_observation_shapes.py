@@ -295,8 +295,7 @@ def test_a_condition_no_rule_windows_keeps_being_read_without_a_date() -> None:
 
 
 def test_a_file_with_a_panel_and_a_report_names_every_resource_left_unread() -> None:
-    # TODO(medications): add a MedicationRequest Vigil cannot read (no code it knows) and
-    # assert its warning too; the medication reader is another part of issue 13.
+    # the same file with medicines, through `vigil evaluate`: tests/vigil/test_unread_named.py
     data = bundle(
         bp_panel("bp-read"),
         bp_panel("bp-unread", systolic={"valueQuantity": {"value": 84, "unit": "mercury"}}),
@@ -315,6 +314,9 @@ version: 0.0.1
 status: draft
 title: Blood pressure test
 description: Low systolic blood pressure, read from a panel's component.
+levels:
+  - {id: none, title: No action, indicator: info}
+  - {id: urgent, title: Urgent, indicator: critical}
 concepts:
   systolic_bp: {title: systolic blood pressure, codes: [loinc#8480-6], unit: "mm[Hg]"}
 rules:

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.vigil.test_evaluate_command import EXAMPLES, vigil
 
 RULESET = """\
@@ -36,7 +34,7 @@ concepts:
 rules:
   - id: mild
     when: potassium >= 5.5 mmol/L
-    then: {suggest: routine-recheck, summary: Potassium {potassium} is raised}
+    then: {suggest: routine-recheck, summary: "Potassium {potassium} is raised"}
   - id: withhold
     when: potassium >= 6.0 mmol/L
     then:
@@ -47,7 +45,7 @@ rules:
            priority: urgent, due: today, note: Withhold potassium-raising medicines}
   - id: severe
     when: potassium >= 6.5 mmol/L
-    then: {suggest: emergency, summary: Potassium {potassium} is severely raised}
+    then: {suggest: emergency, summary: "Potassium {potassium} is severely raised"}
 """
 
 BUNDLE = {
@@ -102,7 +100,6 @@ def test_every_fired_rule_is_listed_with_shown_and_the_referral_proposed() -> No
     assert results["Patient/amira"]["proposals"] == []  # self-care proposes nothing
 
 
-@pytest.mark.xfail(strict=False, reason="needs the loader's levels:, hit-policy: and propose:")
 def test_a_yaml_rulesets_levels_hit_policy_and_proposals(tmp_path: Path) -> None:
     (tmp_path / "ruleset.yaml").write_text(RULESET)
     (tmp_path / "bundle.json").write_text(json.dumps(BUNDLE))
