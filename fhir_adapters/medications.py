@@ -119,10 +119,26 @@ def medication_records(
             status=status,
             product=product,
             asserted=asserted,
+            display=_name(model, referenced or {}),
         )
         for concept, codes in matches
     ]
     return records, warnings
+
+
+def _name(model: Medicine, referenced: Mapping[str, Resource]) -> str | None:
+    """The medicine's name as the record writes it, for a card to show (never matched on): the
+    text of its medication, else a coding's display, else the same of the Medication named."""
+    concept = model.medicationCodeableConcept
+    if concept is None:
+        reference = model.medicationReference.reference if model.medicationReference else None
+        medication = _medication(model, reference, referenced)
+        concept = medication.code if medication is not None else None
+    if concept is None:
+        return None
+    if concept.text:
+        return concept.text
+    return next((c.display for c in concept.coding or [] if c.display), None)
 
 
 # The medicine's codings

@@ -131,6 +131,15 @@ def test_a_request_coded_with_an_ingredient_is_a_record_of_its_group() -> None:
     assert warnings(batch) == []
 
 
+def test_a_medicine_keeps_its_written_name_for_the_card() -> None:
+    named = coded(RXNORM, "198188", display="Ramipril 2.5 MG Oral Capsule")
+    (record,) = records(read(request("r1", named)))
+    assert record.display == "Ramipril 2.5 MG Oral Capsule"
+    texted = {**coded(RXNORM, "35296", display="ramipril"), "text": "Ramipril 2.5mg capsules"}
+    (record,) = records(read(request("r2", texted)))
+    assert record.display == "Ramipril 2.5mg capsules"
+
+
 def test_a_product_maps_through_the_table_and_is_the_records_product_key() -> None:
     (record,) = records(read(request("r1", coded(RXNORM, "198188"))))
 
