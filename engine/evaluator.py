@@ -47,11 +47,14 @@ os.register_at_fork(
 )
 
 
-def _compiled(ruleset: Ruleset) -> Compiled:
+def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
+    """The ruleset checked and compiled, once for each ruleset (and any equal to it): an
+    Evaluator is made for every Bundle and every CDS Hooks call."""
     with _COMPILING:
         cached = _COMPILED.get(ruleset.key)
         if cached is not None and (cached[0] is ruleset or cached[0] == ruleset):
             return cached[1]
+        check_levels(ruleset, levels)  # first: the compiler ranks the levels rules name
         try:
             compiled = compile_ruleset(ruleset)
         except CompileError as error:
@@ -74,8 +77,7 @@ class Evaluator:
             ruleset = load_ruleset(ruleset)
         self.ruleset = ruleset
         self._levels = ladder(ruleset)
-        check_levels(ruleset, self._levels)
-        self._compiled = _compiled(ruleset)
+        self._compiled = _compiled(ruleset, self._levels)
         self._identity = RulesetIdentity(
             ruleset.id, ruleset.version, ruleset.content_hash, ruleset.title
         )
