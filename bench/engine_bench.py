@@ -7,8 +7,14 @@
 and Vigil's resident memory after 1,000 and after 100,000 evaluations in a fresh process.
 Every implementation's answers are checked against the oracle first; a disagreement fails the run.
 
+With `--ruleset hyperkalaemia`, the population is bench/hyperkalaemia_population.py read once
+into Records through fhir_adapters, and there are two ways: durable (the ruleset's compiled
+definition on a bare durable_rules Host, bench/durable_generic.py) and vigil; the two must fire
+the same suggesting rules and derive the same findings on every patient.
+
     .venv/bin/python bench/engine_bench.py                 # full run (about 2 minutes)
     .venv/bin/python bench/engine_bench.py --quick         # smoke run (a few seconds)
+    .venv/bin/python bench/engine_bench.py --ruleset hyperkalaemia
     .venv/bin/python bench/engine_bench.py --json out.json
 """
 
@@ -33,12 +39,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
-from bench.durable_direct import DurableDirect  # noqa: E402
+from bench.durable_direct import Answer, DurableDirect  # noqa: E402
+from bench.durable_generic import DurableGeneric  # noqa: E402
+from bench.hyperkalaemia_population import population_records  # noqa: E402
 from bench.population import AS_OF, population  # noqa: E402
 from tests import calf_oracle  # noqa: E402
 
 GOAL_RATIO = 1.3
 GOAL_RSS_GROWTH = 0.10
+CALF = "calf-fasciculation"
+RULESETS = (CALF, "hyperkalaemia")
 
 
 def machine() -> dict[str, Any]:
@@ -116,6 +126,43 @@ def cross_check(
     return escalations
 
 
+def cross_check_generic(
+    patients: list[list[engine.Record]], direct: DurableGeneric, vigil: engine.Evaluator
+) -> Counter[str]:
+    """durable_rules used directly and Vigil give the same escalation, fire the same suggesting
+    rules and derive the same findings. Exits with status 1 on the first disagreement."""
+    escalations: Counter[str] = Counter()
+    for index, records in enumerate(patients):
+        got_direct = direct.evaluate(records, AS_OF)
+        got_vigil = vigil.evaluate(records, as_of=AS_OF)
+        vigil_answer = Answer(
+            got_vigil.escalation,
+            frozenset(s.rule for s in got_vigil.suggestions),
+            frozenset(f.name for f in got_vigil.findings),
+        )
+        for attribute in ("escalation", "rules", "findings"):
+            mine, theirs = getattr(got_direct, attribute), getattr(vigil_answer, attribute)
+            if mine != theirs:
+                _fail(
+                    index,
+                    records,
+                    f"{attribute}: durable {_words(mine)}, vigil {_words(theirs)}",
+                )
+        escalations[got_vigil.escalation] += 1
+    return escalations
+
+
+def _words(value: str | frozenset[str]) -> str:
+    return value if isinstance(value, str) else str(sorted(value))
+
+
+def patients_of(ruleset: str, size: int) -> list[list[engine.Record]]:
+    """The benchmark's population for `ruleset`, as engine Records (read before any timing)."""
+    if ruleset == CALF:
+        return population(size)
+    return population_records(size, engine.load_ruleset(ruleset))
+
+
 def _fail(index: int, records: list[engine.Record], message: str) -> None:
     print(f"DISAGREEMENT on patient {index}: {message}", file=sys.stderr)
     for record in records:
@@ -163,9 +210,9 @@ def summary(values: list[float]) -> dict[str, float]:
 # -- memory (in a fresh process) --------------------------------------------------------------
 
 
-def rss_worker(first: int, second: int, size: int) -> None:
-    patients = population(size)
-    vigil = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+def rss_worker(first: int, second: int, size: int, ruleset: str) -> None:
+    patients = patients_of(ruleset, size)
+    vigil = engine.Evaluator(engine.load_ruleset(ruleset))
     points = {}
     for done in range(1, second + 1):
         vigil.evaluate(patients[done % size], as_of=AS_OF)
@@ -184,7 +231,7 @@ def rss_worker(first: int, second: int, size: int) -> None:
     )
 
 
-def rss(first: int, second: int, size: int) -> dict[str, Any]:
+def rss(first: int, second: int, size: int, ruleset: str) -> dict[str, Any]:
     out = subprocess.run(
         [
             sys.executable,
@@ -194,6 +241,8 @@ def rss(first: int, second: int, size: int) -> dict[str, Any]:
             str(second),
             "--patients",
             str(size),
+            "--ruleset",
+            ruleset,
         ],
         capture_output=True,
         text=True,
@@ -217,10 +266,13 @@ def table(results: dict[str, Any]) -> str:
     ]
     labels = {
         "python": "(a) hand-written Python (calf_oracle)",
-        "durable": "(b) durable_rules used directly",
+        "durable": "(b) durable_rules used directly"
+        + ("" if results["ruleset"] == CALF else " (compiled definition, bare Host)"),
         "vigil": "(c) Vigil `Evaluator.evaluate`",
     }
     for name, label in labels.items():
+        if name not in t:
+            continue
         s = t[name]
         rows.append(
             f"| {label} | {s['median_us']:.0f} | {s['p95_us']:.0f} | "
@@ -241,7 +293,8 @@ def table(results: dict[str, Any]) -> str:
         f"{'met' if m['growth'] < GOAL_RSS_GROWTH else 'NOT met'}). Vigil/durable per round: "
         + ", ".join(f"{r:.2f}" for r in results["round_ratios"])
         + ".",
-        f"{results['patients']:,} patients x {results['rounds']} rounds, "
+        f"Ruleset {results['ruleset']}: {results['patients']:,} patients x "
+        f"{results['rounds']} rounds, "
         f"{results['records_per_patient']:.1f} records a patient; escalations "
         + ", ".join(f"{k} {v}" for k, v in sorted(results["escalations"].items()))
         + ".",
@@ -258,31 +311,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="timed passes (5)")
     parser.add_argument("--quick", action="store_true", help="smoke run: small and fast")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--ruleset", choices=RULESETS, default=CALF, help=f"({CALF})")
     parser.add_argument(
         "--rss-worker", nargs=2, type=int, metavar=("FIRST", "SECOND"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     size = args.patients or (200 if args.quick else 2000)
     if args.rss_worker:
-        rss_worker(args.rss_worker[0], args.rss_worker[1], size)
+        rss_worker(args.rss_worker[0], args.rss_worker[1], size, args.ruleset)
         return 0
     rounds = args.rounds or (2 if args.quick else 5)
     first, second = (200, 2_000) if args.quick else (1_000, 100_000)
 
-    patients = population(size)
-    vigil = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
-    direct = DurableDirect()
-    escalations = cross_check(patients, direct, vigil)
-
-    samples = timings(
-        {
+    patients = patients_of(args.ruleset, size)
+    ruleset = engine.load_ruleset(args.ruleset)
+    vigil = engine.Evaluator(ruleset)
+    implementations: dict[str, Callable[[list[engine.Record]], object]]
+    if args.ruleset == CALF:
+        direct = DurableDirect()
+        escalations = cross_check(patients, direct, vigil)
+        implementations = {
             "python": lambda records: calf_oracle.evaluate(records, AS_OF),
             "durable": lambda records: direct.evaluate(records, AS_OF),
-            "vigil": lambda records: vigil.evaluate(records, as_of=AS_OF),
-        },
-        patients,
-        rounds,
-    )
+        }
+    else:
+        generic = DurableGeneric(ruleset)
+        escalations = cross_check_generic(patients, generic, vigil)
+        implementations = {"durable": lambda records: generic.evaluate(records, AS_OF)}
+    implementations["vigil"] = lambda records: vigil.evaluate(records, as_of=AS_OF)
+    samples = timings(implementations, patients, rounds)
     timing = {
         name: summary([v for round_ in rounds_ for v in round_])
         for name, rounds_ in samples.items()
@@ -292,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         for v, d in zip(samples["vigil"], samples["durable"], strict=True)
     ]
     results: dict[str, Any] = {
+        "ruleset": args.ruleset,
         "patients": size,
         "rounds": rounds,
         "records_per_patient": statistics.fmean(len(p) for p in patients),
@@ -299,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         "timing": timing,
         "ratio": timing["vigil"]["median_us"] / timing["durable"]["median_us"],
         "round_ratios": round_ratios,
-        "rss": rss(first, second, size),
+        "rss": rss(first, second, size, args.ruleset),
         "machine": machine(),
         "quick": args.quick,
     }

@@ -17,6 +17,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.model import Ruleset
+from engine.records import Record
+from fhir_adapters.patients import patient_records
+
 AS_OF = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SEED = 20261207
 
@@ -264,6 +268,32 @@ def patient_resources(rng: random.Random, index: int) -> list[dict[str, Any]]:
                 valueQuantity=_quantity(value, unit),
             )
     return [maker.patient(), *maker.resources]
+
+
+def patient_of_size(size: int, seed: int = SEED) -> list[dict[str, Any]]:
+    """One patient's resources: the Patient first, then exactly `size` others, drawn as a
+    population patient's are, as many times as it takes (a long history)."""
+    rng = random.Random(seed)
+    maker = _Patient(rng, 0)
+    makers = (maker.potassium, maker.kidney, maker.vital_signs, maker.history, maker.medicines)
+    while len(maker.resources) < size:
+        rng.choice(makers)()
+    resources = maker.resources[:size]
+    if resources and resources[-1]["resourceType"] == "Specimen":
+        # cut off before the result that names it: draw a plain potassium result instead
+        resources[-1] = maker.observation(
+            "2823-3", AS_OF - timedelta(hours=2), valueQuantity=_quantity(5.1, "mmol/L")
+        )
+    return [maker.patient(), *resources]
+
+
+def population_records(size: int, ruleset: Ruleset, seed: int = SEED) -> list[list[Record]]:
+    """`patients(size)` read once into each patient's engine Records through fhir_adapters,
+    in the population's order."""
+    generated = list(patients(size, seed))
+    batch = patient_records(bundle([r for resources in generated for r in resources]), ruleset)
+    by_patient = {data.patient: list(data.records) for data in batch.patients}
+    return [by_patient.get(f"Patient/{resources[0]['id']}", []) for resources in generated]
 
 
 def patients(size: int, seed: int = SEED) -> Iterator[list[dict[str, Any]]]:

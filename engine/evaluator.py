@@ -47,13 +47,20 @@ os.register_at_fork(
 )
 
 
-def _compiled(ruleset: Ruleset) -> Compiled:
+def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
+    """The ruleset checked and compiled, once for each ruleset (and any equal to it): an
+    Evaluator is made for every Bundle and every CDS Hooks call."""
     with _COMPILING:
         cached = _COMPILED.get(ruleset.key)
         if cached is not None and (cached[0] is ruleset or cached[0] == ruleset):
             return cached[1]
+        check_levels(ruleset, levels)  # first: the compiler ranks the levels rules name
+        # proposals' `if:`/`already:` conditions run as derive-only rules in durable_rules
+        hidden = hidden_rules(ruleset)
         try:
-            compiled = compile_ruleset(ruleset)
+            compiled = compile_ruleset(
+                replace(ruleset, rules=ruleset.rules + hidden) if hidden else ruleset
+            )
         except CompileError as error:
             # a Ruleset built by hand skips the loader, which reports this at the rule's line
             where = str(ruleset.source or ruleset.key)
@@ -74,12 +81,7 @@ class Evaluator:
             ruleset = load_ruleset(ruleset)
         self.ruleset = ruleset
         self._levels = ladder(ruleset)
-        check_levels(ruleset, self._levels)
-        # proposals' `if:`/`already:` conditions run as derive-only rules in durable_rules
-        hidden = hidden_rules(ruleset)
-        self._compiled = _compiled(
-            replace(ruleset, rules=ruleset.rules + hidden) if hidden else ruleset
-        )
+        self._compiled = _compiled(ruleset, self._levels)
         # medicines whose latest start a proposal's due date counts from: their full history
         proposals = [p for r in ruleset.rules for p in r.then.proposals]
         proposals += [p for level in self._levels.levels for p in level.proposals]

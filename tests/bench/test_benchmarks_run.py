@@ -13,12 +13,9 @@ import pytest
 BENCH = Path(__file__).parents[2] / "bench"
 
 
-@pytest.mark.parametrize(
-    "script", ["engine_bench.py", "fhir_bench.py", "cds_hooks_bench.py", "service_cpu.py"]
-)
-def test_quick_benchmark_runs_and_prints_its_table(script: str) -> None:
+def _run_quick(script: str, *options: str) -> str:
     run = subprocess.run(
-        [sys.executable, str(BENCH / script), "--quick"],
+        [sys.executable, str(BENCH / script), "--quick", *options],
         capture_output=True,
         text=True,
         timeout=300,
@@ -26,3 +23,27 @@ def test_quick_benchmark_runs_and_prints_its_table(script: str) -> None:
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "| ---" in run.stdout
+    print(run.stdout)
+    return run.stdout
+
+
+@pytest.mark.parametrize(
+    "script", ["engine_bench.py", "fhir_bench.py", "cds_hooks_bench.py", "service_cpu.py"]
+)
+def test_quick_benchmark_runs_and_prints_its_table(script: str) -> None:
+    _run_quick(script)
+
+
+def test_engine_benchmark_agrees_with_durable_rules_on_every_hyperkalaemia_patient() -> None:
+    # the run exits 1 on the first patient where durable_rules used directly and Vigil differ
+    out = _run_quick("engine_bench.py", "--ruleset", "hyperkalaemia")
+    assert "Ruleset hyperkalaemia" in out
+    assert "(b) durable_rules used directly" in out
+    assert "(a) hand-written Python" not in out  # no plain-Python version of this ruleset
+
+
+def test_fhir_benchmark_reads_one_hyperkalaemia_patient_of_each_size() -> None:
+    out = _run_quick("fhir_bench.py", "--ruleset", "hyperkalaemia")
+    assert "Ruleset hyperkalaemia" in out
+    for size in ("| 10 |", "| 100 |", "| 1,000 |"):
+        assert size in out
