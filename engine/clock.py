@@ -1,9 +1,12 @@
-"""Durations and windows of clinical time: the one home of calendar arithmetic.
+"""Clinical time in the engine: durations, calendar dates and imprecise moments, in one home.
 
 A `Duration` keeps the unit it was written in, because months and years are calendar units
 (15 months before 7 December is 7 September of the year before), while hours, days and weeks
 are fixed lengths. Calendar dates ("today", an age, a date-only value) are read in the ruleset's
-own time zone.
+own time zone (`local_date`, `calendar_date`, `end_of_day`, `completed_years`).
+A date states no offset: a `Moment` read from one is uncertain by `DATE_OFFSET_SLACK` at its
+start and `DATE_END_SLACK` at its end (its `earliest` and `latest`); `may_coincide` and
+`is_after` compare such moments with timed ones.
 """
 
 from __future__ import annotations
@@ -12,6 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+# The widest UTC offsets are +14:00 and -12:00: a date, which states none, began up to 14 hours
+# before its midnight UTC somewhere on Earth, and ended up to 12 hours after its end UTC.
+DATE_OFFSET_SLACK = timedelta(hours=14)
+DATE_END_SLACK = timedelta(hours=12)
+
+Precision = Literal["day", "instant"]
 
 DurationUnit = Literal["hours", "days", "weeks", "months", "years"]
 UNITS: tuple[DurationUnit, ...] = ("hours", "days", "weeks", "months", "years")
@@ -106,3 +116,65 @@ def calendar_date(moment: datetime, zone: tzinfo, date_only: bool = False) -> da
         if utc.time() == time(0):
             return utc.date()
     return local_date(moment, zone)
+
+
+def end_of_day(moment: datetime, zone: tzinfo) -> datetime:
+    """23:59:59 of `moment`'s calendar date in `zone` ("today", as a due time)."""
+    local = moment.astimezone(zone)
+    return datetime.combine(local.date(), time(23, 59, 59), tzinfo=local.tzinfo)
+
+
+def completed_years(born: date, on: date) -> int:
+    """Whole years from `born` to `on` (an age: a birthday counts from its day)."""
+    return on.year - born.year - (1 if (on.month, on.day) < (born.month, born.day) else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A time as precise as it was recorded: an instant, or a day written as its midnight UTC.
+
+    A day states no offset, so the moment it stands for lies anywhere from `earliest` to
+    `latest` (its uncertainty interval); an instant is its own interval.
+    """
+
+    start: datetime
+    precision: Precision = "instant"
+
+    @classmethod
+    def of(cls, start: datetime, date_only: bool) -> Moment:
+        """The moment a record's `time` and `date_only` flag stand for."""
+        return cls(start, "day" if date_only else "instant")
+
+    @property
+    def is_precise(self) -> bool:
+        return self.precision == "instant"
+
+    @property
+    def earliest(self) -> datetime:
+        """The first moment it may be (a date began up to `DATE_OFFSET_SLACK` early)."""
+        return self.start if self.is_precise else self.start - DATE_OFFSET_SLACK
+
+    @property
+    def latest(self) -> datetime:
+        """The last moment it may be (a date's last moment UTC, `DATE_END_SLACK` later)."""
+        if self.is_precise:
+            return self.start
+        return self.start + timedelta(days=1, microseconds=-1) + DATE_END_SLACK
+
+
+def may_coincide(one: Moment, other: Moment) -> bool:
+    """Whether two moments may be the same: equal, or one a day (which states no time of day
+    nor offset) whose day, in some timezone, holds the other's time."""
+    if one.precision == other.precision:
+        return one.start == other.start
+    day, instant = (one, other) if not one.is_precise else (other, one)
+    # as differences, so that no bound of the calendar can overflow them
+    return -DATE_OFFSET_SLACK <= instant.start - day.start < timedelta(days=1) + DATE_END_SLACK
+
+
+def is_after(moment: Moment, as_of: datetime) -> bool:
+    """Whether `moment` began after `as_of` everywhere on Earth: a date east of UTC begins
+    before its midnight UTC, so today's date there is not after now."""
+    # as a difference, so that no bound of the calendar (year 1) can overflow it
+    slack = timedelta(0) if moment.is_precise else DATE_OFFSET_SLACK
+    return moment.start - as_of > slack

@@ -5,7 +5,7 @@ A date without a time is midnight UTC; a time without an offset is UTC; a partia
 `partial_period` tells one apart, so that callers warn that the time is only an interval.
 `last_instant` is the other end of such an interval: a Period's `end: 2026-02-27` includes that
 whole day, as FHIR reads it. A date has no offset, so against a dateTime it is uncertain by
-`engine.records.DATE_OFFSET_SLACK` at its start and `DATE_END_SLACK` at its end (`is_date_only`).
+`engine.clock.DATE_OFFSET_SLACK` at its start and `DATE_END_SLACK` at its end (`is_date_only`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from fhir.resources.R4B.period import Period
 
-from engine.records import DATE_END_SLACK, DATE_OFFSET_SLACK
+from engine.clock import DATE_END_SLACK, DATE_OFFSET_SLACK
 
 from ._time import instant, is_date_only, last_instant, partial_period
 

@@ -3,14 +3,14 @@
 For code that reads resources as JSON, before (or instead of) validating them: the times are
 read as `fhir_adapters` reads them for the engine (a dateTime without an offset is UTC; a date,
 a month or a year lasts to its end), and a date, which states no offset, is taken to end
-`engine.records.DATE_END_SLACK` after its end UTC.
+`engine.clock.DATE_END_SLACK` after its end UTC.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from engine.records import DATE_END_SLACK
+from engine.clock import DATE_END_SLACK
 
 from ._time import is_date_only, last_instant
 
