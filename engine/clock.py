@@ -1,17 +1,30 @@
-"""Durations and windows of clinical time: the one home of calendar arithmetic.
+"""Clinical time in the engine: durations, calendar dates and imprecise moments, in one home.
 
 A `Duration` keeps the unit it was written in, because months and years are calendar units
 (15 months before 7 December is 7 September of the year before), while hours, days and weeks
 are fixed lengths. Calendar dates ("today", an age, a date-only value) are read in the ruleset's
-own time zone.
+own time zone (`local_date`, `calendar_date`, `end_of_day`, `completed_years`).
+A `Moment` knows its precision (an instant, or a day, month or year, which covers up to its
+`last`). A date states no offset: it is uncertain by `DATE_OFFSET_SLACK` at its start and
+`DATE_END_SLACK` at its end (its `earliest` and `latest`); `may_coincide`, `may_precede` and
+`is_after` compare such moments with timed ones. FHIR values become moments in
+`fhir_adapters.moments`.
 """
 
 from __future__ import annotations
 
+from calendar import isleap
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+# The widest UTC offsets are +14:00 and -12:00: a date, which states none, began up to 14 hours
+# before its midnight UTC somewhere on Earth, and ended up to 12 hours after its end UTC.
+DATE_OFFSET_SLACK = timedelta(hours=14)
+DATE_END_SLACK = timedelta(hours=12)
+
+Precision = Literal["year", "month", "day", "instant"]
 
 DurationUnit = Literal["hours", "days", "weeks", "months", "years"]
 UNITS: tuple[DurationUnit, ...] = ("hours", "days", "weeks", "months", "years")
@@ -106,3 +119,105 @@ def calendar_date(moment: datetime, zone: tzinfo, date_only: bool = False) -> da
         if utc.time() == time(0):
             return utc.date()
     return local_date(moment, zone)
+
+
+def end_of_day(moment: datetime, zone: tzinfo) -> datetime:
+    """23:59:59 of `moment`'s calendar date in `zone` ("today", as a due time)."""
+    local = moment.astimezone(zone)
+    return datetime.combine(local.date(), time(23, 59, 59), tzinfo=local.tzinfo)
+
+
+def completed_years(born: date, on: date) -> int:
+    """Whole years from `born` to `on` (an age: a birthday counts from its day)."""
+    return on.year - born.year - (1 if (on.month, on.day) < (born.month, born.day) else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A time as precise as it was recorded: an instant, or a day, month or year (written as
+    its first midnight UTC).
+
+    A day states no offset, so the moment it stands for lies anywhere from `earliest` to
+    `latest` (its uncertainty interval); an instant is its own interval.
+    """
+
+    start: datetime
+    precision: Precision = "instant"
+
+    @classmethod
+    def of(cls, start: datetime, date_only: bool) -> Moment:
+        """The moment a record's `time` and `date_only` flag stand for."""
+        return cls(start, "day" if date_only else "instant")
+
+    @property
+    def is_precise(self) -> bool:
+        return self.precision == "instant"
+
+    @property
+    def span(self) -> timedelta:
+        """How long the day, month or year lasts on the UTC calendar (nothing for an instant)."""
+        if self.precision == "day":
+            return timedelta(days=1)
+        if self.precision == "month":
+            return timedelta(days=_days_in(self.start.year, self.start.month))
+        if self.precision == "year":
+            return timedelta(days=366 if isleap(self.start.year) else 365)
+        return timedelta(0)
+
+    @property
+    def last(self) -> datetime:
+        """The last moment it covers on the UTC calendar (a microsecond before the next day,
+        month or year); the calendar's last for one that ends past it."""
+        if self.is_precise:
+            return self.start
+        return _shifted(self.start, self.span - timedelta(microseconds=1))
+
+    @property
+    def earliest(self) -> datetime:
+        """The first moment it may be (a date began up to `DATE_OFFSET_SLACK` early)."""
+        if self.is_precise:
+            return self.start
+        return _shifted(self.start, -DATE_OFFSET_SLACK)
+
+    @property
+    def latest(self) -> datetime:
+        """The last moment it may be (a date ends up to `DATE_END_SLACK` late)."""
+        return self.last if self.is_precise else _shifted(self.last, DATE_END_SLACK)
+
+
+def _shifted(moment: datetime, by: timedelta) -> datetime:
+    try:
+        return moment + by
+    except OverflowError:  # 9999-12-31, an open end's usual stand-in, or year 1
+        return (datetime.max if by > timedelta(0) else datetime.min).replace(tzinfo=UTC)
+
+
+def may_coincide(one: Moment, other: Moment) -> bool:
+    """Whether two moments may be the same: equal, or one a date (which states no time of day
+    nor offset) whose day, in some timezone, holds the other's time."""
+    if one.precision == other.precision:
+        return one.start == other.start
+    if not one.is_precise and not other.is_precise:  # a day of a month, a month of a year
+        return one.start - other.start < other.span and other.start - one.start < one.span
+    day, instant = (one, other) if not one.is_precise else (other, one)
+    # as differences, so that no bound of the calendar can overflow them
+    return -DATE_OFFSET_SLACK <= instant.start - day.start < day.span + DATE_END_SLACK
+
+
+def may_precede(start: Moment, end: Moment) -> bool:
+    """Whether a time that began at `start` may have ended at `end` (all of it, for a date):
+    against a dateTime, a start date may have begun up to `DATE_OFFSET_SLACK` before its
+    midnight UTC, and an end date lasted up to `DATE_END_SLACK` past its last moment UTC."""
+    slack = timedelta(0)
+    if start.is_precise != end.is_precise:
+        slack = DATE_END_SLACK if start.is_precise else DATE_OFFSET_SLACK
+    # as a difference: no bound of the calendar (year 1, 9999) can overflow it
+    return start.start - end.last <= slack
+
+
+def is_after(moment: Moment, as_of: datetime) -> bool:
+    """Whether `moment` began after `as_of` everywhere on Earth: a date east of UTC begins
+    before its midnight UTC, so today's date there is not after now."""
+    # as a difference, so that no bound of the calendar (year 1) can overflow it
+    slack = timedelta(0) if moment.is_precise else DATE_OFFSET_SLACK
+    return moment.start - as_of > slack

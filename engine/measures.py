@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Literal, TypeAlias
 
 from . import units
-from .clock import Duration, calendar_date, from_ucum, local_date, zone_of
+from .clock import Duration, calendar_date, completed_years, from_ucum, local_date, zone_of
 from .codes import parse_code
 from .conditions import (
     ATTRIBUTES,
@@ -557,10 +557,7 @@ def _age(summary: Summary, context: Context) -> Measured | None:
     record = reading.record
     assert record.time is not None
     birth = calendar_date(record.time, context.zone, record.date_only)
-    today = context.today
-    years = (
-        today.year - birth.year - (1 if (today.month, today.day) < (birth.month, birth.day) else 0)
-    )
+    years = completed_years(birth, context.today)
     return Measured(Decimal(years), f"{years} years", (reading,))
 
 

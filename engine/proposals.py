@@ -27,11 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-from .clock import Duration
+from .clock import Duration, end_of_day, local_date, zone_of
 from .evaluation import Proposed, Suggestion
 from .levels import ladder
 from .model import Action, HitPolicy, Level, Priority, Proposal, Referral, Rule, Ruleset
@@ -99,13 +98,14 @@ def due_at(due: Duration | Literal["today"] | None, as_of: datetime, zone: str) 
     `zone`), or for "today" 23:59:59 of the as_of date in `zone`."""
     if due is None:
         return None
-    local = as_of.astimezone(ZoneInfo(zone))
+    calendar = zone_of(zone)
     if due == "today":
-        return datetime.combine(local.date(), time(23, 59, 59), tzinfo=local.tzinfo)
+        return end_of_day(as_of, calendar)
     fixed = due.fixed
     if fixed is not None:
         return as_of + fixed
-    return Duration(-due.amount, due.unit).before(local)  # a negative amount counts forwards
+    # a negative amount counts forwards
+    return Duration(-due.amount, due.unit).before(as_of.astimezone(calendar))
 
 
 def is_active(record: Record, as_of: datetime, zone: str) -> bool:
@@ -114,8 +114,8 @@ def is_active(record: Record, as_of: datetime, zone: str) -> bool:
         return False
     if record.end is None:
         return True
-    tz = ZoneInfo(zone)
-    return record.end.astimezone(tz).date() >= as_of.astimezone(tz).date()
+    calendar = zone_of(zone)
+    return local_date(record.end, calendar) >= local_date(as_of, calendar)
 
 
 def propose(
@@ -189,7 +189,7 @@ def placed_text(
     text = proposal.already_text or f"{proposal.label}: already placed {{date}}"
     if not times:
         return text.replace(" {date}", "").replace(" {time}", "")
-    local = max(times).astimezone(ZoneInfo(zone))
+    local = max(times).astimezone(zone_of(zone))
     return text.replace("{date}", local.date().isoformat()).replace(
         "{time}", local.strftime("%Y-%m-%d %H:%M")
     )

@@ -8,12 +8,9 @@ from. The engine summarises them per concept, relative to the evaluation time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-# The widest UTC offsets are +14:00 and -12:00: a date, which states none, began up to 14 hours
-# before its midnight UTC somewhere on Earth, and ended up to 12 hours after its end UTC.
-DATE_OFFSET_SLACK = timedelta(hours=14)
-DATE_END_SLACK = timedelta(hours=12)
+from .clock import Moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +33,7 @@ class Record:
     evaluation time (an active Condition). `site` is a body-site code (`sct#53840002`).
     `reference_low` is the lower limit of the result's own reference range, in `value`'s unit.
     `date_only` says `time` is a date's midnight UTC: the date states no offset, so it may have
-    begun up to `DATE_OFFSET_SLACK` earlier.
+    begun up to `clock.DATE_OFFSET_SLACK` earlier (`moment` is `time` with that precision).
 
     A medication record's `time` is its start (authoredOn, effective start), `end` its supply
     or period end, `code` its drug group. A demographic record of age has the birth date's
@@ -68,3 +65,8 @@ class Record:
     asserted: datetime | None = None
     # a medication's coding display, to name its drug group on a card (never matched on)
     display: str | None = None
+
+    @property
+    def moment(self) -> Moment | None:
+        """`time` as precise as it was recorded (a day for `date_only`), or None when undated."""
+        return None if self.time is None else Moment.of(self.time, self.date_only)

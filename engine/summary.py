@@ -4,8 +4,8 @@ This is where clinical time lives: a record counts only if it was made on or bef
 and (when the concept has a lookback) no longer ago than the lookback. A record dated after a
 defaulted `as_of` (now) is left out with a warning: nothing can have been observed later than
 now. A date (`Record.date_only`) is after `as_of` only if it had begun nowhere on Earth by then:
-today's date east of UTC is not in the future. An interval is known only up to `as_of`: an end
-after it does not lengthen a span.
+today's date east of UTC is not in the future (`clock.is_after`). An interval is known only up
+to `as_of`: an end after it does not lengthen a span.
 Results older than the lookback are not current; for the concepts a window or a trend reads
 they are kept apart (`Summary.earlier`), for those measures only.
 durable_rules never sees a clock.
@@ -16,16 +16,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from . import units
-from .clock import calendar_date, zone_of
+from .clock import (
+    DATE_END_SLACK,
+    DATE_OFFSET_SLACK,
+    Moment,
+    calendar_date,
+    is_after,
+    may_coincide,
+    zone_of,
+)
 from .codes import parse_code
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
-from .records import DATE_END_SLACK, DATE_OFFSET_SLACK, Quantity, Record
+from .records import Quantity, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +231,7 @@ def summarise(
     for record in records:
         concept = ruleset.concepts[record.concept]
         time = record.time
-        if time is not None and time > as_of and _after(record, time, as_of):
+        if time is not None and time > as_of and is_after(Moment.of(time, record.date_only), as_of):
             # Recorded after the evaluation time: not known then. Before a chosen past time that
             # is expected; after now, the date is wrong and the reader must know.
             if as_of_is_now:
@@ -282,12 +290,6 @@ def summarise(
     return summaries, warnings
 
 
-def _after(record: Record, time: datetime, as_of: datetime) -> bool:
-    # A date east of UTC begins before its midnight UTC: today's date there is not after now.
-    # As a difference, so that no bound of the calendar (year 1) can overflow it.
-    return time - as_of > (DATE_OFFSET_SLACK if record.date_only else timedelta(0))
-
-
 def _from_the_future(record: Record, concept: Concept, time: datetime) -> DataWarning:
     return DataWarning(
         f"{concept.name} is dated {time.isoformat()}, after now: left out", record.source
@@ -320,15 +322,9 @@ def _simultaneous_latest(summary: Summary) -> DataWarning | None:
 
 
 def _may_coincide(one: Record, other: Record) -> bool:
-    """Whether two records' times may be the same moment: equal, or one a date (which states
-    no time of day nor offset) whose day, in some timezone, holds the other's time."""
-    if one.time is None or other.time is None:
-        return False
-    if one.date_only == other.date_only:
-        return one.time == other.time
-    date, moment = (one.time, other.time) if one.date_only else (other.time, one.time)
-    # as differences, so that no bound of the calendar can overflow them
-    return -DATE_OFFSET_SLACK <= moment - date < timedelta(days=1) + DATE_END_SLACK
+    """Whether two records' times may be the same moment (`clock.may_coincide`)."""
+    first, second = one.moment, other.moment
+    return first is not None and second is not None and may_coincide(first, second)
 
 
 def _number(value: float | None) -> str:

@@ -18,7 +18,6 @@ from engine.evaluation import DataWarning
 from engine.model import Ruleset
 from engine.records import Record
 
-from ._time import is_date_only
 from .codings import meant, pairs, sites, status_code
 from .concept_codes import compact, windowed
 from .fhir_times import (
@@ -31,6 +30,7 @@ from .fhir_times import (
     shown,
     time_value,
 )
+from .moments import is_date_only
 
 __all__ = ["condition_records"]
 

@@ -15,7 +15,7 @@ from engine.evaluation import DataWarning
 from engine.model import Concept, Ruleset
 from engine.records import Record
 
-from ._time import instant, partial_period
+from .moments import read
 
 __all__ = ["AGE_UNKNOWN", "age_concepts", "demographic_concepts", "demographic_records"]
 
@@ -41,20 +41,19 @@ def demographic_records(
     sexes = [c for c in concepts if c.field == "sex"]
     if ages:
         birth = patient.birthDate
-        born = instant(birth) if birth is not None else None
+        born = read(birth) if birth is not None else None
         if born is None:
             warnings.append(DataWarning(f"no birthDate: {AGE_UNKNOWN}", source))
         else:
-            part = partial_period(birth)
-            if part is not None:
+            if born.precision in ("year", "month"):
                 warnings.append(
                     DataWarning(
-                        f"birthDate {birth!r} gives only a {part}: read as its first day, "
-                        f"{born.date().isoformat()}, so the age may be a year too high",
+                        f"birthDate {birth!r} gives only a {born.precision}: read as its first "
+                        f"day, {born.start.date().isoformat()}, so the age may be a year too high",
                         source,
                     )
                 )
-            records += [Record(c.name, source, time=born, date_only=True) for c in ages]
+            records += [Record(c.name, source, time=born.start, date_only=True) for c in ages]
     if sexes:
         if patient.gender is None:
             warnings.append(DataWarning("no gender: sex unknown", source))

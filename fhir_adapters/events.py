@@ -22,10 +22,10 @@ from engine.evaluation import DataWarning
 from engine.model import Concept, Ruleset
 from engine.records import Record
 
-from ._time import is_date_only
 from .codings import meant, pairs
 from .concept_codes import compact
 from .fhir_times import ContradictoryTime, Warn, date_only, moment, period
+from .moments import is_date_only
 
 __all__ = ["DEFAULT_STATUSES", "EVENT_MODELS", "Event", "event_records"]
 

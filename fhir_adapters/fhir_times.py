@@ -1,22 +1,24 @@
 """A resource's dates and Periods read for a record, with a warning for what is uncertain.
 
+Every reader places a resource in time through here; values are parsed by `moments.read`.
 `moment` reads one value (a Period's end, with `last`, as the last moment it covers); a
 partial date (`2026`, `2026-03`) is read as one end of its year or month, with a warning.
 `period` reads a Period; one that ends before it starts raises `ContradictoryTime`, and the
 resource is then left out. A date states no offset: against a dateTime it is uncertain by
-`DATE_OFFSET_SLACK` at its start and `DATE_END_SLACK` at its end (`in_order`).
+`DATE_OFFSET_SLACK` at its start and `DATE_END_SLACK` at its end (`in_order`, which is
+`engine.clock.may_precede`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fhir.resources.R4B.period import Period
 
-from engine.records import DATE_END_SLACK, DATE_OFFSET_SLACK
+from engine.clock import may_precede
 
-from ._time import instant, is_date_only, last_instant, partial_period
+from .moments import instant, is_date_only, read
 
 __all__ = [
     "ContradictoryTime",
@@ -39,15 +41,17 @@ class ContradictoryTime(Exception):
 
 def moment(value: object, where: str, warn: Warn, *, last: bool = False) -> datetime | None:
     """The moment `value` stands for; with `last`, the last one it covers (a Period's end)."""
-    found = last_instant(value) if last else instant(value)
-    if found is None:
+    read_as = read(value)
+    if read_as is None:
         warn(f"{where} {value!r} is not a date: time unknown")
-    elif partial_period(value) is not None:
+        return None
+    found = read_as.last if last else read_as.start
+    if read_as.precision in ("year", "month"):
         # A month or a year is an interval, not an instant: read as one end of it, the record
         # may count as known or current when it was not (or the reverse), so the reader must know.
         side = "end" if last else "start"
         warn(
-            f"{where} {value!r} gives only a {partial_period(value)}: read as its {side}, "
+            f"{where} {value!r} gives only a {read_as.precision}: read as its {side}, "
             f"{found.date().isoformat()}, so whether it is current is uncertain"
         )
     return found
@@ -70,16 +74,8 @@ def period(value: Period, where: str, warn: Warn) -> tuple[datetime | None, date
 
 def in_order(start: object, end: object) -> bool:
     """Whether a time from FHIR value `start` may have ended at `end` (all of it, for a date)."""
-    first, last = instant(start), last_instant(end)
-    if first is None or last is None:
-        return True
-    # a date has no offset: against a dateTime, a start date may have begun up to 14 hours
-    # before its midnight UTC, and an end date lasted up to 12 hours past its last moment UTC
-    slack = timedelta(0)
-    if is_date_only(start) != is_date_only(end):
-        slack = DATE_OFFSET_SLACK if is_date_only(start) else DATE_END_SLACK
-    # as a difference: no bound of the calendar (year 1, 9999) can overflow it
-    return first - last <= slack
+    first, last = read(start), read(end)
+    return first is None or last is None or may_precede(first, last)
 
 
 def shown(value: object) -> str:

@@ -21,7 +21,6 @@ unresolvable reference, and an active record none of whose codings maps to a cod
 
 from __future__ import annotations
 
-import calendar
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -34,12 +33,14 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.resource import Resource
 
+from engine.clock import Duration
 from engine.codes import DEFAULT_SYSTEMS, Code
 from engine.evaluation import DataWarning
 from engine.model import Concept, Ruleset
 from engine.records import Record
 
-from ._time import instant, is_date_only, last_instant, partial_period
+from .fhir_times import moment
+from .moments import instant, is_date_only
 
 __all__ = ["ATC", "DMD", "RXNORM", "medication_records", "medication_reference"]
 
@@ -323,7 +324,7 @@ def _start(model: Medicine, warn: Callable[[str], None]) -> tuple[datetime | Non
         wanted = where if where == "authoredOn" else "effectivePeriod.start or effectiveDateTime"
         warn(f"no {wanted}: start unknown")
         return None, False
-    return _moment(value, where, warn), is_date_only(value)
+    return moment(value, where, warn), is_date_only(value)
 
 
 def _end(model: Medicine, warn: Callable[[str], None]) -> datetime | None:
@@ -331,12 +332,12 @@ def _end(model: Medicine, warn: Callable[[str], None]) -> datetime | None:
         period = model.effectivePeriod
         if period is None or period.end is None:
             return None
-        return _moment(period.end, "effectivePeriod.end", warn, last=True)
+        return moment(period.end, "effectivePeriod.end", warn, last=True)
     supply = model.dispenseRequest
     if supply is None:
         return None
     if supply.validityPeriod is not None and supply.validityPeriod.end is not None:
-        return _moment(supply.validityPeriod.end, "validityPeriod.end", warn, last=True)
+        return moment(supply.validityPeriod.end, "validityPeriod.end", warn, last=True)
     if supply.expectedSupplyDuration is not None and model.authoredOn is not None:
         start = instant(model.authoredOn)
         if start is None:
@@ -355,7 +356,7 @@ def _after(start: datetime, duration: FhirDuration, warn: Callable[[str], None])
         if unit in _FIXED_UNITS:
             return start + timedelta(seconds=float(Decimal(amount) * _FIXED_UNITS[unit]))
         if unit in _CALENDAR_UNITS and Decimal(amount) == int(amount):
-            return _add_months(start, int(amount) * _CALENDAR_UNITS[unit])
+            return Duration(int(amount) * _CALENDAR_UNITS[unit], "months").after(start)
     except (OverflowError, ValueError):
         warn("expectedSupplyDuration ends past the calendar: supply end unknown")
         return None
@@ -363,31 +364,9 @@ def _after(start: datetime, duration: FhirDuration, warn: Callable[[str], None])
     return None
 
 
-def _add_months(moment: datetime, months: int) -> datetime:
-    year, month = divmod(moment.month - 1 + months, 12)
-    year += moment.year
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
-
-
 def _asserted(
     model: MedicationStatement, start: datetime | None, warn: Callable[[str], None]
 ) -> datetime | None:
     if model.dateAsserted is not None:
-        return _moment(model.dateAsserted, "dateAsserted", warn)
+        return moment(model.dateAsserted, "dateAsserted", warn)
     return start
-
-
-def _moment(
-    value: object, where: str, warn: Callable[[str], None], *, last: bool = False
-) -> datetime | None:
-    moment = last_instant(value) if last else instant(value)
-    if moment is None:
-        warn(f"{where} {value!r} is not a date: time unknown")
-    elif partial_period(value) is not None:
-        side = "end" if last else "start"
-        warn(
-            f"{where} {value!r} gives only a {partial_period(value)}: read as its {side}, "
-            f"{moment.date().isoformat()}"
-        )
-    return moment

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from engine.records import DATE_END_SLACK, DATE_OFFSET_SLACK
+from engine.clock import DATE_END_SLACK, DATE_OFFSET_SLACK
 
 from ..moments import latest_moment
 

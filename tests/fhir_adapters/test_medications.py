@@ -492,3 +492,28 @@ def test_a_medication_reference_naming_another_type_or_another_bundle_is_not_rea
         " can be read: left out"
         for rid, reference in (("r1", "Specimen/m"), ("r2", "urn:uuid:m"))
     ]
+
+
+def test_a_partial_start_date_warns_as_every_reader_does() -> None:
+    batch = read(statement("s1", coded(RXNORM, "35296"), effectivePeriod={"start": "2024-03"}))
+
+    assert [r.time for r in records(batch)] == [datetime(2024, 3, 1, tzinfo=UTC)]
+    assert any(
+        "effectivePeriod.start '2024-03' gives only a month: read as its start, 2024-03-01, "
+        "so whether it is current is uncertain" in w
+        for w in warnings(batch)
+    )
+
+
+def test_a_supply_in_months_ends_on_the_calendar() -> None:
+    month = {"value": 1, "unit": "month", "system": "http://unitsofmeasure.org", "code": "mo"}
+    batch = read(
+        request(
+            "r1",
+            coded(RXNORM, "35296"),
+            authoredOn="2026-01-31",
+            dispenseRequest={"expectedSupplyDuration": month},
+        )
+    )
+
+    assert [r.end for r in records(batch)] == [datetime(2026, 2, 28, tzinfo=UTC)]
