@@ -350,7 +350,10 @@ def facts(records: Iterable[Record], as_of: datetime) -> list[dict[str, Any]]:
 # -- the session ------------------------------------------------------------------------------
 
 
-class _Host(durable.Host):  # type: ignore[misc]
+class BareHost(durable.Host):  # type: ignore[misc]
+    """A durable_rules Host that starts no timer threads and hands every action to
+    `on_action`."""
+
     def __init__(self) -> None:
         self.on_action: Callable[[str, Any], None] | None = None
         super().__init__()
@@ -376,7 +379,7 @@ class Answer:
 class DurableDirect:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._host = _Host()
+        self._host = BareHost()
         self._host.register_rulesets({NAME: definition()})
         self._sessions = itertools.count(1)
 

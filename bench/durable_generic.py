@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from durable import engine as durable
 
-from bench.durable_direct import Answer
+from bench.durable_direct import Answer, BareHost
 from engine.compiler import END_RULE, SCOPE_FINDING, compile_ruleset
 from engine.facts import concept_fact
 from engine.levels import ladder
@@ -36,22 +36,6 @@ from engine.measures import Context
 from engine.model import Ruleset
 from engine.records import Record
 from engine.summary import summarise
-
-
-class _Host(durable.Host):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.on_action: Callable[[str, Any], None] | None = None
-        super().__init__()
-
-    def _run(self) -> None:
-        """No timer threads."""
-
-    def get_action(self, action_name: str) -> Callable[[Any], None]:
-        def action(closure: Any) -> None:
-            if self.on_action is not None:
-                self.on_action(action_name, closure)
-
-        return action
 
 
 class DurableGeneric:
@@ -64,7 +48,7 @@ class DurableGeneric:
         # a name of its own: Vigil's runtime creates the same definition under the compiled name
         self.name = f"bench-durable-generic:{ruleset.id}:{self.compiled.name.rsplit(':', 1)[-1]}"
         self._lock = threading.Lock()
-        self._host = _Host()
+        self._host = BareHost()
         self._host.register_rulesets({self.name: self.compiled.definition})
         self._sessions = itertools.count(1)
 
