@@ -40,6 +40,7 @@ from .levels import Ladder, ladder
 from .measures import SCALE, Measure, concepts_read, is_measured, measure_of
 from .model import Action, Rule, Ruleset
 from .sharding import SHARD, FactKey, LayoutError, fact_key, shard
+from .stages import Needs, stage_needs
 from .thresholds import resolve_threshold
 
 SCOPE_RULE = "scope"
@@ -84,6 +85,8 @@ class Compiled:
     measures: dict[str, Measure] = field(default_factory=dict)  # by fact attribute key
     # concepts whose records older than the lookback some measure reads
     history: frozenset[str] = frozenset()
+    # per stage, the facts each of its rules reads: a stage none can fire is not posted
+    needs: Needs = field(default_factory=dict)
 
     def copies(self, fact: dict[str, Any]) -> list[dict[str, Any]]:
         """The copies of `fact` to assert: itself, or one per shard, each with its number."""
@@ -222,6 +225,7 @@ def compile_ruleset(ruleset: Ruleset) -> Compiled:
         shards=shards,
         measures=measures,
         history=frozenset(name for m in measures.values() for name in concepts_read(m)),
+        needs=stage_needs(definition),
     )
 
 

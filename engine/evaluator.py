@@ -291,6 +291,8 @@ class _Run:
     def _fill(self, text: str, *, reported: bool = True, group: str | None = None) -> str:
         """`text` with {concept} and {parameter} placeholders filled in; a medication concept
         names its active drug groups."""
+        if "{" not in text:
+            return text
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)

@@ -24,6 +24,8 @@ import durable_rules_engine as _core
 from .compiler import END_RULE, Compiled
 from .errors import EngineError, EvaluationError, VigilError
 from .forking import ForkGate
+from .sharding import FactKey, fact_key
+from .stages import may_fire
 
 OnFire = Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], None]
 
@@ -71,19 +73,23 @@ class Session:
 
 
 def run_session(compiled: Compiled, facts: list[dict[str, Any]], on_fire: OnFire) -> None:
-    """Assert the sentinel, then `facts`, then each stage; call `on_fire(rule, matched, emit)`
-    for every firing, where `emit` asserts a chained fact. Raises EvaluationError/EngineError."""
+    """Assert the sentinel, then `facts`, then each stage some rule may fire in; call
+    `on_fire(rule, matched, emit)` for every firing, where `emit` asserts a chained fact.
+    Raises EvaluationError/EngineError."""
     with _LOCK:
         handle = _handle(compiled)
         session = Session()
+        asserted: set[FactKey] = set()
 
         def emit(fact: dict[str, Any]) -> None:
             # Asserted from inside an action: the rules it completes are dispatched next, by
             # the action loop of the fact being processed (forward chaining).
+            asserted.add(fact_key(fact))
             for copy in compiled.copies(fact):
                 _assert(handle, session.new_fact(**copy), optional=True)
 
         def post(fact: dict[str, Any]) -> None:
+            asserted.add(fact_key(fact))
             for copy in compiled.copies(fact):
                 _post(handle, session.new_fact(**copy), emit, on_fire, optional=True)
 
@@ -95,7 +101,8 @@ def run_session(compiled: Compiled, facts: list[dict[str, Any]], on_fire: OnFire
             for fact in facts:
                 post(fact)
             for stage in compiled.stages:
-                post({"t": "g", "n": stage})
+                if may_fire(compiled.needs, stage, asserted):
+                    post({"t": "g", "n": stage})
         except BaseException:
             _delete(handle, session.sid, quiet=True)  # keep the first error
             raise

@@ -59,6 +59,12 @@ class _Index:
     prefixes: list[tuple[str, str, Concept]] = field(default_factory=list)
     answers: dict[tuple[str, str], list[Concept]] = field(default_factory=dict)
     windowed: frozenset[str] = frozenset()
+    # (resource type, system, code) as written -> what it means: every resource repeats a few
+    meant: dict[tuple[str, str, str], tuple[Matched, ...]] = field(default_factory=dict)
+
+
+# the most codings `_Index.meant` remembers for one ruleset: past it, codings are looked up anew
+_MEANT_SIZE = 10_000
 
 
 _INDEXES: dict[int, tuple[weakref.ref[Ruleset], _Index]] = {}
@@ -83,11 +89,23 @@ def concepts_for(
     for system, value in codings:
         if not isinstance(system, str) or not isinstance(value, str) or not system or not value:
             continue
-        code = Code(canonical_system(system), value)
-        for concept in _lookup(index, code):
-            if _reads(resource_type, concept) and all(m.concept is not concept for m in found):
-                found.append(Matched(concept, code))
+        meant = _meant(index, resource_type, system, value)
+        for matched in meant:
+            if all(m.concept is not matched.concept for m in found):
+                found.append(matched)
     return found
+
+
+def _meant(index: _Index, resource_type: str, system: str, value: str) -> tuple[Matched, ...]:
+    """The concepts one coding means on a resource of `resource_type`, remembered."""
+    key = (resource_type, system, value)
+    known = index.meant.get(key)
+    if known is None:
+        code = Code(canonical_system(system), value)
+        known = tuple(Matched(c, code) for c in _lookup(index, code) if _reads(resource_type, c))
+        if len(index.meant) < _MEANT_SIZE:  # a race costs at most a coding looked up twice
+            index.meant[key] = known
+    return known
 
 
 def matches(codings: Iterable[tuple[object, object]], wanted: Iterable[Code]) -> Code | None:

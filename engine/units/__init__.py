@@ -134,6 +134,8 @@ def display(text: str) -> str:
     """`text` (a unit, or a number and its unit) for a clinician to read: each annotation's
     words without their braces (`mL/min/{1.73_m2}` is shown `mL/min/1.73_m2`), since braces
     in a card's text mark placeholders."""
+    if "{" not in text:
+        return text  # most units and texts: nothing to take out, no pattern to run
     return _ANNOTATION.sub(r"\1", text)
 
 
