@@ -41,7 +41,7 @@ from .conditions import (
 from .errors import CodeError
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
-from .records import Record
+from .records import Record, is_active_on
 from .summary import Reading, Summary
 from .thresholds import ThresholdError, is_difference, resolve_multiple, resolve_threshold
 
@@ -389,9 +389,7 @@ class Context:
         return result
 
     def active(self, record: Record) -> bool:
-        return record.status == "active" and (
-            record.end is None or local_date(record.end, self.zone) >= self.today
-        )
+        return is_active_on(record, self.today, self.zone)
 
 
 def current(summary: Summary) -> Reading | None:

@@ -34,7 +34,7 @@ from .clock import Duration, end_of_day, local_date, zone_of
 from .evaluation import Proposed, Suggestion
 from .levels import ladder
 from .model import Action, HitPolicy, Level, Priority, Proposal, Referral, Rule, Ruleset
-from .records import Record
+from .records import Record, is_active_on
 
 HIDDEN = "$"  # in the id of a hidden rule and its finding: no rule id or finding may hold it
 Fill = Callable[[str, str | None], str]  # a note's placeholders filled, for a drug group or None
@@ -110,12 +110,8 @@ def due_at(due: Duration | Literal["today"] | None, as_of: datetime, zone: str) 
 
 def is_active(record: Record, as_of: datetime, zone: str) -> bool:
     """A medication record in use at `as_of`: status active and no end before as_of's date."""
-    if record.status != "active":
-        return False
-    if record.end is None:
-        return True
     calendar = zone_of(zone)
-    return local_date(record.end, calendar) >= local_date(as_of, calendar)
+    return is_active_on(record, local_date(as_of, calendar), calendar)
 
 
 def propose(

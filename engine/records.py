@@ -8,9 +8,9 @@ from. The engine summarises them per concept, relative to the evaluation time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 
-from .clock import Moment
+from .clock import Moment, local_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +70,11 @@ class Record:
     def moment(self) -> Moment | None:
         """`time` as precise as it was recorded (a day for `date_only`), or None when undated."""
         return None if self.time is None else Moment.of(self.time, self.date_only)
+
+
+def is_active_on(record: Record, today: date, zone: tzinfo) -> bool:
+    """A medication record in use on `today`: status active, and no supply or period end
+    before that date in `zone`."""
+    return record.status == "active" and (
+        record.end is None or local_date(record.end, zone) >= today
+    )
