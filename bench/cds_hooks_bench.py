@@ -1,31 +1,12 @@
 """Load test of the CDS Hooks service: `POST /cds-services/calf-fasciculation` (patient-view) with
-50 prefetched Observations of one patient, against the real server on loopback.
+50 prefetched Observations of one patient, against the real server on loopback, next to the same
+evaluations in-process (how it runs and what each column is: bench/README.md).
 
-For each worker count (`--workers 1 2`) and each rotation of patients (`--patients 1 1000`), in
-`--rounds` rounds (default 3), the script starts
-`python -m vigil serve --insecure-dev --host 127.0.0.1 --port P --workers N` as a subprocess
-(in a temporary folder, so its SQLite audit file is thrown away), waits for it, warms it up, then
-keeps `--concurrency` requests in flight (default 10) from an asyncio httpx client until
-`--requests` responses have come back or `--max-seconds` have passed, and stops the server.
-Every response must be a 200 with one card carrying a draft ServiceRequest. Each round is a new
-server: the table gives the median round and the range of p99 over the rounds, which shows how
-far the machine's speed moved meanwhile.
-
-`--patients 1` re-sends one patient's chart, as an EHR does each time the chart is opened: the
-service's cache of resources already read answers it. `--patients 1000` rotates 1,000 patients
-(own ids, resources and values), each request a patient not seen in the last 1,000: every
-resource is validated by fhir.resources, and only the nested elements it shares with earlier
-ones (codes, categories, ranges) come from the cache of validated elements.
-
-Next to it, the same evaluations in-process: `fhir_adapters.evaluate_bundle` on the same
-prefetch Bundles in rotation, with a long-lived resource cache as a worker has, and the cards
-built, in a loop in this process (no HTTP, no audit).
-
-`server CPU ms/req` is the CPU time of the workers and of the supervisor (which writes the audit
-log) over the measured requests, with each process's share. The client runs on the same 2 cores
-as the server; its CPU time is reported (`client CPU`) so that its share is visible. Goals
-(issue 4): p99 under 50 ms at 10 concurrent requests, and HTTP throughput within 2x of
-in-process.
+Each round starts `python -m vigil serve --insecure-dev --workers N` in a temporary folder, keeps
+`--concurrency` requests in flight until `--requests` responses or `--max-seconds`, and stops
+it; every response must be a 200 with one card carrying a draft ServiceRequest. `--patients 1`
+re-sends one chart; `--patients 1000` rotates 1,000 patients. Goals (issue 4): p99 under 50 ms
+at 10 concurrent requests, and HTTP throughput within 2x of in-process.
 
     .venv/bin/python bench/cds_hooks_bench.py                  # full run (about 4 minutes)
     .venv/bin/python bench/cds_hooks_bench.py --quick          # smoke run (under ~30 s)

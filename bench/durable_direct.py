@@ -1,26 +1,12 @@
 """The calf-fasciculation logic written directly on durable_rules, without Vigil.
 
-What a competent engineer would write after reading the guard rails in design.md
-("durable_rules 2.0.28: what was measured"), and nothing more:
-
-- the JSON ruleset form, registered on a `Host` subclass whose `_run` starts no timer threads,
-  actions mapped to Python callables through `get_action`;
-- one lock around every call; one fresh session id per patient; facts asserted one at a time
-  (with an `id`, numbers as integers in millionths: no floats in exponent form); a sentinel fact
-  that fires a no-op rule; `delete_state` in a `finally`; every action wrapped so its exception
-  is raised again instead of being swallowed;
-- summaries per concept computed in Python (clinical time never reaches durable_rules), one
-  fact per concept;
-- real forward chaining: rules derive findings that other rules match. Negations
-  (`not electrolyte-deficit`, "no suggestion at or above primary care") wait for a stage fact
-  asserted after everything they negate has settled, because durable_rules never retracts a
-  match made before a negated fact arrives.
-
-The rules are those of `rulesets/calf_fasciculation/ruleset.yaml`, including the derive-only
-rules (electrolyte deficit, persistent weakness, the self-care triggers) and the scope rule; a
-rule carries the scope pattern only where its other patterns do not already imply it. The answer
-is the escalation, the rules that made a suggestion, and the findings derived: no explanation
-text, no trace. The benchmark checks its answers against `tests/calf_oracle.py`.
+What a competent engineer would write after reading the guard rails in design.md, and no more:
+the JSON ruleset form on a `Host` that starts no timer threads; one lock; a fresh session a
+patient; facts asserted one at a time (integers in millionths); a sentinel fact firing a no-op
+rule; `delete_state` in a `finally`; action errors raised again; summaries computed in Python;
+forward chaining through derived findings, negations waiting for a stage fact. The rules are
+those of `rulesets/calf_fasciculation/ruleset.yaml`; the answer is the escalation, the
+suggesting rules and the derived findings, checked against `tests/calf_oracle.py`.
 """
 
 from __future__ import annotations

@@ -1,21 +1,12 @@
 """Any Vigil ruleset run on durable_rules used directly: the floor for a ruleset with no
-hand-written durable_rules version.
+hand-written durable_rules version (see bench/README.md).
 
-The ruleset's compiled durable_rules definition (`engine.compiler.compile_ruleset`) is registered
-on a bare durable_rules `Host`, as `durable_direct.py` does for the calf ruleset:
-
-- a `Host` subclass whose `_run` starts no timer threads, actions mapped through `get_action`;
-- one lock around every call; one fresh session per patient; the sentinel fact first (its no-op
-  rule initialises the session's action context), then one fact per concept, then the stage
-  facts; `delete_state` in a `finally`; an action's exception raised again, never swallowed;
-- the facts are the ones Vigil computes, by Vigil's own functions (`summarise`, `concept_fact`
-  with its measures): a direct implementation must compute summaries and measures too, so that
-  work is inside the evaluation (and inside the benchmark's timed region);
-- the actions only note which rule fired and assert what other rules read: the derived finding
-  (forward chaining inside durable_rules) and, where a rule asks for it, the suggestion's rank.
-
-The answer is the escalation, the rules that made a suggestion and the findings derived: no
-trace, no explanation, no proposals, no hit policy.
+The ruleset's compiled definition runs on a bare durable_rules `Host` as `durable_direct.py`
+runs the calf rules: no timers, one lock, a fresh session a patient, the sentinel first,
+`delete_state` in a `finally`, action errors raised again. Its facts are the ones Vigil's own
+`summarise` and `concept_fact` compute (a direct implementation must compute them too, so that
+work is timed); its actions only note which rule fired and assert what other rules read. The
+answer is the escalation, the suggesting rules and the derived findings.
 """
 
 from __future__ import annotations

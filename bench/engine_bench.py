@@ -1,16 +1,10 @@
-"""Microseconds per patient for the calf-fasciculation logic three ways, side by side:
+"""Microseconds per patient for a ruleset's logic, side by side, and Vigil's resident memory
+after 1,000 and 100,000 evaluations in a fresh process (what each row is: bench/README.md).
 
-  python   tests/calf_oracle.py `evaluate`: the specification as plain Python (the floor)
-  durable  the same logic written directly on durable_rules (bench/durable_direct.py)
-  vigil    engine.Evaluator(load_ruleset("calf-fasciculation")).evaluate(records, as_of=...)
+  calf-fasciculation   tests/calf_oracle.py (plain Python), bench/durable_direct.py, Vigil
+  hyperkalaemia        bench/durable_generic.py (its compiled rules on a bare Host), Vigil
 
-and Vigil's resident memory after 1,000 and after 100,000 evaluations in a fresh process.
-Every implementation's answers are checked against the oracle first; a disagreement fails the run.
-
-With `--ruleset hyperkalaemia`, the population is bench/hyperkalaemia_population.py read once
-into Records through fhir_adapters, and there are two ways: durable (the ruleset's compiled
-definition on a bare durable_rules Host, bench/durable_generic.py) and vigil; the two must fire
-the same suggesting rules and derive the same findings on every patient.
+Every implementation's answers are cross-checked first; a disagreement fails the run.
 
     .venv/bin/python bench/engine_bench.py                 # full run (about 2 minutes)
     .venv/bin/python bench/engine_bench.py --quick         # smoke run (a few seconds)

@@ -1,19 +1,11 @@
 """End-to-end time of one patient Bundle through Vigil, next to fhir.resources validating it alone.
 
   floor   json.loads(text) + fhir.resources.R4B Bundle.model_validate(data)
-  vigil   fhir_adapters.evaluate_bundle(text, ruleset, as_of): parse, pick, validate, group,
-          normalise, summarise, evaluate
+  vigil   fhir_adapters.evaluate_bundle(text, ruleset, as_of), its stages timed apart too
 
-for a Bundle of one Patient and 10, 100 and 1,000 Observations the calf-fasciculation ruleset
-reads (potassium, magnesium and calcium labs with UCUM quantities and reference ranges in
-mmol/L, mg/dL and mEq/L; twitching findings with a bodySite; weakness; cramps with a duration
-component; GAD-7; sleep), generated here on the patterns of ../shared/fhir-samples. Median of
-several repeats; the two take turns. Vigil's time is also split into its stages.
-
-With `--ruleset hyperkalaemia`, the Bundle is one patient of 10, 100 and 1,000 resources drawn by
-bench/hyperkalaemia_population.py (potassium series, kidney results, vital signs, ECG reports,
-Conditions, Procedures, ServiceRequests, MedicationRequests and MedicationStatements) and the
-warnings Vigil gives on them are counted, not refused.
+for one patient of 10, 100 and 1,000 resources: calf Observations generated here on the
+patterns of ../shared/fhir-samples, or with `--ruleset hyperkalaemia` a patient drawn by
+bench/hyperkalaemia_population.py (its warnings counted). What each Bundle holds: bench/README.md.
 
     .venv/bin/python bench/fhir_bench.py            # full run (about a minute)
     .venv/bin/python bench/fhir_bench.py --quick    # smoke run (a few seconds)
