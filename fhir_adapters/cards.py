@@ -30,8 +30,8 @@ from engine.levels import Ladder, implied_levels
 from engine.model import Citation, HitPolicy, Level, Referral
 from engine.proposals import propose, referral_proposal
 
-from .cds_hooks.models import Action, Card, Coding, Indicator, Link, Source
-from .cds_hooks.models import Suggestion as CardSuggestion
+from .card_models import Action, Card, Coding, Indicator, Link, Source
+from .card_models import Suggestion as CardSuggestion
 
 SUMMARY_LIMIT = 139
 WARNINGS_SHOWN = 5

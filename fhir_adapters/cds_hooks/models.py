@@ -3,7 +3,8 @@
 No official JSON Schema exists for 2.0. Incoming documents (requests, feedback) accept unknown
 members, as the spec's `extension` mechanism allows; outgoing ones (discovery, cards) forbid them,
 so a typo in Vigil's own output fails loudly. Serialise outgoing models with `dump()`, which omits
-null fields; lists are either absent or non-empty by construction.
+null fields; lists are either absent or non-empty by construction. The card itself is defined
+below the service, in `fhir_adapters.card_models`, and named here too.
 """
 
 from __future__ import annotations
@@ -20,21 +21,21 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     model_validator,
 )
 
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
-Indicator = Literal["info", "warning", "critical"]
-SelectionBehavior = Literal["at-most-one", "any"]
-
-
-class _Outgoing(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def dump(self) -> dict[str, Any]:
-        """JSON-ready form without null fields."""
-        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+from ..card_models import (
+    Action,
+    Card,
+    Coding,
+    Indicator,
+    Link,
+    NonEmpty,
+    Outgoing,
+    SelectionBehavior,
+    Source,
+    Suggestion,
+)
 
 
 class _Incoming(BaseModel):
@@ -42,12 +43,6 @@ class _Incoming(BaseModel):
 
 
 # --- shared ---------------------------------------------------------------------------------
-
-
-class Coding(_Outgoing):
-    code: NonEmpty
-    system: NonEmpty
-    display: NonEmpty | None = None
 
 
 class IncomingCoding(_Incoming):
@@ -59,7 +54,7 @@ class IncomingCoding(_Incoming):
 # --- discovery ------------------------------------------------------------------------------
 
 
-class Service(_Outgoing):
+class Service(Outgoing):
     hook: NonEmpty
     id: NonEmpty
     description: NonEmpty
@@ -68,7 +63,7 @@ class Service(_Outgoing):
     usageRequirements: NonEmpty | None = None
 
 
-class DiscoveryResponse(_Outgoing):
+class DiscoveryResponse(Outgoing):
     services: list[Service]
 
 
@@ -131,59 +126,7 @@ class HookRequest(_Incoming):
 # --- cards ----------------------------------------------------------------------------------
 
 
-class Source(_Outgoing):
-    label: NonEmpty
-    url: AnyHttpUrl | None = None
-    icon: AnyHttpUrl | None = None
-    topic: Coding | None = None
-
-
-class Action(_Outgoing):
-    type: Literal["create", "update", "delete"]
-    description: NonEmpty
-    resource: dict[str, Any] | None = None
-    resourceId: list[NonEmpty] | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _resource_for_type(self) -> Action:
-        if self.type in ("create", "update") and not self.resource:
-            raise ValueError(f"a {self.type} action needs a resource")
-        return self
-
-
-class Suggestion(_Outgoing):
-    label: NonEmpty
-    uuid: NonEmpty | None = None
-    isRecommended: bool | None = None
-    actions: list[Action] | None = Field(default=None, min_length=1)
-
-
-class Link(_Outgoing):
-    label: NonEmpty
-    url: AnyHttpUrl
-    type: Literal["absolute", "smart"]
-    appContext: NonEmpty | None = None
-
-
-class Card(_Outgoing):
-    uuid: NonEmpty | None = None
-    summary: Annotated[str, StringConstraints(min_length=1, max_length=139)]
-    detail: NonEmpty | None = None
-    indicator: Indicator
-    source: Source
-    suggestions: list[Suggestion] | None = Field(default=None, min_length=1)
-    selectionBehavior: SelectionBehavior | None = None
-    overrideReasons: list[Coding] | None = Field(default=None, min_length=1)
-    links: list[Link] | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _selection_with_suggestions(self) -> Card:
-        if self.suggestions and self.selectionBehavior is None:
-            raise ValueError("selectionBehavior is required when a card has suggestions")
-        return self
-
-
-class CardResponse(_Outgoing):
+class CardResponse(Outgoing):
     cards: list[Card]
     systemActions: list[Action] | None = Field(default=None, min_length=1)
 
