@@ -751,7 +751,8 @@ def _lasting(
     span = f"{lasting} to {most}" if most is not None else str(lasting)
     words = f"{atom.op} {atom.threshold} for {span}: {values}{_unit(summary.concept)}"
     if atom.unstarted:
-        names = " or ".join(name.replace("_", " ") for name in atom.unstarted)
+        *others, last = atom.unstarted  # as the condition names them
+        names = f"{', '.join(others)} or {last}" if others else last
         words += f", no {names} started after {_date(first, context).isoformat()}"
     return _yes(words, (first, *between, latest))
 

@@ -186,12 +186,16 @@ def test_a_date_only_result_is_its_own_date() -> None:
 
 
 def test_the_words_say_which_medicines_and_since_when() -> None:
-    evaluation = evaluate(RULES, [*MILD, drug(250)])
+    three = STABLE.replace("raasi or nsaid", "raasi, nsaid or heparin")
+    heparin = Concept("heparin", (Code("http://www.whocc.no/atc", "B01AB"),), kind="medication")
+    rules = ruleset([K2, RAASI, NSAID, heparin], {"stable": parse_condition(three, ())})
+
+    evaluation = evaluate(rules, [*MILD, drug(250)])
 
     p0_date = (AS_OF - timedelta(days=120)).date().isoformat()
     assert words(evaluation, "stable") == [
-        "< 6.0 mmol/L for 90 days to 730 days: 5.7 → 5.6 mmol/L, no raasi or nsaid started "
-        f"after {p0_date} ['o/p0', 'o/now']"
+        "< 6.0 mmol/L for 90 days to 730 days: 5.7 → 5.6 mmol/L, no raasi, nsaid or heparin "
+        f"started after {p0_date} ['o/p0', 'o/now']"
     ]
 
 
