@@ -14,6 +14,8 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
                                           above a multiple of it, a fallback limit without one
     egfr < 60 mL/min/{1.73_m2} for 90 days
                                           the latest and an earlier value 90 days before it
+    egfr < 60 mL/min/{1.73_m2} for 90 days with no raasi started after it
+                                          ... and no medicine started after that earlier value
     potassium rise over 1 to 12 hours > 0.5 mmol/L
                                           trends: rise [from median | previous], fall, ratio
     creatinine ratio to lowest over 7 days else median over 7 to 365 days >= 1.5
@@ -182,7 +184,9 @@ class Streak:
     result meets it, and so does an earlier result dated at least `lasting` before it, with no
     result that fails it dated strictly between the two. `k < 6.0 mmol/L for 90 to 730 days
     since a result >= 5.5 mmol/L`: that earlier result is dated at most `lasting_most` before
-    the latest and also meets the `start_` comparison."""
+    the latest and also meets the `start_` comparison. `... with no raasi or nsaid started after
+    it`: that earlier result is also dated no earlier than the latest start of every active drug
+    group of the medication concepts in `unstarted` (calendar dates)."""
 
     concept: str
     count: int
@@ -195,6 +199,7 @@ class Streak:
     lasting_most: Duration | str | None = None
     start_op: Op | None = None
     start_threshold: str | None = None
+    unstarted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +335,8 @@ _LASTING = re.compile(
     r"^(?P<threshold>\S.*?)\s+for\s+(?:at\s+least\s+)?(?P<length>\S.*?)"
     r"(?:\s+since\s+a\s+result\s+(?P<start_op><=|>=|<|>|=)\s*(?P<start>\S.*))?$"
 )
+# closes a held comparison: `with no raasi, nsaid or heparin started after it`
+_UNSTARTED = re.compile(r"\s+with\s+no\s+(?P<names>\S.*?)\s+started\s+after\s+it$")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _PARAMETER = re.compile(rf"^{_NAME}$")
 
@@ -515,6 +522,14 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
     threshold, right_window = _split_window(match.group("rhs").strip(), text, path)
     if not threshold:
         raise _cannot_read(text, path)
+    threshold, unstarted = _split_unstarted(threshold, text, path)
+    if unstarted and (_PERCENT.match(left) or not _LASTING.match(threshold)):
+        raise ConditionSyntaxError(
+            f"in {text!r}: 'with no ... started after it' closes a held comparison, 'it' being "
+            "the earlier result it holds since; write e.g. 'potassium < 6.0 mmol/L for 90 days "
+            "with no raasi started after it'",
+            path,
+        )
     if percent := _PERCENT.match(left):
         if right_window is not None:
             raise ConditionSyntaxError(
@@ -536,6 +551,12 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
     primary, has_else, secondary = left.partition(" else ")
     trend = _TREND.match(primary.strip())
     if trend is not None and trend.group("bare") is None:  # a bare `highest` is an attribute
+        if unstarted:
+            raise ConditionSyntaxError(
+                f"in {text!r}: 'with no ... started after it' closes a held comparison "
+                "('for 90 days'), not a trend",
+                path,
+            )
         measure, over, gap = _trend_part(trend, None, text, path)
         fallback: tuple[TrendMeasure | None, Duration | str | None, Duration | str | None]
         fallback = (None, None, None)
@@ -594,6 +615,7 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
             lasting_most=most,
             start_op=cast(Op | None, lasting.group("start_op")),
             start_threshold=lasting.group("start"),
+            unstarted=unstarted,
         )
     if streak := _STREAK.match(left):
         count = int(streak.group("count"))
@@ -608,6 +630,24 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
             path,
         )
     return Compare(concept, cast(Attribute, attribute), op, threshold, text, path, window)
+
+
+def _split_unstarted(threshold: str, context: str, path: Path) -> tuple[str, tuple[str, ...]]:
+    """`threshold` without a closing `with no A, B or C started after it`, and A, B, C."""
+    match = _UNSTARTED.search(threshold)
+    if match is None:
+        return threshold, ()
+    names: list[str] = []
+    for name in re.split(r"\s*,\s*(?:or\s+)?|\s+or\s+", match.group("names").strip()):
+        if not re.fullmatch(_NAME, name):
+            raise ConditionSyntaxError(
+                f"in {context!r}: {name!r} is not a medication concept name; write e.g. "
+                "'with no raasi or nsaid started after it'",
+                path,
+            )
+        if name not in names:
+            names.append(name)
+    return threshold[: match.start()].strip(), tuple(names)
 
 
 _FROM: dict[tuple[str, str], TrendMeasure] = {

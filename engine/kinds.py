@@ -8,6 +8,7 @@ duration or whose anchor is no concept, `after X started` where X is no medicati
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 
 from .codes import parse_code
@@ -104,6 +105,8 @@ def check_atom(atom: Atom, ruleset: Ruleset, broken: frozenset[str]) -> Problems
                 resolve_threshold(start, ruleset)
             except ThresholdError as error:
                 yield (atom.path, f"in '{atom.text}': the result it starts at: {error}")
+        for name in atom.unstarted:
+            yield from _unstarted_problems(atom, name, ruleset)
     if isinstance(atom, AboveReference):
         yield from _reference_problems(atom, ruleset, broken)
     if isinstance(atom, Compare | Trend | Streak) and atom.threshold not in broken:
@@ -245,6 +248,21 @@ def _medication_anchor(atom: Atom, anchor: str, ruleset: Ruleset) -> Problems:
             atom.path,
             f"'after {anchor} started': {anchor} is a {_described(concept)}, not a medication; "
             "only a medicine is started",
+        )
+
+
+def _unstarted_problems(atom: Streak, name: str, ruleset: Ruleset) -> Problems:
+    """`with no X started after it`: X must be a medication concept."""
+    concept = ruleset.concepts.get(name)
+    if concept is None:
+        close = difflib.get_close_matches(name, list(ruleset.concepts), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        yield (atom.path, f"in '{atom.text}': {name!r} is not a concept{hint}")
+    elif concept.kind != "medication":
+        yield (
+            atom.path,
+            f"in '{atom.text}': {name} is a {_described(concept)}, not a medication; only a "
+            "medicine is started",
         )
 
 

@@ -145,7 +145,8 @@ def concepts_read(measure: Measure) -> tuple[str, ...]:
     window = getattr(atom, "window", None)
     since = atom.since if isinstance(atom, Trend) else None
     anchor = window.anchor if window is not None else None
-    return tuple(name for name in (atom.concept, anchor, since) if name is not None)
+    unstarted = atom.unstarted if isinstance(atom, Streak) else ()
+    return tuple(name for name in (atom.concept, anchor, since, *unstarted) if name is not None)
 
 
 def _canonical(
@@ -725,11 +726,20 @@ def _lasting(
             or _meets(value, atom.start_op, measure.start)
         )
 
-    # the latest qualifying earlier reading leaves the fewest readings between
+    started = latest_start_date(atom.unstarted, context)
+
+    def unstarted_since(reading: Reading) -> bool:
+        return started is None or started <= _date(reading, context)
+
+    # the latest qualifying earlier reading leaves the fewest readings between, and the fewest
+    # medicine starts after it: when any earlier reading qualifies, it does
     earlier = [
         r
         for r in history
-        if _time(r) <= cutoff and (oldest is None or _time(r) >= oldest) and starts(r)
+        if _time(r) <= cutoff
+        and (oldest is None or _time(r) >= oldest)
+        and starts(r)
+        and unstarted_since(r)
     ]
     if not earlier:
         return None
@@ -740,7 +750,29 @@ def _lasting(
     values = f"{_number(_decimal(_val(first)))} → {_number(_decimal(_val(latest)))}"
     span = f"{lasting} to {most}" if most is not None else str(lasting)
     words = f"{atom.op} {atom.threshold} for {span}: {values}{_unit(summary.concept)}"
+    if atom.unstarted:
+        *others, last = atom.unstarted  # as the condition names them
+        names = f"{', '.join(others)} or {last}" if others else last
+        words += f", no {names} started after {_date(first, context).isoformat()}"
     return _yes(words, (first, *between, latest))
+
+
+def latest_start_date(concepts: Iterable[str], context: Context) -> date | None:
+    """The latest calendar date on which an active drug group of any of the medication
+    `concepts` started (its therapy start or a new product); None when none has."""
+    dates = [
+        local_date(start, context.zone)
+        for name in concepts
+        if (summary := context.summaries.get(name)) is not None
+        for _, start in context.groups(summary)
+        if start is not None
+    ]
+    return max(dates, default=None)
+
+
+def _date(reading: Reading, context: Context) -> date:
+    """The calendar date of a dated reading (a date-only value is its own date)."""
+    return calendar_date(_time(reading), context.zone, reading.record.date_only)
 
 
 def _trend(
