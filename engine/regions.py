@@ -27,6 +27,7 @@ __all__ = [
     "not_at_its_site",
     "place_of",
     "region_count",
+    "share_a_region",
     "side_state",
     "side_words",
     "sides_seen",
@@ -84,6 +85,15 @@ def is_focal(records: Iterable[Record], ruleset: Ruleset) -> bool:
         if region is None or not region.focal:
             return False
     return region_count(listed, ruleset) == 1
+
+
+def share_a_region(one: Record, other: Record, ruleset: Ruleset) -> bool:
+    """Whether two records lie in one region: the same class and, in a sided class, a side in
+    common or either side unknown (records in no region share none)."""
+    first, second = place_of(one, ruleset), place_of(other, ruleset)
+    if first.region is None or second.region is None or first.region != second.region:
+        return False
+    return not first.sides or not second.sides or bool(first.sides & second.sides)
 
 
 def sides_seen(records: Iterable[Record], ruleset: Ruleset) -> frozenset[str]:

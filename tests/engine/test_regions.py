@@ -10,7 +10,7 @@ import pytest
 from engine import Evaluator, Record
 from engine.errors import FactError
 from engine.loader import load_text
-from engine.regions import place_of, region_count, side_words
+from engine.regions import place_of, region_count, share_a_region, side_words
 from tests.engine.regioned import NOW, REGIONS
 
 RULESET = load_text(REGIONS)
@@ -40,6 +40,26 @@ def test_a_precoordinated_side_wins_over_laterality() -> None:
 def test_laterality_counts_only_in_a_sided_class() -> None:
     assert place_of(twitch("a", EYELID, "left"), RULESET).sides == frozenset()
     assert region_count([twitch("a", EYELID, "left"), twitch("b", EYELID, "right")], RULESET) == 1
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "shared"),
+    [
+        ((CALF, "left"), ("sct#68367000",), True),  # left calf, thigh of unknown side
+        ((CALF, "left"), (CALF, "right"), False),
+        ((CALF, "left", "right"), (CALF, "right"), True),
+        ((CALF,), ("sct#85562004",), False),  # calf, hand
+        ((EYELID, "left"), (EYELID, "right"), True),  # head is not sided
+        ((CALF,), (None,), False),
+        (("sct#117590005",), ("sct#117590005",), False),  # ear: a site in no region
+    ],
+)
+def test_records_share_a_region_by_class_and_side(
+    one: tuple[str | None, ...], other: tuple[str | None, ...], shared: bool
+) -> None:
+    first = twitch("a", one[0], *(s for s in one[1:] if s))
+    second = twitch("b", other[0], *(s for s in other[1:] if s))
+    assert share_a_region(first, second, RULESET) is shared
 
 
 def test_side_words() -> None:
