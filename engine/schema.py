@@ -158,7 +158,8 @@ class RulesetSpec(_Strict):
     @field_validator("sites", mode="before")
     @classmethod
     def _listed_sites(cls, sites: Any) -> Any:
-        """`calf: [sct#53840002]` is a site without a region: `calf: {codes: [...]}`."""
+        """`calf: [sct#53840002]` is a site without a region: `calf: {codes: [...]}` (anything
+        else but a mapping is read as its codes, so a mistake is reported as theirs)."""
         if not isinstance(sites, dict):
             return sites
-        return {k: {"codes": v} if isinstance(v, list) else v for k, v in sites.items()}
+        return {k: v if isinstance(v, dict) else {"codes": v} for k, v in sites.items()}

@@ -156,3 +156,8 @@ def test_a_list_of_codes_is_still_a_site_without_a_region() -> None:
     text = HEADER + "sites:\n  calf: [sct#53840002]\n" + CONCEPTS + rule("weakness present at calf")
     ruleset = load_text(text)
     assert ruleset.sites["calf"][0].code == "53840002" and ruleset.site_regions == {}
+
+
+def test_a_site_that_is_neither_a_list_nor_a_mapping(tmp_path: Path) -> None:
+    text = "sites:\n  calf: sct#53840002\n" + CONCEPTS + rule("weakness present at calf")
+    assert problems(text, tmp_path) == ["6:9: sites.calf.codes: Input should be a valid list"]
