@@ -9,6 +9,8 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
     fasciculation span >= 14 days
     weakness present                      present / absent / recorded / not recorded
     fasciculation present at tongue       a finding at a named body site
+    fasciculation regions >= 2            body regions spanned (engine.regions)
+    weakness focal                        focal / one-sided / on both sides / side not recorded
     potassium below reference range       below the result's own reference range
     ck above 5 times reference range else 190 U/L
                                           above a multiple of it, a fallback limit without one
@@ -41,7 +43,9 @@ from typing import Literal, cast
 from .clock import Duration, DurationUnit
 
 Op = Literal["<", "<=", ">", ">=", "="]
-Attribute = Literal["latest", "lowest", "highest", "count", "sites", "span", "previous", "median"]
+Attribute = Literal[
+    "latest", "lowest", "highest", "count", "sites", "span", "previous", "median", "regions"
+]
 Relation = Literal["within", "of", "since", "before", "after", "after-start"]
 TrendMeasure = Literal[
     "rise",
@@ -55,11 +59,13 @@ TrendMeasure = Literal[
 ReadingChoice = Literal["latest", "previous"]
 MedicationStateName = Literal["active", "on-hold", "started", "ended", "confirmed"]
 PresenceState = Literal["present", "absent", "recorded"]
+RegionStateName = Literal["focal", "one-sided", "both-sides", "side-not-recorded"]
 
 ATTRIBUTES: tuple[str, ...] = ("latest", "lowest", "highest", "count", "sites", "span")
 # every attribute a comparison may name: `previous` (the latest current result before the
-# latest) and `median` (of the results in the atom's window) beside the original six
-COMPARED_ATTRIBUTES: tuple[str, ...] = (*ATTRIBUTES, "previous", "median")
+# latest), `median` (of the results in the atom's window) and `regions` (how many body
+# regions the present records span: engine.regions) beside the original six
+COMPARED_ATTRIBUTES: tuple[str, ...] = (*ATTRIBUTES, "previous", "median", "regions")
 OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "=")
 Path = tuple[str | int, ...]
 
@@ -107,6 +113,19 @@ class Presence:
     concept: str
     state: PresenceState
     site: str | None
+    text: str
+    path: Path
+    window: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionState:
+    """Where a finding's present records lie (engine.regions): `weakness focal` (all in one
+    region of a focal class), `leg_swelling one-sided` (exactly one of left and right seen),
+    `... on both sides`, `... side not recorded` (records, none with a known side)."""
+
+    concept: str
+    state: RegionStateName
     text: str
     path: Path
     window: Window | None = None
@@ -273,6 +292,7 @@ class Any_:
 Atom = (
     Compare
     | Presence
+    | RegionState
     | BelowReference
     | AboveReference
     | Trend
@@ -298,6 +318,7 @@ _COMPARE = re.compile(rf"^(?P<left>{_NAME}(?:\s+[^<>=]*?)?)\s*(?P<op><=|>=|<|>|=
 _PRESENCE = re.compile(
     rf"^(?P<state>present|absent|recorded|not recorded)(?:\s+at\s+(?P<site>{_NAME}))?$"
 )
+_REGION_STATE = re.compile(r"^(?P<state>focal|one-sided|on both sides|side not recorded)$")
 _REFERENCE = re.compile(
     r"^(?P<side>below|above)\s+(?:(?P<multiple>\S+)\s+times\s+)?(?:its\s+)?reference\s+range"
     r"(?:\s+else\s+(?P<fallback>\S.*))?$"
@@ -715,6 +736,9 @@ def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
             window,
         )
         return Not(presence, path) if state == "not recorded" else presence
+    if match := _REGION_STATE.match(rest):
+        words = match.group("state").removeprefix("on ").replace(" ", "-")
+        return RegionState(concept, cast(RegionStateName, words), text, path, window)
     if match := _MEDICATION.match(rest):
         state = cast(MedicationStateName, match.group("state").replace(" ", "-"))
         if window is not None and state not in ("started", "ended"):

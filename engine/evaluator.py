@@ -32,9 +32,10 @@ from .measures import Context
 from .model import Rule, Ruleset
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
+from .regions import latest_sides, side_words
 from .summary import Summary, summarise
 
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( side)?\}")
 
 # by key, with the ruleset compiled: a Ruleset built by hand may reuse another's key
 _COMPILED: dict[str, tuple[Ruleset, Compiled]] = {}
@@ -296,6 +297,10 @@ class _Run:
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
+            if match.group(2):  # `{leg_swelling side}`: the latest known side
+                found = self.summaries.get(name)
+                present = [r.record for r in found.present] if found is not None else []
+                return side_words(latest_sides(present, self.ruleset))
             parameter = self.ruleset.parameters.get(name)
             if parameter is not None:
                 return units.display(parameter.text)

@@ -10,6 +10,7 @@ from .codes import parse_code
 from .errors import CodeError, FactError
 from .model import Ruleset
 from .records import Quantity, Record
+from .regions import SIDES
 
 
 def check_records(facts: Iterable[Record], ruleset: Ruleset) -> list[Record]:
@@ -56,6 +57,11 @@ def _check_fields(record: Record) -> None:
             not _is_number(quantity.value) or not isinstance(quantity.unit, str)
         ):
             raise FactError(f"{where}a quantity needs a number and a unit, not {quantity!r}")
+    sides = record.laterality
+    if not isinstance(sides, frozenset) or not sides <= frozenset(SIDES):
+        raise FactError(
+            f"{where}laterality must be a frozenset of 'left' and 'right', not {sides!r}"
+        )
     for flag in ("present", "ongoing", "preliminary", "date_only"):
         if not isinstance(getattr(record, flag), bool):
             raise FactError(f"{where}{flag} must be True or False, not {getattr(record, flag)!r}")

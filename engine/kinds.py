@@ -24,6 +24,7 @@ from .conditions import (
     NoSuggestion,
     Path,
     Presence,
+    RegionState,
     Streak,
     Trend,
     Window,
@@ -153,6 +154,9 @@ def _kind_problems(atom: Atom, concept: Concept, ruleset: Ruleset) -> Problems:
     if isinstance(atom, CodedIs):
         yield from _coded_problems(atom, concept, ruleset)
         return
+    if isinstance(atom, RegionState) or (isinstance(atom, Compare) and atom.attribute == "regions"):
+        yield from _region_problems(atom, concept, ruleset)
+        return
     if kind == "demographic":
         if concept.field == "sex":
             yield (atom.path, f"{name} is the patient's sex; write '{name} is female'")
@@ -179,6 +183,31 @@ def _kind_problems(atom: Atom, concept: Concept, ruleset: Ruleset) -> Problems:
         if atom.marker not in known:
             listed = ", ".join(known) or "none defined"
             yield (atom.path, f"{name} has no marker {atom.marker!r} (its markers: {listed})")
+
+
+def _region_problems(atom: RegionState | Compare, concept: Concept, ruleset: Ruleset) -> Problems:
+    """Regions, focal and sides read a finding's body sites, placed by the `regions` table."""
+    if concept.kind != "finding":
+        yield (atom.path, f"{concept.name} is a {concept.kind}; only findings have body regions")
+    elif not ruleset.regions:
+        yield (
+            atom.path,
+            f"'{atom.text}' reads body regions, but the ruleset has no regions table: add one "
+            "and give sites a region, e.g. calf: {codes: [sct#53840002], region: lower_limb}",
+        )
+    elif isinstance(atom, RegionState) and atom.state == "focal":
+        if not any(region.focal for region in ruleset.regions.values()):
+            yield (
+                atom.path,
+                f"'{atom.text}': no region class is focal; mark those where one region alone "
+                "is focal (the limbs) with focal: true",
+            )
+    elif isinstance(atom, RegionState) and not any(r.sided for r in ruleset.regions.values()):
+        yield (
+            atom.path,
+            f"'{atom.text}': no region class is sided; mark those with a left and a right "
+            "(the limbs) with sided: true",
+        )
 
 
 def _presence_problems(atom: Presence, concept: Concept, ruleset: Ruleset) -> Problems:

@@ -51,18 +51,27 @@ from .model import (
     Proposal,
     RedFlag,
     Referral,
+    Region,
     Rule,
     Ruleset,
+    SiteRegion,
 )
 from .products import read_products
-from .schema import ConceptSpec, LevelSpec, MarkerSpec, ProposalSpec, RulesetSpec, ThenSpec
+from .schema import (
+    ConceptSpec,
+    LevelSpec,
+    MarkerSpec,
+    ProposalSpec,
+    RulesetSpec,
+    ThenSpec,
+)
 from .thresholds import DURATION_UCUM
 from .valuesets import ValueSetError, read_value_set
 from .yaml_source import Source, load_yaml
 
 MAX_RULESET_BYTES = 4 * 2**20  # a ruleset is input from people: far above 4,000 rules' worth
 SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( side)?\}")
 _BRACED = re.compile(r"\{([^{}]*)\}")
 # `14 days after raasi started, else 3 days`: due after a medicine's latest start
 _DUE_AFTER = re.compile(
@@ -239,6 +248,7 @@ class _Checker:
         self.parameters: dict[str, Parameter] = {}
         # conditions of proposals (`if:`, `already:`), checked once the concepts are known
         self.proposal_conditions: list[Condition] = []
+        self.sited_at: dict[tuple[str, int], tuple[str | int, ...]] = {}  # `code at X` entries
 
     def report(self, path: tuple[str | int, ...], message: str) -> None:
         problem = self.source.problem(path, message)
@@ -266,10 +276,8 @@ class _Checker:
             for name, c in spec.concepts.items()
             if self._is_name(("concepts", name), name)
         }
-        sites = {
-            name: tuple(self._code(("sites", name, i), text) for i, text in enumerate(codes))
-            for name, codes in spec.sites.items()
-        }
+        regions = self._regions()
+        sites, site_regions = self._sites(regions)
         self.levels = self._levels(concepts)
         citations = {
             key: Citation(key, c.title, c.url, c.section) for key, c in spec.citations.items()
@@ -306,7 +314,10 @@ class _Checker:
             time_zone=time_zone,
             products=products,
             unread_text_warnings=tuple(w.strip() for w in spec.unread_text_warnings),
+            regions=regions,
+            site_regions=site_regions,
         )
+        self._check_sited_codes(partial)
         derived = {r.then.derive for r in spec.rules if r.then.derive}
         rules = self._rules(partial, derived)
         for condition in self.proposal_conditions:
@@ -355,10 +366,78 @@ class _Checker:
             return Code("invalid", text)
         return Code(code.system, code.code, display)
 
+    def _regions(self) -> dict[str, Region]:
+        regions = {}
+        for name, spec in self.spec.regions.items():
+            if re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                regions[name] = Region(name, spec.sided, spec.focal)
+            else:
+                self.report(
+                    ("regions", name),
+                    f"region {name!r}: use lowercase letters, digits and underscores",
+                )
+        return regions
+
+    def _sites(
+        self, regions: Mapping[str, Region]
+    ) -> tuple[dict[str, tuple[Code, ...]], dict[str, SiteRegion]]:
+        """The named body sites' codes, and the region (and side) of those that name one."""
+        sites: dict[str, tuple[Code, ...]] = {}
+        placed: dict[str, SiteRegion] = {}
+        seen: dict[tuple[str, str], str] = {}
+        for name, spec in self.spec.sites.items():
+            path: tuple[str | int, ...] = ("sites", name)
+            listed = isinstance(self.source.data.get("sites", {}).get(name), list)
+            where = path if listed else (*path, "codes")  # `calf: [sct#53840002]`
+            codes = tuple(self._code((*where, i), text) for i, text in enumerate(spec.codes))
+            sites[name] = codes
+            for i, code in enumerate(codes):
+                other = seen.setdefault(code.key, name)
+                if other != name and code.system != "invalid":
+                    self.report((*where, i), f"{code.compact()} is already the site {other}")
+            if spec.region is None:
+                if spec.side is not None:
+                    self.report((*path, "side"), f"site {name} has a side but no region")
+                continue
+            region = regions.get(spec.region)
+            if region is None:
+                known = ", ".join(regions) or "none: add a regions table"
+                self.report((*path, "region"), f"unknown region {spec.region!r} (regions: {known})")
+                continue
+            if spec.side is not None and not region.sided:
+                self.report(
+                    (*path, "side"),
+                    f"site {name} has a side, but region {region.name} is not sided "
+                    "(give it sided: true)",
+                )
+            placed[name] = SiteRegion(region.name, spec.side)
+        return sites, placed
+
+    def _check_sited_codes(self, partial: Ruleset) -> None:
+        """Every `code at X` names a region class or a named site."""
+        for concept in partial.concepts.values():
+            for i, (code, place) in enumerate(concept.sited_codes):
+                where = self.sited_at[(concept.name, i)]
+                if place in partial.regions or place in partial.sites:
+                    if concept.kind != "finding":
+                        self.report(
+                            where,
+                            f"{concept.name} is a {concept.kind}; "
+                            "only findings are recorded at body sites",
+                        )
+                    continue
+                known = [*partial.regions, *partial.sites]
+                self.report(
+                    where,
+                    f"{code.compact()} at {place!r}: {place!r} is no region or site"
+                    f"{_did_you_mean(place, known)}; write e.g. 'sct#65124004 at lower_limb'",
+                )
+
     def _concept(self, name: str, spec: ConceptSpec) -> Concept:
         path: tuple[str | int, ...] = ("concepts", name)
         codes: list[Code] = []
         prefixes: list[Code] = []
+        sited: list[tuple[Code, str]] = []
         for i, text in enumerate(spec.codes):
             where = (*path, "codes", i)
             if text.startswith("valueset:"):
@@ -369,9 +448,13 @@ class _Checker:
                     self.report(where, f"{text!r}: write a prefix code as e.g. atc#C09A*")
                 prefixes.append(prefix)
             else:
-                code = self._code(where, text)
+                text, at, place = text.partition(" at ")
+                code = self._code(where, text.strip())
                 self.code_at.setdefault((name, code.key), i)
                 codes.append(code)
+                if at:
+                    sited.append((code, place.strip()))
+                    self.sited_at[(name, len(sited) - 1)] = where
         unit = None
         if spec.unit is not None:
             try:
@@ -408,6 +491,7 @@ class _Checker:
             field=spec.field,
             markers=markers,
             decimals=spec.decimals,
+            sited_codes=tuple(sited),
         )
 
     def _kind(self, name: str, spec: ConceptSpec) -> ConceptKind:
@@ -930,6 +1014,9 @@ class _Checker:
         ok = True
         for inner in _BRACED.findall(text or ""):
             known = inner in concepts or inner in self.spec.parameters
+            sided = inner.removesuffix(" side")  # `{leg_swelling side}`: a finding's side
+            if sided != inner and sided in concepts:
+                known = concepts[sided].kind == "finding"
             if not (known and _PLACEHOLDER.fullmatch(f"{{{inner}}}")):
                 self.report(
                     path,

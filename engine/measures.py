@@ -20,7 +20,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cached_property
 from typing import Literal, TypeAlias
 
-from . import units
+from . import regions, units
 from .clock import Duration, calendar_date, completed_years, from_ucum, local_date, zone_of
 from .codes import parse_code
 from .conditions import (
@@ -33,6 +33,7 @@ from .conditions import (
     MedicationState,
     Op,
     Presence,
+    RegionState,
     Streak,
     Trend,
     TrendMeasure,
@@ -49,7 +50,15 @@ SCALE = 1_000_000  # numbers durable_rules compares are in millionths
 MEASURE_PREFIX = "m_"  # a fact attribute that is a measure
 Rounding = Literal["floor", "ceil", "exact"]
 MeasuredAtom: TypeAlias = (
-    Compare | Presence | AboveReference | Trend | Streak | MedicationState | CodedIs | Marked
+    Compare
+    | Presence
+    | AboveReference
+    | Trend
+    | Streak
+    | MedicationState
+    | CodedIs
+    | Marked
+    | RegionState
 )
 # which way an inexact value may be rounded without changing the comparison's outcome:
 # v >= T and v < T hold exactly when floor(v) does; v > T and v <= T when ceil(v) does
@@ -107,7 +116,9 @@ def is_measured(atom: Atom, ruleset: Ruleset) -> bool:
         )
     if isinstance(atom, Presence):
         return atom.window is not None
-    return isinstance(atom, AboveReference | Trend | Streak | MedicationState | CodedIs | Marked)
+    return isinstance(
+        atom, AboveReference | Trend | Streak | MedicationState | CodedIs | Marked | RegionState
+    )
 
 
 def measure_of(atom: MeasuredAtom, ruleset: Ruleset) -> tuple[Measure, int | None]:
@@ -493,7 +504,7 @@ def _compare(
     where = _window_words(atom)
     if concept.field == "age":
         return _age(summary, context)
-    if atom.attribute in ("count", "sites", "span"):
+    if atom.attribute in ("count", "sites", "span", "regions"):
         present = _overlapping(_present(summary, interval), interval, context, concept.kind)
         if atom.attribute == "count":
             count = len({r.record.source for r in present})
@@ -502,6 +513,10 @@ def _compare(
             sited = [r for r in present if r.site]
             count = len({r.site for r in sited})
             return Measured(Decimal(count), f"{count} sites{where}", tuple(sited))
+        if atom.attribute == "regions":
+            counted = [r for r in present if regions.place_of(r.record, context.ruleset).region]
+            count = regions.region_count((r.record for r in counted), context.ruleset)
+            return Measured(Decimal(count), f"{count} body regions{where}", tuple(counted))
         times = [r.record.time for r in present if r.record.time]
         if not times:
             return None
@@ -577,6 +592,23 @@ def _presence(
     if atom.state == "absent":
         return _yes(f"recorded absent{where}", absent) if absent and not present else None
     return _yes(f"recorded{where}", present + absent) if present or absent else None
+
+
+def _region_state(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    assert isinstance(atom, RegionState)
+    present = _overlapping(_present(summary, interval), interval, context, summary.concept.kind)
+    records = [r.record for r in present]
+    where = _window_words(atom)
+    if atom.state == "focal":
+        focal = regions.is_focal(records, context.ruleset)
+        return _yes(f"focal{where}", present) if focal else None
+    if regions.side_state(records, context.ruleset) != atom.state:
+        return None
+    sides = regions.side_words(regions.sides_seen(records, context.ruleset))
+    return _yes(f"{atom.state.replace('-', ' ')} ({sides}){where}", present)
 
 
 def _above(
@@ -1006,4 +1038,5 @@ _COMPUTE: dict[type, _Compute] = {
     Streak: _streak,
     Trend: _trend,
     MedicationState: _medication,
+    RegionState: _region_state,
 }

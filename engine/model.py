@@ -46,6 +46,24 @@ class Marker:
 
 
 @dataclass(frozen=True, slots=True)
+class Region:
+    """A class of body regions (`lower_limb`): `sided` when its records are on a left or a
+    right side, `focal` when a finding in one region of it alone is focal."""
+
+    name: str
+    sided: bool = False
+    focal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRegion:
+    """Where a named body site lies: its region class, and its side when the code says it."""
+
+    region: str
+    side: Literal["left", "right"] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Concept:
     """A named clinical concept: the codes that mean it, and how its values are read.
 
@@ -71,6 +89,9 @@ class Concept:
     field: Literal["age", "sex"] | None = None  # a demographic's Patient field
     markers: tuple[Marker, ...] = ()
     decimals: int | None = None  # values rounded half-up to this many places before comparing
+    # codes that mean the concept only at a body site in a region class or at a named site
+    # (`sct#65124004 at lower_limb`): each code (also in `codes`) with that class or site
+    sited_codes: tuple[tuple[Code, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -231,6 +252,8 @@ class Ruleset:
     # an Observation matching no concept whose code text or display contains one of these words
     # is reported as not read (never matched on)
     unread_text_warnings: tuple[str, ...] = ()
+    regions: Mapping[str, Region] = field(default_factory=dict)  # body-region classes
+    site_regions: Mapping[str, SiteRegion] = field(default_factory=dict)  # by site name
 
     @property
     def key(self) -> str:

@@ -30,7 +30,8 @@ class Record:
     against, never for). `value` is a `Quantity` for a measurement, a plain number for a score or
     grade, or None for a bare finding. `time` is when it was observed (timezone-aware); `end` closes
     an interval (a Period, a Condition's abatement); `ongoing` marks an interval still open at
-    evaluation time (an active Condition). `site` is a body-site code (`sct#53840002`).
+    evaluation time (an active Condition). `site` is a body-site code (`sct#53840002`),
+    `laterality` the sides its qualifier names.
     `reference_low` is the lower limit of the result's own reference range, in `value`'s unit.
     `date_only` says `time` is a date's midnight UTC: the date states no offset, so it may have
     begun up to `clock.DATE_OFFSET_SLACK` earlier (`moment` is `time` with that precision).
@@ -65,6 +66,9 @@ class Record:
     asserted: datetime | None = None
     # a medication's coding display, to name its drug group on a card (never matched on)
     display: str | None = None
+    # the side(s) the body site's laterality qualifier states: "left", "right" or both; a site
+    # whose code names its side (left lower limb) keeps that side whatever this says
+    laterality: frozenset[str] = frozenset()
 
     @property
     def moment(self) -> Moment | None:

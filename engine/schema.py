@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 
 class _Strict(BaseModel):
@@ -16,6 +16,17 @@ class MarkerSpec(_Strict):
     interpretation: list[str] = Field(default_factory=list)
     note: str | None = None
     negation: str | None = None
+
+
+class RegionSpec(_Strict):
+    sided: StrictBool = False  # a record here is on a side: left, right or unknown
+    focal: StrictBool = False  # a finding in one region of this class alone is focal
+
+
+class SiteSpec(_Strict):
+    codes: list[str] = Field(min_length=1)
+    region: str | None = None  # a class of `regions`
+    side: Literal["left", "right"] | None = None  # pre-coordinated: it wins over laterality
 
 
 class ConceptSpec(_Strict):
@@ -135,10 +146,20 @@ class RulesetSpec(_Strict):
     citations: dict[str, CitationSpec] = Field(default_factory=dict)
     code_systems: dict[str, str] = Field(default_factory=dict, alias="code-systems")
     concepts: dict[str, ConceptSpec]
-    sites: dict[str, list[str]] = Field(default_factory=dict)
+    regions: dict[str, RegionSpec] = Field(default_factory=dict)
+    sites: dict[str, SiteSpec] = Field(default_factory=dict)
     # bool is kept as itself, not read as 1 or 0, so the loader can refuse it by name
     parameters: dict[str, StrictBool | str | int | float] = Field(default_factory=dict)
     referrals: dict[str, ReferralSpec] = Field(default_factory=dict)
     red_flags: list[RedFlagSpec] = Field(default_factory=list, alias="red-flags")
     scope: Any = None
     rules: list[RuleSpec] = Field(min_length=1)
+
+    @field_validator("sites", mode="before")
+    @classmethod
+    def _listed_sites(cls, sites: Any) -> Any:
+        """`calf: [sct#53840002]` is a site without a region: `calf: {codes: [...]}` (anything
+        else but a mapping is read as its codes, so a mistake is reported as theirs)."""
+        if not isinstance(sites, dict):
+            return sites
+        return {k: v if isinstance(v, dict) else {"codes": v} for k, v in sites.items()}

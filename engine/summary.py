@@ -34,6 +34,7 @@ from .codes import parse_code
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
 from .records import Quantity, Record
+from .regions import not_at_its_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +231,9 @@ def summarise(
     warnings: list[DataWarning] = []
     for record in records:
         concept = ruleset.concepts[record.concept]
+        if concept.sited_codes and (elsewhere := not_at_its_site(record, concept, ruleset)):
+            warnings.append(DataWarning(elsewhere, record.source))
+            continue
         time = record.time
         if time is not None and time > as_of and is_after(Moment.of(time, record.date_only), as_of):
             # Recorded after the evaluation time: not known then. Before a chosen past time that

@@ -89,7 +89,7 @@ def resolve_threshold(compare: Compare | Trend | Streak, ruleset: Ruleset) -> fl
             )
         return value
     attribute = compare.attribute if isinstance(compare, Compare) else "latest"
-    if attribute in ("count", "sites"):
+    if attribute in ("count", "sites", "regions"):
         if unit != "1" or value != int(value) or value < 0:
             raise ThresholdOutOfRange(
                 f"{compare.concept} {attribute} is a whole number, 0 or more; {shown} is not"

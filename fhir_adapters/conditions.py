@@ -18,7 +18,8 @@ from engine.evaluation import DataWarning
 from engine.model import Ruleset
 from engine.records import Record
 
-from .codings import meant, pairs, sites, status_code
+from .body_sites import body_sites
+from .codings import meant, pairs, status_code
 from .concept_codes import compact, windowed
 from .fhir_times import (
     ContradictoryTime,
@@ -95,12 +96,13 @@ def condition_records(
             end=end if present else None,
             ongoing=ongoing,
             site=site,
+            laterality=sides,
             preliminary=verification in _PROVISIONAL,
             date_only=dateless,
             code=compact(m.code, ruleset),
         )
         for m in matched
-        for site in sites(condition.bodySite, ruleset) or [None]
+        for site, sides in body_sites(condition.bodySite, ruleset, warn) or [(None, frozenset())]
     ]
     return records, warnings
 

@@ -43,7 +43,8 @@ from ._quantities import (
     read_quantity,
     unit_disagreement,
 )
-from .codings import has_code, meant, pairs, site
+from .body_sites import body_site
+from .codings import has_code, meant, pairs
 from .concept_codes import Matched, answered_by, canonical_system, compact, matches
 from .fhir_times import ContradictoryTime, Warn, date_only, moment, period
 from .markers import markers
@@ -89,6 +90,7 @@ class _Context:
     end: datetime | None = None
     site: str | None = None
     notes: tuple[str, ...] = ()
+    laterality: frozenset[str] = frozenset()
     _conditions: list[tuple[object, object]] | None = field(default=None)
 
     def marks(self, concept: Concept, element: Valued) -> frozenset[str]:
@@ -118,6 +120,7 @@ class _Context:
             value=reading.value,
             end=self.end,
             site=self.site,
+            laterality=self.laterality,
             reference_low=reading.reference_low,
             preliminary=self.obs.status == "preliminary",
             date_only=date_only(self.obs, "effective"),
@@ -176,8 +179,8 @@ def observation_records(
         return [], warnings
     preliminary = status == "preliminary"
     notes = tuple(note.text for note in obs.note or [] if note.text)
-    where = site(obs.bodySite, ruleset)
-    context = _Context(obs, source, ruleset, resolve, warn, time, end, where, notes)
+    where, sides = body_site(obs.bodySite, ruleset, warn)
+    context = _Context(obs, source, ruleset, resolve, warn, time, end, where, notes, sides)
     records: list[Record] = []
     for matched in direct:
         reading = _read_direct(obs, matched.concept, ruleset, warn, preliminary=preliminary)

@@ -3,8 +3,8 @@
 Each data entry starts with its kind and becomes one resource of that type:
 
     observation: loinc#2823-3   value, coded, components, specimen, note, interpretation,
-                                reference-low/-high, site, status, at (or at: {start, end})
-    condition: sct#...          site, onset, abatement, clinical-status, verification
+                                reference-low/-high, site, side, status, at (or at: {start, end})
+    condition: sct#...          site, side, onset, abatement, clinical-status, verification
     medication-request: rxnorm#35296   status, intent, at (authoredOn), validity-end,
                                        expected-supply, or medication-reference instead of a code
     medication-statement: atc#C09AA05  status, at (effectivePeriod.start), end, asserted
@@ -17,9 +17,10 @@ Every kind also takes `id`, `patient` (another patient's id) and `fhir` (element
 written). Statuses and intents default to the usual ones (final, active, order, completed,
 finished). Codes are compact (`rxnorm#35296`), a list of codes is one CodeableConcept. Times are
 absolute, or relative to the scenario's `now`: `-2 hours`, `-3 days`, `+20 days`, and
-`-6 months` / `-1 year` on the calendar; `at` left out is now, `at: null` leaves it out. A key
-the kind does not take, or a value it cannot hold, is reported through `fail` at its line; the
-reader never raises and always returns resources of the right shape.
+`-6 months` / `-1 year` on the calendar; `at` left out is now, `at: null` leaves it out. `side:`
+(left, right or both) is the `site:`'s mCODE laterality qualifier. A key the kind does not take,
+or a value it cannot hold, is reported through `fail` at its line; the reader never raises and
+always returns resources of the right shape.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ SYSTEMS: dict[str, str] = {
     **DEFAULT_SYSTEMS,
 }
 
+SNOMED = "http://snomed.info/sct"
+LATERALITY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
+_LATERALITY = {
+    "left": ("7771000", "Left"),
+    "right": ("24028007", "Right"),
+    "both": ("51440002", "Right and left"),
+}
 _COMMON = {"id", "patient", "fhir"}
 KEYS: dict[str, set[str]] = {
     "observation": _COMMON
@@ -56,6 +64,7 @@ KEYS: dict[str, set[str]] = {
         "at",
         "value",
         "site",
+        "side",
         "status",
         "interpretation",
         "reference-low",
@@ -66,7 +75,8 @@ KEYS: dict[str, set[str]] = {
         "specimen",
         "note",
     },
-    "condition": _COMMON | {"site", "onset", "abatement", "clinical-status", "verification"},
+    "condition": _COMMON
+    | {"site", "side", "onset", "abatement", "clinical-status", "verification"},
     "medication-request": _COMMON
     | {"status", "intent", "at", "validity-end", "expected-supply", "medication-reference"},
     "medication-statement": _COMMON | {"status", "at", "end", "asserted", "medication-reference"},
@@ -284,7 +294,9 @@ class DataReader:
         resource["status"] = self._status(entry, "observation", path)
         resource["code"] = self._concept(entry["observation"], (*path, "observation"))
         if "site" in entry:
-            resource["bodySite"] = self._concept(entry["site"], (*path, "site"))
+            resource["bodySite"] = self._body_site(entry, path)
+        elif "side" in entry:
+            self.fail((*path, "side"), "a side needs its site: give site: too")
         self._effective(resource, entry.get("at", "0 days"), (*path, "at"))
         if "value" in entry and "coded" in entry:
             self.fail((*path, "coded"), "an observation has one value: value: or coded:")
@@ -379,7 +391,9 @@ class DataReader:
     ) -> list[dict[str, Any]]:
         resource["code"] = self._concept(entry["condition"], (*path, "condition"))
         if "site" in entry:
-            resource["bodySite"] = [self._concept(entry["site"], (*path, "site"))]
+            resource["bodySite"] = [self._body_site(entry, path)]
+        elif "side" in entry:
+            self.fail((*path, "side"), "a side needs its site: give site: too")
         resource["clinicalStatus"] = _coded(
             "http://terminology.hl7.org/CodeSystem/condition-clinical",
             entry.get("clinical-status", "active"),
@@ -566,6 +580,19 @@ class DataReader:
         stamp = self.stamp(value, (*path, key))
         if stamp:
             target[element] = stamp
+
+    def _body_site(self, entry: dict[str, Any], path: Where) -> dict[str, Any]:
+        """`site:` as a bodySite; `side:` (left, right, both) as its mCODE laterality."""
+        concept = self._concept(entry["site"], (*path, "site"))
+        if "side" in entry:
+            side = entry["side"]
+            if not isinstance(side, str) or side not in _LATERALITY:
+                self.fail((*path, "side"), f"side is left, right or both, not {side!r}")
+            else:
+                code, display = _LATERALITY[side]
+                value = {"coding": [{"system": SNOMED, "code": code, "display": display}]}
+                concept["extension"] = [{"url": LATERALITY, "valueCodeableConcept": value}]
+        return concept
 
     def _concept(self, raw: Any, path: Where) -> dict[str, Any]:
         """A CodeableConcept of one code, or of a list of codes (codings of one concept)."""
