@@ -240,8 +240,8 @@ class _Checker:
         # conditions of proposals (`if:`, `already:`), checked once the concepts are known
         self.proposal_conditions: list[Condition] = []
 
-    def report(self, path: tuple[str | int, ...], message: str) -> None:
-        problem = self.source.problem(path, message)
+    def report(self, path: tuple[str | int, ...], message: str, *, at_key: bool = False) -> None:
+        problem = self.source.problem(path, message, at_key=at_key)
         if problem not in self.problems:  # a parameter used by several rules is wrong once
             self.problems.append(problem)
 
@@ -385,6 +385,7 @@ class _Checker:
         if spec.molar_mass is not None:
             molar_mass = self._molar_mass((*path, "molar-mass"), spec.molar_mass, name)
         kind = self._kind(name, spec)
+        same_as = self._same_as(path, name, spec, kind, unit, molar_mass)
         markers = tuple(
             self._marker((*path, "markers", key), name, key, marker)
             for key, marker in spec.markers.items()
@@ -408,6 +409,7 @@ class _Checker:
             field=spec.field,
             markers=markers,
             decimals=spec.decimals,
+            same_as=same_as,
         )
 
     def _kind(self, name: str, spec: ConceptSpec) -> ConceptKind:
@@ -460,6 +462,35 @@ class _Checker:
         if spec.markers and kind != "quantity":
             self.report((*path, "markers"), f"markers: are for a quantity; {name} is a {kind}")
         return kind
+
+    def _same_as(
+        self,
+        path: tuple[str | int, ...],
+        name: str,
+        spec: ConceptSpec,
+        kind: ConceptKind,
+        unit: str | None,
+        molar_mass: float | None,
+    ) -> units.SameAs:
+        """The concept's units declared equal, each checked by `units.same_as_problem`."""
+        if not spec.same_as:
+            return ()
+        if kind != "quantity":
+            message = f"same-as: is for a quantity; {name} is a {kind}"
+            self.report((*path, "same-as"), message, at_key=True)
+            return ()
+        if unit is None:  # a missing or unknown unit is reported already
+            return ()
+        pairs: list[tuple[str, str]] = []
+        for key, same in spec.same_as.items():
+            problem = units.same_as_problem(
+                key, same, unit, molar_mass=molar_mass, valence=spec.valence, earlier=tuple(pairs)
+            )
+            if problem is not None:
+                self.report((*path, "same-as", key), f"{name}: same-as: {problem}", at_key=True)
+                continue
+            pairs.append((units.lookup(key).code, units.lookup(same).code))
+        return tuple(pairs)
 
     def _marker(
         self, path: tuple[str | int, ...], concept: str, name: str, spec: MarkerSpec

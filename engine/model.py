@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from .clock import Duration
 from .codes import Code
 from .conditions import Compare, atoms
+from .units import SameAs
 
 if TYPE_CHECKING:
     from .conditions import Condition
@@ -51,7 +52,8 @@ class Concept:
 
     `unit` is the canonical unit quantities are converted to (None for findings and scores).
     `lookback` bounds how old a record may be and still count (None: any age). `molar_mass`
-    (g/mol) and `valence` allow mass and equivalent concentrations to become molar ones.
+    (g/mol) and `valence` allow mass and equivalent concentrations to become molar ones;
+    `same_as` pairs are units read as equal for this analyte (`[IU]/L` as `U/L`).
     """
 
     name: str
@@ -71,6 +73,7 @@ class Concept:
     field: Literal["age", "sex"] | None = None  # a demographic's Patient field
     markers: tuple[Marker, ...] = ()
     decimals: int | None = None  # values rounded half-up to this many places before comparing
+    same_as: SameAs = ()  # units read as equal for this analyte though UCUM keeps them apart
 
     @property
     def label(self) -> str:
