@@ -207,6 +207,11 @@ def _duration_words(text: str) -> Duration | None:
         return None
 
 
+def _clash(one: Concept, other: Concept) -> bool:
+    """Whether a code in both concepts would mean both on one resource."""
+    return one.kind == other.kind and (one.kind != "event" or one.resource == other.resource)
+
+
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -827,19 +832,31 @@ class _Checker:
 
     def _check_duplicate_codes(self, concepts: dict[str, Concept]) -> None:
         """A code means one concept, except a code from a value set, or one shared by concepts
-        of different kinds (a coded ECG answer and a finding)."""
-        seen: dict[tuple[str, str], str] = {}
+        of different kinds (a coded ECG answer and a finding) or by event concepts of different
+        resources (an ECG requested and an ECG done)."""
+        seen: dict[tuple[str, str], list[str]] = {}
         for name, concept in concepts.items():
             for code in concept.codes:
-                other = seen.setdefault(code.key, name)
-                if other == name:
+                others = seen.setdefault(code.key, [])
+                if name in others:
                     continue
-                from_value_set = {(name, code.key), (other, code.key)} & self.from_value_sets
-                if from_value_set or concepts[other].kind != concept.kind:
+                clash = next((o for o in others if _clash(concepts[o], concept)), None)
+                others.append(name)
+                from_value_set = {(name, code.key), (clash, code.key)} & self.from_value_sets
+                if clash is None or from_value_set:
+                    continue
+                where = ("concepts", name, "codes", self.code_at.get((name, code.key), 0))
+                if concept.kind == "event":
+                    self.report(
+                        where,
+                        f"{code.compact(self.systems)} already means {clash}, also read from a "
+                        f"{concept.resource}; a code may belong to one event concept of each "
+                        "resource (unless it comes from a value set)",
+                    )
                     continue
                 self.report(
-                    ("concepts", name, "codes", self.code_at.get((name, code.key), 0)),
-                    f"{code.compact(self.systems)} already means {other}; a code may "
+                    where,
+                    f"{code.compact(self.systems)} already means {clash}; a code may "
                     "belong to one concept only (unless it comes from a value set)",
                 )
 
