@@ -216,6 +216,11 @@ def _duration_words(text: str) -> Duration | None:
         return None
 
 
+def _clash(one: Concept, other: Concept) -> bool:
+    """Whether a code in both concepts would mean both on one resource."""
+    return one.kind == other.kind and (one.kind != "event" or one.resource == other.resource)
+
+
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -250,8 +255,8 @@ class _Checker:
         self.proposal_conditions: list[Condition] = []
         self.sited_at: dict[tuple[str, int], tuple[str | int, ...]] = {}  # `code at X` entries
 
-    def report(self, path: tuple[str | int, ...], message: str) -> None:
-        problem = self.source.problem(path, message)
+    def report(self, path: tuple[str | int, ...], message: str, *, at_key: bool = False) -> None:
+        problem = self.source.problem(path, message, at_key=at_key)
         if problem not in self.problems:  # a parameter used by several rules is wrong once
             self.problems.append(problem)
 
@@ -468,6 +473,7 @@ class _Checker:
         if spec.molar_mass is not None:
             molar_mass = self._molar_mass((*path, "molar-mass"), spec.molar_mass, name)
         kind = self._kind(name, spec)
+        same_as = self._same_as(path, name, spec, kind, unit, molar_mass)
         markers = tuple(
             self._marker((*path, "markers", key), name, key, marker)
             for key, marker in spec.markers.items()
@@ -492,6 +498,7 @@ class _Checker:
             markers=markers,
             decimals=spec.decimals,
             sited_codes=tuple(sited),
+            same_as=same_as,
         )
 
     def _kind(self, name: str, spec: ConceptSpec) -> ConceptKind:
@@ -544,6 +551,35 @@ class _Checker:
         if spec.markers and kind != "quantity":
             self.report((*path, "markers"), f"markers: are for a quantity; {name} is a {kind}")
         return kind
+
+    def _same_as(
+        self,
+        path: tuple[str | int, ...],
+        name: str,
+        spec: ConceptSpec,
+        kind: ConceptKind,
+        unit: str | None,
+        molar_mass: float | None,
+    ) -> units.SameAs:
+        """The concept's units declared equal, each checked by `units.same_as_problem`."""
+        if not spec.same_as:
+            return ()
+        if kind != "quantity":
+            message = f"same-as: is for a quantity; {name} is a {kind}"
+            self.report((*path, "same-as"), message, at_key=True)
+            return ()
+        if unit is None:  # a missing or unknown unit is reported already
+            return ()
+        pairs: list[tuple[str, str]] = []
+        for key, same in spec.same_as.items():
+            problem = units.same_as_problem(
+                key, same, unit, molar_mass=molar_mass, valence=spec.valence, earlier=tuple(pairs)
+            )
+            if problem is not None:
+                self.report((*path, "same-as", key), f"{name}: same-as: {problem}", at_key=True)
+                continue
+            pairs.append((units.lookup(key).code, units.lookup(same).code))
+        return tuple(pairs)
 
     def _marker(
         self, path: tuple[str | int, ...], concept: str, name: str, spec: MarkerSpec
@@ -880,19 +916,31 @@ class _Checker:
 
     def _check_duplicate_codes(self, concepts: dict[str, Concept]) -> None:
         """A code means one concept, except a code from a value set, or one shared by concepts
-        of different kinds (a coded ECG answer and a finding)."""
-        seen: dict[tuple[str, str], str] = {}
+        of different kinds (a coded ECG answer and a finding) or by event concepts of different
+        resources (an ECG requested and an ECG done)."""
+        seen: dict[tuple[str, str], list[str]] = {}
         for name, concept in concepts.items():
             for code in concept.codes:
-                other = seen.setdefault(code.key, name)
-                if other == name:
+                others = seen.setdefault(code.key, [])
+                if name in others:
                     continue
-                from_value_set = {(name, code.key), (other, code.key)} & self.from_value_sets
-                if from_value_set or concepts[other].kind != concept.kind:
+                clash = next((o for o in others if _clash(concepts[o], concept)), None)
+                others.append(name)
+                from_value_set = {(name, code.key), (clash, code.key)} & self.from_value_sets
+                if clash is None or from_value_set:
+                    continue
+                where = ("concepts", name, "codes", self.code_at.get((name, code.key), 0))
+                if concept.kind == "event":
+                    self.report(
+                        where,
+                        f"{code.compact(self.systems)} already means {clash}, also read from a "
+                        f"{concept.resource}; a code may belong to one event concept of each "
+                        "resource (unless it comes from a value set)",
+                    )
                     continue
                 self.report(
-                    ("concepts", name, "codes", self.code_at.get((name, code.key), 0)),
-                    f"{code.compact(self.systems)} already means {other}; a code may "
+                    where,
+                    f"{code.compact(self.systems)} already means {clash}; a code may "
                     "belong to one concept only (unless it comes from a value set)",
                 )
 

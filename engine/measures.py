@@ -639,6 +639,7 @@ def _above_one(
                 concept.unit or "1",
                 molar_mass=concept.molar_mass,
                 valence=concept.valence,
+                same_as=concept.same_as,
             )
             limit = _decimal(converted)
         except units.UnitError:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from .clock import Duration
 from .codes import Code
 from .conditions import Compare, atoms
+from .units import SameAs
 
 if TYPE_CHECKING:
     from .conditions import Condition
@@ -69,7 +70,8 @@ class Concept:
 
     `unit` is the canonical unit quantities are converted to (None for findings and scores).
     `lookback` bounds how old a record may be and still count (None: any age). `molar_mass`
-    (g/mol) and `valence` allow mass and equivalent concentrations to become molar ones.
+    (g/mol) and `valence` allow mass and equivalent concentrations to become molar ones;
+    `same_as` pairs are units read as equal for this analyte (`[IU]/L` as `U/L`).
     """
 
     name: str
@@ -92,6 +94,7 @@ class Concept:
     # codes that mean the concept only at a body site in a region class or at a named site
     # (`sct#65124004 at lower_limb`): each code (also in `codes`) with that class or site
     sited_codes: tuple[tuple[Code, str], ...] = ()
+    same_as: SameAs = ()  # units read as equal for this analyte though UCUM keeps them apart
 
     @property
     def label(self) -> str:

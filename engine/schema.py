@@ -39,6 +39,7 @@ class ConceptSpec(_Strict):
     lookback: str | None = None
     molar_mass: str | None = Field(default=None, alias="molar-mass")
     valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
+    same_as: dict[str, str] = Field(default_factory=dict, alias="same-as")  # unit: same unit
     title: str | None = None
     ties: Literal["highest", "lowest"] | None = None
     decimals: int | None = Field(default=None, ge=0, le=6, strict=True)

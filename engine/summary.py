@@ -210,6 +210,7 @@ def _canonical(quantity: Quantity, concept: Concept) -> float | None:
             target,
             molar_mass=concept.molar_mass,
             valence=concept.valence,
+            same_as=concept.same_as,
         )
     except units.UnitError:
         return None

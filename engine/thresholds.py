@@ -132,7 +132,12 @@ def _in_concept_unit(
         )
     try:
         return units.convert(
-            value, unit, concept.unit, molar_mass=concept.molar_mass, valence=concept.valence
+            value,
+            unit,
+            concept.unit,
+            molar_mass=concept.molar_mass,
+            valence=concept.valence,
+            same_as=concept.same_as,
         )
     except units.UnitError:
         raise ThresholdError(

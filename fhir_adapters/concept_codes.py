@@ -2,11 +2,13 @@
 
 Codings are matched on system and code only, never display text. A concept's codes match
 exactly; its prefix codes (`atc#C09A*`) match every code of their system that begins with
-the rest. A code may mean several concepts (of different kinds, or through value sets).
-An Observation reads finding, quantity, score and coded concepts; a Condition every concept
-but coded, medication, demographic and event ones; a Procedure, Encounter or ServiceRequest
-the event concepts whose `resource` is its type. `answered_by` gives the findings whose
-`answers_of` lists an Observation code (an ECG report answered with a finding code).
+the rest. A code may mean several concepts (of different kinds, event concepts of different
+resources, or through value sets). An Observation reads finding, quantity, score and coded
+concepts; a Condition every concept but coded, medication, demographic and event ones; a
+Procedure, Encounter or ServiceRequest the event concepts whose `resource` is its type, so
+one code means "ECG requested" on a ServiceRequest and "ECG done" on a Procedure.
+`answered_by` gives the findings whose `answers_of` lists an Observation code (an ECG report
+answered with a finding code).
 System URIs FHIR has renamed are read under their current name (`SYSTEM_ALIASES`).
 """
 

@@ -6,7 +6,8 @@ active or completed, an Encounter finished or in progress). Codes: a Procedure's
 ServiceRequest's `code`, an Encounter's `type` and `serviceType`. Times: a Procedure's
 `performedDateTime` or `performedPeriod`, an Encounter's `period`, a ServiceRequest's
 `authoredOn`; an event still in progress without an end is ongoing. A resource of an event
-concept in a status that does not count, or without a time, is left out with a warning.
+concept in a status that does not count, or without a time, is left out with a warning. A
+resource means only the event concepts of its own type, whatever other types share its code.
 """
 
 from __future__ import annotations

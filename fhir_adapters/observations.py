@@ -348,7 +348,8 @@ def _concept_quantity(
         return None
     for coding in (obs.code.coding or []) if obs.code else []:
         if coding.system == loinc.LOINC and coding.code:
-            mismatch = loinc.property_mismatch(coding.code, value.unit)
+            read_as = units.read_as(value.unit, concept.same_as)
+            mismatch = loinc.property_mismatch(coding.code, read_as)
             if mismatch:
                 warn(mismatch)
     return value
@@ -363,6 +364,7 @@ def _convertible(value: Quantity, concept: Concept) -> bool:
             concept.unit,
             molar_mass=concept.molar_mass,
             valence=concept.valence,
+            same_as=concept.same_as,
         )
     except units.UnitError:
         return False
@@ -396,6 +398,7 @@ def _reference_limit(
                 value.unit,
                 molar_mass=concept.molar_mass,
                 valence=concept.valence,
+                same_as=concept.same_as,
             )
         except units.UnitError:
             warn(f"{where} in {bound.unit} cannot be compared with {value.unit}: ignored")

@@ -5,8 +5,9 @@ grammar and atoms are `engine.units.ucum`) or a spelling seen in real data that 
 beyond doubt (`mEq/L`, `mmol/l`, `days`). Anything else is never guessed: callers get a
 `UnitError` and report the value as unusable. Units of one dimension convert exactly; an
 analyte's mass and equivalents become moles only with its molar mass or valence, which the
-ruleset's concept states (divalent Mg: 1 mmol/L is 2 meq/L). Dimensions are named in words
-(`substance concentration`, `duration`) for clinicians' messages.
+ruleset's concept states (divalent Mg: 1 mmol/L is 2 meq/L); units UCUM keeps apart are one
+only where the concept says so (`same-as`: a CK's `[IU]/L` read as `U/L`). Dimensions are named
+in words (`substance concentration`, `duration`) for clinicians' messages.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from .dimensions import describe
 
 class UnitError(ValueError):
     """A unit is unknown, or cannot be converted to the unit asked for."""
+
+
+# An analyte's units declared equal though UCUM keeps them apart: (unit, the unit it is the
+# same as) pairs of UCUM codes, read both ways, each standing for every unit of its dimension.
+SameAs = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,20 +194,47 @@ def _molar_forms(
 
 @lru_cache(maxsize=2048)
 def _ratio(
-    from_unit: str, to_unit: str, molar_mass: float | None, valence: int | None
+    from_unit: str,
+    to_unit: str,
+    molar_mass: float | None,
+    valence: int | None,
+    same_as: SameAs = (),
 ) -> float | None:
     """The number a value in `from_unit` is multiplied by to be in `to_unit`, computed exactly
     and rounded once; None when there is none."""
-    source, target = lookup(from_unit), lookup(to_unit)
+    exact = _exact(lookup(from_unit), lookup(to_unit), molar_mass, valence)
+    if exact is None:
+        exact = _declared(lookup(from_unit), lookup(to_unit), molar_mass, valence, same_as)
+    return None if exact is None else float(exact)
+
+
+def _exact(
+    source: Unit, target: Unit, molar_mass: float | None, valence: int | None
+) -> Fraction | None:
     if source.special or target.special:
         same = source.special and target.special and source.code == target.code
-        return 1.0 if same else None
+        return Fraction(1) if same else None
     if source.vector == target.vector:
-        return float(source.magnitude / target.magnitude)
+        return source.magnitude / target.magnitude
     for vector, size in _molar_forms(source, molar_mass, valence):
         for other, other_size in _molar_forms(target, molar_mass, valence):
             if vector == other:
-                return float(size / other_size)
+                return size / other_size
+    return None
+
+
+def _declared(
+    source: Unit, target: Unit, molar_mass: float | None, valence: int | None, same_as: SameAs
+) -> Fraction | None:
+    """The ratio through one pair declared the same: `source` to one side (a unit of its
+    dimension converts exactly), the same number in the other side, that side to `target`."""
+    for pair in same_as:
+        one, other = lookup(pair[0]), lookup(pair[1])
+        for near, far in ((one, other), (other, one)):
+            into = _exact(source, near, molar_mass, valence)
+            out = _exact(far, target, molar_mass, valence) if into is not None else None
+            if into is not None and out is not None:
+                return into * out
     return None
 
 
@@ -212,13 +245,15 @@ def convert(
     *,
     molar_mass: float | None = None,
     valence: int | None = None,
+    same_as: SameAs = (),
 ) -> float:
     """Convert `value` between two units of one dimension, using the analyte's molar mass or
-    valence where its mass or equivalents must become moles. A scale with its own zero
-    (`Cel`) converts only to itself. Raises `UnitError` for anything else."""
+    valence where its mass or equivalents must become moles, and its `same_as` pairs where
+    the analyte's units are declared equal. A scale with its own zero (`Cel`) converts only to
+    itself. Raises `UnitError` for anything else."""
     if not math.isfinite(value):
         raise UnitError(f"value {value!r} is not a finite number")
-    ratio = _ratio(from_unit, to_unit, molar_mass, valence)
+    ratio = _ratio(from_unit, to_unit, molar_mass, valence, same_as)
     if ratio is not None:
         return value * ratio
     source, target = lookup(from_unit), lookup(to_unit)
@@ -230,6 +265,54 @@ def convert(
     raise UnitError(
         f"{from_unit} ({source.dimension}) cannot be converted to {to_unit} ({target.dimension})"
     )
+
+
+def same_as_problem(
+    unit: str,
+    same: str,
+    analyte_unit: str,
+    *,
+    molar_mass: float | None = None,
+    valence: int | None = None,
+    earlier: SameAs = (),
+) -> str | None:
+    """Why declaring `unit` the same as `same`, for an analyte measured in `analyte_unit`, is
+    wrong, or None: `same` must be of the analyte's dimension, `unit` one UCUM keeps apart
+    from it and from every unit declared before (`earlier`); no scale with its own zero."""
+    try:
+        source, target = lookup(unit), lookup(same)
+    except UnitError as error:
+        return str(error)
+    analyte = lookup(analyte_unit)
+    if source.special or target.special:
+        return f"{unit} is the same as {same}: a scale with its own zero is never read as another"
+    if _exact(target, analyte, molar_mass, valence) is None:
+        return (
+            f"{unit} is the same as {same}, but {same} ({target.dimension}) cannot be converted "
+            f"to {analyte_unit} ({analyte.dimension})"
+        )
+    ratio = _exact(source, target, molar_mass, valence)
+    if ratio is not None:
+        return (
+            f"{unit} is converted to {same} already (1 {unit} = {float(ratio):g} {same}): "
+            "same-as is for units that cannot be converted"
+        )
+    for before, _ in earlier:
+        if _exact(source, lookup(before), molar_mass, valence) is not None:
+            return (
+                f"{unit} and {before} are of one dimension ({source.dimension}), so saying how "
+                f"{before} reads says how {unit} reads: give only one of them"
+            )
+    return None
+
+
+def read_as(unit: str, same_as: SameAs) -> str:
+    """The unit whose kind of quantity a value in `unit` is: `unit` itself, or the unit a
+    `same_as` pair declares a unit of its dimension the same as (`[IU]/L` read as `U/L`)."""
+    for declared, same in same_as:
+        if _exact(lookup(unit), lookup(declared), None, None) is not None:
+            return same
+    return unit
 
 
 def impossible(value: float, unit: str) -> str | None:
