@@ -10,11 +10,11 @@ fired rule at the escalation level, in rule order), else `NO_ORDER`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from .evaluation import Proposed, Suggestion
 from .model import Ruleset
-from .proposals import PRIORITIES
+from .proposals import PRIORITIES, hidden_finding
 
 NO_ORDER = "No order proposed"
 PREFIX = "Do now: "
@@ -26,9 +26,11 @@ def do_now(
     proposals: Sequence[Proposed],
     escalation: str,
     fill: Callable[[str], str] | None = None,
+    derived: Collection[str] = (),
 ) -> str | None:
     """The "Do now" line of one evaluation; None when no suggesting rule fired. `fill` fills
-    an instruction's placeholders."""
+    an instruction's placeholders; `derived` names the findings derived (an instruction's
+    `if:` held when its hidden finding is among them)."""
     if not suggestions:
         return None
     order = {rule.id: n for n, rule in enumerate(ruleset.rules)}
@@ -46,10 +48,14 @@ def do_now(
     heads = [s for s in suggestions if s.level == escalation] or list(suggestions)
     title = min(heads, key=lambda s: order.get(s.rule, len(order)))
     rule = next((r for r in ruleset.rules if r.id == title.rule), None)
-    instruction = rule.then.instruction if rule is not None else None
-    if instruction is None:
+    said = [
+        i.text
+        for n, i in enumerate(rule.then.instructions if rule is not None else ())
+        if i.when is None or hidden_finding("instruction", title.rule, n) in derived
+    ]
+    if not said:
         return PREFIX + NO_ORDER
-    return PREFIX + _one_line(fill(instruction) if fill else instruction)
+    return PREFIX + _one_line(fill(said[0]) if fill else said[0])
 
 
 def _item(p: Proposed) -> str:

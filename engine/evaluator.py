@@ -131,7 +131,9 @@ class Evaluator:
             fill=run.fill_note,
             rule_order=self._rule_order,
         )
-        line = do_now(self.ruleset, suggestions, proposals, escalation, run.fill_text)
+        line = do_now(
+            self.ruleset, suggestions, proposals, escalation, run.fill_text, run.derived.keys()
+        )
         return Evaluation(
             ruleset=self._identity,
             as_of=when,

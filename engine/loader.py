@@ -46,6 +46,7 @@ from .model import (
     ConceptKind,
     Hides,
     HitPolicy,
+    Instruction,
     Level,
     Marker,
     Parameter,
@@ -944,9 +945,7 @@ class _Checker:
         for j, item in enumerate(spec.advice):
             where = (*path, "advice", j, "text")
             ok = self._placeholders_ok(item.text, where, partial.concepts) and ok
-        ok = (
-            self._placeholders_ok(spec.instruction, (*path, "instruction"), partial.concepts) and ok
-        )
+        instructions = self._instructions(spec, (*path, "instruction"), partial.concepts)
         if spec.instruction is not None and not spec.suggest:
             self.report((*path, "instruction"), "instruction: goes with suggest: a level")
             ok = False
@@ -991,8 +990,26 @@ class _Checker:
             referral=referral,
             advice=advice,
             proposals=proposals,
-            instruction=spec.instruction,
+            instructions=instructions,
         )
+
+    def _instructions(
+        self, spec: ThenSpec, path: tuple[str | int, ...], concepts: Mapping[str, Concept]
+    ) -> tuple[Instruction, ...]:
+        """A rule's "Do now" instruction: one text, or texts each with an `if:` condition."""
+        if spec.instruction is None:
+            return ()
+        if isinstance(spec.instruction, str):
+            self._placeholders_ok(spec.instruction, path, concepts)
+            return (Instruction(spec.instruction),)
+        made = []
+        for i, item in enumerate(spec.instruction):
+            self._placeholders_ok(item.text, (*path, i, "text"), concepts)
+            when = self._condition(item.when, (*path, i, "if")) if item.when is not None else None
+            if when is not None:
+                self.proposal_conditions.append(when)
+            made.append(Instruction(item.text, when))
+        return tuple(made)
 
     def _placeholders_ok(
         self, text: str | None, path: tuple[str | int, ...], concepts: Mapping[str, Concept]

@@ -143,6 +143,15 @@ class Proposal:
 
 
 @dataclass(frozen=True, slots=True)
+class Instruction:
+    """What "Do now" says when the rule heads the card and no order is shown; with `when`,
+    only when that condition holds (the first that holds is said)."""
+
+    text: str
+    when: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Level:
     """One of a ruleset's escalation levels, lowest first; the first is "nothing to do"."""
 
@@ -217,7 +226,7 @@ class Action:
     referral: Referral | None = None  # overrides the level's default
     advice: tuple[Advice, ...] = ()
     proposals: tuple[Proposal, ...] = ()  # overrides the level's default proposals
-    instruction: str | None = None  # "Do now" when the rule heads the card and none is shown
+    instructions: tuple[Instruction, ...] = ()  # "Do now" when no order is shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,9 +58,9 @@ HIDDEN = "$"  # in the id of a hidden rule and its finding: no rule id or findin
 Fill = Callable[[str, str | None], str]  # a note's placeholders filled, for a drug group or None
 
 
-def hidden_finding(kind: Literal["proposal", "already"], rule: str, n: int) -> str:
+def hidden_finding(kind: Literal["proposal", "already", "instruction"], rule: str, n: int) -> str:
     """The finding derived when the `if:` (kind "proposal") or `already:` condition of the
-    n-th proposal of `rule` holds."""
+    n-th proposal of `rule` holds, or the `if:` of its n-th instruction."""
     return f"{kind}{HIDDEN}{rule}{HIDDEN}{n}"
 
 
@@ -83,6 +83,10 @@ def hidden_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
                 if condition is not None:
                     name = hidden_finding(kind, rule.id, n)  # type: ignore[arg-type]
                     hidden.append(Rule(name, name, condition, Action(derive=name), rule.line))
+        for n, instruction in enumerate(rule.then.instructions):
+            if instruction.when is not None:
+                name = hidden_finding("instruction", rule.id, n)
+                hidden.append(Rule(name, name, instruction.when, Action(derive=name), rule.line))
     return tuple(hidden)
 
 

@@ -110,6 +110,11 @@ class AdviceSpec(_Strict):
     when: str | None = Field(default=None, alias="if")
 
 
+class InstructionSpec(_Strict):
+    text: str
+    when: Any = Field(default=None, alias="if")  # a condition
+
+
 class ThenSpec(_Strict):
     derive: str | None = None
     suggest: str | None = None
@@ -120,7 +125,8 @@ class ThenSpec(_Strict):
     priority: Literal["routine", "urgent", "asap", "stat"] | None = None
     advice: list[AdviceSpec] = Field(default_factory=list)
     propose: list[ProposalSpec] | None = None
-    instruction: str | None = None  # "Do now" when this rule heads the card and none is shown
+    # "Do now" when this rule heads the card and no order is shown: a text, or texts with `if:`
+    instruction: str | list[InstructionSpec] | None = None
 
 
 class RuleSpec(_Strict):

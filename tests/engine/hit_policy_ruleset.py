@@ -112,7 +112,10 @@ rules:
       suggest: routine
       summary: "Raised potassium {potassium}"
       propose: []
-      instruction: "Assess the raised potassium {potassium} with the hyperkalaemia guidance"
+      instruction:
+        - text: "Assess the raised potassium {potassium} today with the hyperkalaemia guidance"
+          if: potassium >= 6.0 mmol/L
+        - text: "Assess the raised potassium {potassium} with the hyperkalaemia guidance"
   - id: pregnant-note
     when: pregnant present
     then:

@@ -119,6 +119,9 @@ def test_without_an_order_the_title_rules_instruction_else_no_order_proposed() -
     assert raised.do_now == (
         "Do now: Assess the raised potassium 5.8 mmol/L with the hyperkalaemia guidance"
     )
+    assert evaluate(k(6.2)).do_now == (
+        "Do now: Assess the raised potassium 6.2 mmol/L today with the hyperkalaemia guidance"
+    )
     assert evaluate(finding("pregnant")).do_now == (
         "Do now: Check blood pressure and test urine for protein"
     )

@@ -83,6 +83,13 @@ def test_due_now_is_the_evaluation_time() -> None:
     assert ruleset.rules[3].then.proposals[0].due == Duration(14, "days")
 
 
+def test_an_instructions_condition_is_checked_like_a_rules(tmp_path: Path) -> None:
+    text = RULESET.replace("if: potassium >= 6.0 mmol/L", "if: potasium >= 6.0 mmol/L")
+    [problem] = problems(text, tmp_path)
+    assert problem.startswith(f"{line_of(text, 'potasium')}:")
+    assert "unknown concept 'potasium'; did you mean 'potassium'?" in problem
+
+
 def test_instruction_goes_with_a_suggestion_and_names_known_values(tmp_path: Path) -> None:
     text = RULESET.replace(
         "      instruction: Check blood pressure and test urine for protein",
