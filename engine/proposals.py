@@ -224,7 +224,8 @@ Limit = tuple[Shows, ...]  # the entries a proposal must fit, any one of them; (
 def _showing(
     s: Suggestion, escalation: str, policy: HitPolicy, shows: Sequence[Shows]
 ) -> Limit | None:
-    """Which of the suggestion's proposals the policy shows: None for none of them."""
+    """Which of the suggestion's proposals the policy shows: None for none of them (below the
+    escalation, a rule none of whose proposals fits a limiting entry is not shown)."""
     if policy.show == "all" or s.level == escalation:
         return ()
     fits = tuple(
@@ -236,7 +237,7 @@ def _showing(
         return None
     if any(not e.kinds and not e.codes for e in fits):
         return ()
-    return fits
+    return fits if any(_within(p, fits) for p in s.proposals) else None
 
 
 def _within(proposal: Proposal, limit: Limit) -> bool:

@@ -43,6 +43,9 @@ def test_at_specialist_only_the_lab_orders_of_routine_rules_are_shown() -> None:
     evaluation = evaluate(k(3.2), finding("weakness"))
     assert evaluation.escalation == "specialist"
     assert [p.code.code for p in evaluation.proposals] == ["308474002", "24362-6"]  # no review
+    # a routine rule with no lab order to show is not shown (the card lists it as also noted)
+    raised = evaluate(k(5.8), finding("weakness"))
+    assert {s.rule: s.shown for s in raised.suggestions} == {"weak": True, "raised": False}
     assert evaluation.do_now == (
         "Do now: Refer to neurology urgently [by 2026-07-15]; Repeat U&E [by 2026-07-15]"
     )
