@@ -251,6 +251,7 @@ class _Checker:
         self.parameters: dict[str, Parameter] = {}
         # conditions of proposals (`if:`, `already:`), checked once the concepts are known
         self.proposal_conditions: list[Condition] = []
+        self.proposed_codes: frozenset[tuple[str, str]] = frozenset()  # what any rule orders
 
     def report(self, path: tuple[str | int, ...], message: str) -> None:
         problem = self.source.problem(path, message)
@@ -780,6 +781,10 @@ class _Checker:
         always: set[str] = set()
         kinds: dict[str, frozenset[str]] = {}
         also: list[Shows] = []
+        proposed = {p.code.key for lv in self.levels for p in lv.proposals}
+        proposed |= {p.code.key for r in rules for p in r.then.proposals}
+        proposed |= {r.then.referral.code.key for r in rules if r.then.referral is not None}
+        self.proposed_codes = frozenset(proposed)
         for i, item in enumerate(spec.always):
             path: tuple[str | int, ...] = ("hit-policy", "always", i)
             if isinstance(item, str):
@@ -844,8 +849,16 @@ class _Checker:
             frozenset(item.levels),
             frozenset(item.at),
             frozenset(item.kinds),
-            frozenset(self._code((*path, "codes", j), c).key for j, c in enumerate(item.codes)),
+            frozenset(self._proposed((*path, "codes", j), c) for j, c in enumerate(item.codes)),
         )
+
+    def _proposed(self, path: tuple[str | int, ...], text: str) -> tuple[str, str]:
+        """The code a hit-policy entry names; reported unless some proposal orders it (a
+        misspelt code would otherwise match nothing, in silence)."""
+        code = self._code(path, text)
+        if code.system != "invalid" and code.key not in self.proposed_codes:
+            self.report(path, f"hit-policy: no level or rule proposes {text}")
+        return code.key
 
     def _hides(self, path: tuple[str | int, ...], item: HideSpec, ids: set[str]) -> Hides:
         if not item.rules and not item.codes:
@@ -856,9 +869,9 @@ class _Checker:
             )
         self._policy_rules((*path, "rules"), item.rules, ids, set(), what="hit-policy hide")
         return Hides(
-            self._code((*path, "if-shown"), item.if_shown).key,
+            self._proposed((*path, "if-shown"), item.if_shown),
             frozenset(item.rules),
-            frozenset(self._code((*path, "codes", j), c).key for j, c in enumerate(item.codes)),
+            frozenset(self._proposed((*path, "codes", j), c) for j, c in enumerate(item.codes)),
         )
 
     def _check_duplicate_codes(self, concepts: dict[str, Concept]) -> None:

@@ -76,6 +76,19 @@ def test_hide_names_known_rules_and_a_code(tmp_path: Path) -> None:
     assert len(found) == 3
 
 
+def test_a_code_no_rule_proposes_is_located(tmp_path: Path) -> None:
+    text = with_policy(
+        "hit-policy:\n  always:\n"
+        "    - {levels: [routine], at: [specialist], codes: [loinc#2951-2]}\n"
+        "  hide:\n"
+        "    - {if-shown: sct#183452006, rules: [bloods-missing]}\n"
+    )
+    assert problems(text, tmp_path) == [
+        f"{line_of(text, 'loinc#2951-2')}:53: hit-policy: no level or rule proposes loinc#2951-2",
+        f"{line_of(text, 'sct#183452006')}:18: hit-policy: no level or rule proposes sct#183452006",
+    ]
+
+
 def test_due_now_is_the_evaluation_time() -> None:
     ruleset = load_text(RULESET)
     [admit, ecg] = ruleset.rules[0].then.proposals
