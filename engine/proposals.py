@@ -18,12 +18,9 @@ A proposal whose `if:` did not hold is left out; one whose `already:` held is re
 `kinds` shows only those. A `joins` proposal only adds its note to the same order proposed by
 another rule. Orders of a `first` proposal lead, and its notes lead their order's.
 
-Below the escalation, the policy's `also` entries show the proposals of rules at other levels
-(or of named rules) at the escalations they name, limited to some kinds or codes; a `hide`
-entry drops the proposals of its rules (or codes) when an order of its `if_shown` code is
-shown by another proposal. A merged order's `text` is the note of the proposal that sets its
-priority (at equal priority the earliest due, then the first in rule order), and its
-`due_words` those of its earliest due.
+`also` entries show rules of other levels at the escalations they name; a `hide` entry drops
+its rules' proposals when another shown proposal orders its `if_shown` code. A merged order's
+`text` is the note of its deciding proposal (highest priority, earliest due, rule order).
 
 A rule that proposes nothing of its own but names a referral (a ruleset's `referrals:`) proposes
 it as before levels had proposals: only at the escalation level, once per code at its most
