@@ -84,7 +84,9 @@ class Proposed:
     """An order to propose, after the hit policy: `due` is when it is due (None: no date),
     `reasons` the records behind it (a medication review's: its drug group's records), `rules`
     the rules that proposed it, `notes` each distinct note once, in the rules' order.
-    `already`: the order is placed already (what the card says instead of proposing it)."""
+    `already`: the order is placed already (what the card says instead of proposing it).
+    `text`: the note of the proposal that set the priority (its "Do now" text); `due_words`:
+    the due as a card writes it ("now", "within 4 hours", "today", "by 2026-07-15")."""
 
     code: Code
     label: str
@@ -95,6 +97,8 @@ class Proposed:
     reasons: tuple[str, ...]
     rules: tuple[str, ...]
     already: str | None = None
+    text: str | None = None
+    due_words: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,8 @@ class Evaluation:
     # the ruleset's levels, lowest first (empty in an Evaluation built by hand)
     levels: tuple[Level, ...] = ()
     proposals: tuple[Proposed, ...] = ()
+    # the card's "Do now" line (None when no suggesting rule fired)
+    do_now: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; keys and order are stable."""
@@ -131,6 +137,7 @@ class Evaluation:
             "escalation": self.escalation,
             "suggestions": [_suggestion_dict(s) for s in self.suggestions],
             "proposals": [proposed_dict(p) for p in self.proposals],
+            "do_now": self.do_now,
             "findings": [
                 {"name": f.name, "rule": f.rule, "evidence": list(f.evidence)}
                 for f in self.findings
@@ -177,8 +184,12 @@ def proposed_dict(p: Proposed) -> dict[str, Any]:
     out.update(label=p.label, kind=p.kind, priority=p.priority)
     if p.due is not None:
         out["due"] = p.due.isoformat()
+    if p.due_words is not None:
+        out["due_words"] = p.due_words
     if p.notes:
         out["notes"] = list(p.notes)
+    if p.text is not None:
+        out["text"] = p.text
     out.update(reasons=list(p.reasons), rules=list(p.rules))
     if p.already is not None:
         out["already"] = p.already

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import runtime, units
 from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
+from .do_now import do_now
 from .errors import Problem, RulesetError
 from .evaluation import (
     DataWarning,
@@ -86,6 +87,7 @@ class Evaluator:
         # medicines whose latest start a proposal's due date counts from: their full history
         proposals = [p for r in ruleset.rules for p in r.then.proposals]
         proposals += [p for level in self._levels.levels for p in level.proposals]
+        self._rule_order = tuple(rule.id for rule in ruleset.rules)
         self._starts = frozenset(p.due_after for p in proposals if p.due_after)
         self._identity = RulesetIdentity(
             ruleset.id, ruleset.version, ruleset.content_hash, ruleset.title
@@ -128,6 +130,10 @@ class Evaluator:
             derived={name: f.evidence for name, f in run.derived.items()},
             start_of=starts.anchor,
             fill=run.fill_note,
+            rule_order=self._rule_order,
+        )
+        line = do_now(
+            self.ruleset, suggestions, proposals, escalation, run.fill_text, run.derived.keys()
         )
         return Evaluation(
             ruleset=self._identity,
@@ -142,6 +148,7 @@ class Evaluator:
             red_flags=run.red_flags(),
             levels=self._levels.levels,
             proposals=proposals,
+            do_now=line,
         )
 
 
@@ -283,6 +290,10 @@ class _Run:
                 first=self.levels.is_first(then.suggest),
             ),
         )
+
+    def fill_text(self, text: str) -> str:
+        """A rule's text (its instruction) with its placeholders filled in."""
+        return self._fill(text)
 
     def fill_note(self, text: str, group: str | None) -> str:
         """A proposal's note filled in; a medication placeholder names `group` when the order

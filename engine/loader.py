@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -44,7 +44,9 @@ from .model import (
     Citation,
     Concept,
     ConceptKind,
+    Hides,
     HitPolicy,
+    Instruction,
     Level,
     Marker,
     Parameter,
@@ -54,11 +56,14 @@ from .model import (
     Region,
     Rule,
     Ruleset,
+    Shows,
     SiteRegion,
 )
 from .products import read_products
 from .schema import (
+    AlwaysSpec,
     ConceptSpec,
+    HideSpec,
     LevelSpec,
     MarkerSpec,
     ProposalSpec,
@@ -254,6 +259,7 @@ class _Checker:
         # conditions of proposals (`if:`, `already:`), checked once the concepts are known
         self.proposal_conditions: list[Condition] = []
         self.sited_at: dict[tuple[str, int], tuple[str | int, ...]] = {}  # `code at X` entries
+        self.proposed_codes: frozenset[tuple[str, str]] = frozenset()  # what any rule orders
 
     def report(self, path: tuple[str | int, ...], message: str, *, at_key: bool = False) -> None:
         problem = self.source.problem(path, message, at_key=at_key)
@@ -813,7 +819,7 @@ class _Checker:
     def _proposal(
         self, path: tuple[str | int, ...], spec: ProposalSpec, concepts: dict[str, Concept]
     ) -> Proposal:
-        due: Duration | Literal["today"] | None = None
+        due: Duration | Literal["today", "now"] | None = None
         due_after: str | None = None
         due_else: Duration | None = None
         after = _DUE_AFTER.fullmatch(spec.due.strip()) if spec.due is not None else None
@@ -822,8 +828,8 @@ class _Checker:
             due_after = after["concept"]
             due_else = self._duration((*path, "due"), after["else"]) if after["else"] else None
             self._medication((*path, "due"), "due", due_after, concepts)
-        elif spec.due is not None and spec.due.strip() == "today":
-            due = "today"
+        elif spec.due is not None and spec.due.strip() in ("today", "now"):
+            due = "today" if spec.due.strip() == "today" else "now"
         elif spec.due is not None:
             due = self._duration((*path, "due"), spec.due)
         when = self._condition(spec.when, (*path, "if")) if spec.when is not None else None
@@ -887,23 +893,31 @@ class _Checker:
         ids = {rule.id for rule in rules} | {r.id for r in self.spec.rules}
         always: set[str] = set()
         kinds: dict[str, frozenset[str]] = {}
+        also: list[Shows] = []
+        proposed = {p.code.key for lv in self.levels for p in lv.proposals}
+        proposed |= {p.code.key for r in rules for p in r.then.proposals}
+        proposed |= {r.then.referral.code.key for r in rules if r.then.referral is not None}
+        self.proposed_codes = frozenset(proposed)
         for i, item in enumerate(spec.always):
-            named = [item] if isinstance(item, str) else item.rules
-            for j, rule in enumerate(named):
-                where = (
-                    ("hit-policy", "always", i)
-                    if isinstance(item, str)
-                    else ("hit-policy", "always", i, "rules", j)
+            path: tuple[str | int, ...] = ("hit-policy", "always", i)
+            if isinstance(item, str):
+                self._policy_rules(path, [item], ids, always, whole=True)
+                continue
+            if item.levels or item.at or item.codes:
+                also.append(self._shows(path, item, ids))
+                continue
+            if not item.rules:
+                self.report(
+                    path,
+                    "hit-policy always: name the rules or the levels whose proposals are shown",
                 )
-                if rule not in ids:
-                    self.report(
-                        where, f"hit-policy always: no rule {rule!r}{_did_you_mean(rule, ids)}"
-                    )
-                elif rule in always:
-                    self.report(where, f"hit-policy always: {rule} is listed twice")
-                always.add(rule)
-                if not isinstance(item, str) and item.kinds:
+            self._policy_rules((*path, "rules"), item.rules, ids, always)
+            for rule in item.rules:
+                if item.kinds:
                     kinds[rule] = frozenset(item.kinds)
+        hide = tuple(
+            self._hides(("hit-policy", "hide", i), item, ids) for i, item in enumerate(spec.hide)
+        )
         for i, rule_spec in enumerate(self.spec.rules):
             for j, proposal in enumerate(rule_spec.then.propose or []):
                 if proposal.joins and not spec.merge:
@@ -912,7 +926,66 @@ class _Checker:
                         "joins: adds to the same order of another rule, so it needs "
                         "hit-policy: merge: true",
                     )
-        return HitPolicy(spec.show, spec.merge, frozenset(always), kinds)
+        return HitPolicy(spec.show, spec.merge, frozenset(always), kinds, tuple(also), hide)
+
+    def _policy_rules(
+        self,
+        path: tuple[str | int, ...],
+        named: Sequence[str],
+        ids: set[str],
+        seen: set[str],
+        *,
+        whole: bool = False,
+        what: str = "hit-policy always",
+    ) -> None:
+        """Report each of `named` that is no rule or is listed twice; add the others to
+        `seen`. `whole`: `path` is the name's own (else the list's, indexed)."""
+        for j, rule in enumerate(named):
+            where = path if whole else (*path, j)
+            if rule not in ids:
+                self.report(where, f"{what}: no rule {rule!r}{_did_you_mean(rule, ids)}")
+            elif rule in seen:
+                self.report(where, f"{what}: {rule} is listed twice")
+            seen.add(rule)
+
+    def _shows(self, path: tuple[str | int, ...], item: AlwaysSpec, ids: set[str]) -> Shows:
+        if not item.rules and not item.levels:
+            self.report(
+                path, "hit-policy always: name the rules or the levels whose proposals are shown"
+            )
+        self._policy_rules((*path, "rules"), item.rules, ids, set())
+        for key, named in (("levels", item.levels), ("at", item.at)):
+            for j, level in enumerate(named):
+                self._level((*path, key, j), level, information=True)
+        return Shows(
+            frozenset(item.rules),
+            frozenset(item.levels),
+            frozenset(item.at),
+            frozenset(item.kinds),
+            frozenset(self._proposed((*path, "codes", j), c) for j, c in enumerate(item.codes)),
+        )
+
+    def _proposed(self, path: tuple[str | int, ...], text: str) -> tuple[str, str]:
+        """The code a hit-policy entry names; reported unless some proposal orders it (a
+        misspelt code would otherwise match nothing, in silence)."""
+        code = self._code(path, text)
+        if code.system != "invalid" and code.key not in self.proposed_codes:
+            self.report(path, f"hit-policy: no level or rule proposes {text}")
+        return code.key
+
+    def _hides(self, path: tuple[str | int, ...], item: HideSpec, ids: set[str]) -> Hides:
+        if not item.rules and not item.codes:
+            self.report(
+                path,
+                "hit-policy hide: name the rules or the codes whose proposals "
+                f"are not shown when {item.if_shown} is",
+            )
+        self._policy_rules((*path, "rules"), item.rules, ids, set(), what="hit-policy hide")
+        return Hides(
+            self._proposed((*path, "if-shown"), item.if_shown),
+            frozenset(item.rules),
+            frozenset(self._proposed((*path, "codes", j), c) for j, c in enumerate(item.codes)),
+        )
 
     def _check_duplicate_codes(self, concepts: dict[str, Concept]) -> None:
         """A code means one concept, except a code from a value set, or one shared by concepts
@@ -1010,6 +1083,10 @@ class _Checker:
         for j, item in enumerate(spec.advice):
             where = (*path, "advice", j, "text")
             ok = self._placeholders_ok(item.text, where, partial.concepts) and ok
+        instructions = self._instructions(spec, (*path, "instruction"), partial.concepts)
+        if spec.instruction is not None and not spec.suggest:
+            self.report((*path, "instruction"), "instruction: goes with suggest: a level")
+            ok = False
         if spec.summary and len(spec.summary) > SUMMARY_LIMIT:
             self.report(
                 (*path, "summary"),
@@ -1051,7 +1128,26 @@ class _Checker:
             referral=referral,
             advice=advice,
             proposals=proposals,
+            instructions=instructions,
         )
+
+    def _instructions(
+        self, spec: ThenSpec, path: tuple[str | int, ...], concepts: Mapping[str, Concept]
+    ) -> tuple[Instruction, ...]:
+        """A rule's "Do now" instruction: one text, or texts each with an `if:` condition."""
+        if spec.instruction is None:
+            return ()
+        if isinstance(spec.instruction, str):
+            self._placeholders_ok(spec.instruction, path, concepts)
+            return (Instruction(spec.instruction),)
+        made = []
+        for i, item in enumerate(spec.instruction):
+            self._placeholders_ok(item.text, (*path, i, "text"), concepts)
+            when = self._condition(item.when, (*path, i, "if")) if item.when is not None else None
+            if when is not None:
+                self.proposal_conditions.append(when)
+            made.append(Instruction(item.text, when))
+        return tuple(made)
 
     def _placeholders_ok(
         self, text: str | None, path: tuple[str | int, ...], concepts: Mapping[str, Concept]

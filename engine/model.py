@@ -142,9 +142,10 @@ class Advice:
 class Proposal:
     """An order a suggestion proposes: a FHIR ServiceRequest in the card's suggestion.
 
-    `due` is a Duration after as_of, or "today" (23:59:59 of the as_of date in the ruleset's
-    time zone). `reason` names a medication concept whose active records become the request's
-    reasonReference (one request per drug group). `label` is the button's words.
+    `due` is a Duration after as_of, "now" (as_of itself), or "today" (23:59:59 of the as_of
+    date in the ruleset's time zone). `reason` names a medication concept whose active records
+    become the request's reasonReference (one request per drug group). `label` is the button's
+    words.
     """
 
     code: Code
@@ -153,7 +154,7 @@ class Proposal:
     kind: Literal["referral", "lab-order", "medication-review", "procedure", "admission"] = (
         "referral"
     )
-    due: Duration | Literal["today"] | None = None
+    due: Duration | Literal["today", "now"] | None = None
     note: str | None = None
     reason: str | None = None
     when: Condition | None = None
@@ -163,6 +164,15 @@ class Proposal:
     due_else: Duration | None = None
     first: bool = False
     joins: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    """What "Do now" says when the rule heads the card and no order is shown; with `when`,
+    only when that condition holds (the first that holds is said)."""
+
+    text: str
+    when: Condition | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +186,29 @@ class Level:
 
 
 @dataclass(frozen=True, slots=True)
+class Shows:
+    """Proposals shown below the escalation level: those of `rules` and of the rules at
+    `levels`, at the escalations `at` (every escalation when empty), limited to proposals of
+    `kinds` and of `codes` (system, code) when given."""
+
+    rules: frozenset[str] = frozenset()
+    levels: frozenset[str] = frozenset()
+    at: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    codes: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Hides:
+    """When an order of code `if_shown` is shown, the proposals of `rules` (every rule when
+    empty) limited to `codes` (every code when empty) are not."""
+
+    if_shown: tuple[str, str]
+    rules: frozenset[str] = frozenset()
+    codes: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class HitPolicy:
     """Which fired rules' proposals a card shows.
 
@@ -184,12 +217,27 @@ class HitPolicy:
     with the earliest due date and the highest priority (medication reviews: one per drug
     group). `always`: rule ids whose proposals are shown at every level; `kinds` limits some of
     them, below the escalation level, to proposals of those kinds (`medication-review`).
+    `also`: more proposals shown below the escalation level; `hide`: proposals not shown
+    when an order of a code is.
     """
 
     show: Literal["escalation", "all"] = "all"
     merge: bool = False
     always: frozenset[str] = frozenset()
     kinds: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    also: tuple[Shows, ...] = ()
+    hide: tuple[Hides, ...] = ()
+
+    def shows(self) -> tuple[Shows, ...]:
+        """Every rule of showing below the escalation level: `always` and `kinds` as Shows,
+        then `also`."""
+        return (
+            *(
+                Shows(rules=frozenset({r}), kinds=self.kinds.get(r, frozenset()))
+                for r in self.always
+            ),
+            *self.also,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +250,7 @@ class Action:
     referral: Referral | None = None  # overrides the level's default
     advice: tuple[Advice, ...] = ()
     proposals: tuple[Proposal, ...] = ()  # overrides the level's default proposals
+    instructions: tuple[Instruction, ...] = ()  # "Do now" when no order is shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,10 @@ A proposal whose `if:` did not hold is left out; one whose `already:` held is re
 `kinds` shows only those. A `joins` proposal only adds its note to the same order proposed by
 another rule. Orders of a `first` proposal lead, and its notes lead their order's.
 
+`also` entries show rules of other levels at the escalations they name; a `hide` entry drops
+its rules' proposals when another shown proposal orders its `if_shown` code. A merged order's
+`text` is the note of its deciding proposal (highest priority, earliest due, rule order).
+
 A rule that proposes nothing of its own but names a referral (a ruleset's `referrals:`) proposes
 it as before levels had proposals: only at the escalation level, once per code at its most
 pressing priority, whatever the policy.
@@ -33,16 +37,27 @@ from typing import Literal
 from .clock import Duration, end_of_day, local_date, zone_of
 from .evaluation import Proposed, Suggestion
 from .levels import ladder
-from .model import Action, HitPolicy, Level, Priority, Proposal, Referral, Rule, Ruleset
+from .model import (
+    Action,
+    Hides,
+    HitPolicy,
+    Level,
+    Priority,
+    Proposal,
+    Referral,
+    Rule,
+    Ruleset,
+    Shows,
+)
 from .records import Record, is_active_on
 
 HIDDEN = "$"  # in the id of a hidden rule and its finding: no rule id or finding may hold it
 Fill = Callable[[str, str | None], str]  # a note's placeholders filled, for a drug group or None
 
 
-def hidden_finding(kind: Literal["proposal", "already"], rule: str, n: int) -> str:
+def hidden_finding(kind: Literal["proposal", "already", "instruction"], rule: str, n: int) -> str:
     """The finding derived when the `if:` (kind "proposal") or `already:` condition of the
-    n-th proposal of `rule` holds."""
+    n-th proposal of `rule` holds, or the `if:` of its n-th instruction."""
     return f"{kind}{HIDDEN}{rule}{HIDDEN}{n}"
 
 
@@ -65,6 +80,10 @@ def hidden_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
                 if condition is not None:
                     name = hidden_finding(kind, rule.id, n)  # type: ignore[arg-type]
                     hidden.append(Rule(name, name, condition, Action(derive=name), rule.line))
+        for n, instruction in enumerate(rule.then.instructions):
+            if instruction.when is not None:
+                name = hidden_finding("instruction", rule.id, n)
+                hidden.append(Rule(name, name, instruction.when, Action(derive=name), rule.line))
     return tuple(hidden)
 
 
@@ -93,11 +112,15 @@ def priority_of(text: str) -> Priority:
     raise ValueError(f"{text!r} is not a request priority ({', '.join(PRIORITIES)})")
 
 
-def due_at(due: Duration | Literal["today"] | None, as_of: datetime, zone: str) -> datetime | None:
+def due_at(
+    due: Duration | Literal["today", "now"] | None, as_of: datetime, zone: str
+) -> datetime | None:
     """When a proposal is due: `as_of` plus `due` (months and years on the calendar of
-    `zone`), or for "today" 23:59:59 of the as_of date in `zone`."""
+    `zone`), `as_of` itself for "now", or for "today" 23:59:59 of the as_of date in `zone`."""
     if due is None:
         return None
+    if due == "now":
+        return as_of
     calendar = zone_of(zone)
     if due == "today":
         return end_of_day(as_of, calendar)
@@ -106,6 +129,20 @@ def due_at(due: Duration | Literal["today"] | None, as_of: datetime, zone: str) 
         return as_of + fixed
     # a negative amount counts forwards
     return Duration(-due.amount, due.unit).before(as_of.astimezone(calendar))
+
+
+def due_words(
+    due: Duration | Literal["today", "now"] | None, at: datetime | None, zone: str
+) -> str | None:
+    """A due time as a card writes it: "now", "within 4 hours", "today", else "by" the local
+    date of `at` (None when there is no due time)."""
+    if at is None:
+        return None
+    if due == "now" or due == "today":
+        return due
+    if isinstance(due, Duration) and due.unit == "hours":
+        return f"within {due}"
+    return f"by {local_date(at, zone_of(zone)).isoformat()}"
 
 
 def is_active(record: Record, as_of: datetime, zone: str) -> bool:
@@ -125,53 +162,105 @@ def propose(
     derived: Mapping[str, Sequence[str]] | None = None,
     start_of: Callable[[str], datetime | None] | None = None,
     fill: Fill | None = None,
+    rule_order: Sequence[str] = (),
 ) -> tuple[tuple[Suggestion, ...], tuple[Proposed, ...]]:
     """`suggestions` with `shown` set by the policy, and the orders they propose. `records` are
     the patient's records, read for the drug groups of medication reviews and the dates of
     orders already placed; `derived` the findings derived (name -> evidence sources);
-    `start_of` a medication concept's latest start; `fill` fills a note's placeholders."""
+    `start_of` a medication concept's latest start; `fill` fills a note's placeholders;
+    `rule_order` the ruleset's rule ids in order (a merged order's tie-break)."""
     found: Mapping[str, Sequence[str]] = derived or {}
+    shows = policy.shows()
+    limits = [_showing(s, escalation, policy, shows) for s in suggestions]
     shown = tuple(
-        replace(
-            s,
-            shown=policy.show == "all" or s.level == escalation or s.rule in policy.always,
-        )
-        for s in suggestions
+        replace(s, shown=limit is not None) for s, limit in zip(suggestions, limits, strict=True)
     )
+    position = {rule: n for n, rule in enumerate(rule_order)}
     orders: dict[Hashable, _Order] = {}
-    for s in shown:
-        if not s.shown:
+    candidates: list[tuple[Suggestion, int, Proposal]] = []
+    for s, limit in zip(shown, limits, strict=True):
+        if limit is None:
             continue
         if not s.proposals:
             if s.referral is not None and s.level == escalation:
                 order = _Order.of(referral_proposal(s.referral), None, s.evidence, s.rule)
                 _add(orders, ("referral", s.referral.code.key), order)
             continue
-        kinds = None
-        if policy.show != "all" and s.level != escalation:
-            kinds = policy.kinds.get(s.rule)
         for n, proposal in enumerate(s.proposals):
-            if kinds is not None and proposal.kind not in kinds:
+            if not _within(proposal, limit):
                 continue
             if proposal.when is not None and hidden_finding("proposal", s.rule, n) not in found:
                 continue
-            placed = None
-            if proposal.already is not None:
-                evidence = found.get(hidden_finding("already", s.rule, n))
-                if evidence is not None:
-                    placed = placed_text(proposal, evidence, records, zone)
-            due = _due(proposal, as_of, zone, start_of)
-            for group, reasons in _groups(proposal, s, records, as_of, zone):
-                key: Hashable = (proposal.code.key, group)
-                note = proposal.note and (fill(proposal.note, group) if fill else proposal.note)
-                _add(
-                    orders,
-                    key if policy.merge else (s.rule, key),
-                    _Order.of(replace(proposal, note=note), due, reasons, s.rule, placed),
-                )
+            candidates.append((s, n, proposal))
+    gone = _hidden(candidates, policy.hide)
+    for i, (s, n, proposal) in enumerate(candidates):
+        if i in gone:
+            continue
+        placed = None
+        if proposal.already is not None:
+            evidence = found.get(hidden_finding("already", s.rule, n))
+            if evidence is not None:
+                placed = placed_text(proposal, evidence, records, zone)
+        due, words = _due(proposal, as_of, zone, start_of)
+        rank = (position.get(s.rule, len(position)), n)
+        for group, reasons in _groups(proposal, s, records, as_of, zone):
+            key: Hashable = (proposal.code.key, group)
+            note = proposal.note and (fill(proposal.note, group) if fill else proposal.note)
+            order = _Order.of(
+                replace(proposal, note=note), due, reasons, s.rule, placed, words=words, rank=rank
+            )
+            _add(orders, key if policy.merge else (s.rule, key), order)
     made = [o for o in orders.values() if not o.joins]
     made.sort(key=lambda o: not o.first)  # stable: the leading orders first, then as proposed
     return shown, tuple(o.proposed() for o in made)
+
+
+Limit = tuple[Shows, ...]  # the entries a proposal must fit, any one of them; () for all
+
+
+def _showing(
+    s: Suggestion, escalation: str, policy: HitPolicy, shows: Sequence[Shows]
+) -> Limit | None:
+    """Which of the suggestion's proposals the policy shows: None for none of them (below the
+    escalation, a rule none of whose proposals fits a limiting entry is not shown)."""
+    if policy.show == "all" or s.level == escalation:
+        return ()
+    fits = tuple(
+        e
+        for e in shows
+        if (not e.at or escalation in e.at) and (s.rule in e.rules or s.level in e.levels)
+    )
+    if not fits:
+        return None
+    if any(not e.kinds and not e.codes for e in fits):
+        return ()
+    return fits if any(_within(p, fits) for p in s.proposals) else None
+
+
+def _within(proposal: Proposal, limit: Limit) -> bool:
+    return not limit or any(
+        (not e.kinds or proposal.kind in e.kinds) and (not e.codes or proposal.code.key in e.codes)
+        for e in limit
+    )
+
+
+def _hidden(
+    candidates: Sequence[tuple[Suggestion, int, Proposal]], hides: Sequence[Hides]
+) -> set[int]:
+    """The positions of the candidates a `hide` entry drops: those it names, when a candidate
+    it does not name proposes its `if_shown` code."""
+    gone: set[int] = set()
+    for h in hides:
+        named = {
+            i
+            for i, (s, _, p) in enumerate(candidates)
+            if (not h.rules or s.rule in h.rules) and (not h.codes or p.code.key in h.codes)
+        }
+        if any(
+            p.code.key == h.if_shown for i, (_, _, p) in enumerate(candidates) if i not in named
+        ):
+            gone |= named
+    return gone
 
 
 def placed_text(
@@ -196,16 +285,18 @@ def _due(
     as_of: datetime,
     zone: str,
     start_of: Callable[[str], datetime | None] | None,
-) -> datetime | None:
-    """When the proposal is due; after a medicine's latest start when it says so, else (no
-    active start, or that date has passed) `due_else` after as_of."""
+) -> tuple[datetime | None, str | None]:
+    """When the proposal is due, and in words; after a medicine's latest start when it says
+    so, else (no active start, or that date has passed) `due_else` after as_of."""
     if proposal.due_after is None:
-        return due_at(proposal.due, as_of, zone)
+        due = due_at(proposal.due, as_of, zone)
+        return due, due_words(proposal.due, due, zone)
     start = start_of(proposal.due_after) if start_of is not None else None
     due = due_at(proposal.due, start, zone) if start is not None else None
     if (due is None or due < as_of) and proposal.due_else is not None:
-        return due_at(proposal.due_else, as_of, zone)
-    return due
+        due = due_at(proposal.due_else, as_of, zone)
+        return due, due_words(proposal.due_else, due, zone)
+    return due, due_words(None, due, zone)
 
 
 def _groups(
@@ -244,6 +335,9 @@ class _Order:
     first: bool = False
     joins: bool = False  # every proposal of the order only joins another's
     already: str | None = None
+    text: str | None = None  # the note of the proposal that sets the priority
+    due_words: str | None = None  # those of the earliest due
+    decider: tuple[bool, int, float, tuple[int, int]] = (False, 0, 0.0, (0, 0))
 
     @classmethod
     def of(
@@ -253,8 +347,14 @@ class _Order:
         reasons: Sequence[str],
         rule: str,
         already: str | None = None,
+        *,
+        words: str | None = None,
+        rank: tuple[int, int] = (0, 0),
     ) -> _Order:
+        """`rank`: the proposal's rule's place in the ruleset and its place in the rule."""
         notes = [proposal.note] if proposal.note else []
+        stamp = due.timestamp() if due is not None else float("inf")
+        priority = -PRIORITIES.index(proposal.priority)
         return cls(
             proposal,
             proposal.priority,
@@ -265,13 +365,20 @@ class _Order:
             proposal.first,
             proposal.joins,
             already,
+            proposal.note,
+            words,
+            (proposal.joins, priority, stamp, rank),
         )
 
     def merge(self, other: _Order) -> None:
+        # the text is the deciding proposal's (a joiner's only when every proposal joins):
+        # the highest priority, the earliest due, the first in rule order
+        if other.decider < self.decider:
+            self.text, self.decider = other.text, other.decider
         if PRIORITIES.index(other.priority) > PRIORITIES.index(self.priority):
             self.priority = other.priority
         if other.due is not None and (self.due is None or other.due < self.due):
-            self.due = other.due
+            self.due, self.due_words = other.due, other.due_words
         if self.joins and not other.joins:
             self.proposal = other.proposal  # the order's own label and kind, not the joiner's
         self.joins = self.joins and other.joins
@@ -298,6 +405,8 @@ class _Order:
             reasons=tuple(self.reasons),
             rules=tuple(self.rules),
             already=self.already,
+            text=self.text,
+            due_words=self.due_words,
         )
 
 

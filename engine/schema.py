@@ -57,7 +57,7 @@ class ProposalSpec(_Strict):
         "referral"
     )
     priority: Literal["routine", "urgent", "asap", "stat"] = "routine"
-    # a duration after as_of, "today", or `14 days after raasi started, else 3 days`
+    # a duration after as_of, "now", "today", or `14 days after raasi started, else 3 days`
     due: str | None = None
     note: str | None = None
     reason: str | None = None  # a medication concept
@@ -75,17 +75,34 @@ class LevelSpec(_Strict):
     propose: list[ProposalSpec] = Field(default_factory=list)
 
 
+ProposalKind = Literal["referral", "lab-order", "medication-review", "procedure", "admission"]
+
+
 class AlwaysSpec(_Strict):
-    rules: list[str] = Field(min_length=1)
-    kinds: list[Literal["referral", "lab-order", "medication-review", "procedure", "admission"]] = (
-        Field(default_factory=list)
-    )
+    """Proposals shown below the escalation: of `rules` and of the rules at `levels`, at the
+    escalations `at` (every one when left out), limited to `kinds` and `codes` when given."""
+
+    rules: list[str] = Field(default_factory=list)
+    levels: list[str] = Field(default_factory=list)
+    at: list[str] = Field(default_factory=list)
+    kinds: list[ProposalKind] = Field(default_factory=list)
+    codes: list[str] = Field(default_factory=list)
+
+
+class HideSpec(_Strict):
+    """When an order of code `if-shown` is shown, the proposals of `rules` (and/or of `codes`)
+    are not."""
+
+    if_shown: str = Field(alias="if-shown")
+    rules: list[str] = Field(default_factory=list)
+    codes: list[str] = Field(default_factory=list)
 
 
 class HitPolicySpec(_Strict):
     show: Literal["escalation", "all"] = "all"
     merge: StrictBool = False
     always: list[str | AlwaysSpec] = Field(default_factory=list)
+    hide: list[HideSpec] = Field(default_factory=list)
 
 
 class CitationSpec(_Strict):
@@ -105,6 +122,11 @@ class AdviceSpec(_Strict):
     when: str | None = Field(default=None, alias="if")
 
 
+class InstructionSpec(_Strict):
+    text: str
+    when: Any = Field(default=None, alias="if")  # a condition
+
+
 class ThenSpec(_Strict):
     derive: str | None = None
     suggest: str | None = None
@@ -115,6 +137,8 @@ class ThenSpec(_Strict):
     priority: Literal["routine", "urgent", "asap", "stat"] | None = None
     advice: list[AdviceSpec] = Field(default_factory=list)
     propose: list[ProposalSpec] | None = None
+    # "Do now" when this rule heads the card and no order is shown: a text, or texts with `if:`
+    instruction: str | list[InstructionSpec] | None = None
 
 
 class RuleSpec(_Strict):

@@ -143,7 +143,8 @@ def card_detail(
 ) -> str:
     """The card's markdown: the reasons (those the hit policy shows, then the others as also
     noted), the red flags checked, the data left out or in doubt, the sources."""
-    parts: list[str] = ["### Why"]
+    parts: list[str] = [_inline(evaluation.do_now)] if evaluation.do_now else []
+    parts.append("### Why")
     shown = [s for s in reasons if s.shown]
     noted = [s for s in reasons if not s.shown]
     for n, s in enumerate(shown or noted, 1):

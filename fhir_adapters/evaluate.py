@@ -48,6 +48,7 @@ class PatientResult:
                 for s in self.evaluation.suggestions
             ],
             "proposals": [proposed_dict(p) for p in self.evaluation.proposals],
+            "do_now": self.evaluation.do_now,
             "warnings": [warning_dict(w) for w in self.evaluation.warnings],
         }
 

@@ -201,6 +201,8 @@ def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour
         out.write(f"{patient:<{width}}  {shown}  {reasons[0]}\n")
         for reason in reasons[1:]:
             out.write(f"{'':<{width}}  {'':<{level_width}}  {reason}\n")
+        if result.evaluation.do_now:
+            out.write(f"{'':<{width}}  {'':<{level_width}}  {result.evaluation.do_now}\n")
         count = len(result.evaluation.warnings)
         if count:
             plural = "s" if count > 1 else ""
