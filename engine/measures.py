@@ -42,7 +42,7 @@ from .errors import CodeError
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
 from .records import Record, is_active_on
-from .summary import Reading, Summary
+from .summary import Reading, Summary, rounded
 from .thresholds import ThresholdError, is_difference, resolve_multiple, resolve_threshold
 
 SCALE = 1_000_000  # numbers durable_rules compares are in millionths
@@ -607,6 +607,8 @@ def _above_one(
                 molar_mass=concept.molar_mass,
                 valence=concept.valence,
             )
+            if concept.decimals is not None:  # rounded as the values are
+                converted = rounded(converted, concept.decimals)
             limit = _decimal(converted)
         except units.UnitError:
             instead = "" if measure.fallback is None else f"; {_number(measure.fallback)} used"

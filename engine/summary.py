@@ -381,7 +381,8 @@ def _reference_low(record: Record, concept: Concept) -> tuple[float | None, Data
     elif (number := _canonical(low, concept)) is None:
         reason = f"{low} cannot be converted to {concept.unit or 'a plain number'}"
     else:
-        return number, None
+        # rounded as values are, so a limit and a value written alike compare equal
+        return (rounded(number, concept.decimals) if concept.decimals is not None else number), None
     message = f"{concept.name} reference range low {reason}; reference range ignored"
     return None, DataWarning(message, record.source)
 
