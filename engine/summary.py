@@ -58,6 +58,9 @@ class Summary:
     zone: str = "UTC"  # the ruleset's calendar: which results share a date
     # readings older than the lookback: not current, read only by windows and trends
     earlier: list[Reading] = field(default_factory=list)
+    # preliminary results of a concept that keeps them apart (`Concept.preliminary`), current
+    # only for conditions `including preliminary`
+    preliminary: list[Reading] = field(default_factory=list)
     # the measures computed for the session, by fact attribute: their words and evidence
     measured: dict[str, tuple[str, list[Reading]]] = field(default_factory=dict)
 
@@ -146,7 +149,7 @@ def _in_order(readings: list[Reading], concept: Concept, zone: str) -> list[Read
     time, and of every result of the latest date when one of them is date-only (it cannot be
     ordered against the others), the highest (or lowest) value comes last."""
     ties = concept.ties
-    if ties is None or not readings:
+    if ties is None or ties == "any" or not readings:
         return readings
     sign = 1.0 if ties == "highest" else -1.0
     ordered = sorted(
@@ -247,6 +250,7 @@ def summarise(
                 )
             )
             continue
+        kept_apart = record.preliminary and concept.preliminary == "candidates"
         if concept.lookback is not None:
             if time is None:
                 warnings.append(
@@ -257,7 +261,7 @@ def summarise(
                 continue
             end = _end(record, as_of) or time
             if as_of - end > concept.lookback:  # as a difference: year 1 cannot overflow it
-                if concept.name not in history:
+                if concept.name not in history or kept_apart:
                     continue
                 # not current, but a window or a trend's comparators may reach it
                 value, _ = _value(record, concept)
@@ -275,6 +279,10 @@ def summarise(
         summary = summaries.setdefault(
             concept.name, Summary(concept, as_of=as_of, zone=ruleset.time_zone)
         )
+        if kept_apart:
+            if value is not None and record.present:
+                summary.preliminary.append(reading)
+            continue
         if record.present:
             summary.present.append(reading)
         else:
@@ -282,12 +290,39 @@ def summarise(
         if value is not None and record.present:
             summary.valued.append(reading)
     for summary in summaries.values():  # the same records in any order read the same
-        for readings in (summary.present, summary.absent, summary.valued, summary.earlier):
+        _prefer(summary, ruleset)
+        for readings in (
+            summary.present,
+            summary.absent,
+            summary.valued,
+            summary.earlier,
+            summary.preliminary,
+        ):
             readings.sort(key=_chronological)
         conflict = _simultaneous_latest(summary)
         if conflict is not None:
             warnings.append(conflict)
     return summaries, warnings
+
+
+def _prefer(summary: Summary, ruleset: Ruleset) -> None:
+    """While a current valued result has one of the concept's preferred codes (adjusted over
+    total calcium), the current results of its other codes are not read."""
+    if not summary.concept.prefer:
+        return
+    preferred = {code.key for code in summary.concept.prefer}
+
+    def is_preferred(reading: Reading) -> bool:
+        code = reading.record.code
+        try:
+            return code is not None and parse_code(code, ruleset.code_systems).key in preferred
+        except ValueError:
+            return False  # not a code: none of the preferred
+
+    if not any(is_preferred(r) for r in summary.valued):
+        return
+    summary.valued[:] = [r for r in summary.valued if is_preferred(r)]
+    summary.present[:] = [r for r in summary.present if is_preferred(r)]
 
 
 def _from_the_future(record: Record, concept: Concept, time: datetime) -> DataWarning:
