@@ -232,6 +232,14 @@ def not_rechecked(
     return None
 
 
+def reads_one_result(atom: object) -> bool:
+    """Whether an atom's measure rests on one result it chose: a test of single results, an
+    old result not rechecked, or a comparison of the latest among tied results."""
+    if isinstance(atom, ResultTest | NotRechecked):
+        return True
+    return isinstance(atom, Compare) and atom.attribute == "latest" and atom.window is None
+
+
 def _compare(value: Decimal, op: str, threshold: Decimal) -> bool:
     if op == "<":
         return value < threshold
@@ -259,6 +267,7 @@ __all__ = [
     "current_results",
     "favoured",
     "not_rechecked",
+    "reads_one_result",
     "reference_limit",
     "result_test",
 ]

@@ -120,6 +120,9 @@ rules:
         - magnesium not rechecked within recheck_window
         - calcium or ionised_calcium not rechecked within recheck_window
     then: {suggest: primary-care, summary: An abnormal result was not rechecked}
+  - id: magnesium-not-rechecked
+    when: magnesium not rechecked within recheck_window
+    then: {suggest: primary-care, summary: "Magnesium {magnesium} was not rechecked"}
   - id: pregnancy-recorded
     when: pregnancy recorded
     then: {suggest: primary-care, summary: Pregnancy status recorded}
@@ -189,6 +192,10 @@ def why(evaluation: Evaluation, rule: str) -> str:
     return next(s.detail for s in evaluation.suggestions if s.rule == rule)
 
 
+def summary(evaluation: Evaluation, rule: str) -> str:
+    return next(s.summary for s in evaluation.suggestions if s.rule == rule)
+
+
 def evidence(evaluation: Evaluation, rule: str) -> tuple[str, ...]:
     return next(s.evidence for s in evaluation.suggestions if s.rule == rule)
 
@@ -245,16 +252,19 @@ def test_of_tied_results_any_meets_a_rule_and_is_its_evidence() -> None:
     assert evidence(evaluation, "low-potassium") == ("Observation/k2",)
 
 
-def test_tied_results_can_each_meet_a_different_rule() -> None:
+def test_tied_results_can_each_meet_a_different_rule_and_each_text_shows_its_own() -> None:
     evaluation = evaluate(result("k1", K, 3.4, 2), result("k2", K, 5.6, 2))
     assert {"low-potassium", "high-potassium"} <= fired(evaluation)
     assert evidence(evaluation, "high-potassium") == ("Observation/k2",)
+    assert summary(evaluation, "low-potassium") == "Potassium 3.4 mmol/L is low"
+    assert summary(evaluation, "high-potassium") == "Potassium 5.6 mmol/L is high"
 
 
 def test_a_plain_comparison_reads_every_tied_result() -> None:
     evaluation = evaluate(result("k1", K, 3.2, 2), result("k2", K, 2.9, 2))
     assert "potassium-below-3" in fired(evaluation)
     assert evidence(evaluation, "potassium-below-3") == ("Observation/k2",)
+    assert summary(evaluation, "potassium-below-3") == "Potassium 2.9 mmol/L is below 3"
 
 
 def test_both_sides_of_a_limit_test_hold_for_the_same_result() -> None:
@@ -277,6 +287,9 @@ def test_a_newer_preliminary_result_is_a_candidate_for_the_named_condition() -> 
     assert fired(evaluation) == {"severe-hypokalemia"}
     assert evidence(evaluation, "severe-hypokalemia") == ("Observation/k2",)
     assert "2.3 mmol/L (preliminary)" in why(evaluation, "severe-hypokalemia")
+    assert summary(evaluation, "severe-hypokalemia") == (
+        "Potassium 2.3 mmol/L (preliminary) is severely low"
+    )
 
 
 def test_a_preliminary_result_is_ignored_by_every_other_condition() -> None:
@@ -330,9 +343,12 @@ def test_ionised_calcium_is_read_on_its_own() -> None:
 
 def test_an_old_low_result_not_rechecked_fires_with_its_value_and_date() -> None:
     evaluation = evaluate(result("mg", MG, 0.50, 90))
-    assert "abnormal-electrolyte-not-rechecked" in fired(evaluation)
+    assert fired(evaluation) == {"abnormal-electrolyte-not-rechecked", "magnesium-not-rechecked"}
     assert "last magnesium 0.5 mmol/L on 2025-12-01 was low" in why(
         evaluation, "abnormal-electrolyte-not-rechecked"
+    )
+    assert summary(evaluation, "magnesium-not-rechecked") == (
+        "Magnesium 0.5 mmol/L on 2025-12-01 was not rechecked"
     )
 
 
