@@ -10,6 +10,7 @@ values are); every comparison is in decimal. Nothing here names an analyte.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -21,7 +22,7 @@ from .conditions import Compare, Limit, LimitName, NotRechecked, Op, ResultTest
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
 from .records import Quantity
-from .summary import Reading, Summary, rounded
+from .summary import Reading, Summary, is_preferred, rounded
 from .thresholds import resolve_threshold
 
 
@@ -52,14 +53,22 @@ def current_results(summary: Summary) -> list[Reading]:
 
 def candidates(summary: Summary) -> list[Reading]:
     """The current results and, when newer than them (or there are none), the latest
-    preliminary result within the lookback."""
+    preliminary result within the lookback (with `ties: any`, every one at its time)."""
     found = current_results(summary)
-    if summary.preliminary:
-        newest = summary.preliminary[-1]
-        time = newest.record.time
-        if not found or (time is not None and all(_newer(time, r) for r in found)):
-            found = [*found, newest]
-    return found
+    if not summary.preliminary:
+        return found
+    newest = summary.preliminary[-1]
+    time, moment = newest.record.time, newest.record.moment
+    if found and (time is None or not all(_newer(time, r) for r in found)):
+        return found
+    if summary.concept.ties != "any" or moment is None:
+        return [*found, newest]
+    tied = [
+        r
+        for r in summary.preliminary
+        if r.record.moment is not None and may_coincide(r.record.moment, moment)
+    ]
+    return [*found, *tied]
 
 
 def _newer(time: datetime, reading: Reading) -> bool:
@@ -82,10 +91,11 @@ def reference_limit(
     reading: Reading, concept: Concept, side: str, warnings: list[DataWarning]
 ) -> Decimal | None:
     """The result's own reference range limit (`low` or `high`) in the concept's unit,
-    rounded as its values are; None without one (with a warning when it cannot be read)."""
+    rounded as its values are; None without a usable one. A high limit that cannot be
+    converted is named in a warning (a low one is, by `summarise`, for every result)."""
     record = reading.record
     limit: Quantity | None = record.reference_low if side == "low" else record.reference_high
-    if limit is None:
+    if limit is None or not math.isfinite(limit.value) or limit.value < 0:
         return None
     try:
         number = units.convert(
@@ -96,12 +106,14 @@ def reference_limit(
             valence=concept.valence,
         )
     except units.UnitError:
-        number = None
-    if number is None or number != number or number < 0:
-        message = f"{concept.name} reference range {side} {limit} cannot be used; range ignored"
-        warning = DataWarning(message, record.source)
-        if warning not in warnings:
-            warnings.append(warning)
+        if side == "high":  # worded as `above reference range` words it
+            message = (
+                f"{concept.name} reference range high {limit} cannot be converted to "
+                f"{concept.unit or 'a plain number'}; reference range ignored"
+            )
+            warning = DataWarning(message, record.source)
+            if warning not in warnings:
+                warnings.append(warning)
         return None
     if concept.decimals is not None:
         number = rounded(number, concept.decimals)
@@ -197,7 +209,7 @@ def not_rechecked(
     length = atom.window.length
     assert isinstance(length, Duration), "resolved by measure_of"
     start = length.before(as_of, zone)
-    old: list[tuple[datetime, int, Reading]] = []
+    old: list[tuple[datetime, int, int, Reading]] = []
     for summary in group:
         order = atom.group.index(summary.concept.name)
         for reading in summary.earlier:
@@ -209,10 +221,12 @@ def not_rechecked(
                 and time is not None
                 and time >= start
             ):
-                old.append((time, -order, reading))
+                # at one time: the group's order, then a concept's preferred codes first
+                rank = int(is_preferred(reading, summary.concept, judge.ruleset))
+                old.append((time, -order, rank, reading))
     if not old:
         return None
-    _, _, reading = max(old, key=lambda entry: (entry[0], entry[1]))
+    *_, reading = max(old, key=lambda entry: entry[:3])
     if reading.record.concept != atom.concept:
         return None
     concept = judge.ruleset.concepts[atom.concept]

@@ -310,19 +310,22 @@ def _prefer(summary: Summary, ruleset: Ruleset) -> None:
     total calcium), the current results of its other codes are not read."""
     if not summary.concept.prefer:
         return
-    preferred = {code.key for code in summary.concept.prefer}
-
-    def is_preferred(reading: Reading) -> bool:
-        code = reading.record.code
-        try:
-            return code is not None and parse_code(code, ruleset.code_systems).key in preferred
-        except ValueError:
-            return False  # not a code: none of the preferred
-
-    if not any(is_preferred(r) for r in summary.valued):
+    if not any(is_preferred(r, summary.concept, ruleset) for r in summary.valued):
         return
-    summary.valued[:] = [r for r in summary.valued if is_preferred(r)]
-    summary.present[:] = [r for r in summary.present if is_preferred(r)]
+    summary.valued[:] = [r for r in summary.valued if is_preferred(r, summary.concept, ruleset)]
+    summary.present[:] = [r for r in summary.present if is_preferred(r, summary.concept, ruleset)]
+
+
+def is_preferred(reading: Reading, concept: Concept, ruleset: Ruleset) -> bool:
+    """Whether the reading's code is one of the concept's preferred codes (`prefer`)."""
+    code = reading.record.code
+    if code is None or not concept.prefer:
+        return False
+    try:
+        key = parse_code(code, ruleset.code_systems).key
+    except ValueError:
+        return False  # not a code: none of the preferred
+    return any(key == wanted.key for wanted in concept.prefer)
 
 
 def _from_the_future(record: Record, concept: Concept, time: datetime) -> DataWarning:

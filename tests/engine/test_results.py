@@ -1,10 +1,14 @@
-"""Electrolyte results through the FHIR path (`fhir_adapters.evaluate_bundle`): limits with
+"""Electrolyte results through the FHIR path (`evaluate_bundle`, `vigil evaluate`): limits with
 the result's own reference range, results tied at the latest time, preliminary candidates, a
 preferred form of one analyte, and old abnormal results not rechecked (engine/results.py)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,7 @@ from engine import load_text
 from engine.evaluation import Evaluation
 from fhir_adapters import evaluate_bundle
 
+ROOT = Path(__file__).parents[2]
 AS_OF = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -292,6 +297,15 @@ def test_a_newer_preliminary_result_is_a_candidate_for_the_named_condition() -> 
     )
 
 
+def test_preliminary_results_tied_at_their_time_are_all_candidates() -> None:
+    evaluation = evaluate(
+        result("k1", K, 4.0, 3),
+        result("k2", K, 3.9, 1, status="preliminary"),
+        result("k3", K, 2.3, 1, status="preliminary"),
+    )
+    assert evidence(evaluation, "severe-hypokalemia") == ("Observation/k3",)
+
+
 def test_a_preliminary_result_is_ignored_by_every_other_condition() -> None:
     # the spec's "a preliminary potassium 3.2: ignored by low-potassium"
     evaluation = evaluate(result("k", K, 3.2, 1, status="preliminary"))
@@ -390,6 +404,14 @@ def test_in_a_group_results_at_one_time_are_taken_in_the_groups_order() -> None:
     assert evidence(evaluation, "abnormal-electrolyte-not-rechecked") == ("Observation/a",)
 
 
+def test_of_one_concepts_results_at_one_time_a_preferred_code_is_judged() -> None:
+    # c1 would come first by its name: the adjusted calcium is judged all the same
+    evaluation = evaluate(result("c1", TOTAL_CA, 2.0, 60), result("c2", ADJUSTED_CA, 2.4, 60))
+    assert fired(evaluation) == set()
+    evaluation = evaluate(result("c1", TOTAL_CA, 2.4, 60), result("c2", ADJUSTED_CA, 2.0, 60))
+    assert evidence(evaluation, "abnormal-electrolyte-not-rechecked") == ("Observation/c2",)
+
+
 def test_a_current_result_of_another_concept_of_the_group_rechecks_it() -> None:
     evaluation = evaluate(result("a", ADJUSTED_CA, 2.0, 60), result("i", IONISED_CA, 1.2, 5))
     assert fired(evaluation) == set()
@@ -412,3 +434,53 @@ def test_a_preliminary_result_of_a_concept_whose_preliminary_results_are_ignored
     assert [(w.source, w.message) for w in evaluation.warnings] == [
         ("Observation/preg", "status 'preliminary': a preliminary pregnancy result does not count")
     ]
+
+
+def test_vigil_evaluate_reads_a_preliminary_candidate_and_an_old_result(tmp_path: Path) -> None:
+    ruleset = tmp_path / "ruleset.yaml"
+    ruleset.write_text(RULESET)
+    data = tmp_path / "chart.json"
+    resources = [
+        {"resourceType": "Patient", "id": "p"},
+        result("k1", K, 3.8, 3),
+        result("k2", K, 2.3, 1, status="preliminary"),
+        result("mg", MG, 0.45, 90),
+    ]
+    data.write_text(
+        json.dumps(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": r} for r in resources],
+            }
+        )
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vigil",
+            "evaluate",
+            data,
+            "--ruleset",
+            ruleset,
+            "--as-of",
+            AS_OF.isoformat(),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    (patient,) = json.loads(run.stdout)["results"]
+    summaries = {s["rule"]: s["summary"] for s in patient["suggestions"]}
+    assert summaries == {
+        "severe-hypokalemia": "Potassium 2.3 mmol/L (preliminary) is severely low",
+        "magnesium-not-rechecked": "Magnesium 0.45 mmol/L on 2025-12-01 was not rechecked",
+        "abnormal-electrolyte-not-rechecked": "An abnormal result was not rechecked",
+    }
+    assert patient["warnings"] == []
