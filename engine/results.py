@@ -28,9 +28,8 @@ from .thresholds import resolve_threshold
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A result that met a test: its value, what it met, and the reading."""
+    """A result that met a test: what it met, in words, and the reading."""
 
-    value: Decimal
     words: str
     evidence: tuple[Reading, ...]
 
@@ -173,9 +172,8 @@ class Judge:
         reading = favoured([r for r, _ in passing], _direction(atom))
         words = next(w for r, w in passing if r is reading)
         flag = " (preliminary)" if reading.record.preliminary else ""
-        value = _value(reading)
-        shown = f"{_number(value)}{_unit(concept)}{flag}, {', '.join(words)}"
-        return Found(value, shown, (reading,))
+        shown = f"{_number(_value(reading))}{_unit(concept)}{flag}, {', '.join(words)}"
+        return Found(shown, (reading,))
 
 
 def _direction(atom: ResultTest) -> Op:
@@ -237,12 +235,9 @@ def not_rechecked(
             time = reading.record.time
             assert time is not None
             day = calendar_date(time, zone, reading.record.date_only).isoformat()
-            value = _value(reading)
-            words = (
-                f"last {concept.label} {_number(value)}{_unit(concept)} on {day} was {side}, "
-                f"not rechecked since"
-            )
-            return Found(value, words, (reading,))
+            value = f"{_number(_value(reading))}{_unit(concept)}"
+            words = f"last {concept.label} {value} on {day} was {side}, not rechecked since"
+            return Found(words, (reading,))
     return None
 
 
