@@ -296,6 +296,9 @@ class _Run:
                 continue
             summary = self.summaries[matched.name]
             for attribute, _ in matched.values:
+                if attribute == "below_ref" and summary.below_reading is not None:
+                    shown.setdefault(matched.name, summary.below_reading)
+                    continue
                 measure = self.compiled.measures.get(attribute)
                 found = summary.measured.get(attribute)
                 if measure is None or found is None or not reads_one_result(measure.atom):

@@ -43,8 +43,8 @@ def describe(
     if attribute == "recorded":
         return "recorded", summary.present + summary.absent
     if attribute == "below_ref":
-        latest = summary.latest
-        return "below its reference range", [latest] if latest else []
+        below = summary.below_reading
+        return "below its reference range", [below] if below else []
     if attribute.startswith("site:"):
         site = attribute.removeprefix("site:")
         return f"present at {site}", [r for r in summary.present if r.site == site]

@@ -621,7 +621,7 @@ def _above(
 ) -> Measured | None:
     """Above (a multiple of) its own reference range: the latest value, or any in the window."""
     if interval is None:
-        readings = [summary.latest] if summary.latest is not None else []
+        readings = current_results(summary)  # with `ties: any`, every one at the latest time
     else:
         readings = _in(summary.history_valued, interval, context.zone)
     for reading in reversed(readings):

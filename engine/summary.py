@@ -134,11 +134,26 @@ class Summary:
 
     @cached_property
     def below_reference(self) -> bool:
+        return self.below_reading is not None
+
+    @cached_property
+    def below_reading(self) -> Reading | None:
+        """The latest result if below its own reference range (with `ties: any`, the lowest
+        such of the results at the latest time)."""
         latest = self.latest
-        if latest is None or latest.value is None or latest.record.reference_low is None:
-            return False
-        low, _ = _reference_low(latest.record, self.concept)
-        return low is not None and latest.value < low
+        if latest is None:
+            return None
+        tied = [latest]
+        if self.concept.ties == "any" and latest.record.time is not None:
+            tied = [r for r in self.valued if _may_coincide(r.record, latest.record)]
+        below = []
+        for reading in tied:
+            if reading.value is None or reading.record.reference_low is None:
+                continue
+            low, _ = _reference_low(reading.record, self.concept)
+            if low is not None and reading.value < low:
+                below.append(reading)
+        return min(below, key=lambda r: (r.value, _chronological(r))) if below else None
 
 
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)

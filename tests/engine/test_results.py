@@ -125,6 +125,12 @@ rules:
         - magnesium not rechecked within recheck_window
         - calcium or ionised_calcium not rechecked within recheck_window
     then: {suggest: primary-care, summary: An abnormal result was not rechecked}
+  - id: potassium-below-range
+    when: potassium below reference range
+    then: {suggest: primary-care, summary: "Potassium {potassium} is below its range"}
+  - id: potassium-above-range
+    when: potassium above reference range
+    then: {suggest: primary-care, summary: "Potassium is above its range"}
   - id: magnesium-not-rechecked
     when: magnesium not rechecked within recheck_window
     then: {suggest: primary-care, summary: "Magnesium {magnesium} was not rechecked"}
@@ -270,6 +276,18 @@ def test_a_plain_comparison_reads_every_tied_result() -> None:
     assert "potassium-below-3" in fired(evaluation)
     assert evidence(evaluation, "potassium-below-3") == ("Observation/k2",)
     assert summary(evaluation, "potassium-below-3") == "Potassium 2.9 mmol/L is below 3"
+
+
+def test_below_and_above_reference_range_read_every_tied_result() -> None:
+    evaluation = evaluate(
+        result("k1", K, 3.6, 2, low=(3.7, "mmol/L")), result("k2", K, 4.0, 2, low=(3.5, "mmol/L"))
+    )
+    assert evidence(evaluation, "potassium-below-range") == ("Observation/k1",)
+    assert summary(evaluation, "potassium-below-range") == "Potassium 3.6 mmol/L is below its range"
+    evaluation = evaluate(
+        result("k1", K, 5.2, 2, high=(5.0, "mmol/L")), result("k2", K, 4.0, 2, high=(5.0, "mmol/L"))
+    )
+    assert evidence(evaluation, "potassium-above-range") == ("Observation/k1",)
 
 
 def test_both_sides_of_a_limit_test_hold_for_the_same_result() -> None:
