@@ -23,6 +23,12 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
     creatinine ratio to lowest over 7 days else median over 7 to 365 days >= 1.5
                                           ... with a fallback where the first has no baseline
     potassium previous marked haemolysed  a marker on the latest or the previous result
+    potassium low, potassium >= severe_potassium and low
+                                          one current result beyond the concept's limit
+    potassium including preliminary < severe_potassium
+                                          ... counting a newer preliminary result too
+    calcium or ionised_calcium not rechecked within recheck_window
+                                          an old result beyond its limits, none current
     low-potassium                         a finding derived by another rule
     no suggestion at or above primary-care
     not <any of the above>
@@ -258,6 +264,47 @@ class Marked:
 
 
 @dataclass(frozen=True, slots=True)
+class Limit:
+    """A result's limit, `< low_potassium or below reference range`: the value against a
+    threshold, or beyond its own reference range, or either (`op` None: the range alone)."""
+
+    op: Op | None
+    threshold: str | None
+    reference: Literal["below", "above"] | None
+    text: str
+
+
+LimitName = Literal["low", "high"]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultTest:
+    """`potassium low`, `potassium >= severe_potassium and low`, `potassium < 3.5 mmol/L or
+    below reference range`, `potassium including preliminary < severe_potassium`: one current
+    result (of results tied at the latest time, any) meets every clause; a clause is a `Limit`
+    or the concept's own `low` or `high`. `preliminary`: a newer preliminary result counts."""
+
+    concept: str
+    clauses: tuple[Limit | LimitName, ...]
+    text: str
+    path: Path
+    preliminary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NotRechecked:
+    """`calcium or ionised_calcium not rechecked within recheck_window`: no current result of
+    the group (`group`, in order), and its latest result dated in `window` is `concept`'s (at
+    one time, the first of the group) and beyond that concept's `low` or `high` limit."""
+
+    concept: str
+    group: tuple[str, ...]
+    window: Window
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
 class FindingRef:
     name: str
     text: str
@@ -300,6 +347,8 @@ Atom = (
     | MedicationState
     | CodedIs
     | Marked
+    | ResultTest
+    | NotRechecked
     | FindingRef
     | NoSuggestion
 )
@@ -358,6 +407,19 @@ _LASTING = re.compile(
 )
 # closes a held comparison: `with no raasi, nsaid or heparin started after it`
 _UNSTARTED = re.compile(r"\s+with\s+no\s+(?P<names>\S.*?)\s+started\s+after\s+it$")
+_PRELIMINARY = re.compile(r"^including\s+preliminary$")
+_AND_LIMIT = re.compile(r"^(?P<threshold>\S.*?)\s+and\s+(?P<name>low|high)$")
+_OR_RANGE = re.compile(
+    r"^(?P<threshold>\S.*?)\s+or\s+(?P<side>below|above)\s+(?:its\s+)?reference\s+range$"
+)
+_LIMIT = re.compile(
+    r"^(?:(?P<op><=|>=|<|>)\s*(?P<threshold>[^\s<>=].*?))?"
+    r"(?:(?:^|\s+or\s+)(?P<side>below|above)\s+(?:its\s+)?reference\s+range)?$"
+)
+_RESULT_STATE = re.compile(r"^(?:(?P<preliminary>including\s+preliminary)\s+)?(?P<name>low|high)$")
+_NOT_RECHECKED = re.compile(
+    rf"^(?:or\s+(?P<others>{_NAME}(?:\s+or\s+{_NAME})*)\s+)?not\s+rechecked$"
+)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _PARAMETER = re.compile(rf"^{_NAME}$")
 
@@ -551,6 +613,13 @@ def _parse_comparison(match: re.Match[str], text: str, path: Path) -> Condition:
             "with no raasi started after it'",
             path,
         )
+    result = _result_test(concept, left, op, threshold, text, path)
+    if result is not None:
+        if right_window is not None or _WINDOW.search(left):
+            raise ConditionSyntaxError(
+                f"in {text!r}: this reads the current results; it takes no window", path
+            )
+        return result
     if percent := _PERCENT.match(left):
         if right_window is not None:
             raise ConditionSyntaxError(
@@ -671,6 +740,51 @@ def _split_unstarted(threshold: str, context: str, path: Path) -> tuple[str, tup
     return threshold[: match.start()].strip(), tuple(names)
 
 
+def _result_test(
+    concept: str, left: str, op: Op, threshold: str, text: str, path: Path
+) -> ResultTest | None:
+    """A comparison that reads each current result on its own: `and low`, `or below reference
+    range`, `including preliminary`; None for any other comparison."""
+    preliminary = _PRELIMINARY.match(left) is not None
+    clauses: list[Limit | LimitName] = []
+    if named := _AND_LIMIT.match(threshold):
+        threshold = named.group("threshold")
+        clauses.append(cast(LimitName, named.group("name")))
+    reference: Literal["below", "above"] | None = None
+    if ranged := _OR_RANGE.match(threshold):
+        threshold = ranged.group("threshold")
+        reference = cast(Literal["below", "above"], ranged.group("side"))
+    if not (preliminary or clauses or reference):
+        return None
+    if left and not preliminary:
+        raise ConditionSyntaxError(
+            f"in {text!r}: {left!r} cannot go with a limit; write e.g. "
+            f"'{concept} >= severe_{concept} and low'",
+            path,
+        )
+    limit = Limit(op, threshold, reference, f"{op} {threshold}")
+    return ResultTest(concept, (limit, *clauses), text, path, preliminary)
+
+
+def parse_limit(raw: object, path: Path) -> Limit:
+    """A concept's `low:` or `high:` limit: `< low_potassium or below reference range`,
+    `>= 5.5 mmol/L`, `above reference range`. Raises ConditionSyntaxError."""
+    text = " ".join(str(raw).split()) if isinstance(raw, str | int | float) else ""
+    match = _LIMIT.match(text)
+    if not text or match is None or not (match.group("op") or match.group("side")):
+        raise ConditionSyntaxError(
+            f"cannot read the limit {raw!r}; write e.g. '< low_potassium or below reference "
+            "range' or '>= 5.5 mmol/L'",
+            path,
+        )
+    return Limit(
+        cast(Op | None, match.group("op")),
+        match.group("threshold"),
+        cast(Literal["below", "above"] | None, match.group("side")),
+        text,
+    )
+
+
 _FROM: dict[tuple[str, str], TrendMeasure] = {
     ("rise", "lowest"): "rise",
     ("rise", "median"): "rise-from-median",
@@ -750,8 +864,25 @@ def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
         return MedicationState(concept, state, text, path, window)
     if match := _CODED_IS.match(rest):
         return CodedIs(concept, match.group("value"), text, path, window)
+    if match := _NOT_RECHECKED.match(rest):
+        if window is None or window.anchor is not None:
+            raise ConditionSyntaxError(
+                f"in {text!r}: say how far back to look, e.g. 'within 365 days'", path
+            )
+        others = match.group("others")
+        group = (concept, *(others.split(" or ") if others else ()))
+        if len(set(group)) < len(group):
+            raise ConditionSyntaxError(f"in {text!r}: a concept is named twice", path)
+        return (
+            Any_(tuple(NotRechecked(name, group, window, text, path) for name in group), path)
+            if len(group) > 1
+            else NotRechecked(concept, group, window, text, path)
+        )
     windowless: Atom | None = None
-    if match := _REFERENCE.match(rest):
+    if match := _RESULT_STATE.match(rest):
+        name = cast(LimitName, match.group("name"))
+        windowless = ResultTest(concept, (name,), text, path, bool(match.group("preliminary")))
+    elif match := _REFERENCE.match(rest):
         multiple, fallback = match.group("multiple"), match.group("fallback")
         if match.group("side") == "above":
             return AboveReference(concept, text, path, multiple, fallback, window)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import runtime, units
+from .clock import calendar_date, zone_of
 from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
 from .do_now import do_now
 from .errors import Problem, RulesetError
@@ -25,7 +26,7 @@ from .evaluation import (
     RulesetIdentity,
     Suggestion,
 )
-from .explanation import describe, reason, sources
+from .explanation import describe, describe_reading, reason, sources
 from .facts import concept_fact
 from .inputs import as_of_or_now, check_records
 from .levels import Ladder, check_levels, ladder
@@ -34,7 +35,8 @@ from .model import Rule, Ruleset
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .regions import latest_sides, side_words
-from .summary import Summary, summarise
+from .results import reads_one_result
+from .summary import Reading, Summary, summarise
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( side)?\}")
 
@@ -267,18 +269,19 @@ class _Run:
     def _suggestion(self, pending: _Pending) -> Suggestion:
         then = pending.rule.then
         assert then.suggest is not None and then.summary is not None
-        detail = self._fill(then.detail or "").strip()
+        shown = self._shown(pending)
+        detail = self._fill(then.detail or "", shown=shown).strip()
         reasons = "\n".join(reason(m) for m in pending.matched)
         body = f"{detail}\n\n**Why:**\n\n{reasons}" if detail else f"**Why:**\n\n{reasons}"
         advice = tuple(
-            self._fill(a.text).strip()
+            self._fill(a.text, shown=shown).strip()
             for a in then.advice
             if a.finding is None or a.finding in self.derived
         )
         return Suggestion(
             rule=pending.rule.id,
             level=then.suggest,
-            summary=self._fill(then.summary, reported=False),
+            summary=self._fill(then.summary, reported=False, shown=shown),
             detail=body,
             evidence=pending.evidence,
             citations=tuple(self.ruleset.citations[c] for c in then.cite),
@@ -295,14 +298,43 @@ class _Run:
         """A rule's text (its instruction) with its placeholders filled in."""
         return self._fill(text)
 
+    def _shown(self, pending: _Pending) -> dict[str, Reading]:
+        """Per concept, the one result a rule's test of single results matched (of tied
+        results, the one most in its favour; an old result not rechecked): its `{concept}`
+        placeholder shows that result rather than the latest."""
+        shown: dict[str, Reading] = {}
+        for matched in pending.matched:
+            if matched.kind != "concept":
+                continue
+            summary = self.summaries[matched.name]
+            for attribute, _ in matched.values:
+                if attribute == "below_ref" and summary.below_reading is not None:
+                    shown.setdefault(matched.name, summary.below_reading)
+                    continue
+                measure = self.compiled.measures.get(attribute)
+                found = summary.measured.get(attribute)
+                if measure is None or found is None or not reads_one_result(measure.atom):
+                    continue
+                if len(found[1]) == 1 and found[1][0].value is not None:
+                    shown.setdefault(matched.name, found[1][0])
+        return shown
+
     def fill_note(self, text: str, group: str | None) -> str:
         """A proposal's note filled in; a medication placeholder names `group` when the order
         is that drug group's review, else every active group."""
         return self._fill(text, group=group)
 
-    def _fill(self, text: str, *, reported: bool = True, group: str | None = None) -> str:
+    def _fill(
+        self,
+        text: str,
+        *,
+        reported: bool = True,
+        group: str | None = None,
+        shown: dict[str, Reading] | None = None,
+    ) -> str:
         """`text` with {concept} and {parameter} placeholders filled in; a medication concept
-        names its active drug groups."""
+        names its active drug groups; a concept in `shown` that result (with its date when it
+        is no longer current)."""
         if "{" not in text:
             return text
 
@@ -320,11 +352,21 @@ class _Run:
                 return self._drugs(summary, group)
             if name in self.ruleset.concepts and self.ruleset.concepts[name].kind == "medication":
                 return "none active"
+            if summary is not None and shown and name in shown:
+                return self._result(summary, shown[name], reported)
             if summary is None or summary.latest is None:
                 return "not recorded"
             return describe(summary, "latest", reported=reported)[0]
 
         return _PLACEHOLDER.sub(value, text)
+
+    def _result(self, summary: Summary, reading: Reading, reported: bool) -> str:
+        words = describe_reading(summary, reading, reported=reported)
+        time = reading.record.time
+        if reading in summary.valued or reading in summary.preliminary or time is None:
+            return words
+        zone = zone_of(self.ruleset.time_zone)
+        return f"{words} on {calendar_date(time, zone, reading.record.date_only).isoformat()}"
 
     def _drugs(self, summary: Summary, group: str | None) -> str:
         """The active drug groups of a medication concept (only `group` when it is one), each

@@ -27,17 +27,11 @@ def describe(
     measured = summary.measured.get(attribute)
     if measured is not None:
         return measured
-    unit = summary.concept.unit
-    suffix = f" {units.display(unit)}" if unit else ""
     if attribute in ("latest", "lowest", "highest"):
         reading = getattr(summary, attribute)
         if reading is None or reading.value is None:
             return "not recorded", []
-        flag = " (preliminary)" if reading.record.preliminary else ""
-        raw = reading.record.value
-        if reported and isinstance(raw, Quantity) and number(raw.value) != number(reading.value):
-            flag = f" (reported as {number(raw.value)} {units.display(raw.unit)}){flag}"
-        return f"{number(reading.value)}{suffix}{flag}", [reading]
+        return describe_reading(summary, reading, reported=reported), [reading]
     if attribute == "count":
         return str(summary.count), summary.present
     if attribute == "sites":
@@ -49,13 +43,26 @@ def describe(
     if attribute == "recorded":
         return "recorded", summary.present + summary.absent
     if attribute == "below_ref":
-        latest = summary.latest
-        return "below its reference range", [latest] if latest else []
+        below = summary.below_reading
+        return "below its reference range", [below] if below else []
     if attribute.startswith("site:"):
         site = attribute.removeprefix("site:")
         return f"present at {site}", [r for r in summary.present if r.site == site]
     flag = " (preliminary)" if any(r.record.preliminary for r in summary.present) else ""
     return f"present{flag}", summary.present
+
+
+def describe_reading(summary: Summary, reading: Reading, *, reported: bool = True) -> str:
+    """One valued reading in words: its value with the concept's unit, as recorded when that
+    differs (`reported`), flagged when preliminary."""
+    assert reading.value is not None, "valued readings only"
+    unit = summary.concept.unit
+    suffix = f" {units.display(unit)}" if unit else ""
+    flag = " (preliminary)" if reading.record.preliminary else ""
+    raw = reading.record.value
+    if reported and isinstance(raw, Quantity) and number(raw.value) != number(reading.value):
+        flag = f" (reported as {number(raw.value)} {units.display(raw.unit)}){flag}"
+    return f"{number(reading.value)}{suffix}{flag}"
 
 
 def reason(matched: Matched) -> str:

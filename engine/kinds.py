@@ -19,12 +19,15 @@ from .conditions import (
     CodedIs,
     Compare,
     FindingRef,
+    Limit,
     Marked,
     MedicationState,
     NoSuggestion,
+    NotRechecked,
     Path,
     Presence,
     RegionState,
+    ResultTest,
     Streak,
     Trend,
     Window,
@@ -110,6 +113,8 @@ def check_atom(atom: Atom, ruleset: Ruleset, broken: frozenset[str]) -> Problems
             yield from _unstarted_problems(atom, name, ruleset)
     if isinstance(atom, AboveReference):
         yield from _reference_problems(atom, ruleset, broken)
+    if isinstance(atom, ResultTest | NotRechecked):
+        yield from _result_problems(atom, ruleset, broken)
     if isinstance(atom, Compare | Trend | Streak) and atom.threshold not in broken:
         try:
             resolve_threshold(atom, ruleset)
@@ -118,6 +123,75 @@ def check_atom(atom: Atom, ruleset: Ruleset, broken: frozenset[str]) -> Problems
             yield (at or atom.path, str(error))
         except ThresholdError as error:
             yield (atom.path, str(error))
+
+
+def limit_problems(ruleset: Ruleset) -> Iterator[tuple[Path, str]]:
+    """The problems of the concepts' `low`, `high` and `prefer` keys: thresholds that are no
+    value of the concept, preferred codes that are not the concept's own."""
+    for concept in ruleset.concepts.values():
+        if concept.kind != "quantity":
+            continue  # the loader says these keys are for a quantity
+        path: Path = ("concepts", concept.name)
+        for key, limit in (("low", concept.low), ("high", concept.high)):
+            if limit is not None and limit.threshold is not None:
+                yield from _limit_threshold(concept.name, limit, ruleset, (*path, key), "")
+        own = {code.key for code in concept.codes}
+        for i, code in enumerate(concept.prefer):
+            if code.key not in own and code.system != "invalid":
+                yield (
+                    (*path, "prefer", i),
+                    f"{concept.name}: prefer {code.system}#{code.code}, which is not one of its "
+                    "codes; list the codes preferred among its own",
+                )
+
+
+def _limit_threshold(
+    concept: str, limit: Limit, ruleset: Ruleset, path: Path, text: str
+) -> Problems:
+    assert limit.op is not None and limit.threshold is not None
+    compare = Compare(concept, "latest", limit.op, limit.threshold, limit.text, path)
+    try:
+        resolve_threshold(compare, ruleset)
+    except ThresholdError as error:
+        yield (path, f"in '{text or limit.text}': {error}")
+
+
+def _result_problems(
+    atom: ResultTest | NotRechecked, ruleset: Ruleset, broken: frozenset[str]
+) -> Problems:
+    if isinstance(atom, NotRechecked):
+        for name in atom.group:
+            concept = ruleset.concepts.get(name)
+            if concept is None:
+                continue  # the loader names it, at the group's own atom for it
+            if concept.low is None and concept.high is None:
+                yield (
+                    atom.path,
+                    f"'{atom.text}': {name} has no low or high limit to judge an old result by "
+                    f"(give {name} low: or high:)",
+                )
+            elif concept.lookback is None:
+                yield (
+                    atom.path,
+                    f"'{atom.text}': {name} has no lookback, so every result is current",
+                )
+        return
+    concept = ruleset.concepts[atom.concept]
+    if atom.preliminary and concept.preliminary != "candidates":
+        yield (
+            atom.path,
+            f"'{atom.text}': {concept.name} does not keep preliminary results; "
+            "give it preliminary: candidates",
+        )
+    for clause in atom.clauses:
+        if isinstance(clause, str):
+            if getattr(concept, clause) is None:
+                yield (
+                    atom.path,
+                    f"'{atom.text}': {concept.name} has no {clause} limit (give it {clause}: ...)",
+                )
+        elif clause.threshold is not None and clause.threshold not in broken:
+            yield from _limit_threshold(concept.name, clause, ruleset, atom.path, atom.text)
 
 
 def _reference_problems(atom: AboveReference, ruleset: Ruleset, broken: frozenset[str]) -> Problems:
@@ -175,6 +249,9 @@ def _kind_problems(atom: Atom, concept: Concept, ruleset: Ruleset) -> Problems:
             )
         if isinstance(atom, Compare) and atom.attribute == "sites" and kind != "finding":
             yield (atom.path, f"{name} is a {kind}; only findings are recorded at body sites")
+    elif isinstance(atom, ResultTest | NotRechecked):
+        if concept.unit is None:
+            yield (atom.path, f"{name} has no unit: '{atom.text}' reads results with a value")
     elif isinstance(atom, BelowReference | AboveReference):
         if concept.unit is None:
             yield (atom.path, f"{name} has no unit, so no reference range")

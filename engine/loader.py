@@ -29,14 +29,16 @@ from .conditions import (
     ConditionSyntaxError,
     DurationSyntaxError,
     FindingRef,
+    Limit,
     NoSuggestion,
     atoms,
     parse_condition,
     parse_duration,
+    parse_limit,
 )
 from .dependencies import Cycle, strata
 from .errors import ArgumentError, Problem, RulesetError
-from .kinds import check_atom, compared_concepts
+from .kinds import check_atom, compared_concepts, limit_problems
 from .levels import ladder
 from .model import (
     Action,
@@ -329,6 +331,8 @@ class _Checker:
             site_regions=site_regions,
         )
         self._check_sited_codes(partial)
+        for path, message in limit_problems(partial):
+            self.report(path, message)
         derived = {r.then.derive for r in spec.rules if r.then.derive}
         rules = self._rules(partial, derived)
         for condition in self.proposal_conditions:
@@ -484,6 +488,10 @@ class _Checker:
             self._marker((*path, "markers", key), name, key, marker)
             for key, marker in spec.markers.items()
         )
+        low, high = (
+            self._limit(path, key, text) for key, text in (("low", spec.low), ("high", spec.high))
+        )
+        prefer = tuple(self._code((*path, "prefer", i), c) for i, c in enumerate(spec.prefer))
         return Concept(
             name,
             tuple(codes),
@@ -505,7 +513,20 @@ class _Checker:
             decimals=spec.decimals,
             sited_codes=tuple(sited),
             same_as=same_as,
+            low=low,
+            high=high,
+            prefer=prefer,
+            preliminary=spec.preliminary,
         )
+
+    def _limit(self, path: tuple[str | int, ...], key: str, text: str | None) -> Limit | None:
+        if text is None:
+            return None
+        try:
+            return parse_limit(text, (*path, key))
+        except ConditionSyntaxError as error:
+            self.report(error.path, str(error))
+            return None
 
     def _kind(self, name: str, spec: ConceptSpec) -> ConceptKind:
         """The declared kind, or the default one, with the keys that kind needs checked."""
@@ -554,6 +575,16 @@ class _Checker:
         if kind not in ("quantity", "score") and (spec.ties or spec.decimals is not None):
             key = "ties" if spec.ties else "decimals"
             self.report((*path, key), f"{key}: is for a quantity or a score; {name} is a {kind}")
+        if spec.preliminary is not None and kind not in ("finding", "quantity", "score", "coded"):
+            self.report((*path, "preliminary"), f"preliminary: is for results; {name} is a {kind}")
+        for key, used in (
+            ("low", spec.low),
+            ("high", spec.high),
+            ("prefer", spec.prefer),
+            ("preliminary", spec.preliminary == "candidates"),
+        ):
+            if used and kind != "quantity":
+                self.report((*path, key), f"{key}: is for a quantity; {name} is a {kind}")
         if spec.markers and kind != "quantity":
             self.report((*path, "markers"), f"markers: are for a quantity; {name} is a {kind}")
         return kind

@@ -31,9 +31,11 @@ from .conditions import (
     Compare,
     Marked,
     MedicationState,
+    NotRechecked,
     Op,
     Presence,
     RegionState,
+    ResultTest,
     Streak,
     Trend,
     TrendMeasure,
@@ -43,7 +45,8 @@ from .errors import CodeError
 from .evaluation import DataWarning
 from .model import Concept, Ruleset
 from .records import Record, is_active_on
-from .summary import Reading, Summary
+from .results import Judge, current_results, favoured, not_rechecked, result_test
+from .summary import Reading, Summary, rounded
 from .thresholds import ThresholdError, is_difference, resolve_multiple, resolve_threshold
 
 SCALE = 1_000_000  # numbers durable_rules compares are in millionths
@@ -59,6 +62,8 @@ MeasuredAtom: TypeAlias = (
     | CodedIs
     | Marked
     | RegionState
+    | ResultTest
+    | NotRechecked
 )
 # which way an inexact value may be rounded without changing the comparison's outcome:
 # v >= T and v < T hold exactly when floor(v) does; v > T and v <= T when ceil(v) does
@@ -113,11 +118,21 @@ def is_measured(atom: Atom, ruleset: Ruleset) -> bool:
             atom.window is not None
             or atom.attribute not in ATTRIBUTES
             or (concept.kind == "demographic" and concept.field == "age")
+            or (concept.ties == "any" and atom.attribute == "latest")
         )
     if isinstance(atom, Presence):
         return atom.window is not None
     return isinstance(
-        atom, AboveReference | Trend | Streak | MedicationState | CodedIs | Marked | RegionState
+        atom,
+        AboveReference
+        | Trend
+        | Streak
+        | MedicationState
+        | CodedIs
+        | Marked
+        | RegionState
+        | ResultTest
+        | NotRechecked,
     )
 
 
@@ -145,14 +160,23 @@ def measure_of(atom: MeasuredAtom, ruleset: Ruleset) -> tuple[Measure, int | Non
         if atom.fallback is not None:
             fallback = _decimal(_value_threshold(atom.concept, ">", atom.fallback, ruleset))
     canonical = _canonical(resolved, rounding, threshold, (multiple, fallback, start))
+    if isinstance(atom, Compare) and ruleset.concepts[atom.concept].ties == "any":
+        # of tied results, the one most in the comparison's favour is read: its direction
+        canonical += favoured_side(atom.op)
     key = MEASURE_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:10]
     return Measure(key, resolved, rounding, threshold, multiple, fallback, start), number
 
 
+def favoured_side(op: Op) -> str:
+    return "lowest" if op in ("<", "<=") else "highest"
+
+
 def concepts_read(measure: Measure) -> tuple[str, ...]:
     """The concepts whose readings `measure` reads: its own, its window's anchor, the
-    medication a percent change follows."""
+    medication a percent change follows, the group of an old result."""
     atom = measure.atom
+    if isinstance(atom, NotRechecked):
+        return atom.group
     window = getattr(atom, "window", None)
     since = atom.since if isinstance(atom, Trend) else None
     anchor = window.anchor if window is not None else None
@@ -331,6 +355,10 @@ class Context:
         self.warnings = warnings if warnings is not None else []  # data a measure cannot read
         self.zone = zone_of(ruleset.time_zone)
         self._anchors: dict[str, datetime | None] = {}
+
+    @cached_property
+    def judge(self) -> Judge:
+        return Judge(self.ruleset, self.warnings)
 
     @cached_property
     def today(self) -> date:
@@ -539,6 +567,8 @@ def _compare(
         chosen = min(readings, key=_val)
     elif atom.attribute == "highest":
         chosen = max(readings, key=_val)
+    elif interval is None and concept.ties == "any":
+        chosen = favoured(current_results(summary), atom.op)
     else:
         chosen = readings[-1]
     value = _decimal(_val(chosen))
@@ -616,7 +646,7 @@ def _above(
 ) -> Measured | None:
     """Above (a multiple of) its own reference range: the latest value, or any in the window."""
     if interval is None:
-        readings = [summary.latest] if summary.latest is not None else []
+        readings = current_results(summary)  # with `ties: any`, every one at the latest time
     else:
         readings = _in(summary.history_valued, interval, context.zone)
     for reading in reversed(readings):
@@ -641,6 +671,8 @@ def _above_one(
                 valence=concept.valence,
                 same_as=concept.same_as,
             )
+            if concept.decimals is not None:  # rounded as the values are
+                converted = rounded(converted, concept.decimals)
             limit = _decimal(converted)
         except units.UnitError:
             instead = "" if measure.fallback is None else f"; {_number(measure.fallback)} used"
@@ -1029,6 +1061,18 @@ def _on_a_day_in(time: datetime, interval: Interval | None, context: Context) ->
     return first <= day <= local_date(interval.end, context.zone)
 
 
+def _result(
+    measure: Measure, summary: Summary, context: Context, interval: Interval | None
+) -> Measured | None:
+    atom = measure.atom
+    if isinstance(atom, ResultTest):
+        found = result_test(summary, atom, context.judge)
+    else:
+        assert isinstance(atom, NotRechecked)
+        found = not_rechecked(atom, context.summaries, context.as_of, context.zone, context.judge)
+    return None if found is None else _yes(found.words, found.evidence)
+
+
 _Compute = Callable[[Measure, Summary, Context, Interval | None], Measured | None]
 _COMPUTE: dict[type, _Compute] = {
     Compare: _compare,
@@ -1040,4 +1084,6 @@ _COMPUTE: dict[type, _Compute] = {
     Trend: _trend,
     MedicationState: _medication,
     RegionState: _region_state,
+    ResultTest: _result,
+    NotRechecked: _result,
 }

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .clock import Duration
 from .codes import Code
-from .conditions import Compare, atoms
+from .conditions import Compare, Limit, atoms
 from .units import SameAs
 
 if TYPE_CHECKING:
@@ -84,7 +84,8 @@ class Concept:
     kind: ConceptKind = "finding"
     # codes ending in `*` match every code of their system that begins with the rest (ATC)
     prefixes: tuple[Code, ...] = ()
-    ties: Literal["highest", "lowest"] | None = None  # which of simultaneous results is latest
+    # which of simultaneous results is latest; "any": all are current, any may meet a rule
+    ties: Literal["highest", "lowest", "any"] | None = None
     answers_of: tuple[Code, ...] = ()  # observations whose coded answer may mean this concept
     resource: str | None = None  # an event's resource type: Procedure, Encounter, ServiceRequest
     statuses: tuple[str, ...] = ()  # an event's statuses that count
@@ -95,6 +96,12 @@ class Concept:
     # (`sct#65124004 at lower_limb`): each code (also in `codes`) with that class or site
     sited_codes: tuple[tuple[Code, str], ...] = ()
     same_as: SameAs = ()  # units read as equal for this analyte though UCUM keeps them apart
+    low: Limit | None = None  # what `low` means for one result (`results`)
+    high: Limit | None = None
+    prefer: tuple[Code, ...] = ()  # while a current result has one of these codes, only they count
+    # preliminary results: counted, ignored with a warning, or kept apart as candidates (read
+    # only by `including preliminary`); None: ignored for a lab concentration, else counted
+    preliminary: Literal["counts", "candidates", "ignored"] | None = None
 
     @property
     def label(self) -> str:

@@ -41,8 +41,12 @@ class ConceptSpec(_Strict):
     valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
     same_as: dict[str, str] = Field(default_factory=dict, alias="same-as")  # unit: same unit
     title: str | None = None
-    ties: Literal["highest", "lowest"] | None = None
+    ties: Literal["highest", "lowest", "any"] | None = None
     decimals: int | None = Field(default=None, ge=0, le=6, strict=True)
+    low: str | None = None
+    high: str | None = None
+    prefer: list[str] = Field(default_factory=list)
+    preliminary: Literal["counts", "candidates", "ignored"] | None = None
     answers_of: list[str] = Field(default_factory=list, alias="answers-of")
     resource: Literal["Procedure", "Encounter", "ServiceRequest"] | None = None
     statuses: list[str] = Field(default_factory=list)

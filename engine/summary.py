@@ -59,6 +59,9 @@ class Summary:
     zone: str = "UTC"  # the ruleset's calendar: which results share a date
     # readings older than the lookback: not current, read only by windows and trends
     earlier: list[Reading] = field(default_factory=list)
+    # preliminary results of a concept that keeps them apart (`Concept.preliminary`), current
+    # only for conditions `including preliminary`
+    preliminary: list[Reading] = field(default_factory=list)
     # the measures computed for the session, by fact attribute: their words and evidence
     measured: dict[str, tuple[str, list[Reading]]] = field(default_factory=dict)
 
@@ -132,11 +135,26 @@ class Summary:
 
     @cached_property
     def below_reference(self) -> bool:
+        return self.below_reading is not None
+
+    @cached_property
+    def below_reading(self) -> Reading | None:
+        """The latest result if below its own reference range (with `ties: any`, the lowest
+        such of the results at the latest time)."""
         latest = self.latest
-        if latest is None or latest.value is None or latest.record.reference_low is None:
-            return False
-        low, _ = _reference_low(latest.record, self.concept)
-        return low is not None and latest.value < low
+        if latest is None:
+            return None
+        tied = [latest]
+        if self.concept.ties == "any" and latest.record.time is not None:
+            tied = [r for r in self.valued if _may_coincide(r.record, latest.record)]
+        below = []
+        for reading in tied:
+            if reading.value is None or reading.record.reference_low is None:
+                continue
+            low, _ = _reference_low(reading.record, self.concept)
+            if low is not None and reading.value < low:
+                below.append(reading)
+        return min(below, key=lambda r: (r.value, _chronological(r))) if below else None
 
 
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
@@ -147,7 +165,7 @@ def _in_order(readings: list[Reading], concept: Concept, zone: str) -> list[Read
     time, and of every result of the latest date when one of them is date-only (it cannot be
     ordered against the others), the highest (or lowest) value comes last."""
     ties = concept.ties
-    if ties is None or not readings:
+    if ties is None or ties == "any" or not readings:
         return readings
     sign = 1.0 if ties == "highest" else -1.0
     ordered = sorted(
@@ -252,6 +270,7 @@ def summarise(
                 )
             )
             continue
+        kept_apart = record.preliminary and concept.preliminary == "candidates"
         if concept.lookback is not None:
             if time is None:
                 warnings.append(
@@ -262,7 +281,7 @@ def summarise(
                 continue
             end = _end(record, as_of) or time
             if as_of - end > concept.lookback:  # as a difference: year 1 cannot overflow it
-                if concept.name not in history:
+                if concept.name not in history or kept_apart:
                     continue
                 # not current, but a window or a trend's comparators may reach it
                 value, _ = _value(record, concept)
@@ -280,6 +299,10 @@ def summarise(
         summary = summaries.setdefault(
             concept.name, Summary(concept, as_of=as_of, zone=ruleset.time_zone)
         )
+        if kept_apart:
+            if value is not None and record.present:
+                summary.preliminary.append(reading)
+            continue
         if record.present:
             summary.present.append(reading)
         else:
@@ -287,12 +310,42 @@ def summarise(
         if value is not None and record.present:
             summary.valued.append(reading)
     for summary in summaries.values():  # the same records in any order read the same
-        for readings in (summary.present, summary.absent, summary.valued, summary.earlier):
+        _prefer(summary, ruleset)
+        for readings in (
+            summary.present,
+            summary.absent,
+            summary.valued,
+            summary.earlier,
+            summary.preliminary,
+        ):
             readings.sort(key=_chronological)
         conflict = _simultaneous_latest(summary)
         if conflict is not None:
             warnings.append(conflict)
     return summaries, warnings
+
+
+def _prefer(summary: Summary, ruleset: Ruleset) -> None:
+    """While a current valued result has one of the concept's preferred codes (adjusted over
+    total calcium), the current results of its other codes are not read."""
+    if not summary.concept.prefer:
+        return
+    if not any(is_preferred(r, summary.concept, ruleset) for r in summary.valued):
+        return
+    summary.valued[:] = [r for r in summary.valued if is_preferred(r, summary.concept, ruleset)]
+    summary.present[:] = [r for r in summary.present if is_preferred(r, summary.concept, ruleset)]
+
+
+def is_preferred(reading: Reading, concept: Concept, ruleset: Ruleset) -> bool:
+    """Whether the reading's code is one of the concept's preferred codes (`prefer`)."""
+    code = reading.record.code
+    if code is None or not concept.prefer:
+        return False
+    try:
+        key = parse_code(code, ruleset.code_systems).key
+    except ValueError:
+        return False  # not a code: none of the preferred
+    return any(key == wanted.key for wanted in concept.prefer)
 
 
 def _from_the_future(record: Record, concept: Concept, time: datetime) -> DataWarning:
@@ -386,7 +439,8 @@ def _reference_low(record: Record, concept: Concept) -> tuple[float | None, Data
     elif (number := _canonical(low, concept)) is None:
         reason = f"{low} cannot be converted to {concept.unit or 'a plain number'}"
     else:
-        return number, None
+        # rounded as values are, so a limit and a value written alike compare equal
+        return (rounded(number, concept.decimals) if concept.decimals is not None else number), None
     message = f"{concept.name} reference range low {reason}; reference range ignored"
     return None, DataWarning(message, record.source)
 

@@ -1,7 +1,9 @@
 """Validated Observations as engine `Record`s.
 
 Only status final/amended/corrected counts; preliminary counts for findings and scores, flagged
-`preliminary`, but a preliminary lab result (a concentration) is left out with a warning. A
+`preliminary`, but a preliminary lab result (a concentration) is left out with a warning; a
+concept's `preliminary:` says otherwise (`counts`, `ignored`, or `candidates`, which the engine
+keeps apart). A
 finding is present with `valueBoolean: true`, no value, SNOMED Present, or a quantity (a cramp's
 duration); absent with `valueBoolean: false`, SNOMED Absent, or interpretation NEG; a true or
 Present value with interpretation NEG contradicts itself and is left out with a warning. A
@@ -225,7 +227,9 @@ def _read_direct(
     element: Valued, concept: Concept, ruleset: Ruleset, warn: Warn, *, preliminary: bool
 ) -> _Reading | None:
     """The reading of an Observation or component whose own code means `concept`."""
-    if preliminary and is_lab(concept):
+    if preliminary and (concept.preliminary or ("ignored" if is_lab(concept) else "counts")) == (
+        "ignored"
+    ):
         warn(f"status 'preliminary': a preliminary {concept.label} result does not count")
         return None
     if concept.kind == "coded":
