@@ -22,6 +22,7 @@ from .evaluation import (
     Matched,
     RedFlagCheck,
     RulesetIdentity,
+    ShownNote,
     Suggestion,
 )
 from .explanation import describe, reason, sources
@@ -30,6 +31,9 @@ from .inputs import as_of_or_now, check_records
 from .levels import Ladder, check_levels, ladder
 from .measures import Context
 from .model import Rule, Ruleset
+from .note_text import lines
+from .notes import hidden_rules as note_rules
+from .notes import shown as shown_notes
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .summary import Summary, summarise
@@ -56,7 +60,7 @@ def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
             return cached[1]
         check_levels(ruleset, levels)  # first: the compiler ranks the levels rules name
         # proposals' `if:`/`already:` conditions run as derive-only rules in durable_rules
-        hidden = hidden_rules(ruleset)
+        hidden = hidden_rules(ruleset) + note_rules(ruleset)
         try:
             compiled = compile_ruleset(
                 replace(ruleset, rules=ruleset.rules + hidden) if hidden else ruleset
@@ -128,6 +132,13 @@ class Evaluator:
             start_of=starts.anchor,
             fill=run.fill_note,
         )
+        notes = shown_notes(
+            self.ruleset,
+            escalation,
+            {rule for rule in run.fired if not is_hidden(rule)},
+            run.derived.keys(),
+            lambda text: lines(text, starts, lambda line: run.fill_note(line, None)),
+        )
         return Evaluation(
             ruleset=self._identity,
             as_of=when,
@@ -141,6 +152,7 @@ class Evaluator:
             red_flags=run.red_flags(),
             levels=self._levels.levels,
             proposals=proposals,
+            notes=tuple(ShownNote(id, text) for id, text in notes),
         )
 
 

@@ -54,8 +54,18 @@ from .model import (
     Rule,
     Ruleset,
 )
+from .note_text import problems as note_text_problems
+from .notes import Fired, Note, leaves, parse_note_condition
 from .products import read_products
-from .schema import ConceptSpec, LevelSpec, MarkerSpec, ProposalSpec, RulesetSpec, ThenSpec
+from .schema import (
+    ConceptSpec,
+    LevelSpec,
+    MarkerSpec,
+    NoteSpec,
+    ProposalSpec,
+    RulesetSpec,
+    ThenSpec,
+)
 from .thresholds import DURATION_UCUM
 from .valuesets import ValueSetError, read_value_set
 from .yaml_source import Source, load_yaml
@@ -325,8 +335,14 @@ class _Checker:
                 f"these rules derive each other's findings in a cycle: {cycle}",
             )
         hit_policy = self._hit_policy(rules)
+        notes = self._notes(partial, derived, {r.id for r in self.spec.rules})
         return replace(
-            partial, rules=rules, scope=scope, red_flags=red_flags, hit_policy=hit_policy
+            partial,
+            rules=rules,
+            scope=scope,
+            red_flags=red_flags,
+            hit_policy=hit_policy,
+            notes=notes,
         )
 
     # -- pieces -----------------------------------------------------------------------------
@@ -974,6 +990,59 @@ class _Checker:
                 broken = frozenset(self.spec.parameters.keys() - partial.parameters.keys())
                 for path, message in check_atom(atom, partial, broken | codes):
                     self.report(path, message)
+
+    def _notes(self, partial: Ruleset, derived: set[str], rule_ids: set[str]) -> tuple[Note, ...]:
+        notes: list[Note] = []
+        seen: set[str] = set()
+        for i, spec in enumerate(self.spec.notes):
+            path: tuple[str | int, ...] = ("notes", i)
+            if spec.id in seen:
+                self.report((*path, "id"), f"note id {spec.id!r} is used twice")
+            seen.add(spec.id)
+            note = self._note(path, spec, partial, derived, rule_ids)
+            if note is not None:
+                notes.append(note)
+        return tuple(notes)
+
+    def _note(
+        self,
+        path: tuple[str | int, ...],
+        spec: NoteSpec,
+        partial: Ruleset,
+        derived: set[str],
+        rule_ids: set[str],
+    ) -> Note | None:
+        ok = True
+        for message in note_text_problems(spec.text, partial.concepts, self.spec.parameters):
+            self.report((*path, "text"), message)
+            ok = False
+        if not spec.text.strip():
+            self.report((*path, "text"), "a note needs its text")
+            ok = False
+        levels = [spec.show_at] if isinstance(spec.show_at, str) else spec.show_at
+        for j, level in enumerate(levels):
+            where = (*path, "show-at") if isinstance(spec.show_at, str) else (*path, "show-at", j)
+            ok = self._level(where, level, information=True) and ok
+        when = None
+        if spec.when is not None:
+            try:
+                when = parse_note_condition(spec.when, (*path, "when"), spec.id)
+            except ConditionSyntaxError as error:
+                self.report(error.path, str(error))
+                return None
+            for leaf in leaves(when):
+                if isinstance(leaf, Fired):
+                    if leaf.rule not in rule_ids:
+                        hint = _did_you_mean(leaf.rule, rule_ids)
+                        self.report(leaf.path, f"no rule {leaf.rule!r} to have fired{hint}")
+                        ok = False
+                    continue
+                before = len(self.problems)
+                self._check_condition(leaf.condition, partial, derived)
+                ok = ok and len(self.problems) == before
+        if not ok:
+            return None
+        return Note(spec.id, spec.text, when, tuple(levels))
 
     def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:
         spec = self.spec.red_flags[i]

@@ -14,6 +14,7 @@ from .conditions import Compare, atoms
 
 if TYPE_CHECKING:
     from .conditions import Condition
+    from .notes import Note
 
 
 _VALUE_ATTRIBUTES = frozenset({"latest", "lowest", "highest"})  # count, sites, span read no value
@@ -231,6 +232,7 @@ class Ruleset:
     # an Observation matching no concept whose code text or display contains one of these words
     # is reported as not read (never matched on)
     unread_text_warnings: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()  # card notes, in the order a card shows them
 
     @property
     def key(self) -> str:

@@ -105,6 +105,13 @@ class ThenSpec(_Strict):
     propose: list[ProposalSpec] | None = None
 
 
+class NoteSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    text: str
+    when: Any = None  # a condition, with `<rule> fired` lines
+    show_at: str | list[str] = Field(default_factory=list, alias="show-at")
+
+
 class RuleSpec(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     title: str | None = None
@@ -142,3 +149,4 @@ class RulesetSpec(_Strict):
     red_flags: list[RedFlagSpec] = Field(default_factory=list, alias="red-flags")
     scope: Any = None
     rules: list[RuleSpec] = Field(min_length=1)
+    notes: list[NoteSpec] = Field(default_factory=list)

@@ -1,0 +1,157 @@
+"""Card notes: lines a card shows beside the rules' summaries, each with an id, in table order.
+
+A ruleset's `notes:` lists them. A note is shown when its `when:` holds and the escalation is
+one of its `show-at:` levels (default: any). `when:` is the condition language (a line, a list,
+`all:` / `any:` / `not:`), plus lines that read which rules fired: `calf-swelling fired`,
+`calf-swelling not fired`. Each condition line runs inside durable_rules as a hidden rule that
+derives a hidden finding (`hidden_rules`); which rules fired and the escalation are read once
+every rule has run. Notes change neither the escalation nor the proposals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Set
+from dataclasses import dataclass
+
+from .conditions import Condition, ConditionSyntaxError, Path, parse_condition
+from .model import Action, Rule, Ruleset
+from .proposals import HIDDEN
+
+_FIRED = re.compile(r"^(?P<rule>[a-z][a-z0-9-]*)\s+(?P<not>not\s+)?fired$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """`<rule> fired`: the rule fired (any rule: a suggestion or a derivation)."""
+
+    rule: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Holds:
+    """A condition line of the language, derived by the hidden rule named `finding`."""
+
+    finding: str
+    condition: Condition
+
+
+@dataclass(frozen=True, slots=True)
+class NoteNot:
+    item: NoteCondition
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAll:
+    items: tuple[NoteCondition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAny:
+    items: tuple[NoteCondition, ...]
+
+
+NoteCondition = Fired | Holds | NoteNot | NoteAll | NoteAny
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A card note: shown when `when` holds (None: always) at a level of `show_at` (empty:
+    any), its `text` filled in (`engine.note_text`)."""
+
+    id: str
+    text: str
+    when: NoteCondition | None = None
+    show_at: tuple[str, ...] = ()
+
+
+def hidden_finding(note: str, n: int) -> str:
+    """The hidden finding derived when the n-th condition line of `note` holds."""
+    return f"note{HIDDEN}{note}{HIDDEN}{n}"
+
+
+def parse_note_condition(raw: object, path: Path, note: str) -> NoteCondition:
+    """Parse a note's `when:`; raise ConditionSyntaxError at the offending path."""
+    counter = [0]
+
+    def parse(raw: object, path: Path) -> NoteCondition:
+        if isinstance(raw, str):
+            match = _FIRED.fullmatch(" ".join(raw.split()))
+            if match is not None:
+                fired = Fired(match["rule"], path)
+                return NoteNot(fired) if match["not"] else fired
+            condition = parse_condition(raw, path)
+            counter[0] += 1
+            return Holds(hidden_finding(note, counter[0]), condition)
+        if isinstance(raw, list):
+            if not raw:
+                raise ConditionSyntaxError("an empty list of conditions", path)
+            return NoteAll(tuple(parse(item, (*path, i)) for i, item in enumerate(raw)))
+        if isinstance(raw, dict) and len(raw) == 1:
+            ((key, value),) = raw.items()
+            inner = (*path, key)
+            if key == "not":
+                return NoteNot(parse(value, inner))
+            if key in ("all", "any") and isinstance(value, list) and value:
+                items = tuple(parse(item, (*inner, i)) for i, item in enumerate(value))
+                return NoteAll(items) if key == "all" else NoteAny(items)
+        # anything else reads as the language reads it, and fails with its message
+        condition = parse_condition(raw, path)
+        counter[0] += 1
+        return Holds(hidden_finding(note, counter[0]), condition)
+
+    return parse(raw, path)
+
+
+def leaves(condition: NoteCondition | None) -> list[Fired | Holds]:
+    """Every `Fired` and `Holds` of a note's condition, in order."""
+    if condition is None:
+        return []
+    if isinstance(condition, Fired | Holds):
+        return [condition]
+    if isinstance(condition, NoteNot):
+        return leaves(condition.item)
+    return [leaf for item in condition.items for leaf in leaves(item)]
+
+
+def hidden_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
+    """A derive-only rule for each condition line of the ruleset's notes."""
+    return tuple(
+        Rule(leaf.finding, leaf.finding, leaf.condition, Action(derive=leaf.finding))
+        for note in ruleset.notes
+        for leaf in leaves(note.when)
+        if isinstance(leaf, Holds)
+    )
+
+
+def holds(condition: NoteCondition | None, fired: Set[str], derived: Set[str]) -> bool:
+    """Whether a note's condition holds, given the rules that fired and the findings derived."""
+    if condition is None:
+        return True
+    if isinstance(condition, Fired):
+        return condition.rule in fired
+    if isinstance(condition, Holds):
+        return condition.finding in derived
+    if isinstance(condition, NoteNot):
+        return not holds(condition.item, fired, derived)
+    if isinstance(condition, NoteAll):
+        return all(holds(item, fired, derived) for item in condition.items)
+    return any(holds(item, fired, derived) for item in condition.items)
+
+
+def shown(
+    ruleset: Ruleset,
+    escalation: str,
+    fired: Set[str],
+    derived: Set[str],
+    lines: Callable[[str], list[str]],
+) -> tuple[tuple[str, str], ...]:
+    """(id, text) of every note shown, in the ruleset's order; `lines` fills a text in."""
+    out: list[tuple[str, str]] = []
+    for note in ruleset.notes:
+        if note.show_at and escalation not in note.show_at:
+            continue
+        if holds(note.when, fired, derived):
+            out.extend((note.id, line) for line in lines(note.text))
+    return tuple(out)

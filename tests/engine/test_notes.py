@@ -1,0 +1,170 @@
+"""Card notes through `Evaluator.evaluate`: conditions on fired rules and the language,
+`show-at` levels, placeholders (value, date, age, comments, drugs changed, ended, on hold,
+unconfirmed), table order; notes change neither the escalation nor the proposals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import engine
+from engine import Evaluator, Quantity, Record
+from tests.engine.notes_ruleset import notes_ruleset
+from tests.engine.test_language_loader import line_of, problems
+
+AS_OF = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def evaluator(tmp_path: Path, text: str | None = None) -> Evaluator:
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(text or notes_ruleset())
+    return Evaluator(engine.load_ruleset(path))
+
+
+def potassium(value: float, hours_ago: float, *notes: str) -> Record:
+    return Record(
+        "potassium",
+        "Observation/k",
+        AS_OF - timedelta(hours=hours_ago),
+        value=Quantity(value, "mmol/L"),
+        notes=notes,
+    )
+
+
+def raasi(days_ago: float, **fields: object) -> Record:
+    fields.setdefault("status", "active")
+    fields.setdefault("code", "rxnorm#35296")
+    fields.setdefault("display", "ramipril")
+    return Record("raasi", "MedicationRequest/r", AS_OF - timedelta(days=days_ago), **fields)  # type: ignore[arg-type]
+
+
+def notes_of(evaluation: engine.Evaluation) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for note in evaluation.notes:
+        out.setdefault(note.id, []).append(note.text)
+    return out
+
+
+def test_notes_show_by_fired_rules_levels_and_conditions_in_table_order(tmp_path: Path) -> None:
+    k = potassium(5.8, 30, "Sample taken from drip arm.", "Repeat advised")
+    evaluation = Evaluator.evaluate(evaluator(tmp_path), [k], as_of=AS_OF)
+    assert evaluation.escalation == "routine-recheck"
+    assert [n.id for n in evaluation.notes] == [
+        "note-index",
+        "note-comment",
+        "note-comment",
+        "note-recheck-only",
+    ]
+    assert notes_of(evaluation) == {
+        "note-index": ["Index potassium 5.8 mmol/L (2026-12-06, 30 hours old)"],
+        "note-comment": [
+            "Laboratory comment: Sample taken from drip arm.",
+            "Laboratory comment: Repeat advised",
+        ],
+        "note-recheck-only": ["Not on a RAAS inhibitor."],
+    }
+    assert evaluation.to_dict()["notes"][0] == {
+        "id": "note-index",
+        "text": "Index potassium 5.8 mmol/L (2026-12-06, 30 hours old)",
+    }
+
+
+def test_a_note_at_another_level_or_whose_condition_fails_is_left_out(tmp_path: Path) -> None:
+    evaluation = evaluator(tmp_path).evaluate([potassium(6.5, 24 * 3)], as_of=AS_OF)
+    assert evaluation.escalation == "emergency"
+    ids = [n.id for n in evaluation.notes]
+    assert ids == ["note-index", "note-emergency-only"]  # no comment: the note is left out
+    assert notes_of(evaluation)["note-index"] == [
+        "Index potassium 6.5 mmol/L (2026-12-04, 3 days old)"
+    ]
+
+
+def test_notes_change_neither_the_escalation_nor_the_proposals(tmp_path: Path) -> None:
+    records = [potassium(5.8, 2)]
+    with_notes = evaluator(tmp_path).evaluate(records, as_of=AS_OF)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    without = evaluator(plain, notes_ruleset("")).evaluate(records, as_of=AS_OF)
+    assert without.notes == ()
+    assert with_notes.escalation == without.escalation
+    assert with_notes.proposals == without.proposals
+    assert with_notes.suggestions == without.suggestions
+    assert with_notes.findings == without.findings  # the notes' hidden findings stay hidden
+    assert [f.rule for f in with_notes.trace] == [f.rule for f in without.trace]
+
+
+def test_medicine_placeholders_name_each_drug_on_its_own_line(tmp_path: Path) -> None:
+    records = [
+        potassium(5.8, 2),
+        # ramipril: a new strength 20 days ago, last asserted 2 years ago
+        raasi(400, product="rxnorm#198188", asserted=AS_OF - timedelta(days=800)),
+        raasi(20, product="rxnorm#198189", asserted=AS_OF - timedelta(days=730)),
+    ]
+    notes = notes_of(evaluator(tmp_path).evaluate(records, as_of=AS_OF))
+    assert notes["note-changed"] == ["ramipril: dose changed on 2026-11-17"]
+    assert notes["note-unconfirmed"] == ["ramipril: last recorded 2024-12-07: confirm still taken"]
+    assert "note-held" not in notes and "note-ended" not in notes
+
+
+def test_a_first_start_is_not_a_dose_change(tmp_path: Path) -> None:
+    records = [potassium(5.8, 2), raasi(20, product="rxnorm#198189")]
+    notes = notes_of(evaluator(tmp_path).evaluate(records, as_of=AS_OF))
+    assert "note-changed" not in notes and "note-unconfirmed" not in notes
+
+
+def test_on_hold_and_ended_courses_are_named(tmp_path: Path) -> None:
+    held = [potassium(5.8, 2), raasi(100, status="on-hold")]
+    assert notes_of(evaluator(tmp_path).evaluate(held, as_of=AS_OF))["note-held"] == [
+        "ramipril on hold: keep withheld until K < 5.5"
+    ]
+    ended = [
+        potassium(5.8, 2),
+        raasi(100, end=AS_OF - timedelta(days=40), code="rxnorm#29046", display="lisinopril"),
+        raasi(60, end=AS_OF - timedelta(days=5)),
+    ]
+    notes = notes_of(evaluator(tmp_path).evaluate(ended, as_of=AS_OF))
+    assert notes["note-ended"] == ["likely cause: ramipril course ended 2026-12-02"]
+
+
+# -- misuse: located errors -------------------------------------------------------------------
+
+
+def test_an_unknown_rule_in_fired_is_located(tmp_path: Path) -> None:
+    text = notes_ruleset("notes:\n  - id: n\n    when: raisd fired\n    text: Hello\n")
+    assert problems(text, tmp_path) == [
+        f"{line_of(text, 'raisd fired')}:11: no rule 'raisd' to have fired; did you mean 'raised'?"
+    ]
+
+
+def test_an_unknown_level_in_show_at_is_located(tmp_path: Path) -> None:
+    text = notes_ruleset("notes:\n  - id: n\n    show-at: [self-care]\n    text: Hello\n")
+    [problem] = problems(text, tmp_path)
+    assert problem.startswith(f"{line_of(text, 'show-at')}:")
+    assert "there is no level 'self-care'" in problem
+
+
+def test_unknown_placeholders_are_located(tmp_path: Path) -> None:
+    text = notes_ruleset(
+        "notes:\n  - id: n\n    text: '{potassium colour} {raasi date} {potasium} {age comment}'\n"
+    )
+    line = line_of(text, "potassium colour")
+    assert problems(text, tmp_path) == [
+        f"{line}:11: {{potassium colour}}: unknown part 'colour' (age, changed, comment, date, "
+        "days, ended, held, unconfirmed)",
+        f"{line}:11: {{potasium}} names no concept or parameter",
+        f"{line}:11: {{age comment}}: a demographic concept has no comment",
+    ]
+
+
+def test_a_condition_line_of_a_note_is_checked_like_a_rules(tmp_path: Path) -> None:
+    text = notes_ruleset(
+        "notes:\n  - id: n\n    when: [raised fired, creatinin present]\n    text: x\n"
+    )
+    [problem] = problems(text, tmp_path)
+    assert problem.startswith(f"{line_of(text, 'creatinin present')}:")
+    assert "unknown concept 'creatinin'" in problem
+
+
+def test_a_note_id_used_twice_is_located(tmp_path: Path) -> None:
+    text = notes_ruleset("notes:\n  - {id: n, text: a}\n  - {id: n, text: b}\n")
+    assert problems(text, tmp_path) == [f"{line_of(text, 'text: b')}:10: note id 'n' is used twice"]
