@@ -3,9 +3,10 @@
 A ruleset's `notes:` lists them. A note is shown when its `when:` holds and the escalation is
 one of its `show-at:` levels (default: any). `when:` is the condition language (a line, a list,
 `all:` / `any:` / `not:`), plus lines that read which rules fired: `calf-swelling fired`,
-`calf-swelling not fired`. Each condition line runs inside durable_rules as a hidden rule that
-derives a hidden finding (`hidden_rules`); which rules fired and the escalation are read once
-every rule has run. Notes change neither the escalation nor the proposals.
+`calf-swelling not fired` (or `not calf-swelling fired`). Each condition line runs inside
+durable_rules as a hidden rule that derives a hidden finding (`hidden_rules`); which rules fired
+and the escalation are read once every rule has run. Notes change neither the escalation nor
+the proposals.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .conditions import Condition, ConditionSyntaxError, Path, parse_condition
 from .model import Action, Rule, Ruleset
 from .proposals import HIDDEN
 
-_FIRED = re.compile(r"^(?P<rule>[a-z][a-z0-9-]*)\s+(?P<not>not\s+)?fired$")
+_FIRED = re.compile(r"^(?P<nots>(?:not\s+)*)(?P<rule>[a-z][a-z0-9-]*)\s+(?P<not>not\s+)?fired$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,8 @@ def parse_note_condition(raw: object, path: Path, note: str) -> NoteCondition:
             match = _FIRED.fullmatch(" ".join(raw.split()))
             if match is not None:
                 fired = Fired(match["rule"], path)
-                return NoteNot(fired) if match["not"] else fired
+                negations = match["nots"].count("not") + (1 if match["not"] else 0)
+                return NoteNot(fired) if negations % 2 else fired
             condition = parse_condition(raw, path)
             counter[0] += 1
             return Holds(hidden_finding(note, counter[0]), condition)

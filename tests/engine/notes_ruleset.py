@@ -32,7 +32,7 @@ notes:
     when:
       any:
         - very-high fired
-        - all: [raised fired, not on-raasi]
+        - all: [raised fired, not on-raasi, not very-high fired]
     text: Not on a RAAS inhibitor.
   - id: note-held
     when: raasi on hold

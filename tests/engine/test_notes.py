@@ -9,6 +9,7 @@ from pathlib import Path
 
 import engine
 from engine import Evaluator, Quantity, Record
+from engine.notes import holds, parse_note_condition
 from tests.engine.notes_ruleset import notes_ruleset
 from tests.engine.test_language_loader import line_of, problems
 
@@ -168,3 +169,10 @@ def test_a_condition_line_of_a_note_is_checked_like_a_rules(tmp_path: Path) -> N
 def test_a_note_id_used_twice_is_located(tmp_path: Path) -> None:
     text = notes_ruleset("notes:\n  - {id: n, text: a}\n  - {id: n, text: b}\n")
     assert problems(text, tmp_path) == [f"{line_of(text, 'text: b')}:10: note id 'n' is used twice"]
+
+
+def test_fired_lines_read_with_not_either_side() -> None:
+    for line in ("raised not fired", "not raised fired", "not not raised not fired"):
+        condition = parse_note_condition(line, ("when",), "n")
+        assert holds(condition, set(), set()) and not holds(condition, {"raised"}, set())
+    assert holds(parse_note_condition("not not raised fired", (), "n"), {"raised"}, set())
