@@ -101,11 +101,21 @@ def lines(text: str, context: Context, fill: Fill) -> list[str]:
         ]
     out: list[str] = []
     for row in rows:
-        line = BRACED.sub(lambda m, row=row: row.get(m.group(1), m.group(0)), text)  # type: ignore[misc]
-        filled = " ".join(fill(line).split())
+        filled = " ".join(_fill_row(text, row, fill).split())
         if filled not in out:
             out.append(filled)
     return out
+
+
+def _fill_row(text: str, row: Mapping[str, str], fill: Fill) -> str:
+    """`text` with each placeholder filled in one pass, so that a value read from the record
+    (a laboratory comment, a drug's name) is shown as written, never filled in again."""
+
+    def one(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        return row[inner] if inner in row else fill(match.group(0))
+
+    return BRACED.sub(one, text)
 
 
 def _values(name: str, part: str, context: Context) -> list[tuple[str, str]]:

@@ -70,6 +70,12 @@ def test_notes_show_by_fired_rules_levels_and_conditions_in_table_order(tmp_path
     }
 
 
+def test_a_comment_is_shown_as_written_never_filled_in(tmp_path: Path) -> None:
+    k = potassium(5.8, 3, "Called {potassium} {high_potassium} {x")
+    notes = notes_of(evaluator(tmp_path).evaluate([k], as_of=AS_OF))
+    assert notes["note-comment"] == ["Laboratory comment: Called {potassium} {high_potassium} {x"]
+
+
 def test_a_note_at_another_level_or_whose_condition_fails_is_left_out(tmp_path: Path) -> None:
     evaluation = evaluator(tmp_path).evaluate([potassium(6.5, 24 * 3)], as_of=AS_OF)
     assert evaluation.escalation == "emergency"
