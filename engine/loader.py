@@ -1026,7 +1026,7 @@ class _Checker:
         when = None
         if spec.when is not None:
             try:
-                when = parse_note_condition(spec.when, (*path, "when"), spec.id)
+                when = parse_note_condition(spec.when, (*path, "when"))
             except ConditionSyntaxError as error:
                 self.report(error.path, str(error))
                 return None

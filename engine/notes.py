@@ -11,13 +11,14 @@ the proposals.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 
-from .conditions import Condition, ConditionSyntaxError, Path, parse_condition
+from .conditions import Condition, ConditionSyntaxError, FindingRef, Not, Path, parse_condition
 from .model import Action, Rule, Ruleset
-from .proposals import HIDDEN
+from .proposals import HIDDEN, is_hidden
 
 _FIRED = re.compile(r"^(?P<nots>(?:not\s+)*)(?P<rule>[a-z][a-z0-9-]*)\s+(?P<not>not\s+)?fired$")
 
@@ -32,7 +33,8 @@ class Fired:
 
 @dataclass(frozen=True, slots=True)
 class Holds:
-    """A condition line of the language, derived by the hidden rule named `finding`."""
+    """A condition line of the language: `finding` was derived (by a rule of the ruleset, or
+    for any other line by the hidden rule of that name)."""
 
     finding: str
     condition: Condition
@@ -67,14 +69,24 @@ class Note:
     show_at: tuple[str, ...] = ()
 
 
-def hidden_finding(note: str, n: int) -> str:
-    """The hidden finding derived when the n-th condition line of `note` holds."""
-    return f"note{HIDDEN}{note}{HIDDEN}{n}"
+def hidden_finding(line: str) -> str:
+    """The hidden finding derived when the condition `line` holds: one for each distinct line,
+    however many notes read it."""
+    digest = hashlib.sha256(" ".join(line.split()).encode()).hexdigest()[:16]
+    return f"note{HIDDEN}{digest}"
 
 
-def parse_note_condition(raw: object, path: Path, note: str) -> NoteCondition:
+def _holds(condition: Condition, raw: object) -> NoteCondition:
+    """A condition line: a derived finding is read as it is; any other line by a hidden rule."""
+    atom = condition.item if isinstance(condition, Not) else condition
+    if isinstance(atom, FindingRef):
+        found = Holds(atom.name, atom)
+        return NoteNot(found) if atom is not condition else found
+    return Holds(hidden_finding(str(raw)), condition)
+
+
+def parse_note_condition(raw: object, path: Path) -> NoteCondition:
     """Parse a note's `when:`; raise ConditionSyntaxError at the offending path."""
-    counter = [0]
 
     def parse(raw: object, path: Path) -> NoteCondition:
         if isinstance(raw, str):
@@ -83,9 +95,7 @@ def parse_note_condition(raw: object, path: Path, note: str) -> NoteCondition:
                 fired = Fired(match["rule"], path)
                 negations = match["nots"].count("not") + (1 if match["not"] else 0)
                 return NoteNot(fired) if negations % 2 else fired
-            condition = parse_condition(raw, path)
-            counter[0] += 1
-            return Holds(hidden_finding(note, counter[0]), condition)
+            return _holds(parse_condition(raw, path), raw)
         if isinstance(raw, list):
             if not raw:
                 raise ConditionSyntaxError("an empty list of conditions", path)
@@ -99,9 +109,7 @@ def parse_note_condition(raw: object, path: Path, note: str) -> NoteCondition:
                 items = tuple(parse(item, (*inner, i)) for i, item in enumerate(value))
                 return NoteAll(items) if key == "all" else NoteAny(items)
         # anything else reads as the language reads it, and fails with its message
-        condition = parse_condition(raw, path)
-        counter[0] += 1
-        return Holds(hidden_finding(note, counter[0]), condition)
+        return _holds(parse_condition(raw, path), raw)
 
     return parse(raw, path)
 
@@ -118,13 +126,17 @@ def leaves(condition: NoteCondition | None) -> list[Fired | Holds]:
 
 
 def hidden_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
-    """A derive-only rule for each condition line of the ruleset's notes."""
-    return tuple(
-        Rule(leaf.finding, leaf.finding, leaf.condition, Action(derive=leaf.finding))
-        for note in ruleset.notes
-        for leaf in leaves(note.when)
-        if isinstance(leaf, Holds)
-    )
+    """A derive-only rule for each distinct condition line of the ruleset's notes (but a
+    derived finding, which the rule deriving it shows)."""
+    rules: dict[str, Rule] = {}
+    for note in ruleset.notes:
+        for leaf in leaves(note.when):
+            if isinstance(leaf, Holds) and is_hidden(leaf.finding):
+                action = Action(derive=leaf.finding)
+                rules.setdefault(
+                    leaf.finding, Rule(leaf.finding, leaf.finding, leaf.condition, action)
+                )
+    return tuple(rules.values())
 
 
 def holds(condition: NoteCondition | None, fired: Set[str], derived: Set[str]) -> bool:

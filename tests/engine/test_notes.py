@@ -9,7 +9,9 @@ from pathlib import Path
 
 import engine
 from engine import Evaluator, Quantity, Record
+from engine.notes import hidden_rules as note_rules
 from engine.notes import holds, parse_note_condition
+from engine.proposals import is_hidden
 from tests.engine.notes_ruleset import notes_ruleset
 from tests.engine.test_language_loader import line_of, problems
 
@@ -179,6 +181,16 @@ def test_a_note_id_used_twice_is_located(tmp_path: Path) -> None:
 
 def test_fired_lines_read_with_not_either_side() -> None:
     for line in ("raised not fired", "not raised fired", "not not raised not fired"):
-        condition = parse_note_condition(line, ("when",), "n")
+        condition = parse_note_condition(line, ("when",))
         assert holds(condition, set(), set()) and not holds(condition, {"raised"}, set())
-    assert holds(parse_note_condition("not not raised fired", (), "n"), {"raised"}, set())
+    assert holds(parse_note_condition("not not raised fired", ()), {"raised"}, set())
+
+
+def test_one_hidden_rule_a_distinct_line_and_none_for_a_derived_finding(tmp_path: Path) -> None:
+    extra = "  - id: again\n    when: [raasi  on hold, on-raasi]\n    text: Again.\n"
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(notes_ruleset() + extra)
+    hidden = note_rules(engine.load_ruleset(path))
+    # potassium recorded, raasi on hold, raasi ended within 14 days, raasi started within 90 days
+    assert len(hidden) == 4
+    assert all(is_hidden(rule.id) and rule.then.derive == rule.id for rule in hidden)
