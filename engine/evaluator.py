@@ -137,6 +137,11 @@ class Evaluator:
             escalation,
             {rule for rule in run.fired if not is_hidden(rule)},
             run.derived.keys(),
+            # "no suggestion [at or above L]", read here rather than staged in durable_rules
+            lambda level: (
+                bool(fired)
+                and (level is None or self._levels.rank(escalation) >= self._levels.rank(level))
+            ),
             lambda text: lines(text, starts, lambda line: run.fill_note(line, None)),
         )
         return Evaluation(

@@ -16,7 +16,15 @@ import re
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 
-from .conditions import Condition, ConditionSyntaxError, FindingRef, Not, Path, parse_condition
+from .conditions import (
+    Condition,
+    ConditionSyntaxError,
+    FindingRef,
+    NoSuggestion,
+    Not,
+    Path,
+    parse_condition,
+)
 from .model import Action, Rule, Ruleset
 from .proposals import HIDDEN, is_hidden
 
@@ -29,6 +37,15 @@ class Fired:
 
     rule: str
     path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Suggested:
+    """A rule suggested `level` or a higher one (any level, the first too, when None): the
+    negation of `no suggestion [at or above <level>]`, read once every rule has run."""
+
+    level: str | None
+    condition: Condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +72,8 @@ class NoteAny:
     items: tuple[NoteCondition, ...]
 
 
-NoteCondition = Fired | Holds | NoteNot | NoteAll | NoteAny
+NoteCondition = Fired | Suggested | Holds | NoteNot | NoteAll | NoteAny
+Leaf = Fired | Suggested | Holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +95,16 @@ def hidden_finding(line: str) -> str:
 
 
 def _holds(condition: Condition, raw: object) -> NoteCondition:
-    """A condition line: a derived finding is read as it is; any other line by a hidden rule."""
+    """A condition line: a derived finding, or `no suggestion`, is read once every rule has
+    run; any other line by a hidden rule."""
     atom = condition.item if isinstance(condition, Not) else condition
+    negated = atom is not condition
     if isinstance(atom, FindingRef):
         found = Holds(atom.name, atom)
-        return NoteNot(found) if atom is not condition else found
+        return NoteNot(found) if negated else found
+    if isinstance(atom, NoSuggestion):
+        suggested = Suggested(atom.level, atom)
+        return suggested if negated else NoteNot(suggested)
     return Holds(hidden_finding(str(raw)), condition)
 
 
@@ -114,11 +137,11 @@ def parse_note_condition(raw: object, path: Path) -> NoteCondition:
     return parse(raw, path)
 
 
-def leaves(condition: NoteCondition | None) -> list[Fired | Holds]:
+def leaves(condition: NoteCondition | None) -> list[Leaf]:
     """Every `Fired` and `Holds` of a note's condition, in order."""
     if condition is None:
         return []
-    if isinstance(condition, Fired | Holds):
+    if isinstance(condition, Fired | Suggested | Holds):
         return [condition]
     if isinstance(condition, NoteNot):
         return leaves(condition.item)
@@ -139,19 +162,27 @@ def hidden_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
     return tuple(rules.values())
 
 
-def holds(condition: NoteCondition | None, fired: Set[str], derived: Set[str]) -> bool:
-    """Whether a note's condition holds, given the rules that fired and the findings derived."""
+Reached = Callable[[str | None], bool]  # whether a rule suggested a level (any, for None) or above
+
+
+def holds(
+    condition: NoteCondition | None, fired: Set[str], derived: Set[str], reached: Reached
+) -> bool:
+    """Whether a note's condition holds, given the rules that fired, the findings derived and
+    the levels suggested."""
     if condition is None:
         return True
     if isinstance(condition, Fired):
         return condition.rule in fired
+    if isinstance(condition, Suggested):
+        return reached(condition.level)
     if isinstance(condition, Holds):
         return condition.finding in derived
     if isinstance(condition, NoteNot):
-        return not holds(condition.item, fired, derived)
+        return not holds(condition.item, fired, derived, reached)
     if isinstance(condition, NoteAll):
-        return all(holds(item, fired, derived) for item in condition.items)
-    return any(holds(item, fired, derived) for item in condition.items)
+        return all(holds(item, fired, derived, reached) for item in condition.items)
+    return any(holds(item, fired, derived, reached) for item in condition.items)
 
 
 def shown(
@@ -159,6 +190,7 @@ def shown(
     escalation: str,
     fired: Set[str],
     derived: Set[str],
+    reached: Reached,
     lines: Callable[[str], list[str]],
 ) -> tuple[tuple[str, str], ...]:
     """(id, text) of every note shown, in the ruleset's order; `lines` fills a text in."""
@@ -166,6 +198,6 @@ def shown(
     for note in ruleset.notes:
         if note.show_at and escalation not in note.show_at:
             continue
-        if holds(note.when, fired, derived):
+        if holds(note.when, fired, derived, reached):
             out.extend((note.id, line) for line in lines(note.text))
     return tuple(out)

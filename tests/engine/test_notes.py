@@ -182,8 +182,33 @@ def test_a_note_id_used_twice_is_located(tmp_path: Path) -> None:
 def test_fired_lines_read_with_not_either_side() -> None:
     for line in ("raised not fired", "not raised fired", "not not raised not fired"):
         condition = parse_note_condition(line, ("when",))
-        assert holds(condition, set(), set()) and not holds(condition, {"raised"}, set())
-    assert holds(parse_note_condition("not not raised fired", ()), {"raised"}, set())
+        assert holds(condition, set(), set(), never)
+        assert not holds(condition, {"raised"}, set(), never)
+    assert holds(parse_note_condition("not not raised fired", ()), {"raised"}, set(), never)
+
+
+def never(level: str | None) -> bool:
+    return False
+
+
+def test_no_suggestion_in_a_note_is_read_from_the_levels_suggested(tmp_path: Path) -> None:
+    extra = (
+        "  - {id: any-card, when: not no suggestion, text: A card.}\n"
+        "  - {id: below-emergency, when: no suggestion at or above emergency, text: Not yet.}\n"
+    )
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(notes_ruleset() + extra)
+    ruleset = engine.load_ruleset(path)
+    assert len(note_rules(ruleset)) == 4  # neither line is a hidden rule
+    notes = Evaluator(ruleset)
+
+    def ids(value: float) -> list[str]:
+        shown = notes.evaluate([potassium(value, 2)], as_of=AS_OF).notes
+        return [n.id for n in shown if n.id in ("any-card", "below-emergency")]
+
+    assert ids(4.0) == ["below-emergency"]
+    assert ids(5.8) == ["any-card", "below-emergency"]
+    assert ids(6.6) == ["any-card"]
 
 
 def test_one_hidden_rule_a_distinct_line_and_none_for_a_derived_finding(tmp_path: Path) -> None:
