@@ -996,8 +996,13 @@ class _Checker:
         seen: set[str] = set()
         for i, spec in enumerate(self.spec.notes):
             path: tuple[str | int, ...] = ("notes", i)
-            if spec.id in seen:
-                self.report((*path, "id"), f"note id {spec.id!r} is used twice")
+            # variants of one note (one id, the first that holds is shown) stand together
+            if spec.id in seen and self.spec.notes[i - 1].id != spec.id:
+                self.report(
+                    (*path, "id"),
+                    f"note id {spec.id!r} is used twice, apart: write the variants of a note "
+                    "one after another",
+                )
             seen.add(spec.id)
             note = self._note(path, spec, partial, derived, rule_ids)
             if note is not None:

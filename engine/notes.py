@@ -1,12 +1,13 @@
 """Card notes: lines a card shows beside the rules' summaries, each with an id, in table order.
 
 A ruleset's `notes:` lists them. A note is shown when its `when:` holds and the escalation is
-one of its `show-at:` levels (default: any). `when:` is the condition language (a line, a list,
-`all:` / `any:` / `not:`), plus lines that read which rules fired: `calf-swelling fired`,
-`calf-swelling not fired` (or `not calf-swelling fired`). Each condition line runs inside
-durable_rules as a hidden rule that derives a hidden finding (`hidden_rules`); which rules fired
-and the escalation are read once every rule has run. Notes change neither the escalation nor
-the proposals.
+one of its `show-at:` levels (default: any). Notes written one after another with one id are
+variants of it: the first whose text has something to say is shown. `when:` is the condition
+language (a line, a list, `all:` / `any:` / `not:`), plus lines that read which rules fired:
+`calf-swelling fired`, `calf-swelling not fired` (or `not calf-swelling fired`). A condition
+line runs inside durable_rules as a hidden rule that derives a hidden finding (`hidden_rules`);
+a derived finding, `no suggestion`, which rules fired and the escalation are read once every
+rule has run. Notes change neither the escalation nor the proposals.
 """
 
 from __future__ import annotations
@@ -196,6 +197,8 @@ def shown(
     """(id, text) of every note shown, in the ruleset's order; `lines` fills a text in."""
     out: list[tuple[str, str]] = []
     for note in ruleset.notes:
+        if out and out[-1][0] == note.id:
+            continue  # a variant of the note shown just before
         if note.show_at and escalation not in note.show_at:
             continue
         if holds(note.when, fired, derived, reached):

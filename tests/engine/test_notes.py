@@ -174,9 +174,33 @@ def test_a_condition_line_of_a_note_is_checked_like_a_rules(tmp_path: Path) -> N
     assert "unknown concept 'creatinin'" in problem
 
 
-def test_a_note_id_used_twice_is_located(tmp_path: Path) -> None:
-    text = notes_ruleset("notes:\n  - {id: n, text: a}\n  - {id: n, text: b}\n")
-    assert problems(text, tmp_path) == [f"{line_of(text, 'text: b')}:10: note id 'n' is used twice"]
+def test_a_note_id_used_twice_apart_is_located(tmp_path: Path) -> None:
+    text = notes_ruleset(
+        "notes:\n  - {id: n, text: a}\n  - {id: m, text: c}\n  - {id: n, text: b}\n"
+    )
+    assert problems(text, tmp_path) == [
+        f"{line_of(text, 'text: b')}:10: note id 'n' is used twice, apart: write the variants "
+        "of a note one after another"
+    ]
+
+
+def test_the_first_variant_of_a_note_that_holds_is_shown(tmp_path: Path) -> None:
+    variants = (
+        "notes:\n"
+        "  - {id: n, when: very-high fired, text: Very high.}\n"
+        "  - {id: n, when: raised fired, text: 'Raised: {potassium comment}'}\n"
+        "  - {id: n, when: raised fired, text: Raised.}\n"
+        "  - {id: m, text: After.}\n"
+    )
+    notes = evaluator(tmp_path, notes_ruleset(variants))
+
+    def shown(k: Record) -> list[tuple[str, str]]:
+        return [(n.id, n.text) for n in notes.evaluate([k], as_of=AS_OF).notes]
+
+    assert shown(potassium(6.6, 2)) == [("n", "Very high."), ("m", "After.")]
+    assert shown(potassium(5.8, 2, "Drip arm")) == [("n", "Raised: Drip arm"), ("m", "After.")]
+    assert shown(potassium(5.8, 2)) == [("n", "Raised."), ("m", "After.")]  # nothing to say
+    assert shown(potassium(4.0, 2)) == [("m", "After.")]
 
 
 def test_fired_lines_read_with_not_either_side() -> None:
