@@ -946,7 +946,14 @@ class _Checker:
         ok = True
         for inner in _BRACED.findall(text or ""):
             known = inner in concepts or inner in self.spec.parameters
-            if not (known and _PLACEHOLDER.fullmatch(f"{{{inner}}}")):
+            if inner.split(" ")[0] in concepts and inner.count(" ") == 1:
+                self.report(
+                    path,
+                    f"{{{inner}}}: a concept's date, age, comment or drugs are read only in a "
+                    "card note (notes:); here write {" + inner.split(" ")[0] + "}",
+                )
+                ok = False
+            elif not (known and _PLACEHOLDER.fullmatch(f"{{{inner}}}")):
                 self.report(
                     path,
                     f"{{{inner}}} names no concept or parameter"

@@ -243,3 +243,13 @@ def test_one_hidden_rule_a_distinct_line_and_none_for_a_derived_finding(tmp_path
     # potassium recorded, raasi on hold, raasi ended within 14 days, raasi started within 90 days
     assert len(hidden) == 4
     assert all(is_hidden(rule.id) and rule.then.derive == rule.id for rule in hidden)
+
+
+def test_a_part_placeholder_outside_a_note_says_where_it_is_read(tmp_path: Path) -> None:
+    text = notes_ruleset("").replace(
+        'summary: "Potassium {potassium}"', 'summary: "K {potassium date}"'
+    )
+    assert problems(text, tmp_path) == [
+        f"{line_of(text, 'potassium date')}:47: {{potassium date}}: a concept's date, age, "
+        "comment or drugs are read only in a card note (notes:); here write {potassium}"
+    ]
