@@ -102,6 +102,14 @@ class Proposed:
 
 
 @dataclass(frozen=True, slots=True)
+class ShownNote:
+    """A card note shown for this patient: its id in the ruleset and its text, filled in."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class RulesetIdentity:
     id: str
     version: str
@@ -124,6 +132,7 @@ class Evaluation:
     proposals: tuple[Proposed, ...] = ()
     # the card's "Do now" line (None when no suggesting rule fired)
     do_now: str | None = None
+    notes: tuple[ShownNote, ...] = ()  # the ruleset's card notes shown, in its order
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; keys and order are stable."""
@@ -138,6 +147,7 @@ class Evaluation:
             "suggestions": [_suggestion_dict(s) for s in self.suggestions],
             "proposals": [proposed_dict(p) for p in self.proposals],
             "do_now": self.do_now,
+            "notes": [note_dict(n) for n in self.notes],
             "findings": [
                 {"name": f.name, "rule": f.rule, "evidence": list(f.evidence)}
                 for f in self.findings
@@ -194,6 +204,11 @@ def proposed_dict(p: Proposed) -> dict[str, Any]:
     if p.already is not None:
         out["already"] = p.already
     return out
+
+
+def note_dict(note: ShownNote) -> dict[str, str]:
+    """A shown card note, JSON-ready."""
+    return {"id": note.id, "text": note.text}
 
 
 def _firing_dict(f: Firing) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from .evaluation import (
     Matched,
     RedFlagCheck,
     RulesetIdentity,
+    ShownNote,
     Suggestion,
 )
 from .explanation import describe, describe_reading, reason, sources
@@ -32,6 +33,9 @@ from .inputs import as_of_or_now, check_records
 from .levels import Ladder, check_levels, ladder
 from .measures import Context
 from .model import Rule, Ruleset
+from .note_text import lines
+from .notes import hidden_rules as note_rules
+from .notes import shown as shown_notes
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .regions import latest_sides, side_words
@@ -60,7 +64,7 @@ def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
             return cached[1]
         check_levels(ruleset, levels)  # first: the compiler ranks the levels rules name
         # proposals' `if:`/`already:` conditions run as derive-only rules in durable_rules
-        hidden = hidden_rules(ruleset)
+        hidden = hidden_rules(ruleset) + note_rules(ruleset)
         try:
             compiled = compile_ruleset(
                 replace(ruleset, rules=ruleset.rules + hidden) if hidden else ruleset
@@ -137,6 +141,18 @@ class Evaluator:
         line = do_now(
             self.ruleset, suggestions, proposals, escalation, run.fill_text, run.derived.keys()
         )
+        notes = shown_notes(
+            self.ruleset,
+            escalation,
+            {rule for rule in run.fired if not is_hidden(rule)},
+            run.derived.keys(),
+            # "no suggestion [at or above L]", read here rather than staged in durable_rules
+            lambda level: (
+                bool(fired)
+                and (level is None or self._levels.rank(escalation) >= self._levels.rank(level))
+            ),
+            lambda text: lines(text, starts, lambda line: run.fill_note(line, None)),
+        )
         return Evaluation(
             ruleset=self._identity,
             as_of=when,
@@ -151,6 +167,7 @@ class Evaluator:
             levels=self._levels.levels,
             proposals=proposals,
             do_now=line,
+            notes=tuple(ShownNote(id, text) for id, text in notes),
         )
 
 

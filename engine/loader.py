@@ -61,6 +61,8 @@ from .model import (
     Shows,
     SiteRegion,
 )
+from .note_text import problems as note_text_problems
+from .notes import Fired, Note, leaves, parse_note_condition
 from .products import read_products
 from .schema import (
     AlwaysSpec,
@@ -68,6 +70,7 @@ from .schema import (
     HideSpec,
     LevelSpec,
     MarkerSpec,
+    NoteSpec,
     ProposalSpec,
     RulesetSpec,
     ThenSpec,
@@ -351,8 +354,14 @@ class _Checker:
                 f"these rules derive each other's findings in a cycle: {cycle}",
             )
         hit_policy = self._hit_policy(rules)
+        notes = self._notes(partial, derived, {r.id for r in self.spec.rules})
         return replace(
-            partial, rules=rules, scope=scope, red_flags=red_flags, hit_policy=hit_policy
+            partial,
+            rules=rules,
+            scope=scope,
+            red_flags=red_flags,
+            hit_policy=hit_policy,
+            notes=notes,
         )
 
     # -- pieces -----------------------------------------------------------------------------
@@ -1192,6 +1201,14 @@ class _Checker:
             sided = inner.removesuffix(" side")  # `{leg_swelling side}`: a finding's side
             if sided != inner and sided in concepts:
                 known = concepts[sided].kind == "finding"
+            elif inner.split(" ")[0] in concepts and inner.count(" ") == 1:
+                self.report(
+                    path,
+                    f"{{{inner}}}: a concept's date, age, comment or drugs are read only in a "
+                    "card note (notes:); here write {" + inner.split(" ")[0] + "}",
+                )
+                ok = False
+                continue
             if not (known and _PLACEHOLDER.fullmatch(f"{{{inner}}}")):
                 self.report(
                     path,
@@ -1236,6 +1253,64 @@ class _Checker:
                 broken = frozenset(self.spec.parameters.keys() - partial.parameters.keys())
                 for path, message in check_atom(atom, partial, broken | codes):
                     self.report(path, message)
+
+    def _notes(self, partial: Ruleset, derived: set[str], rule_ids: set[str]) -> tuple[Note, ...]:
+        notes: list[Note] = []
+        seen: set[str] = set()
+        for i, spec in enumerate(self.spec.notes):
+            path: tuple[str | int, ...] = ("notes", i)
+            # variants of one note (one id, the first that holds is shown) stand together
+            if spec.id in seen and self.spec.notes[i - 1].id != spec.id:
+                self.report(
+                    (*path, "id"),
+                    f"note id {spec.id!r} is used twice, apart: write the variants of a note "
+                    "one after another",
+                )
+            seen.add(spec.id)
+            note = self._note(path, spec, partial, derived, rule_ids)
+            if note is not None:
+                notes.append(note)
+        return tuple(notes)
+
+    def _note(
+        self,
+        path: tuple[str | int, ...],
+        spec: NoteSpec,
+        partial: Ruleset,
+        derived: set[str],
+        rule_ids: set[str],
+    ) -> Note | None:
+        ok = True
+        for message in note_text_problems(spec.text, partial.concepts, self.spec.parameters):
+            self.report((*path, "text"), message)
+            ok = False
+        if not spec.text.strip():
+            self.report((*path, "text"), "a note needs its text")
+            ok = False
+        levels = [spec.show_at] if isinstance(spec.show_at, str) else spec.show_at
+        for j, level in enumerate(levels):
+            where = (*path, "show-at") if isinstance(spec.show_at, str) else (*path, "show-at", j)
+            ok = self._level(where, level, information=True) and ok
+        when = None
+        if spec.when is not None:
+            try:
+                when = parse_note_condition(spec.when, (*path, "when"))
+            except ConditionSyntaxError as error:
+                self.report(error.path, str(error))
+                return None
+            for leaf in leaves(when):
+                if isinstance(leaf, Fired):
+                    if leaf.rule not in rule_ids:
+                        hint = _did_you_mean(leaf.rule, rule_ids)
+                        self.report(leaf.path, f"no rule {leaf.rule!r} to have fired{hint}")
+                        ok = False
+                    continue
+                before = len(self.problems)
+                self._check_condition(leaf.condition, partial, derived)
+                ok = ok and len(self.problems) == before
+        if not ok:
+            return None
+        return Note(spec.id, spec.text, when, tuple(levels))
 
     def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:
         spec = self.spec.red_flags[i]

@@ -15,6 +15,7 @@ from .units import SameAs
 
 if TYPE_CHECKING:
     from .conditions import Condition
+    from .notes import Note
 
 
 _VALUE_ATTRIBUTES = frozenset({"latest", "lowest", "highest"})  # count, sites, span read no value
@@ -313,6 +314,7 @@ class Ruleset:
     unread_text_warnings: tuple[str, ...] = ()
     regions: Mapping[str, Region] = field(default_factory=dict)  # body-region classes
     site_regions: Mapping[str, SiteRegion] = field(default_factory=dict)  # by site name
+    notes: tuple[Note, ...] = ()  # card notes, in the order a card shows them
 
     @property
     def key(self) -> str:

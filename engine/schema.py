@@ -145,6 +145,13 @@ class ThenSpec(_Strict):
     instruction: str | list[InstructionSpec] | None = None
 
 
+class NoteSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    text: str
+    when: Any = None  # a condition, with `<rule> fired` lines
+    show_at: str | list[str] = Field(default_factory=list, alias="show-at")
+
+
 class RuleSpec(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     title: str | None = None
@@ -192,3 +199,5 @@ class RulesetSpec(_Strict):
         if not isinstance(sites, dict):
             return sites
         return {k: v if isinstance(v, dict) else {"codes": v} for k, v in sites.items()}
+
+    notes: list[NoteSpec] = Field(default_factory=list)

@@ -7,9 +7,11 @@ rule fired: then an info card gives its text and proposes nothing. The reasons w
 the hit policy shows come first under "Why", the others under "Also noted". Each order the
 evaluation proposes is a draft R4 ServiceRequest (its `label` the button's words, its due time
 `occurrencePeriod.end`), validated with fhir.resources; an order already placed is no button
-but a line under "Already placed" ("U&E requested 2026-12-06"). The detail ends with the data
-left out or in doubt (the Evaluation's warnings, the first five in full), so the clinician knows
-what the rules did not read. Apart from the uuids, one Evaluation always gives the same cards.
+but a line under "Already placed" ("U&E requested 2026-12-06"); the notes the ruleset shows
+for the patient follow under "Notes", one line each, in the ruleset's order. The detail ends
+with the data left out or in doubt (the Evaluation's warnings, the first five in full), so the
+clinician knows what the rules did not read. Apart from the uuids, one Evaluation always gives
+the same cards.
 
 An Evaluation built by hand without levels has them implied from its suggestions (as a ruleset
 that declares none, `engine.levels`) and, when it carries no proposals, its suggestions'
@@ -142,7 +144,8 @@ def card_detail(
     evaluation: Evaluation, reasons: Sequence[Suggestion], citations: Sequence[Citation]
 ) -> str:
     """The card's markdown: the reasons (those the hit policy shows, then the others as also
-    noted), the red flags checked, the data left out or in doubt, the sources."""
+    noted), the orders already placed, the ruleset's notes shown (in its order), the advice,
+    the red flags checked, the data left out or in doubt, the sources."""
     parts: list[str] = [_inline(evaluation.do_now)] if evaluation.do_now else []
     parts.append("### Why")
     shown = [s for s in reasons if s.shown]
@@ -156,6 +159,9 @@ def card_detail(
     if placed and not _ladder(evaluation).is_first(evaluation.escalation):
         parts.append("### Already placed")  # proposed again by no button: said instead
         parts.append("\n".join(f"- {_inline(text)}" for text in placed))
+    if evaluation.notes:  # the ruleset's card notes, in its order
+        parts.append("### Notes")
+        parts.append("\n".join(f"- {_plain(note.text)}" for note in evaluation.notes))
     advice = _advice(reasons)
     if advice:
         parts.append("### What may help")

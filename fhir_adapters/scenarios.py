@@ -23,8 +23,11 @@ the Bundle the scenario evaluates.
 
 The rule ids under `fired`, `fired exactly`, `not fired` and `evidence` must be suggesting rules
 of the ruleset the scenario runs with; any other name is a `ScenarioError` at its line.
-`fired exactly` is the whole set of suggesting rules that fire. `coverage` names the suggesting
-rules a ruleset's scenarios never check firing, or never check not firing.
+`fired exactly` is the whole set of suggesting rules that fire. `notes` lists the card notes
+shown (ids, or ids mapped to their exact text, or to a list of texts when one note shows
+several lines) and `not notes` those not shown; their ids must be notes of the ruleset.
+`coverage` names the suggesting rules a ruleset's scenarios never check firing, or never check
+not firing.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ _EXPECT_KEYS = {
     "warnings",
     "no warnings",
     "evidence",
+    "notes",
+    "not notes",
 }
 
 
@@ -85,6 +90,10 @@ class Expectation:
     no_warnings: bool = False
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
     mentions: tuple[RuleMention, ...] = ()  # every rule id the expectations name
+    # note id -> its exact lines (None: shown, whatever its text)
+    notes: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    not_notes: tuple[str, ...] = ()
+    note_mentions: tuple[RuleMention, ...] = ()  # every note id the expectations name
 
     def seen_firing(self) -> set[str]:
         """The rules this scenario checks fire."""
@@ -165,6 +174,13 @@ def _check_mentions(scenario: Scenario, ruleset: Ruleset) -> None:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             message = f"{ruleset.id} has no rule {mention.rule!r}{hint}"
         problems.append(Problem(str(scenario.file), mention.line, mention.column, message))
+    notes = [note.id for note in ruleset.notes]
+    for mention in scenario.expect.note_mentions:
+        if mention.rule not in notes:
+            close = difflib.get_close_matches(mention.rule, notes, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            message = f"{ruleset.id} has no note {mention.rule!r}{hint}"
+            problems.append(Problem(str(scenario.file), mention.line, mention.column, message))
     if problems:
         raise ScenarioError(problems)
 
@@ -207,6 +223,23 @@ def _compare(expect: Expectation, result: PatientResult) -> list[str]:
         elif set(suggestion.evidence) != set(references):
             expected, got = sorted(references), sorted(suggestion.evidence)
             failures.append(f"evidence of {rule}: expected {expected}, got {got}")
+    return failures + _compare_notes(expect, result)
+
+
+def _compare_notes(expect: Expectation, result: PatientResult) -> list[str]:
+    shown: dict[str, list[str]] = {}
+    for line in result.evaluation.notes:
+        shown.setdefault(line.id, []).append(line.text)
+    listed = ", ".join(shown) or "none"
+    failures = []
+    for note, texts in expect.notes.items():
+        if note not in shown:
+            failures.append(f"expected note {note}; notes shown: {listed}")
+        elif texts is not None and tuple(shown[note]) != texts:
+            failures.append(f"note {note}: expected {list(texts)}, got {shown[note]}")
+    for note in expect.not_notes:
+        if note in shown:
+            failures.append(f"expected note {note} not to be shown; it says {shown[note]}")
     return failures
 
 
@@ -285,6 +318,7 @@ class _Reader:
         exactly = tuple(self._names(raw, "fired exactly")) if "fired exactly" in raw else None
         if exactly is not None:
             self._contradictions(raw, set(exactly))
+        notes = self._notes(raw.get("notes"))
         return Expectation(
             escalation=escalation,
             fired=tuple(self._names(raw, "fired")),
@@ -302,7 +336,37 @@ class _Reader:
                     for k in evidence
                 ),
             ),
+            notes=notes,
+            not_notes=tuple(self._names(raw, "not notes")),
+            note_mentions=(
+                *(
+                    self._mention(k, ("expect", "notes", k), at_key=True)
+                    if isinstance(raw.get("notes"), dict)
+                    else self._mention(k, ("expect", "notes", i))
+                    for i, k in enumerate(notes)
+                ),
+                *self._mentions(raw, "not notes"),
+            ),
         )
+
+    def _notes(self, raw: Any) -> dict[str, tuple[str, ...] | None]:
+        """`notes:` as note id -> its exact lines (None: any text)."""
+        if raw is None:
+            return {}
+        if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
+            return dict.fromkeys(raw)
+        if isinstance(raw, dict):
+            out: dict[str, tuple[str, ...] | None] = {}
+            for key, value in raw.items():
+                if isinstance(value, str):
+                    out[str(key)] = (value,)
+                elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                    out[str(key)] = tuple(value)
+                else:
+                    self.fail(("expect", "notes", key), "a note's text, or a list of its lines")
+            return out
+        self.fail(("expect", "notes"), "notes: lists note ids, or maps each to its text")
+        return {}
 
     def _contradictions(self, raw: dict[str, Any], exactly: set[str]) -> None:
         """A rule under `fired` that `fired exactly` leaves out, or under `not fired` that it

@@ -203,6 +203,9 @@ def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour
             out.write(f"{'':<{width}}  {'':<{level_width}}  {reason}\n")
         if result.evaluation.do_now:
             out.write(f"{'':<{width}}  {'':<{level_width}}  {result.evaluation.do_now}\n")
+        for note in result.evaluation.notes:  # the ruleset's card notes, in its order
+            text = printable(escape_surrogates(note.text), backslash=False)
+            out.write(f"{'':<{width}}  {'':<{level_width}}  note: {text}\n")
         count = len(result.evaluation.warnings)
         if count:
             plural = "s" if count > 1 else ""
