@@ -60,7 +60,7 @@ def test_json_lists_each_patients_notes_in_the_rulesets_order(tmp_path: Path) ->
     ]
 
 
-def test_the_table_shows_each_note_under_the_patients_reasons(tmp_path: Path) -> None:
+def test_the_table_shows_each_note_under_the_patients_do_now_line(tmp_path: Path) -> None:
     where = folder(tmp_path, None, "Drip arm sample")
     run = vigil(
         "evaluate", where / "bundle.json", "--ruleset", where, "--as-of", AS_OF, "--format", "table"
@@ -68,7 +68,8 @@ def test_the_table_shows_each_note_under_the_patients_reasons(tmp_path: Path) ->
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     reason = next(i for i, line in enumerate(lines) if "Potassium 5.8 mmol/L" in line)
-    assert [line.strip() for line in lines[reason + 1 : reason + 4]] == [
+    assert lines[reason + 1].strip().startswith("Do now: ")
+    assert [line.strip() for line in lines[reason + 2 : reason + 5]] == [
         "note: Index potassium 5.8 mmol/L (2026-12-06, 30 hours old)",
         "note: Laboratory comment: Drip arm sample",
         "note: Not on a RAAS inhibitor.",
