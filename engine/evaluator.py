@@ -24,7 +24,7 @@ from .evaluation import (
     RulesetIdentity,
     Suggestion,
 )
-from .explanation import describe, reason, sources
+from .explanation import describe, reason
 from .facts import concept_fact
 from .inputs import as_of_or_now, check_records
 from .levels import Ladder, check_levels, ladder
@@ -32,6 +32,7 @@ from .measures import Context
 from .model import Rule, Ruleset
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
+from .red_flags import flag_checks, flag_rules
 from .summary import Summary, summarise
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -56,7 +57,7 @@ def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
             return cached[1]
         check_levels(ruleset, levels)  # first: the compiler ranks the levels rules name
         # proposals' `if:`/`already:` conditions run as derive-only rules in durable_rules
-        hidden = hidden_rules(ruleset)
+        hidden = hidden_rules(ruleset) + flag_rules(ruleset)  # red flags' states, too
         try:
             compiled = compile_ruleset(
                 replace(ruleset, rules=ruleset.rules + hidden) if hidden else ruleset
@@ -328,21 +329,7 @@ class _Run:
         return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} and {ordered[-1]}"
 
     def red_flags(self) -> tuple[RedFlagCheck, ...]:
-        checks = []
-        for flag in self.ruleset.red_flags:
-            if flag.finding is not None:
-                found = self.derived.get(flag.finding)
-                checks.append(
-                    RedFlagCheck(flag.label, "present", found.evidence)
-                    if found
-                    else RedFlagCheck(flag.label, "not met")
-                )
-                continue
-            summary = self.summaries.get(flag.concept or "")
-            if summary is not None and summary.is_present:
-                checks.append(RedFlagCheck(flag.label, "present", sources(summary.present)))
-            elif summary is not None and summary.is_absent:
-                checks.append(RedFlagCheck(flag.label, "absent", sources(summary.absent)))
-            else:
-                checks.append(RedFlagCheck(flag.label, "not recorded"))
-        return tuple(checks)
+        """Each red flag's state; none out of the ruleset's scope (no card to show them on)."""
+        if self.ruleset.scope is not None and SCOPE_FINDING not in self.derived:
+            return ()
+        return flag_checks(self.ruleset, self.derived, self.summaries)

@@ -191,15 +191,21 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class RedFlag:
-    """A red flag that every primary-care-or-above suggestion reports as checked.
+    """A red flag every card reports in one state (`engine.red_flags`).
 
-    Exactly one of `concept` (reported present, absent or not recorded) and `finding` (a derived
-    finding, reported present or not met) is set.
+    `states` are the present states, in order (the first whose condition holds is the flag's
+    state: `present`, or a ruleset's own such as `examined`); `absent` is when it is recorded
+    absent (None: a derived flag, never absent). The shorthands `concept` (present when the
+    concept is present, absent when recorded absent) and `finding` (present when derived)
+    stand for those when `states` is empty.
     """
 
     label: str
     concept: str | None = None
     finding: str | None = None
+    id: str = ""  # default: the concept or finding named
+    states: tuple[tuple[str, Condition], ...] = ()
+    absent: Condition | None = None
 
 
 @dataclass(frozen=True)

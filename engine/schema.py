@@ -113,9 +113,17 @@ class RuleSpec(_Strict):
 
 
 class RedFlagSpec(_Strict):
+    """A red flag: `concept` (present / recorded absent) or `finding` (derived: never absent)
+    as shorthands, or `present-when` / `states` (named present states, first that holds) and
+    `absent-when` conditions."""
+
+    id: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
     label: str
     concept: str | None = None
     finding: str | None = None
+    present_when: Any = Field(default=None, alias="present-when")
+    states: dict[str, Any] = Field(default_factory=dict)
+    absent_when: Any = Field(default=None, alias="absent-when")
 
 
 class RulesetSpec(_Strict):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Evaluation, Evaluator, Ruleset, load_ruleset
-from engine.evaluation import DataWarning, proposed_dict
+from engine.evaluation import DataWarning, proposed_dict, red_flag_dict
 
 from .cache import ResourceCache
 from .cards import NewId, _uuid4, cards_json
@@ -48,6 +48,7 @@ class PatientResult:
                 for s in self.evaluation.suggestions
             ],
             "proposals": [proposed_dict(p) for p in self.evaluation.proposals],
+            "red_flags": [red_flag_dict(r) for r in self.evaluation.red_flags],
             "warnings": [warning_dict(w) for w in self.evaluation.warnings],
         }
 
