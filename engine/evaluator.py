@@ -33,9 +33,10 @@ from .model import Rule, Ruleset
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .red_flags import flag_checks, flag_rules
-from .summary import Summary, summarise
+from .summary import Summary, latest_present_date, summarise
 
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# `{potassium}`, `{severe_potassium}`, `{weakness date}`
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date)?\}")
 
 # by key, with the ruleset compiled: a Ruleset built by hand may reuse another's key
 _COMPILED: dict[str, tuple[Ruleset, Compiled]] = {}
@@ -260,18 +261,19 @@ class _Run:
     def _suggestion(self, pending: _Pending) -> Suggestion:
         then = pending.rule.then
         assert then.suggest is not None and then.summary is not None
-        detail = self._fill(then.detail or "").strip()
+        among = pending.evidence
+        detail = self._fill(then.detail or "", among=among).strip()
         reasons = "\n".join(reason(m) for m in pending.matched)
         body = f"{detail}\n\n**Why:**\n\n{reasons}" if detail else f"**Why:**\n\n{reasons}"
         advice = tuple(
-            self._fill(a.text).strip()
+            self._fill(a.text, among=among).strip()
             for a in then.advice
             if a.finding is None or a.finding in self.derived
         )
         return Suggestion(
             rule=pending.rule.id,
             level=then.suggest,
-            summary=self._fill(then.summary, reported=False),
+            summary=self._fill(then.summary, reported=False, among=among),
             detail=body,
             evidence=pending.evidence,
             citations=tuple(self.ruleset.citations[c] for c in then.cite),
@@ -289,14 +291,27 @@ class _Run:
         is that drug group's review, else every active group."""
         return self._fill(text, group=group)
 
-    def _fill(self, text: str, *, reported: bool = True, group: str | None = None) -> str:
+    def _fill(
+        self,
+        text: str,
+        *,
+        reported: bool = True,
+        group: str | None = None,
+        among: tuple[str, ...] = (),
+    ) -> str:
         """`text` with {concept} and {parameter} placeholders filled in; a medication concept
-        names its active drug groups."""
+        names its active drug groups; `{concept date}` is the date of its latest record saying
+        present, among the rule's evidence (`among`) when any is."""
         if "{" not in text:
             return text
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
+            if match.group(2):
+                found = self.summaries.get(name)
+                zone = self.ruleset.time_zone
+                when = latest_present_date(found, zone, among) if found is not None else None
+                return when.isoformat() if when is not None else "date not recorded"
             parameter = self.ruleset.parameters.get(name)
             if parameter is not None:
                 return units.display(parameter.text)

@@ -380,8 +380,14 @@ class _Checker:
             except units.UnitError:
                 self.report((*path, "unit"), f"{name}: unknown unit {spec.unit!r}")
         lookback = None
-        if spec.lookback is not None:
+        if isinstance(spec.lookback, str):
             lookback = self._lookback((*path, "lookback"), spec.lookback, name)
+        elif spec.lookback is not None:
+            self.report(
+                (*path, "lookback"),
+                f"{name} lookback {spec.lookback!r} has no unit: how far back its records "
+                "count is a duration such as '365 days'",
+            )
         molar_mass = None
         if spec.molar_mass is not None:
             molar_mass = self._molar_mass((*path, "molar-mass"), spec.molar_mass, name)
@@ -930,6 +936,9 @@ class _Checker:
         written, a typo seen only when a patient's card shows it."""
         ok = True
         for inner in _BRACED.findall(text or ""):
+            name, dated = inner.removesuffix(" date"), inner.endswith(" date")
+            if dated and name in concepts:
+                continue  # `{weakness date}`: the date of its latest record saying present
             known = inner in concepts or inner in self.spec.parameters
             if not (known and _PLACEHOLDER.fullmatch(f"{{{inner}}}")):
                 self.report(

@@ -25,7 +25,8 @@ class ConceptSpec(_Strict):
     ) = None
     codes: list[str] = Field(default_factory=list)  # required for every kind but demographic
     unit: str | None = None
-    lookback: str | None = None
+    # a number or yes/no is kept as itself, so the loader can say it lacks a unit
+    lookback: StrictBool | str | int | float | None = None
     molar_mass: str | None = Field(default=None, alias="molar-mass")
     valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
     title: str | None = None
