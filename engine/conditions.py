@@ -8,6 +8,7 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
     mrc_grade lowest <= 4                 lowest / highest / latest value, count, sites, span
     fasciculation span >= 14 days
     weakness present                      present / absent / recorded / not recorded
+    weakness recorded absent              a record says absent, even if another says present
     fasciculation present at tongue       a finding at a named body site
     potassium below reference range       below the result's own reference range
     ck above 5 times reference range else 190 U/L
@@ -52,7 +53,8 @@ TrendMeasure = Literal[
 ]
 ReadingChoice = Literal["latest", "previous"]
 MedicationStateName = Literal["active", "on-hold", "started", "ended", "confirmed"]
-PresenceState = Literal["present", "absent", "recorded"]
+# recorded-absent: a record says absent, whatever others say (`absent`: and none says present)
+PresenceState = Literal["present", "absent", "recorded", "recorded-absent"]
 
 ATTRIBUTES: tuple[str, ...] = ("latest", "lowest", "highest", "count", "sites", "span")
 # every attribute a comparison may name: `previous` (the latest current result before the
@@ -291,7 +293,8 @@ _NAME = r"[a-z][a-z0-9_]*"
 _FINDING = r"[a-z][a-z0-9-]*"
 _COMPARE = re.compile(rf"^(?P<left>{_NAME}(?:\s+[^<>=]*?)?)\s*(?P<op><=|>=|<|>|=)\s*(?P<rhs>\S.*)$")
 _PRESENCE = re.compile(
-    rf"^(?P<state>present|absent|recorded|not recorded)(?:\s+at\s+(?P<site>{_NAME}))?$"
+    rf"^(?P<state>present|absent|recorded absent|recorded|not recorded)"
+    rf"(?:\s+at\s+(?P<site>{_NAME}))?$"
 )
 _REFERENCE = re.compile(
     r"^(?P<side>below|above)\s+(?:(?P<multiple>\S+)\s+times\s+)?(?:its\s+)?reference\s+range"
@@ -661,6 +664,9 @@ def _span(text: str, context: str, path: Path) -> tuple[Duration | str, Duration
     return _length(second, context, path), _length(first, context, path)
 
 
+_STATES = {"not recorded": "recorded", "recorded absent": "recorded-absent"}
+
+
 def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
     """`<concept> <state> [window]`: presence, medication states, coded values, markers."""
     rest, window = _split_window(rest, text, path)
@@ -668,7 +674,7 @@ def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
         state = match.group("state")
         presence = Presence(
             concept,
-            cast(PresenceState, "recorded" if state == "not recorded" else state),
+            cast(PresenceState, _STATES.get(state, state)),
             match.group("site"),
             text,
             path,

@@ -28,6 +28,7 @@ concepts:
 parameters:
   red_flag_lookback: 365 days
   acute_window: 14 days
+  reported_window: 90 days
 scope: twitch present
 rules:
   - id: twitching
@@ -44,9 +45,9 @@ red-flags:
     label: weakness
     states:
       examined: examined-weakness
-      reported: weakness present
+      reported: weakness present within reported_window
     absent-when:
-      any: [weakness absent, mrc_grade = 5]
+      any: [weakness recorded absent, mrc_grade = 5]
   - {id: wasting, label: muscle wasting, concept: atrophy}
   - id: breathlessness
     label: breathlessness
@@ -88,8 +89,8 @@ def twitch(patient: str) -> dict[str, Any]:
     return observation(patient, f"{patient}-twitch", "82470000", "2026-02-20T09:00:00Z")
 
 
-NEGATIVE = {"interpretation": [_code(INTERPRETATION, "NEG")]}
-ACTIVE = {
+NEGATIVE: dict[str, Any] = {"interpretation": [_code(INTERPRETATION, "NEG")]}
+ACTIVE: dict[str, Any] = {
     "clinicalStatus": _code("http://terminology.hl7.org/CodeSystem/condition-clinical", "active")
 }
 
@@ -124,18 +125,25 @@ RESOURCES: list[dict[str, Any]] = [
     ),
     observation("present", "a3", "88092000", "2026-02-15T09:00:00Z", valueBoolean=False),
     condition("present", "c1", "161941007", onsetDateTime="2024-01-05", **ACTIVE),
-    # breathless recorded within 14 days; weakness true but older than its lookback; MRC 5
+    # breathless recorded within 14 days; weakness and wasting recorded before their lookback
     {"resourceType": "Patient", "id": "recent"},
     twitch("recent"),
     observation("recent", "w4", "26544005", "2024-06-01T09:00:00Z", valueBoolean=True),
     observation("recent", "m2", "mrc-grade", "2026-02-12T09:00:00Z", VIGIL, valueInteger=5),
     condition("recent", "c2", "161941007", onsetDateTime="2026-02-25", **ACTIVE),
+    observation("recent", "a4", "88092000", "2025-02-01T09:00:00Z", valueBoolean=False),
     # an undated Condition with no clinicalStatus counts now, but is not recent; a value that
     # says neither present nor absent is left out with a warning
     {"resourceType": "Patient", "id": "undated"},
     twitch("undated"),
     condition("undated", "c3", "161941007"),
     observation("undated", "w5", "26544005", "2026-02-12T09:00:00Z", valueString="maybe"),
+    # weakness reported 5 months ago, no longer a reported state, then recorded absent: the
+    # absent record counts although a present one is in the lookback
+    {"resourceType": "Patient", "id": "superseded"},
+    twitch("superseded"),
+    observation("superseded", "w7", "26544005", "2025-10-01T09:00:00Z", valueBoolean=True),
+    observation("superseded", "w8", "26544005", "2026-02-15T09:00:00Z", valueBoolean=False),
     # out of scope: no card, so no red flags
     {"resourceType": "Patient", "id": "unscoped"},
     observation("unscoped", "w6", "26544005", "2026-02-12T09:00:00Z", valueBoolean=True),

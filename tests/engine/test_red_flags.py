@@ -35,21 +35,21 @@ def test_the_ruleset_loads_each_flag_with_its_id_and_states(tmp_path: Path) -> N
 def test_a_flag_naming_an_unknown_concept(tmp_path: Path) -> None:
     text = RULESET.replace(WASTING, WASTING.replace("concept: atrophy", "concept: atrofy"))
     assert problems(text, tmp_path) == [
-        "38:51: red flag 'muscle wasting': unknown concept 'atrofy'; did you mean 'atrophy'?"
+        "39:51: red flag 'muscle wasting': unknown concept 'atrofy'; did you mean 'atrophy'?"
     ]
 
 
 def test_an_unknown_concept_in_a_flag_condition(tmp_path: Path) -> None:
     text = RULESET.replace("present-when: breathless present", "present-when: breathles present")
     assert problems(text, tmp_path) == [
-        "41:19: unknown concept 'breathles'; did you mean 'breathless'?"
+        "42:19: unknown concept 'breathles'; did you mean 'breathless'?"
     ]
 
 
 def test_a_flag_naming_a_concept_that_is_never_present(tmp_path: Path) -> None:
     text = RULESET.replace(WASTING, WASTING.replace("concept: atrophy", "concept: mrc_grade"))
     assert problems(text, tmp_path) == [
-        "38:51: red flag 'muscle wasting': mrc_grade is a score, which is never present or "
+        "39:51: red flag 'muscle wasting': mrc_grade is a score, which is never present or "
         "absent; write present-when: with a condition"
     ]
 
@@ -67,7 +67,7 @@ def test_a_window_without_a_unit_in_a_flag(tmp_path: Path) -> None:
         "absent-when: breathless absent", "absent-when: breathless absent within 365"
     )
     assert problems(text, tmp_path) == [
-        "42:18: in 'breathless absent within 365': '365' has no unit; write e.g. 365 hours or "
+        "43:18: in 'breathless absent within 365': '365' has no unit; write e.g. 365 hours or "
         "365 days (hours, days, weeks, months, years)"
     ]
 
@@ -77,17 +77,17 @@ def test_a_window_without_a_unit_in_a_flag(tmp_path: Path) -> None:
     [
         (
             WASTING.replace("}", ", present-when: atrophy present}"),
-            "38:5: red flag 'muscle wasting': say when it is present with exactly one of "
+            "39:5: red flag 'muscle wasting': say when it is present with exactly one of "
             "concept, finding, present-when or states (it has concept and present-when)",
         ),
         (
             "{id: wasting, label: muscle wasting}",
-            "38:5: red flag 'muscle wasting': say when it is present with exactly one of "
+            "39:5: red flag 'muscle wasting': say when it is present with exactly one of "
             "concept, finding, present-when or states (it has none of them)",
         ),
         (
             WASTING.replace("id: wasting", "id: weakness"),
-            "38:5: two red flags have the id 'weakness'",
+            "39:5: two red flags have the id 'weakness'",
         ),
     ],
 )
@@ -98,7 +98,7 @@ def test_a_flag_says_when_it_is_present_once(flag: str, message: str, tmp_path: 
 def test_absent_is_not_a_present_state(tmp_path: Path) -> None:
     text = RULESET.replace("      examined: examined-weakness", "      absent: examined-weakness")
     assert problems(text, tmp_path) == [
-        "34:15: red flag 'weakness': 'absent' cannot name a present state (lower-case words "
+        "35:15: red flag 'weakness': 'absent' cannot name a present state (lower-case words "
         "joined by -, not absent or not-recorded)"
     ]
 
@@ -106,7 +106,7 @@ def test_absent_is_not_a_present_state(tmp_path: Path) -> None:
 def test_a_flag_naming_a_finding_no_rule_derives(tmp_path: Path) -> None:
     text = RULESET.replace("finding: examined-weakness}", "finding: examined-weaknes}")
     assert problems(text, tmp_path) == [
-        "43:47: red flag 'weakness on examination': no rule derives 'examined-weaknes'; "
+        "44:47: red flag 'weakness on examination': no rule derives 'examined-weaknes'; "
         "did you mean 'examined-weakness'?"
     ]
 
@@ -114,7 +114,7 @@ def test_a_flag_naming_a_finding_no_rule_derives(tmp_path: Path) -> None:
 def test_a_date_placeholder_names_a_concept(tmp_path: Path) -> None:
     text = RULESET.replace("Twitching ({twitch date})", "Twitching ({twich date})")
     assert problems(text, tmp_path) == [
-        "23:44: {twich date} names no concept or parameter; did you mean 'twitch'?"
+        "24:44: {twich date} names no concept or parameter; did you mean 'twitch'?"
     ]
 
 

@@ -69,6 +69,15 @@ def test_named_present_states_and_present_over_absent(
     }
 
 
+def test_recorded_absent_counts_where_present_does_not_win(
+    results: dict[str, dict[str, Any]],
+) -> None:
+    # `weakness recorded absent`: a present record in the lookback does not hide it
+    assert states(results["Patient/superseded"])["weakness"] == ("absent", "2026-02-15")
+    flags = {f["id"]: f for f in results["Patient/superseded"]["red_flags"]}
+    assert flags["weakness"]["evidence"] == ["Observation/w8"]
+
+
 def test_an_old_active_condition_is_present_but_not_recent(
     results: dict[str, dict[str, Any]],
 ) -> None:
@@ -83,6 +92,8 @@ def test_an_old_active_condition_is_present_but_not_recent(
 def test_records_outside_the_lookback_do_not_count(results: dict[str, dict[str, Any]]) -> None:
     # a weakness from 2024 is past its 365 days; an MRC grade 5 within them says absent
     assert states(results["Patient/recent"])["weakness"] == ("absent", "2026-02-12")
+    # wasting recorded absent 13 months ago: no longer an answer
+    assert states(results["Patient/recent"])["wasting"] == ("not-recorded", None)
 
 
 def test_an_undated_condition_counts_now_but_is_never_recent(
