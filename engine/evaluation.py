@@ -58,13 +58,15 @@ class Finding:
 @dataclass(frozen=True, slots=True)
 class RedFlagCheck:
     """A red flag's state (`engine.red_flags`), the records behind it, and `date`: the local
-    date of the latest of them (for `absent`, of the latest absent record), None if undated."""
+    date of the latest of them (for `absent`, of the latest absent record), None if undated.
+    `assessable`: the flag can be recorded absent (a derived one cannot)."""
 
     label: str
     status: RedFlagStatus
     evidence: tuple[str, ...] = ()
     id: str = ""
     date: date | None = None
+    assessable: bool = True  # it can be recorded absent (a derived flag cannot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,7 @@ def red_flag_dict(r: RedFlagCheck) -> dict[str, Any]:
         "label": r.label,
         "state": r.status,
         "date": r.date.isoformat() if r.date is not None else None,
+        "assessable": r.assessable,
         "evidence": list(r.evidence),
     }
 

@@ -1,8 +1,9 @@
 """Red flags: each flag's state on every card, decided by conditions run inside durable_rules.
 
 Each condition of a flag (its present states, in order, and its recorded-absent condition) runs
-as a hidden rule that only derives a finding (`flag_rules`). `flag_checks` reads which were
-derived: the first present state that holds (`present`, or a ruleset's own: `examined`), else
+as a hidden rule that only derives a finding (`flag_rules`), unless the session reads it
+already (a derived finding; a concept present, or absent, in its lookback). `flag_checks` reads
+which held: the first present state that holds (`present`, or a ruleset's own: `examined`), else
 `absent` when its condition holds, else `not-recorded`. A flag never assessed is never "not
 met". Its `date` is the local calendar date of the latest dated record in that state's evidence
 (for `absent`, the latest record saying absent); None when none is dated.
@@ -60,15 +61,55 @@ def _finding(flag: RedFlag, state: str) -> str:
     return f"flag{HIDDEN}{flag_id(flag)}{HIDDEN}{state}"
 
 
+def _is_direct(condition: Condition) -> bool:
+    """Whether the condition is a fact the session reads already (a derived finding, or a
+    concept present or absent in its lookback): then no rule of its own is needed."""
+    if isinstance(condition, FindingRef):
+        return True
+    return (
+        isinstance(condition, Presence)
+        and condition.window is None
+        and condition.site is None
+        and condition.state in ("present", "absent")
+    )
+
+
+def _held(
+    flag: RedFlag,
+    state: str,
+    condition: Condition,
+    derived: Mapping[str, Finding],
+    summaries: Mapping[str, Summary],
+) -> tuple[str, ...] | None:
+    """The evidence of one of the flag's conditions when it held, else None."""
+    if not _is_direct(condition):
+        found = derived.get(_finding(flag, state))
+        return found.evidence if found is not None else None
+    if isinstance(condition, FindingRef):
+        found = derived.get(condition.name)
+        return found.evidence if found is not None else None
+    assert isinstance(condition, Presence)
+    summary = summaries.get(condition.concept)
+    if summary is None:
+        return None
+    if condition.state == PRESENT:
+        held = summary.present if summary.is_present else None
+    else:
+        held = summary.absent if summary.is_absent else None
+    return None if held is None else tuple(dict.fromkeys(r.record.source for r in held))
+
+
 def flag_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
-    """A derive-only rule for each condition of each of the ruleset's red flags."""
+    """A derive-only rule for each condition of the ruleset's red flags that the session does
+    not read already."""
     rules: list[Rule] = []
     for flag in ruleset.red_flags:
         states, absent = flag_states(flag)
         named = [*states, *([(ABSENT, absent)] if absent is not None else [])]
         for state, condition in named:
-            name = _finding(flag, state)
-            rules.append(Rule(name, name, condition, Action(derive=name)))
+            if not _is_direct(condition):
+                name = _finding(flag, state)
+                rules.append(Rule(name, name, condition, Action(derive=name)))
     return tuple(rules)
 
 
@@ -83,19 +124,22 @@ def flag_checks(
     for flag in ruleset.red_flags:
         states, absent = flag_states(flag)
         candidates = [*states, *([(ABSENT, absent)] if absent is not None else [])]
-        held = [(s, derived.get(_finding(flag, s))) for s, _ in candidates]
-        found = next(((s, f) for s, f in held if f is not None), None)
+        assessable = absent is not None
+        held = ((s, _held(flag, s, c, derived, summaries)) for s, c in candidates)
+        found = next(((s, e) for s, e in held if e is not None), None)
         if found is None:
-            checks.append(RedFlagCheck(flag.label, NOT_RECORDED, (), flag_id(flag)))
+            checks.append(
+                RedFlagCheck(flag.label, NOT_RECORDED, (), flag_id(flag), None, assessable)
+            )
             continue
-        state, finding = found
+        state, evidence = found
         known = times if state == ABSENT else present_times
-        dated = [known[s] for s in finding.evidence if s in known]
+        dated = [known[s] for s in evidence if s in known]
         latest = max(dated, default=None)
         shown: date | None = None
         if latest is not None:
             shown = calendar_date(latest[0], zone, latest[1])
-        checks.append(RedFlagCheck(flag.label, state, finding.evidence, flag_id(flag), shown))
+        checks.append(RedFlagCheck(flag.label, state, evidence, flag_id(flag), shown, assessable))
     return tuple(checks)
 
 

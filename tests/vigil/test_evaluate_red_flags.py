@@ -55,6 +55,8 @@ def test_absent_carries_the_date_of_the_latest_absent_record(
     }
     flags = {f["id"]: f for f in results["Patient/absent"]["red_flags"]}
     assert flags["weakness"]["evidence"] == ["Observation/w1", "Observation/w2"]
+    # a derived flag is never absent, so it cannot be assessed as such
+    assert [f["assessable"] for f in flags.values()] == [True, True, True, False]
     assert flags["wasting"]["label"] == "muscle wasting"
 
 
