@@ -254,6 +254,13 @@ class Ruleset:
     def referral_for(self, level: str) -> Referral | None:
         return self.referrals.get(level)
 
+    @property
+    def flag_conditions(self) -> list[Condition]:
+        """The conditions the red flags state themselves (their shorthands compare nothing and
+        read no window)."""
+        found = [condition for flag in self.red_flags for _, condition in flag.states]
+        return found + [flag.absent for flag in self.red_flags if flag.absent is not None]
+
     def compares_value(self, concept: str) -> bool:
         """Whether a rule or the scope compares the concept's value (`mrc_grade lowest <= 4`,
         `gad7 >= 10`), as opposed to reading only whether it is present."""
@@ -266,6 +273,7 @@ class Ruleset:
             conditions = [rule.when for rule in self.rules]
             if self.scope is not None:
                 conditions.append(self.scope)
+            conditions.extend(self.flag_conditions)
             compared = frozenset(
                 atom.concept
                 for condition in conditions

@@ -3,14 +3,14 @@ state reaches the CDS Hooks card with its date."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 import engine
 import fhir_adapters
-from tests.engine.flagged import AS_OF, RULESET, bundle
+from tests.engine.flagged import AS_OF, RULESET, bundle, condition, twitch
 
 WASTING = "{id: wasting, label: muscle wasting, concept: atrophy}"
 
@@ -130,3 +130,30 @@ def test_the_card_shows_each_flag_in_its_state_with_its_date(tmp_path: Path) -> 
     assert "| breathlessness | absent (2026-02-02) | `Observation/b1` |" in absent
     assert "| weakness on examination | not recorded | - |" in absent
     assert "not met" not in absent
+
+
+def test_a_flag_window_dates_a_condition_by_its_recorded_date(tmp_path: Path) -> None:
+    # no rule reads atrophy within a window: the flag's own window still dates the Condition
+    flag = "{id: wasting, label: muscle wasting, present-when: atrophy present within acute_window}"
+    (tmp_path / "flagged.yaml").write_text(RULESET.replace(WASTING, flag))
+    ruleset = engine.load_ruleset(tmp_path / "flagged.yaml")
+    data = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": resource}
+            for resource in (
+                {"resourceType": "Patient", "id": "w"},
+                twitch("w"),
+                condition("w", "c9", "88092000", recordedDate="2026-02-24"),
+            )
+        ],
+    }
+    [result] = fhir_adapters.evaluate_bundle(data, ruleset, as_of=datetime.fromisoformat(AS_OF))
+    [wasting] = [f for f in result.evaluation.red_flags if f.id == "wasting"]
+    assert (wasting.status, wasting.date, wasting.evidence) == (
+        "present",
+        date(2026, 2, 24),
+        ("Condition/c9",),
+    )
+    assert not wasting.assessable
