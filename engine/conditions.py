@@ -8,6 +8,7 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
     mrc_grade lowest <= 4                 lowest / highest / latest value, count, sites, span
     fasciculation span >= 14 days
     weakness present                      present / absent / recorded / not recorded
+    weakness recorded absent              a record says absent, even if another says present
     fasciculation present at tongue       a finding at a named body site
     fasciculation regions >= 2            body regions spanned (engine.regions)
     weakness focal                        focal / one-sided / on both sides / side not recorded
@@ -64,7 +65,8 @@ TrendMeasure = Literal[
 ]
 ReadingChoice = Literal["latest", "previous"]
 MedicationStateName = Literal["active", "on-hold", "started", "ended", "confirmed"]
-PresenceState = Literal["present", "absent", "recorded"]
+# recorded-absent: a record says absent, whatever others say (`absent`: and none says present)
+PresenceState = Literal["present", "absent", "recorded", "recorded-absent"]
 RegionStateName = Literal["focal", "one-sided", "both-sides", "side-not-recorded"]
 
 ATTRIBUTES: tuple[str, ...] = ("latest", "lowest", "highest", "count", "sites", "span")
@@ -365,7 +367,8 @@ _NAME = r"[a-z][a-z0-9_]*"
 _FINDING = r"[a-z][a-z0-9-]*"
 _COMPARE = re.compile(rf"^(?P<left>{_NAME}(?:\s+[^<>=]*?)?)\s*(?P<op><=|>=|<|>|=)\s*(?P<rhs>\S.*)$")
 _PRESENCE = re.compile(
-    rf"^(?P<state>present|absent|recorded|not recorded)(?:\s+at\s+(?P<site>{_NAME}))?$"
+    rf"^(?P<state>present|absent|recorded absent|recorded|not recorded)"
+    rf"(?:\s+at\s+(?P<site>{_NAME}))?$"
 )
 _REGION_STATE = re.compile(r"^(?P<state>focal|one-sided|on both sides|side not recorded)$")
 _REFERENCE = re.compile(
@@ -836,6 +839,9 @@ def _span(text: str, context: str, path: Path) -> tuple[Duration | str, Duration
     return _length(second, context, path), _length(first, context, path)
 
 
+_STATES = {"not recorded": "recorded", "recorded absent": "recorded-absent"}
+
+
 def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
     """`<concept> <state> [window]`: presence, medication states, coded values, markers."""
     rest, window = _split_window(rest, text, path)
@@ -843,7 +849,7 @@ def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
         state = match.group("state")
         presence = Presence(
             concept,
-            cast(PresenceState, "recorded" if state == "not recorded" else state),
+            cast(PresenceState, _STATES.get(state, state)),
             match.group("site"),
             text,
             path,

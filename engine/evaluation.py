@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from .codes import Code
 from .model import Citation, Level, Priority, Proposal, Referral
 
-RedFlagStatus = Literal["present", "absent", "not recorded", "not met"]
+# `present`, `absent`, `not-recorded`, or a present state a ruleset names (`examined`)
+RedFlagStatus = str
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +57,16 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class RedFlagCheck:
+    """A red flag's state (`engine.red_flags`), the records behind it, and `date`: the local
+    date of the latest of them (for `absent`, of the latest absent record), None if undated.
+    `assessable`: the flag can be recorded absent (a derived one cannot)."""
+
     label: str
     status: RedFlagStatus
     evidence: tuple[str, ...] = ()
+    id: str = ""
+    date: date | None = None
+    assessable: bool = True  # it can be recorded absent (a derived flag cannot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +160,22 @@ class Evaluation:
                 {"name": f.name, "rule": f.rule, "evidence": list(f.evidence)}
                 for f in self.findings
             ],
-            "red_flags": [
-                {"label": r.label, "status": r.status, "evidence": list(r.evidence)}
-                for r in self.red_flags
-            ],
+            "red_flags": [red_flag_dict(r) for r in self.red_flags],
             "trace": [_firing_dict(f) for f in self.trace],
             "warnings": [_warning_dict(w) for w in self.warnings],
         }
+
+
+def red_flag_dict(r: RedFlagCheck) -> dict[str, Any]:
+    """A red flag's state, JSON-ready; keys and order are stable (`date`: YYYY-MM-DD or null)."""
+    return {
+        "id": r.id,
+        "label": r.label,
+        "state": r.status,
+        "date": r.date.isoformat() if r.date is not None else None,
+        "assessable": r.assessable,
+        "evidence": list(r.evidence),
+    }
 
 
 def _suggestion_dict(s: Suggestion) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from .evaluation import (
     ShownNote,
     Suggestion,
 )
-from .explanation import describe, describe_reading, reason, sources
+from .explanation import describe, describe_reading, reason
 from .facts import concept_fact
 from .inputs import as_of_or_now, check_records
 from .levels import Ladder, check_levels, ladder
@@ -38,11 +38,13 @@ from .notes import hidden_rules as note_rules
 from .notes import shown as shown_notes
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
+from .red_flags import flag_checks, flag_rules
 from .regions import latest_sides, side_words
 from .results import reads_one_result
-from .summary import Reading, Summary, summarise
+from .summary import Reading, Summary, latest_present_date, summarise
 
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( side)?\}")
+# `{potassium}`, `{severe_potassium}`, `{weakness date}`, `{leg_swelling side}`
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date| side)?\}")
 
 # by key, with the ruleset compiled: a Ruleset built by hand may reuse another's key
 _COMPILED: dict[str, tuple[Ruleset, Compiled]] = {}
@@ -64,7 +66,7 @@ def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
             return cached[1]
         check_levels(ruleset, levels)  # first: the compiler ranks the levels rules name
         # proposals' `if:`/`already:` conditions run as derive-only rules in durable_rules
-        hidden = hidden_rules(ruleset) + note_rules(ruleset)
+        hidden = hidden_rules(ruleset) + note_rules(ruleset) + flag_rules(ruleset)
         try:
             compiled = compile_ruleset(
                 replace(ruleset, rules=ruleset.rules + hidden) if hidden else ruleset
@@ -287,18 +289,19 @@ class _Run:
         then = pending.rule.then
         assert then.suggest is not None and then.summary is not None
         shown = self._shown(pending)
-        detail = self._fill(then.detail or "", shown=shown).strip()
+        among = pending.evidence
+        detail = self._fill(then.detail or "", shown=shown, among=among).strip()
         reasons = "\n".join(reason(m) for m in pending.matched)
         body = f"{detail}\n\n**Why:**\n\n{reasons}" if detail else f"**Why:**\n\n{reasons}"
         advice = tuple(
-            self._fill(a.text, shown=shown).strip()
+            self._fill(a.text, shown=shown, among=among).strip()
             for a in then.advice
             if a.finding is None or a.finding in self.derived
         )
         return Suggestion(
             rule=pending.rule.id,
             level=then.suggest,
-            summary=self._fill(then.summary, reported=False, shown=shown),
+            summary=self._fill(then.summary, reported=False, shown=shown, among=among),
             detail=body,
             evidence=pending.evidence,
             citations=tuple(self.ruleset.citations[c] for c in then.cite),
@@ -348,19 +351,26 @@ class _Run:
         reported: bool = True,
         group: str | None = None,
         shown: dict[str, Reading] | None = None,
+        among: tuple[str, ...] = (),
     ) -> str:
         """`text` with {concept} and {parameter} placeholders filled in; a medication concept
         names its active drug groups; a concept in `shown` that result (with its date when it
-        is no longer current)."""
+        is no longer current); `{concept date}` the date of its latest record saying present,
+        among the rule's evidence (`among`) when any is; `{concept side}` its latest side."""
         if "{" not in text:
             return text
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
-            if match.group(2):  # `{leg_swelling side}`: the latest known side
+            if match.group(2) == " side":  # `{leg_swelling side}`: the latest known side
                 found = self.summaries.get(name)
                 present = [r.record for r in found.present] if found is not None else []
                 return side_words(latest_sides(present, self.ruleset))
+            if match.group(2) == " date":
+                found = self.summaries.get(name)
+                zone = self.ruleset.time_zone
+                when = latest_present_date(found, zone, among) if found is not None else None
+                return when.isoformat() if when is not None else "date not recorded"
             parameter = self.ruleset.parameters.get(name)
             if parameter is not None:
                 return units.display(parameter.text)
@@ -403,21 +413,7 @@ class _Run:
         return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} and {ordered[-1]}"
 
     def red_flags(self) -> tuple[RedFlagCheck, ...]:
-        checks = []
-        for flag in self.ruleset.red_flags:
-            if flag.finding is not None:
-                found = self.derived.get(flag.finding)
-                checks.append(
-                    RedFlagCheck(flag.label, "present", found.evidence)
-                    if found
-                    else RedFlagCheck(flag.label, "not met")
-                )
-                continue
-            summary = self.summaries.get(flag.concept or "")
-            if summary is not None and summary.is_present:
-                checks.append(RedFlagCheck(flag.label, "present", sources(summary.present)))
-            elif summary is not None and summary.is_absent:
-                checks.append(RedFlagCheck(flag.label, "absent", sources(summary.absent)))
-            else:
-                checks.append(RedFlagCheck(flag.label, "not recorded"))
-        return tuple(checks)
+        """Each red flag's state; none out of the ruleset's scope (no card to show them on)."""
+        if self.ruleset.scope is not None and SCOPE_FINDING not in self.derived:
+            return ()
+        return flag_checks(self.ruleset, self.derived, self.summaries)

@@ -345,6 +345,7 @@ class _Checker:
             self._check_condition(scope, partial, derived)
             scope = self._bounded(("scope",), SCOPE_RULE, scope)
         red_flags = tuple(self._red_flag(i, partial, derived) for i in range(len(spec.red_flags)))
+        self._distinct_flags(red_flags)
         try:
             strata(rules, ladder(partial))
         except Cycle as cycle:
@@ -486,8 +487,14 @@ class _Checker:
             except units.UnitError:
                 self.report((*path, "unit"), f"{name}: unknown unit {spec.unit!r}")
         lookback = None
-        if spec.lookback is not None:
+        if isinstance(spec.lookback, str):
             lookback = self._lookback((*path, "lookback"), spec.lookback, name)
+        elif spec.lookback is not None:
+            self.report(
+                (*path, "lookback"),
+                f"{name} lookback {spec.lookback!r} has no unit: how far back its records "
+                "count is a duration such as '365 days'",
+            )
         molar_mass = None
         if spec.molar_mass is not None:
             molar_mass = self._molar_mass((*path, "molar-mass"), spec.molar_mass, name)
@@ -1197,6 +1204,9 @@ class _Checker:
         written, a typo seen only when a patient's card shows it."""
         ok = True
         for inner in _BRACED.findall(text or ""):
+            name, dated = inner.removesuffix(" date"), inner.endswith(" date")
+            if dated and name in concepts:
+                continue  # `{weakness date}`: the date of its latest record saying present
             known = inner in concepts or inner in self.spec.parameters
             sided = inner.removesuffix(" side")  # `{leg_swelling side}`: a finding's side
             if sided != inner and sided in concepts:
@@ -1204,7 +1214,7 @@ class _Checker:
             elif inner.split(" ")[0] in concepts and inner.count(" ") == 1:
                 self.report(
                     path,
-                    f"{{{inner}}}: a concept's date, age, comment or drugs are read only in a "
+                    f"{{{inner}}}: a concept's age, comment or drugs are read only in a "
                     "card note (notes:); here write {" + inner.split(" ")[0] + "}",
                 )
                 ok = False
@@ -1313,18 +1323,81 @@ class _Checker:
         return Note(spec.id, spec.text, when, tuple(levels))
 
     def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:
+        """One red flag: a `concept` or `finding` shorthand, or `present-when` / `states` with
+        an optional `absent-when`; every condition checked as a rule's is."""
         spec = self.spec.red_flags[i]
         path = ("red-flags", i)
-        if (spec.concept is None) == (spec.finding is None):
-            self.report(path, "a red flag names exactly one of concept or finding")
+        forms = [k for k, v in (("concept", spec.concept), ("finding", spec.finding)) if v]
+        if spec.present_when is not None:
+            forms.append("present-when")
+        if spec.states:
+            forms.append("states")
+        if len(forms) != 1:
+            named = " and ".join(forms) if forms else "none of them"
+            self.report(
+                path,
+                f"red flag {spec.label!r}: say when it is present with exactly one of concept, "
+                f"finding, present-when or states (it has {named})",
+            )
         elif spec.concept is not None and spec.concept not in partial.concepts:
             self.report(
                 (*path, "concept"),
-                f"unknown concept {spec.concept!r}{_did_you_mean(spec.concept, partial.concepts)}",
+                f"red flag {spec.label!r}: unknown concept {spec.concept!r}"
+                f"{_did_you_mean(spec.concept, partial.concepts)}",
+            )
+        elif spec.concept is not None and partial.concepts[spec.concept].kind != "finding":
+            kind = partial.concepts[spec.concept].kind
+            self.report(
+                (*path, "concept"),
+                f"red flag {spec.label!r}: {spec.concept} is a {kind}, which is never present "
+                "or absent; write present-when: with a condition",
             )
         elif spec.finding is not None and spec.finding not in derived:
             self.report(
                 (*path, "finding"),
-                f"no rule derives {spec.finding!r}{_did_you_mean(spec.finding, derived)}",
+                f"red flag {spec.label!r}: no rule derives {spec.finding!r}"
+                f"{_did_you_mean(spec.finding, derived)}",
             )
-        return RedFlag(spec.label, spec.concept, spec.finding)
+        states: list[tuple[str, Condition]] = []
+        present = [("present", spec.present_when)] if spec.present_when is not None else []
+        for name, raw in [*present, *spec.states.items()]:
+            where = (
+                (*path, "present-when")
+                if name == "present" and present
+                else (*path, "states", name)
+            )
+            if name in ("absent", "not-recorded") or not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+                self.report(
+                    where,
+                    f"red flag {spec.label!r}: {name!r} cannot name a present state (lower-case "
+                    "words joined by -, not absent or not-recorded)",
+                )
+                continue
+            condition = self._flag_condition(raw, where, partial, derived)
+            if condition is not None:
+                states.append((name, condition))
+        absent = None
+        if spec.absent_when is not None:
+            absent = self._flag_condition(
+                spec.absent_when, (*path, "absent-when"), partial, derived
+            )
+        ident = spec.id or spec.concept or spec.finding or ""
+        if not ident:
+            self.report(path, f"red flag {spec.label!r} needs an id (lower-case words joined by -)")
+        return RedFlag(spec.label, spec.concept, spec.finding, ident, tuple(states), absent)
+
+    def _distinct_flags(self, flags: tuple[RedFlag, ...]) -> None:
+        seen: set[str] = set()
+        for i, flag in enumerate(flags):
+            if flag.id and flag.id in seen:
+                self.report(("red-flags", i), f"two red flags have the id {flag.id!r}")
+            seen.add(flag.id)
+
+    def _flag_condition(
+        self, raw: Any, path: tuple[str | int, ...], partial: Ruleset, derived: set[str]
+    ) -> Condition | None:
+        condition = self._condition(raw, path)
+        if condition is None:
+            return None
+        self._check_condition(condition, partial, derived)
+        return self._bounded(path, "red flag", condition)

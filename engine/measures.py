@@ -121,7 +121,7 @@ def is_measured(atom: Atom, ruleset: Ruleset) -> bool:
             or (concept.ties == "any" and atom.attribute == "latest")
         )
     if isinstance(atom, Presence):
-        return atom.window is not None
+        return atom.window is not None or atom.state == "recorded-absent"
     return isinstance(
         atom,
         AboveReference
@@ -621,6 +621,8 @@ def _presence(
     absent = _overlapping([r for r in history if not r.record.present], interval, context, kind)
     if atom.state == "absent":
         return _yes(f"recorded absent{where}", absent) if absent and not present else None
+    if atom.state == "recorded-absent":  # present does not win here
+        return _yes(f"recorded absent{where}", absent) if absent else None
     return _yes(f"recorded{where}", present + absent) if present or absent else None
 
 

@@ -272,15 +272,21 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class RedFlag:
-    """A red flag that every primary-care-or-above suggestion reports as checked.
+    """A red flag every card reports in one state (`engine.red_flags`).
 
-    Exactly one of `concept` (reported present, absent or not recorded) and `finding` (a derived
-    finding, reported present or not met) is set.
+    `states` are the present states, in order (the first whose condition holds is the flag's
+    state: `present`, or a ruleset's own such as `examined`); `absent` is when it is recorded
+    absent (None: a derived flag, never absent). The shorthands `concept` (present when the
+    concept is present, absent when recorded absent) and `finding` (present when derived)
+    stand for those when `states` is empty.
     """
 
     label: str
     concept: str | None = None
     finding: str | None = None
+    id: str = ""  # default: the concept or finding named
+    states: tuple[tuple[str, Condition], ...] = ()
+    absent: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -332,6 +338,13 @@ class Ruleset:
     def referral_for(self, level: str) -> Referral | None:
         return self.referrals.get(level)
 
+    @property
+    def flag_conditions(self) -> list[Condition]:
+        """The conditions the red flags state themselves (their shorthands compare nothing and
+        read no window)."""
+        found = [condition for flag in self.red_flags for _, condition in flag.states]
+        return found + [flag.absent for flag in self.red_flags if flag.absent is not None]
+
     def compares_value(self, concept: str) -> bool:
         """Whether a rule or the scope compares the concept's value (`mrc_grade lowest <= 4`,
         `gad7 >= 10`), as opposed to reading only whether it is present."""
@@ -344,6 +357,7 @@ class Ruleset:
             conditions = [rule.when for rule in self.rules]
             if self.scope is not None:
                 conditions.append(self.scope)
+            conditions.extend(self.flag_conditions)
             compared = frozenset(
                 atom.concept
                 for condition in conditions

@@ -36,7 +36,8 @@ class ConceptSpec(_Strict):
     ) = None
     codes: list[str] = Field(default_factory=list)  # required for every kind but demographic
     unit: str | None = None
-    lookback: str | None = None
+    # a number or yes/no is kept as itself, so the loader can say it lacks a unit
+    lookback: StrictBool | str | int | float | None = None
     molar_mass: str | None = Field(default=None, alias="molar-mass")
     valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
     same_as: dict[str, str] = Field(default_factory=dict, alias="same-as")  # unit: same unit
@@ -160,9 +161,17 @@ class RuleSpec(_Strict):
 
 
 class RedFlagSpec(_Strict):
+    """A red flag: `concept` (present / recorded absent) or `finding` (derived: never absent)
+    as shorthands, or `present-when` / `states` (named present states, first that holds) and
+    `absent-when` conditions."""
+
+    id: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
     label: str
     concept: str | None = None
     finding: str | None = None
+    present_when: Any = Field(default=None, alias="present-when")
+    states: dict[str, Any] = Field(default_factory=dict)
+    absent_when: Any = Field(default=None, alias="absent-when")
 
 
 class RulesetSpec(_Strict):

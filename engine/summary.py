@@ -1,7 +1,8 @@
 """Per-concept summaries of a patient's records, relative to the evaluation time.
 
 This is where clinical time lives: a record counts only if it was made on or before `as_of`,
-and (when the concept has a lookback) no longer ago than the lookback. A record dated after a
+and (when the concept has a lookback) no longer ago than the lookback; an ongoing record (an
+active Condition) is current whatever its date, or with none. A record dated after a
 defaulted `as_of` (now) is left out with a warning: nothing can have been observed later than
 now. A date (`Record.date_only`) is after `as_of` only if it had begun nowhere on Earth by then:
 today's date east of UTC is not in the future (`clock.is_after`). An interval is known only up
@@ -14,9 +15,9 @@ durable_rules never sees a clock.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
@@ -157,6 +158,19 @@ class Summary:
         return min(below, key=lambda r: (r.value, _chronological(r))) if below else None
 
 
+def latest_present_date(summary: Summary, zone: str, among: Collection[str] = ()) -> date | None:
+    """The local calendar date (in `zone`) of the latest dated record saying present: of those
+    whose source is in `among` (a rule's evidence: its window's records) when any is, else of
+    the current ones. None when none is dated."""
+    chosen = [r for r in summary.history if r.record.present and r.record.source in among]
+    dated = [r.record for r in (chosen or summary.present) if r.record.time is not None]
+    if not dated:
+        return None
+    latest = max(dated, key=lambda record: (record.time or _UNDATED, record.source))
+    assert latest.time is not None
+    return calendar_date(latest.time, zone_of(zone), latest.date_only)
+
+
 _UNDATED = datetime(1, 1, 1, tzinfo=UTC)
 
 
@@ -271,7 +285,8 @@ def summarise(
             )
             continue
         kept_apart = record.preliminary and concept.preliminary == "candidates"
-        if concept.lookback is not None:
+        # an ongoing record (an active Condition) is current whatever its date, even undated
+        if concept.lookback is not None and not (time is None and record.ongoing):
             if time is None:
                 warnings.append(
                     DataWarning(

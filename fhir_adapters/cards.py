@@ -31,6 +31,7 @@ from engine.evaluation import DataWarning, Evaluation, Proposed, RedFlagCheck, S
 from engine.levels import Ladder, implied_levels
 from engine.model import Citation, HitPolicy, Level, Referral
 from engine.proposals import propose, referral_proposal
+from engine.red_flags import state_words
 
 from .card_models import Action, Card, Coding, Indicator, Link, Source
 from .card_models import Suggestion as CardSuggestion
@@ -258,7 +259,7 @@ def _red_flag_table(checks: Sequence[RedFlagCheck]) -> str:
     rows = ["| Red flag | Status | Evidence |", "| --- | --- | --- |"]
     for check in checks:
         evidence = ", ".join(f"`{ref}`" for ref in check.evidence) or "-"
-        rows.append(f"| {_cell(check.label)} | {check.status} | {evidence} |")
+        rows.append(f"| {_cell(check.label)} | {state_words(check)} | {evidence} |")
     return "\n".join(rows)
 
 

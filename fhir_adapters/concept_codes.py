@@ -143,6 +143,7 @@ def _windowed(ruleset: Ruleset) -> frozenset[str]:
     conditions = [rule.when for rule in ruleset.rules]
     if ruleset.scope is not None:
         conditions.append(ruleset.scope)
+    conditions.extend(ruleset.flag_conditions)
     names: set[str] = set()
     for condition in conditions:
         for atom in atoms(condition):

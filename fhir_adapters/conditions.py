@@ -67,8 +67,14 @@ def condition_records(
         return [], warnings
     timed = windowed(ruleset)
     needs_time = [m.concept for m in matched if m.concept.name in timed]
+    # a counting finding is present now whatever its date: undated, it is only in no window
+    keeps_undated = present and clinical in _ONGOING | {None}
+    needs_time = [c for c in needs_time if not (keeps_undated and c.kind == "finding")]
+    windowed_findings = bool(needs_time) or any(
+        m.concept.name in timed and m.concept.kind == "finding" for m in matched
+    )
     try:
-        time, dated_by = _onset(condition, warn, recorded=bool(needs_time))
+        time, dated_by = _onset(condition, warn, recorded=windowed_findings)
         abated, end = _abatement(condition, warn)
         _check_abatement(condition)
     except ContradictoryTime as problem:
@@ -81,7 +87,8 @@ def condition_records(
             " so it is left out"
         )
         matched = [m for m in matched if m.concept not in needs_time]
-    ongoing = present and clinical in _ONGOING and not abated
+    # no clinicalStatus counts as active: only resolved, inactive or remission ends it
+    ongoing = present and clinical in _ONGOING | {None} and not abated
     dateless = (
         date_only(condition, "onset")
         if dated_by == "onset"

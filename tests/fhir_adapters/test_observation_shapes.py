@@ -259,6 +259,9 @@ def test_a_score_is_read_as_a_number_and_one_without_a_value_is_named() -> None:
 # Conditions
 
 
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+
 def condition(cid: str, code: str, **fields: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Condition",
@@ -270,12 +273,20 @@ def condition(cid: str, code: str, **fields: Any) -> dict[str, Any]:
     return resource
 
 
-def test_a_condition_of_a_windowed_concept_without_a_date_is_left_out_and_named() -> None:
+def test_an_undated_active_condition_of_a_windowed_finding_counts_now_in_no_window() -> None:
+    # a counting Condition is present now whatever its date; undated, no window holds it
     records, warnings = read(bundle(condition("aki", "14669001")))
+    record = only(records, "aki_coded")
+    assert (record.time, record.ongoing, warnings) == (None, True, [])
+
+
+def test_an_undated_condition_that_is_over_is_left_out_and_named() -> None:
+    resolved = {"coding": [{"system": CLINICAL, "code": "resolved"}]}
+    records, warnings = read(bundle(condition("aki", "14669001", clinicalStatus=resolved)))
     assert records == []
     assert warnings == [
-        "Condition/aki: no onset or recordedDate: a rule reads aki coded within a time window,"
-        " so it is left out"
+        "Condition/aki: clinicalStatus 'resolved': a condition that is over is not a present"
+        " finding"
     ]
 
 

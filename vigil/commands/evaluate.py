@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from engine import RulesetError, load_ruleset
 from engine.model import Level
+from engine.red_flags import red_flag_line
 from fhir_adapters import FhirInputError, Loaded, PatientResult, Results, load_resources
 from fhir_adapters.evaluate import combine, evaluate_patients, warning_dict
 from fhir_adapters.folders import find_files, shown_path
@@ -206,6 +207,9 @@ def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour
         for note in result.evaluation.notes:  # the ruleset's card notes, in its order
             text = printable(escape_surrogates(note.text), backslash=False)
             out.write(f"{'':<{width}}  {'':<{level_width}}  note: {text}\n")
+        flags = red_flag_line(result.evaluation.red_flags)
+        if flags and result.evaluation.suggestions:  # shown where a card would show them
+            out.write(f"{'':<{width}}  {'':<{level_width}}  {printable(flags)}\n")
         count = len(result.evaluation.warnings)
         if count:
             plural = "s" if count > 1 else ""
