@@ -247,9 +247,9 @@ def test_one_hidden_rule_a_distinct_line_and_none_for_a_derived_finding(tmp_path
 
 def test_a_part_placeholder_outside_a_note_says_where_it_is_read(tmp_path: Path) -> None:
     text = notes_ruleset("").replace(
-        'summary: "Potassium {potassium}"', 'summary: "K {potassium date}"'
+        'summary: "Potassium {potassium}"', 'summary: "K {potassium age}"'
     )
     assert problems(text, tmp_path) == [
-        f"{line_of(text, 'potassium date')}:47: {{potassium date}}: a concept's date, age, "
+        f"{line_of(text, 'potassium age')}:47: {{potassium age}}: a concept's age, "
         "comment or drugs are read only in a card note (notes:); here write {potassium}"
     ]
