@@ -13,6 +13,7 @@ from typing import Any
 
 from . import runtime, units
 from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
+from .conditions import SUPPRESSED, suppressed_rule
 from .errors import Problem, RulesetError
 from .evaluation import (
     DataWarning,
@@ -24,6 +25,7 @@ from .evaluation import (
     RulesetIdentity,
     Suggestion,
 )
+from .evidence import supersede, with_scores
 from .explanation import describe, reason, sources
 from .facts import concept_fact
 from .inputs import as_of_or_now, check_records
@@ -105,12 +107,13 @@ class Evaluator:
         when = as_of_or_now(as_of, now)
         records = check_records(facts, self.ruleset)
         summaries, warnings = summarise(
-            records,
+            with_scores(records, self.ruleset),
             self.ruleset,
             when,
             as_of_is_now=as_of is None,
             history=self._compiled.history | self._starts,
         )
+        summaries = supersede(summaries, self.ruleset)
         run = _Run(self.ruleset, self._compiled, summaries, when, self._levels)
         runtime.run_session(self._compiled, run.facts(warnings), run.fire)
         fired = run.suggestions()
@@ -299,16 +302,31 @@ class _Run:
             parameter = self.ruleset.parameters.get(name)
             if parameter is not None:
                 return units.display(parameter.text)
+            if name in self.ruleset.dates:
+                date_ = self._anchors().anchor(name)
+                return date_.date().isoformat() if date_ is not None else "not recorded"
             summary = self.summaries.get(name)
             if summary is not None and summary.concept.kind == "medication":
                 return self._drugs(summary, group)
             if name in self.ruleset.concepts and self.ruleset.concepts[name].kind == "medication":
                 return "none active"
+            if name == SUPPRESSED and summary is None:
+                return self._suppressed()
             if summary is None or summary.latest is None:
                 return "not recorded"
             return describe(summary, "latest", reported=reported)[0]
 
         return _PLACEHOLDER.sub(value, text)
+
+    def _anchors(self) -> Context:
+        if self._context is None:
+            self._context = Context(self.ruleset, self.summaries, self.as_of)
+        return self._context
+
+    def _suppressed(self) -> str:
+        """The rules suppressed in this evaluation, by id (`{suppressed}` in a text)."""
+        rules = [r for name in self.derived if (r := suppressed_rule(name)) is not None]
+        return ", ".join(sorted(rules)) or "none"
 
     def _drugs(self, summary: Summary, group: str | None) -> str:
         """The active drug groups of a medication concept (only `group` when it is one), each

@@ -40,7 +40,7 @@ from .conditions import (
 )
 from .errors import CodeError
 from .evaluation import DataWarning
-from .model import Concept, Ruleset
+from .model import Concept, ReviewDate, Ruleset
 from .records import Record, is_active_on
 from .summary import Reading, Summary
 from .thresholds import ThresholdError, is_difference, resolve_multiple, resolve_threshold
@@ -106,7 +106,7 @@ def is_measured(atom: Atom, ruleset: Ruleset) -> bool:
             or (concept.kind == "demographic" and concept.field == "age")
         )
     if isinstance(atom, Presence):
-        return atom.window is not None
+        return atom.window is not None or atom.evidence is not None or atom.until is not None
     return isinstance(atom, AboveReference | Trend | Streak | MedicationState | CodedIs | Marked)
 
 
@@ -288,11 +288,14 @@ class Interval:
     open_end: bool = False
     after: date | None = None
     begins_after: bool = False  # (start, end]: a reading must begin after the start
+    undated: bool = False  # only readings with no date
 
     def contains(self, time: datetime, zone: tzinfo) -> bool:
         return self.overlaps(time, time, zone)
 
     def overlaps(self, first: datetime, last: datetime, zone: tzinfo) -> bool:
+        if self.undated:
+            return False
         if first > self.end or (self.open_end and first == self.end):
             return False
         if self.after is not None:
@@ -330,7 +333,10 @@ class Context:
         if name not in self._anchors:
             summary = self.summaries.get(name)
             time: datetime | None = None
-            if summary is not None and summary.concept.kind == "medication":
+            date_ = self.ruleset.dates.get(name)
+            if date_ is not None:
+                time = self._latest_of(date_)
+            elif summary is not None and summary.concept.kind == "medication":
                 starts = [start for _, start in self.groups(summary) if start is not None]
                 time = max(starts, default=None)
             elif summary is not None:
@@ -339,8 +345,26 @@ class Context:
             self._anchors[name] = time
         return self._anchors[name]
 
+    def _latest_of(self, named: ReviewDate) -> datetime | None:
+        """A named date: the latest present, dated record of its concepts within its window."""
+        within = duration(named.within, self.ruleset)
+        assert within is not None
+        start = within.before(self.as_of, self.zone)
+        times = [
+            r.record.time
+            for name in named.concepts
+            if (summary := self.summaries.get(name)) is not None
+            for r in summary.history
+            if r.record.present
+            and r.record.time is not None
+            and start <= r.record.time <= self.as_of
+        ]
+        return max(times, default=None)
+
     def interval(self, window: Window) -> Interval | None:
         """The times `window` admits; None when its anchor has no reading (an empty window)."""
+        if window.relation == "undated":
+            return Interval(None, self.as_of, undated=True)
         length = window.length
         assert length is None or isinstance(length, Duration), "resolved by measure_of"
         if window.anchor is None:
@@ -393,10 +417,25 @@ class Context:
 
 
 def current(summary: Summary) -> Reading | None:
-    """The latest current reading: the latest valued one, else the latest present one."""
+    """The latest current reading: the latest valued one, else the latest present one (of a
+    coded concept's answers at that time, one its `ties` names wins)."""
     if summary.latest is not None:
         return summary.latest
-    return summary.present[-1] if summary.present else None  # in time order, undated first
+    if not summary.present:
+        return None
+    last = summary.present[-1]  # in time order, undated first
+    winners = {code.key for code in summary.concept.tie_answers}
+    if not winners or last.record.time is None:
+        return last
+    tied = [r for r in summary.present if r.record.time == last.record.time]
+    return next((r for r in reversed(tied) if _answer_key(r) in winners), last)
+
+
+def _answer_key(reading: Reading) -> tuple[str, str] | None:
+    try:
+        return parse_code(reading.record.answer or "").key
+    except CodeError:
+        return None
 
 
 # -- computing -------------------------------------------------------------------------------
@@ -565,17 +604,45 @@ def _presence(
     atom = measure.atom
     assert isinstance(atom, Presence)
     kind = summary.concept.kind
-    present = _overlapping(_present(summary, interval), interval, context, kind)
+    if interval is not None and interval.undated:
+        present = [r for r in summary.history if r.record.present and r.record.time is None]
+    else:
+        present = _overlapping(_present(summary, interval), interval, context, kind)
     if atom.site is not None:
         present = [r for r in present if r.site == atom.site]
+    if atom.evidence is not None:
+        present = [r for r in present if r.record.evidence_class == atom.evidence]
     where = _window_words(atom)
+    if atom.until is not None:
+        return _all_before(atom, atom.until, present, context)
+    if atom.evidence is not None:
+        where = f" ({atom.evidence}){where}"
     if atom.state == "present":
         return _yes(f"present{where}", present) if present else None
     history = summary.history if interval is not None else summary.absent
-    absent = _overlapping([r for r in history if not r.record.present], interval, context, kind)
+    if interval is not None and interval.undated:
+        absent = [r for r in history if not r.record.present and r.record.time is None]
+    else:
+        absent = _overlapping([r for r in history if not r.record.present], interval, context, kind)
+    if atom.evidence is not None:
+        absent = [r for r in absent if r.record.evidence_class == atom.evidence]
     if atom.state == "absent":
         return _yes(f"recorded absent{where}", absent) if absent and not present else None
     return _yes(f"recorded{where}", present + absent) if present or absent else None
+
+
+def _all_before(
+    atom: Presence, until: str, present: list[Reading], context: Context
+) -> Measured | None:
+    """Present, and every such record dated on or before the date `until` (undated ones
+    count as before it); None when there is no such date."""
+    date_ = context.anchor(until)
+    if date_ is None or not present:
+        return None
+    if any(r.record.time is not None and r.record.time > date_ for r in present):
+        return None
+    shown = date_.date().isoformat()
+    return _yes(f"present, all on or before {until.replace('_', ' ')} ({shown})", present)
 
 
 def _above(

@@ -65,6 +65,9 @@ class Record:
     asserted: datetime | None = None
     # a medication's coding display, to name its drug group on a card (never matched on)
     display: str | None = None
+    # the kind of evidence a finding's record is, one of its concept's evidence classes
+    # (`examined`, `reported`): from an Observation's category or a Condition's verification
+    evidence_class: str | None = None
 
     @property
     def moment(self) -> Moment | None:

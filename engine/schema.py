@@ -18,6 +18,11 @@ class MarkerSpec(_Strict):
     negation: str | None = None
 
 
+class EvidenceSpec(_Strict):
+    category: list[str] = Field(default_factory=list)  # Observation category codes
+    verification: list[str] = Field(default_factory=list)  # Condition verification statuses
+
+
 class ConceptSpec(_Strict):
     kind: (
         Literal["finding", "quantity", "score", "coded", "medication", "demographic", "event"]
@@ -29,13 +34,18 @@ class ConceptSpec(_Strict):
     molar_mass: str | None = Field(default=None, alias="molar-mass")
     valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
     title: str | None = None
-    ties: Literal["highest", "lowest"] | None = None
+    # a quantity's or score's: highest or lowest; a coded concept's: the answers that win
+    ties: Literal["highest", "lowest"] | list[str] | None = None
     decimals: int | None = Field(default=None, ge=0, le=6, strict=True)
     answers_of: list[str] = Field(default_factory=list, alias="answers-of")
     resource: Literal["Procedure", "Encounter", "ServiceRequest"] | None = None
     statuses: list[str] = Field(default_factory=list)
     field: Literal["age", "sex"] | None = None
     markers: dict[str, MarkerSpec] = Field(default_factory=dict)
+    evidence: dict[str, EvidenceSpec] = Field(default_factory=dict)
+    scores: dict[str, str] = Field(default_factory=dict)  # `mrc_grade <= 4: examined present`
+    superseded: str | list[str] | None = None  # `reported by examined absent`
+    answers: list[str] = Field(default_factory=list)  # a coded concept's answers it reads
 
 
 class ProposalSpec(_Strict):
@@ -109,6 +119,8 @@ class RuleSpec(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     title: str | None = None
     when: Any
+    # a condition: when it holds the rule does not fire, and a `suppressed:` condition holds
+    suppressed_when: Any = Field(default=None, alias="suppressed-when")
     then: ThenSpec
 
 
@@ -141,4 +153,6 @@ class RulesetSpec(_Strict):
     referrals: dict[str, ReferralSpec] = Field(default_factory=dict)
     red_flags: list[RedFlagSpec] = Field(default_factory=list, alias="red-flags")
     scope: Any = None
+    # named dates: `neurology_review: latest of referral, assessment within 365 days`
+    dates: dict[str, str] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(min_length=1)

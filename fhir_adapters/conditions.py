@@ -15,6 +15,7 @@ from datetime import datetime
 from fhir.resources.R4B.condition import Condition
 
 from engine.evaluation import DataWarning
+from engine.evidence import of_condition
 from engine.model import Ruleset
 from engine.records import Record
 
@@ -98,6 +99,7 @@ def condition_records(
             preliminary=verification in _PROVISIONAL,
             date_only=dateless,
             code=compact(m.code, ruleset),
+            evidence_class=of_condition(m.concept, verification) if m.concept.evidence else None,
         )
         for m in matched
         for site in sites(condition.bodySite, ruleset) or [None]

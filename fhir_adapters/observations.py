@@ -32,6 +32,7 @@ from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from engine import units
 from engine.codes import Code
 from engine.evaluation import DataWarning
+from engine.evidence import of_observation
 from engine.model import Concept, Ruleset
 from engine.records import Quantity, Record
 
@@ -54,6 +55,7 @@ __all__ = ["is_lab", "is_presence_only", "observation_records"]
 
 SNOMED = "http://snomed.info/sct"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 PRESENT, ABSENT = "52101004", "2667000"
 
 COUNTED = frozenset({"final", "amended", "corrected"})
@@ -126,7 +128,15 @@ class _Context:
             reference_high=reading.reference_high,
             markers=self.marks(concept, element),
             notes=self.notes,
+            evidence_class=self.evidence(concept),
         )
+
+    def evidence(self, concept: Concept) -> str | None:
+        """The record's evidence class, from the Observation's category codes."""
+        if not concept.evidence:
+            return None
+        codes = [c for s, c in pairs(*(self.obs.category or [])) if s == CATEGORY]
+        return of_observation(concept, (c for c in codes if isinstance(c, str)))
 
 
 def is_lab(concept: Concept) -> bool:
@@ -239,7 +249,17 @@ def _coded(element: Valued, concept: Concept, ruleset: Ruleset, warn: Warn) -> _
     value = element.valueCodeableConcept
     for system, code in pairs(value):
         if isinstance(system, str) and isinstance(code, str) and system and code:
-            return _Reading(True, answer=compact(Code(canonical_system(system), code), ruleset))
+            answer = Code(canonical_system(system), code)
+            if concept.answers:  # the first coding that is one it reads, else none is
+                known = matches(pairs(value), concept.answers)
+                if known is None:
+                    warn(
+                        f"coded value {compact(answer, ruleset)} is not one of the answers "
+                        f"{concept.label} reads: left out"
+                    )
+                    return None
+                answer = known
+            return _Reading(True, answer=compact(answer, ruleset))
     warn(f"no coded value (valueCodeableConcept) for {concept.label}: left out")
     return None
 

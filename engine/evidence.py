@@ -1,0 +1,147 @@
+"""Kinds of evidence a finding's records are (`examined`, `reported`), and which stop counting.
+
+A concept's `evidence` classes say which kind a record is, from the codes an adapter hands
+over: an Observation's category codes, a Condition's verification status; the first class
+that fits wins, and a record no class fits has none. A concept's `scores` turn a score's
+records (an MRC grade) into records of the finding. A concept's `superseded` rules drop a
+present record of one class once a record of another, recorded absent, is dated on or after
+it, at no body site or at one sharing a region with it. Nothing here names a clinical concept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+
+from .clock import calendar_date, zone_of
+from .model import Concept, Ruleset, ScoreEvidence, Supersession
+from .records import Record
+from .summary import Reading, Summary
+
+NONE = "none"  # the element is absent
+OTHER = "other"  # categories none of which another class lists
+
+# Whether two body sites (ruleset site names, or `system#code`) share a body region.
+SharesRegion = Callable[[str, str], bool]
+
+
+def same_site(one: str, other: str) -> bool:
+    """The region test used until body regions are known: the very same site."""
+    # SEAM(part D, body regions): pass the ruleset's region test to `supersede` instead; it
+    # answers whether two sites share a region (same class; same side, or either side unknown).
+    return one == other
+
+
+def of_observation(concept: Concept, categories: Iterable[str]) -> str | None:
+    """The evidence class of an Observation with these category codes, or None."""
+    codes = frozenset(categories)
+    listed = frozenset(c for k in concept.evidence for c in k.categories)
+    for kind in concept.evidence:
+        if codes & kind.categories:
+            return kind.name
+        if not codes and NONE in kind.categories:
+            return kind.name
+        if codes and not codes & listed and OTHER in kind.categories:
+            return kind.name
+    return None
+
+
+def of_condition(concept: Concept, verification: str | None) -> str | None:
+    """The evidence class of a Condition with this verification status, or None."""
+    status = verification or NONE
+    return next((k.name for k in concept.evidence if status in k.verifications), None)
+
+
+def with_scores(records: Sequence[Record], ruleset: Ruleset) -> list[Record]:
+    """`records` and, for each finding concept's `scores`, a record of the finding for each
+    score record its comparison holds for (same source, time and site)."""
+    rules = [(c.name, s) for c in ruleset.concepts.values() for s in c.scores]
+    if not rules:
+        return list(records)
+    extra = [
+        replace(
+            record,
+            concept=finding,
+            present=rule.present,
+            value=None,
+            evidence_class=rule.evidence,
+        )
+        for record in records
+        for finding, rule in rules
+        if record.concept == rule.score and _holds(record, rule)
+    ]
+    return [*records, *extra]
+
+
+def _holds(record: Record, rule: ScoreEvidence) -> bool:
+    value = record.value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return {
+        "<": value < rule.value,
+        "<=": value <= rule.value,
+        ">": value > rule.value,
+        ">=": value >= rule.value,
+        "=": value == rule.value,
+    }[rule.op]
+
+
+def supersede(
+    summaries: dict[str, Summary], ruleset: Ruleset, shares_region: SharesRegion = same_site
+) -> dict[str, Summary]:
+    """The summaries with superseded present readings left out (of concepts that say so)."""
+    result = dict(summaries)
+    for name, summary in summaries.items():
+        rules = summary.concept.superseded
+        if not rules:
+            continue
+        zone = ruleset.time_zone
+        kept = [
+            r
+            for r in summary.present
+            if not any(_superseded(r, rule, summary.absent, shares_region, zone) for rule in rules)
+        ]
+        if len(kept) == len(summary.present):
+            continue
+        dropped = {id(r) for r in summary.present} - {id(r) for r in kept}
+        result[name] = replace(
+            summary,
+            present=kept,
+            valued=[r for r in summary.valued if id(r) not in dropped],
+        )
+    return result
+
+
+def _superseded(
+    reading: Reading,
+    rule: Supersession,
+    absent: Sequence[Reading],
+    shares_region: SharesRegion,
+    zone: str,
+) -> bool:
+    record = reading.record
+    if record.evidence_class != rule.superseded or record.time is None:
+        return False  # an undated record is never superseded
+    for other in absent:
+        later = other.record
+        if later.evidence_class != rule.by or later.time is None:
+            continue
+        if not _on_or_after(later, record, zone):
+            continue
+        if other.site is None:
+            return True
+        if reading.site is not None and shares_region(reading.site, other.site):
+            return True
+    return False
+
+
+def _on_or_after(later: Record, earlier: Record, zone: str) -> bool:
+    """Whether `later` is dated on or after `earlier`: by calendar date when either states
+    only a date."""
+    assert later.time is not None and earlier.time is not None
+    if later.date_only or earlier.date_only:
+        calendar = zone_of(zone)
+        return calendar_date(later.time, calendar, later.date_only) >= calendar_date(
+            earlier.time, calendar, earlier.date_only
+        )
+    return later.time >= earlier.time
