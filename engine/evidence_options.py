@@ -245,7 +245,7 @@ def coded_answers(
                 )
             )
         ties = tuple(code((*path, "ties", i), text) for i, text in enumerate(spec.ties))
-        if answers:
+        if answers and kind == "coded":
             for i, tie in enumerate(ties):
                 if tie.key not in {a.key for a in answers}:
                     problems.append(

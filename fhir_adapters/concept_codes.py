@@ -142,14 +142,18 @@ def _windowed(ruleset: Ruleset) -> frozenset[str]:
     if ruleset.scope is not None:
         conditions.append(ruleset.scope)
     names: set[str] = set()
+    undated: set[str] = set()  # read `undated` too: a record without a time still counts
     for condition in conditions:
         for atom in atoms(condition):
             window, concept = getattr(atom, "window", None), getattr(atom, "concept", None)
             if isinstance(window, Window) and isinstance(concept, str):
+                if window.relation == "undated":
+                    undated.add(concept)
+                    continue
                 names.add(concept)
                 if window.anchor is not None:
                     names.add(window.anchor)
-    return frozenset(names)
+    return frozenset(names - undated)
 
 
 def _reads(resource_type: str, concept: Concept) -> bool:
