@@ -21,15 +21,16 @@ from .summary import Reading, Summary
 NONE = "none"  # the element is absent
 OTHER = "other"  # categories none of which another class lists
 
-# Whether two body sites (ruleset site names, or `system#code`) share a body region.
-SharesRegion = Callable[[str, str], bool]
+# Whether two readings' body sites share a body region (both readings have a site).
+SharesRegion = Callable[[Reading, Reading], bool]
 
 
-def same_site(one: str, other: str) -> bool:
+def same_site(one: Reading, other: Reading) -> bool:
     """The region test used until body regions are known: the very same site."""
     # SEAM(part D, body regions): pass the ruleset's region test to `supersede` instead; it
-    # answers whether two sites share a region (same class; same side, or either side unknown).
-    return one == other
+    # answers whether two readings' sites share a region (same class; same side, or either
+    # side unknown), reading the side from the record where the site code does not say it.
+    return one.site == other.site
 
 
 def of_observation(concept: Concept, categories: Iterable[str]) -> str | None:
@@ -130,7 +131,7 @@ def _superseded(
             continue
         if other.site is None:
             return True
-        if reading.site is not None and shares_region(reading.site, other.site):
+        if reading.site is not None and shares_region(reading, other):
             return True
     return False
 

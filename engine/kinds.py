@@ -8,6 +8,7 @@ duration or whose anchor is no concept, `after X started` where X is no medicati
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 
 from .codes import parse_code
@@ -43,6 +44,7 @@ from .thresholds import (
 SEXES: tuple[str, ...] = ("male", "female", "other", "unknown")  # FHIR administrative gender
 # attributes that read a value (as opposed to counting readings, sites or days)
 VALUE_ATTRIBUTES = frozenset({"latest", "lowest", "highest", "previous", "median"})
+_STATES = ("present", "absent", "recorded")  # what a finding is, beside its evidence classes
 _MEDICATION_STATES = "active, on hold, confirmed, started within ..., ended within ..."
 
 Problems = Iterator[tuple[Path, str]]
@@ -204,9 +206,11 @@ def _presence_problems(atom: Presence, concept: Concept, ruleset: Ruleset) -> Pr
                 if known
                 else "it has none: give it evidence: classes, e.g. examined and reported"
             )
+            close = difflib.get_close_matches(atom.evidence, [*known, *_STATES], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             yield (
                 atom.path,
-                f"'{atom.text}': {name} has no evidence class {atom.evidence!r} ({listed})",
+                f"'{atom.text}': {name} has no evidence class {atom.evidence!r} ({listed}){hint}",
             )
     if atom.until is not None and not _is_date(atom.until, ruleset):
         yield (

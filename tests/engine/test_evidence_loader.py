@@ -65,7 +65,7 @@ def test_a_condition_naming_a_class_the_concept_lacks(tmp_path: Path) -> None:
 
     assert found == [
         "20:11: 'weakness examind': weakness has no evidence class 'examind' "
-        "(its classes: examined, reported)"
+        "(its classes: examined, reported); did you mean 'examined'?"
     ]
 
 
@@ -179,4 +179,14 @@ def test_answers_and_answer_ties_belong_to_a_coded_concept(tmp_path: Path) -> No
         "22:12: sct#261665006 is not one of status's answers",
         "23:36: answers: is for a coded concept; other is a finding",
         "23:51: ties: is highest or lowest for a finding; a list of answers is for a coded concept",
+    ]
+
+
+def test_a_misspelt_state_is_not_taken_for_a_class(tmp_path: Path) -> None:
+    rules = RULE.replace("weakness present", "atrophy presnt")
+    found = problems(tmp_path, HEADER + CONCEPTS + rules)
+
+    assert found == [
+        "20:11: 'atrophy presnt': atrophy has no evidence class 'presnt' (it has none: give "
+        "it evidence: classes, e.g. examined and reported); did you mean 'present'?"
     ]
