@@ -247,7 +247,8 @@ def summarise(
                 )
             )
             continue
-        if concept.lookback is not None:
+        # an active Condition with no date is present now: current whatever the lookback
+        if concept.lookback is not None and not (time is None and record.ongoing):
             if time is None:
                 warnings.append(
                     DataWarning(

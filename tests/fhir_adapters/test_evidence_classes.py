@@ -30,6 +30,7 @@ concepts:
   mrc_grade: {kind: score, codes: [vigil#mrc-grade]}
   weakness:
     codes: [sct#26544005]
+    lookback: 365 days    # an active Condition counts whatever its date
     evidence:
       examined: {category: [exam], verification: [confirmed, none]}
       reported:
