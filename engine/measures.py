@@ -346,20 +346,28 @@ class Context:
         return self._anchors[name]
 
     def _latest_of(self, named: ReviewDate) -> datetime | None:
-        """A named date: the latest present, dated record of its concepts within its window."""
+        reading = self.dated_by(named.name)
+        return reading.record.time if reading is not None else None
+
+    def dated_by(self, name: str) -> Reading | None:
+        """The record a named date is the date of: the latest present, dated record of its
+        concepts within its window (None: no such record, or `name` is no date)."""
+        named = self.ruleset.dates.get(name)
+        if named is None:
+            return None
         within = duration(named.within, self.ruleset)
         assert within is not None
         start = within.before(self.as_of, self.zone)
-        times = [
-            r.record.time
-            for name in named.concepts
-            if (summary := self.summaries.get(name)) is not None
+        found = [
+            r
+            for concept in named.concepts
+            if (summary := self.summaries.get(concept)) is not None
             for r in summary.history
             if r.record.present
             and r.record.time is not None
             and start <= r.record.time <= self.as_of
         ]
-        return max(times, default=None)
+        return max(found, key=_time_and_source, default=None)
 
     def interval(self, window: Window) -> Interval | None:
         """The times `window` admits; None when its anchor has no reading (an empty window)."""
@@ -631,6 +639,11 @@ def _presence(
     return _yes(f"recorded{where}", present + absent) if present or absent else None
 
 
+def _time_and_source(reading: Reading) -> tuple[datetime, str]:
+    assert reading.record.time is not None
+    return reading.record.time, reading.record.source
+
+
 def _all_before(
     atom: Presence, until: str, present: list[Reading], context: Context
 ) -> Measured | None:
@@ -642,7 +655,9 @@ def _all_before(
     if any(r.record.time is not None and r.record.time > date_ for r in present):
         return None
     shown = date_.date().isoformat()
-    return _yes(f"present, all on or before {until.replace('_', ' ')} ({shown})", present)
+    review = context.dated_by(until)  # the record that dates it is evidence too
+    evidence = [*present, review] if review is not None else present
+    return _yes(f"present, all on or before {until.replace('_', ' ')} ({shown})", evidence)
 
 
 def _above(

@@ -111,6 +111,8 @@ def test_evidence_dated_on_or_before_the_review_suppresses_the_rule() -> None:
     assert summary_of(evaluation, "neurology-reviewed-recently") == (
         "Neurology review 2026-01-20: twitching-with-atrophy not referred again"
     )
+    (reviewed,) = evaluation.suggestions
+    assert reviewed.evidence == ("Observation/f", "Observation/a", "ServiceRequest/r")
 
 
 def test_the_review_date_is_the_latest_of_its_events() -> None:
