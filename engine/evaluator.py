@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import runtime, units
+from .clock import calendar_date
 from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
 from .conditions import SUPPRESSED, suppressed_rule
 from .errors import Problem, RulesetError
@@ -303,8 +304,12 @@ class _Run:
             if parameter is not None:
                 return units.display(parameter.text)
             if name in self.ruleset.dates:
-                date_ = self._anchors().anchor(name)
-                return date_.date().isoformat() if date_ is not None else "not recorded"
+                context = self._anchors()
+                dated = context.dated_by(name)
+                time = dated.record.time if dated is not None else None
+                if dated is None or time is None:
+                    return "not recorded"
+                return calendar_date(time, context.zone, dated.record.date_only).isoformat()
             summary = self.summaries.get(name)
             if summary is not None and summary.concept.kind == "medication":
                 return self._drugs(summary, group)

@@ -127,7 +127,7 @@ def _superseded(
         later = other.record
         if later.evidence_class != rule.by or later.time is None:
             continue
-        if not _on_or_after(later, record, zone):
+        if not on_or_after(later, record, zone):
             continue
         if other.site is None:
             return True
@@ -136,7 +136,7 @@ def _superseded(
     return False
 
 
-def _on_or_after(later: Record, earlier: Record, zone: str) -> bool:
+def on_or_after(later: Record, earlier: Record, zone: str) -> bool:
     """Whether `later` is dated on or after `earlier`: by calendar date when either states
     only a date."""
     assert later.time is not None and earlier.time is not None

@@ -40,6 +40,7 @@ from .conditions import (
 )
 from .errors import CodeError
 from .evaluation import DataWarning
+from .evidence import on_or_after
 from .model import Concept, ReviewDate, Ruleset
 from .records import Record, is_active_on
 from .summary import Reading, Summary
@@ -647,17 +648,20 @@ def _time_and_source(reading: Reading) -> tuple[datetime, str]:
 def _all_before(
     atom: Presence, until: str, present: list[Reading], context: Context
 ) -> Measured | None:
-    """Present, and every such record dated on or before the date `until` (undated ones
-    count as before it); None when there is no such date."""
-    date_ = context.anchor(until)
-    if date_ is None or not present:
+    """Present, and every such record dated on or before the date `until` (by calendar date
+    when either states only a date; undated ones count as before it); None when there is no
+    such date."""
+    summary = context.summaries.get(until)
+    review = context.dated_by(until) or (current(summary) if summary is not None else None)
+    record = review.record if review is not None else None
+    if review is None or record is None or record.time is None or not present:
         return None
-    if any(r.record.time is not None and r.record.time > date_ for r in present):
+    zone = context.ruleset.time_zone
+    if any(r.record.time is not None and not on_or_after(record, r.record, zone) for r in present):
         return None
-    shown = date_.date().isoformat()
-    review = context.dated_by(until)  # the record that dates it is evidence too
-    evidence = [*present, review] if review is not None else present
-    return _yes(f"present, all on or before {until.replace('_', ' ')} ({shown})", evidence)
+    shown = calendar_date(record.time, context.zone, record.date_only).isoformat()
+    words = f"present, all on or before {until.replace('_', ' ')} ({shown})"
+    return _yes(words, [*present, review])  # the record that dates it is evidence too
 
 
 def _above(

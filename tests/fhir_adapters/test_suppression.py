@@ -175,3 +175,22 @@ def test_nothing_is_suppressed_when_the_rule_would_not_fire() -> None:
     fired, _, _ = evaluate(RULESET, twitching(), referral("r", "2026-01-20"))
 
     assert fired == set()
+
+
+def test_evidence_on_the_day_of_a_review_dated_by_its_day_is_before_it() -> None:
+    fired, _, _ = evaluate(
+        RULESET, twitching(), atrophy("a", "2026-01-20T16:00:00Z"), referral("r", "2026-01-20")
+    )
+
+    assert fired == {"neurology-reviewed-recently"}
+
+
+def test_evidence_later_on_the_day_of_a_timed_review_is_new() -> None:
+    fired, _, _ = evaluate(
+        RULESET,
+        twitching(),
+        atrophy("a", "2026-01-20T16:00:00Z"),
+        referral("r", "2026-01-20T09:00:00Z"),
+    )
+
+    assert fired == {"twitching-with-atrophy"}
