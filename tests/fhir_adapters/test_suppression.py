@@ -194,3 +194,16 @@ def test_evidence_later_on_the_day_of_a_timed_review_is_new() -> None:
     )
 
     assert fired == {"twitching-with-atrophy"}
+
+
+def test_a_window_may_anchor_on_a_named_date() -> None:
+    ruleset = RULESET + (
+        "  - id: atrophy-since-review\n"
+        "    when: atrophy present within 30 days after neurology_review\n"
+        "    then: {suggest: none, summary: Atrophy new since the review}\n"
+    )
+    later, _, _ = evaluate(ruleset, atrophy("a", "2026-02-01"), referral("r", "2026-01-20"))
+    earlier, _, _ = evaluate(ruleset, atrophy("a", "2026-01-01"), referral("r", "2026-01-20"))
+
+    assert later == {"atrophy-since-review"}
+    assert earlier == set()
