@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from .clock import calendar_date, zone_of
+from .codes import parse_code
+from .errors import CodeError
 from .model import Concept, Ruleset, ScoreEvidence, Supersession
 from .records import Record
 from .summary import Reading, Summary
@@ -21,16 +23,24 @@ from .summary import Reading, Summary
 NONE = "none"  # the element is absent
 OTHER = "other"  # categories none of which another class lists
 
-# Whether two readings' body sites share a body region (both readings have a site).
-SharesRegion = Callable[[Reading, Reading], bool]
+# Whether two records' body sites share a body region (both records have a site). Part D's
+# `engine.regions.share_a_region` has this signature.
+SharesRegion = Callable[[Record, Record, Ruleset], bool]
 
 
-def same_site(one: Reading, other: Reading) -> bool:
-    """The region test used until body regions are known: the very same site."""
-    # SEAM(part D, body regions): pass the ruleset's region test to `supersede` instead; it
-    # answers whether two readings' sites share a region (same class; same side, or either
-    # side unknown), reading the side from the record where the site code does not say it.
-    return one.site == other.site
+def same_site(one: Record, other: Record, ruleset: Ruleset) -> bool:
+    """The region test used until body regions are known: the very same site code."""
+    # SEAM(part D, body regions): once engine.regions is merged, the evaluator passes
+    # engine.regions.share_a_region to `supersede` instead (same class; same side, or either
+    # side unknown).
+    return _site_key(one, ruleset) == _site_key(other, ruleset)
+
+
+def _site_key(record: Record, ruleset: Ruleset) -> object:
+    try:
+        return parse_code(record.site or "", ruleset.code_systems).key
+    except CodeError:
+        return record.site
 
 
 def of_observation(concept: Concept, categories: Iterable[str]) -> str | None:
@@ -96,11 +106,12 @@ def supersede(
         rules = summary.concept.superseded
         if not rules:
             continue
-        zone = ruleset.time_zone
         kept = [
             r
             for r in summary.present
-            if not any(_superseded(r, rule, summary.absent, shares_region, zone) for rule in rules)
+            if not any(
+                _superseded(r, rule, summary.absent, shares_region, ruleset) for rule in rules
+            )
         ]
         if len(kept) == len(summary.present):
             continue
@@ -118,7 +129,7 @@ def _superseded(
     rule: Supersession,
     absent: Sequence[Reading],
     shares_region: SharesRegion,
-    zone: str,
+    ruleset: Ruleset,
 ) -> bool:
     record = reading.record
     if record.evidence_class != rule.superseded or record.time is None:
@@ -127,11 +138,11 @@ def _superseded(
         later = other.record
         if later.evidence_class != rule.by or later.time is None:
             continue
-        if not on_or_after(later, record, zone):
+        if not on_or_after(later, record, ruleset.time_zone):
             continue
         if other.site is None:
             return True
-        if reading.site is not None and shares_region(reading, other):
+        if reading.site is not None and shares_region(record, later, ruleset):
             return True
     return False
 
