@@ -198,7 +198,7 @@ def _presence_problems(atom: Presence, concept: Concept, ruleset: Ruleset) -> Pr
             yield (atom.path, f"{name} is a {kind}; only findings are recorded at body sites")
         elif atom.site not in ruleset.sites:
             yield (atom.path, f"unknown body site {atom.site!r}")
-    if atom.evidence is not None:
+    if atom.evidence is not None and kind == "finding":  # other kinds: said above
         known = [c.name for c in concept.evidence]
         if atom.evidence not in known:
             listed = (

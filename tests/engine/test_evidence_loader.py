@@ -190,3 +190,14 @@ def test_a_misspelt_state_is_not_taken_for_a_class(tmp_path: Path) -> None:
         "20:11: 'atrophy presnt': atrophy has no evidence class 'presnt' (it has none: give "
         "it evidence: classes, e.g. examined and reported); did you mean 'present'?"
     ]
+
+
+def test_a_word_after_a_quantity_says_what_a_quantity_is_asked(tmp_path: Path) -> None:
+    concepts = CONCEPTS + "  potassium: {codes: [loinc#2823-3], unit: mmol/L}\n"
+    rules = RULE.replace("weakness present", "potassium high")
+    found = problems(tmp_path, HEADER + concepts + rules)
+
+    assert found == [
+        "21:11: potassium is a quantity, which has a value rather than being present; write "
+        "'potassium recorded' or compare it"
+    ]
