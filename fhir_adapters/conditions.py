@@ -5,7 +5,9 @@ counts), absent when refuted; one that is over (resolved, inactive, remission) i
 a warning, and so is one entered in error. Its time is its onset (`onsetDateTime`, else
 `onsetPeriod.start`); for a concept some rule reads within a time window (or anchors one on),
 else its `recordedDate`, and one with neither is left out with a warning, as it cannot be
-placed in the window. A Condition that abated before its onset is left out with a warning.
+placed in the window (unless a rule reads it `undated`). A Condition that abated before its
+onset is left out with a warning. For a concept with evidence classes, its verificationStatus
+gives the record's class.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from engine.model import Ruleset
 from engine.records import Record
 
 from .codings import meant, pairs, sites, status_code
-from .concept_codes import compact, windowed
+from .concept_codes import compact, read_undated, windowed
 from .fhir_times import (
     ContradictoryTime,
     Warn,
@@ -74,13 +76,15 @@ def condition_records(
     except ContradictoryTime as problem:
         warn(str(problem))
         return [], warnings
-    if time is None and needs_time:
-        named = ", ".join(concept.label for concept in needs_time)
+    # a concept some rule reads `undated` keeps it: it is in no window, but counts as undated
+    unplaced = [c for c in needs_time if c.name not in read_undated(ruleset)]
+    if time is None and unplaced:
+        named = ", ".join(concept.label for concept in unplaced)
         warn(
             f"no onset or recordedDate: a rule reads {named} within a time window,"
             " so it is left out"
         )
-        matched = [m for m in matched if m.concept not in needs_time]
+        matched = [m for m in matched if m.concept not in unplaced]
     ongoing = present and clinical in _ONGOING and not abated
     dateless = (
         date_only(condition, "onset")

@@ -16,7 +16,9 @@ component's code when it cannot be; a `coded` concept's answer is its `valueCode
 coded value is one of its codes (`Record.code` the answer), and such a report without a coded
 value is left out with a warning. Every record carries the coding it matched (`Record.code`),
 its note texts, its reference range's limits and the markers it carries (`markers`, with the
-referenced Specimen's conditions from `specimens`).
+referenced Specimen's conditions from `specimens`), and, for a concept with evidence classes,
+the class its `category` codes give (`engine.evidence`). A coded concept with `answers` reads
+only those; another coded value is left out with a warning.
 """
 
 from __future__ import annotations

@@ -127,3 +127,10 @@ def test_another_answer_is_left_out_with_a_warning_naming_the_resource() -> None
         "Observation/s: coded value sct#261665006 is not one of the answers "
         "pregnancy status reads: left out"
     ]
+
+
+def test_a_condition_with_only_a_recorded_date_is_dated_by_it() -> None:
+    recorded = {**pregnancy("c"), "recordedDate": "2026-01-01"}
+
+    # after a "not pregnant" status: pregnant by its date (read as undated, the status ends it)
+    assert pregnant(recorded, status("s", "2025-12-01", NOT_PREGNANT))
