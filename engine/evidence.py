@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
+from . import units
 from .clock import calendar_date, zone_of
 from .codes import parse_code
 from .errors import CodeError
 from .model import Concept, Ruleset, ScoreEvidence, Supersession
-from .records import Record
+from .records import Quantity, Record
 from .summary import Reading, Summary
 
 NONE = "none"  # the element is absent
@@ -85,7 +86,12 @@ def with_scores(records: Sequence[Record], ruleset: Ruleset) -> list[Record]:
 
 
 def _holds(record: Record, rule: ScoreEvidence) -> bool:
-    value = record.value
+    value: object = record.value
+    if isinstance(value, Quantity):  # a unit-less quantity, as a score's value may be written
+        try:
+            value = units.convert(float(value.value), value.unit, "1")
+        except units.UnitError:
+            return False
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return {

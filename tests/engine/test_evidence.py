@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine import Evaluator, FactError, Record, load_text
+from engine import Evaluator, FactError, Quantity, Record, load_text
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 RULESET = load_text(
@@ -49,8 +49,9 @@ def test_records_carry_their_evidence_class() -> None:
     assert fired(Record("weakness", "Observation/1", AS_OF)) == set()  # no class: neither
 
 
-def test_a_score_record_stands_as_the_findings() -> None:
-    grade = Record("mrc_grade", "Observation/g", datetime(2026, 2, 1, tzinfo=UTC), value=4)
+@pytest.mark.parametrize("value", [4, 3.0, Quantity(4, "{score}"), Quantity(2, "1")])
+def test_a_score_record_stands_as_the_findings(value: float | Quantity) -> None:
+    grade = Record("mrc_grade", "Observation/g", datetime(2026, 2, 1, tzinfo=UTC), value=value)
 
     assert fired(grade) == {"examined"}
 
