@@ -131,7 +131,15 @@ def effective_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
 
 def _key(atom: Atom) -> tuple[object, ...]:
     if isinstance(atom, Presence):
-        return ("presence", atom.concept, atom.state, atom.site, atom.window)
+        return (
+            "presence",
+            atom.concept,
+            atom.state,
+            atom.site,
+            atom.window,
+            atom.evidence,
+            atom.until,
+        )
     return (type(atom).__name__, getattr(atom, "text", None))
 
 

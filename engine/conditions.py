@@ -12,6 +12,11 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
     fasciculation present at tongue       a finding at a named body site
     fasciculation regions >= 2            body regions spanned (engine.regions)
     weakness focal                        focal / one-sided / on both sides / side not recorded
+    weakness examined, weakness reported absent
+                                          records of one of the concept's evidence classes
+    atrophy present all dated on or before neurology_review
+                                          records there, every one dated on or before a date
+    pregnancy present undated             records with no date
     potassium below reference range       below the result's own reference range
     ck above 5 times reference range else 190 U/L
                                           above a multiple of it, a fallback limit without one
@@ -31,6 +36,7 @@ A condition is one line of text, or a list of them (all must hold), or a mapping
     calcium or ionised_calcium not rechecked within recheck_window
                                           an old result beyond its limits, none current
     low-potassium                         a finding derived by another rule
+    suppressed: [rule-a, rule-b]          (a block) one of these rules was suppressed
     no suggestion at or above primary-care
     not <any of the above>
 
@@ -53,7 +59,7 @@ Op = Literal["<", "<=", ">", ">=", "="]
 Attribute = Literal[
     "latest", "lowest", "highest", "count", "sites", "span", "previous", "median", "regions"
 ]
-Relation = Literal["within", "of", "since", "before", "after", "after-start"]
+Relation = Literal["within", "of", "since", "before", "after", "after-start", "undated"]
 TrendMeasure = Literal[
     "rise",
     "fall",
@@ -93,6 +99,7 @@ class Window:
                               counts when it begins in it
         after X started       dated after the latest start date of X's active drug groups
                               (calendar dates in the ruleset's time zone), up to as_of
+        undated               with no date at all (a Condition without onset)
 
     `length` is a Duration, or the name of a duration parameter (`feature_window`); `near`
     (M above) the same, or None.
@@ -118,12 +125,18 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class Presence:
+    """`weakness present`: `evidence` limits it to records of one of the concept's evidence
+    classes (`weakness examined`); `until` names a date (or concept) on or before which every
+    such record is dated (undated ones count as before it), and which must exist."""
+
     concept: str
     state: PresenceState
     site: str | None
     text: str
     path: Path
     window: Window | None = None
+    evidence: str | None = None
+    until: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +388,13 @@ _REFERENCE = re.compile(
     r"^(?P<side>below|above)\s+(?:(?P<multiple>\S+)\s+times\s+)?(?:its\s+)?reference\s+range"
     r"(?:\s+else\s+(?P<fallback>\S.*))?$"
 )
+_EVIDENCE = re.compile(
+    rf"^(?P<evidence>[a-z][a-z0-9_-]*)(?:\s+(?P<state>present|absent|recorded|not recorded))?"
+    rf"(?:\s+at\s+(?P<site>{_NAME}))?$"
+)
+_UNTIL = re.compile(rf"\s+all\s+dated\s+on\s+or\s+before\s+(?P<until>{_NAME})$")
+# words after a concept that are never an evidence class
+_STATE_WORDS = frozenset({"present", "absent", "recorded", "not", "is", "marked", "previous"})
 _MARKED = re.compile(rf"^(?:(?P<previous>previous)\s+)?marked\s+(?P<marker>{_NAME})$")
 _CODED_IS = re.compile(r"^is\s+(?P<value>\S+)$")
 _MEDICATION = re.compile(r"^(?P<state>active|on hold|confirmed|started|ended)$")
@@ -390,7 +410,7 @@ _WINDOW = re.compile(
     rf"(?:^|\s)(?P<window>(?P<word>within|since)\s+(?P<length>{_LENGTH})"
     rf"(?:\s+to\s+(?P<far>{_LENGTH}))?"
     rf"(?:\s+(?P<rel>of|before|after)\s+(?P<anchor>\S+))?"
-    rf"|after\s+(?P<started>{_NAME})\s+started)$"
+    rf"|after\s+(?P<started>{_NAME})\s+started|(?P<undated>undated))$"
 )
 _TREND = re.compile(
     r"^(?:(?P<move>rise|fall)(?:\s+from\s+(?P<from>lowest|highest|median|previous))?"
@@ -491,6 +511,8 @@ def _split_window(text: str, context: str, path: Path) -> tuple[str, Window | No
     window_text = match.group("window")
     if _WINDOW.search(rest):
         raise ConditionSyntaxError(f"{context!r} has two windows; write one", path)
+    if match.group("undated") is not None:
+        return rest, Window("undated", None, None, window_text)
     started = match.group("started")
     if started is not None:
         return rest, Window("after-start", None, started, window_text)
@@ -539,6 +561,20 @@ def _split_window(text: str, context: str, path: Path) -> tuple[str, Window | No
     return rest, Window(relation, length, anchor, window_text, near)
 
 
+SUPPRESSED = "suppressed"  # the placeholder naming the rules suppressed
+
+
+def suppressed_finding(rule: str) -> str:
+    """The finding derived when `rule`'s condition holds but its `suppressed-when` does too: a
+    name no rule can write (it has a space)."""
+    return f"{rule} (suppressed)"
+
+
+def suppressed_rule(finding: str) -> str | None:
+    """The rule a `suppressed_finding` names, or None for any other finding."""
+    return finding.removesuffix(" (suppressed)") if finding.endswith(" (suppressed)") else None
+
+
 def parse_condition(raw: object, path: Path) -> Condition:
     """Parse the YAML value of a `when:`; raise ConditionSyntaxError at the offending path."""
     if isinstance(raw, str):
@@ -557,13 +593,30 @@ def parse_condition(raw: object, path: Path) -> Condition:
         inner = (*path, key)
         if key == "not":
             return Not(parse_condition(value, inner), path)
+        if key == "suppressed":
+            return _parse_suppressed(value, inner)
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 raise ConditionSyntaxError(f"{key}: needs a list of conditions", inner)
             items = tuple(parse_condition(item, (*inner, i)) for i, item in enumerate(value))
             return All(items, path) if key == "all" else Any_(items, path)
-        raise ConditionSyntaxError(f"unknown condition block {key!r}; use all, any or not", path)
+        raise ConditionSyntaxError(
+            f"unknown condition block {key!r}; use all, any, not or suppressed", path
+        )
     raise ConditionSyntaxError(f"a condition must be text, a list or a block, not {raw!r}", path)
+
+
+def _parse_suppressed(value: object, path: Path) -> Condition:
+    """`suppressed: [rule-a, rule-b]`: one of these rules was suppressed."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise ConditionSyntaxError("suppressed: needs a list of rule ids", path)
+    refs: list[Condition] = []
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not _FINDING_REF.match(name):
+            raise ConditionSyntaxError(f"suppressed: {name!r} is not a rule id", (*path, i))
+        refs.append(FindingRef(suppressed_finding(name), name, (*path, i)))
+    return refs[0] if len(refs) == 1 else Any_(tuple(refs), path)
 
 
 def _parse_line(raw: str, path: Path) -> Condition:
@@ -844,6 +897,9 @@ _STATES = {"not recorded": "recorded", "recorded absent": "recorded-absent"}
 
 def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
     """`<concept> <state> [window]`: presence, medication states, coded values, markers."""
+    until = _UNTIL.search(rest)
+    if until is not None:
+        return _parse_until(concept, rest[: until.start()], until.group("until"), text, path)
     rest, window = _split_window(rest, text, path)
     if match := _PRESENCE.match(rest):
         state = match.group("state")
@@ -900,6 +956,18 @@ def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
     elif match := _MARKED.match(rest):
         reading: ReadingChoice = "previous" if match.group("previous") else "latest"
         windowless = Marked(concept, match.group("marker"), text, path, reading)
+    elif (match := _EVIDENCE.match(rest)) and match.group("evidence") not in _STATE_WORDS:
+        state = match.group("state") or "present"
+        presence = Presence(
+            concept,
+            cast(PresenceState, "recorded" if state == "not recorded" else state),
+            match.group("site"),
+            text,
+            path,
+            window,
+            evidence=match.group("evidence"),
+        )
+        return Not(presence, path) if state == "not recorded" else presence
     if windowless is None:
         raise _cannot_read(text, path)
     if window is not None:
@@ -908,6 +976,18 @@ def _parse_state(concept: str, rest: str, text: str, path: Path) -> Condition:
             path,
         )
     return windowless
+
+
+def _parse_until(concept: str, rest: str, until: str, text: str, path: Path) -> Condition:
+    """`atrophy present all dated on or before neurology_review`, `weakness examined all ...`."""
+    atom = _parse_state(concept, rest.strip(), text, path) if rest.strip() else None
+    if not isinstance(atom, Presence) or atom.state != "present" or atom.window is not None:
+        raise ConditionSyntaxError(
+            f"in {text!r}: 'all dated on or before' follows a finding that is present, with no "
+            f"window; write e.g. '{concept} present all dated on or before {until}'",
+            path,
+        )
+    return Presence(concept, "present", atom.site, text, path, evidence=atom.evidence, until=until)
 
 
 def _refuse_unknown_operator(match: re.Match[str], text: str, path: Path) -> None:

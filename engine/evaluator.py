@@ -14,6 +14,7 @@ from typing import Any
 from . import runtime, units
 from .clock import calendar_date, zone_of
 from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
+from .conditions import SUPPRESSED, suppressed_rule
 from .do_now import do_now
 from .errors import Problem, RulesetError
 from .evaluation import (
@@ -27,6 +28,7 @@ from .evaluation import (
     ShownNote,
     Suggestion,
 )
+from .evidence import supersede, with_scores
 from .explanation import describe, describe_reading, reason
 from .facts import concept_fact
 from .inputs import as_of_or_now, check_records
@@ -39,7 +41,7 @@ from .notes import shown as shown_notes
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .red_flags import flag_checks, flag_rules
-from .regions import latest_sides, side_words
+from .regions import latest_sides, share_a_region, side_words
 from .results import reads_one_result
 from .summary import Reading, Summary, latest_present_date, summarise
 
@@ -116,12 +118,13 @@ class Evaluator:
         when = as_of_or_now(as_of, now)
         records = check_records(facts, self.ruleset)
         summaries, warnings = summarise(
-            records,
+            with_scores(records, self.ruleset),
             self.ruleset,
             when,
             as_of_is_now=as_of is None,
             history=self._compiled.history | self._starts,
         )
+        summaries = supersede(summaries, self.ruleset, share_a_region)
         run = _Run(self.ruleset, self._compiled, summaries, when, self._levels)
         runtime.run_session(self._compiled, run.facts(warnings), run.fire)
         fired = run.suggestions()
@@ -374,6 +377,13 @@ class _Run:
             parameter = self.ruleset.parameters.get(name)
             if parameter is not None:
                 return units.display(parameter.text)
+            if name in self.ruleset.dates:
+                context = self._anchors()
+                dated = context.dated_by(name)
+                time = dated.record.time if dated is not None else None
+                if dated is None or time is None:
+                    return "not recorded"
+                return calendar_date(time, context.zone, dated.record.date_only).isoformat()
             summary = self.summaries.get(name)
             if summary is not None and summary.concept.kind == "medication":
                 return self._drugs(summary, group)
@@ -381,6 +391,8 @@ class _Run:
                 return "none active"
             if summary is not None and shown and name in shown:
                 return self._result(summary, shown[name], reported)
+            if name == SUPPRESSED and summary is None:
+                return self._suppressed()
             if summary is None or summary.latest is None:
                 return "not recorded"
             return describe(summary, "latest", reported=reported)[0]
@@ -394,6 +406,16 @@ class _Run:
             return words
         zone = zone_of(self.ruleset.time_zone)
         return f"{words} on {calendar_date(time, zone, reading.record.date_only).isoformat()}"
+
+    def _anchors(self) -> Context:
+        if self._context is None:
+            self._context = Context(self.ruleset, self.summaries, self.as_of)
+        return self._context
+
+    def _suppressed(self) -> str:
+        """The rules suppressed in this evaluation, by id (`{suppressed}` in a text)."""
+        rules = [r for name in self.derived if (r := suppressed_rule(name)) is not None]
+        return ", ".join(sorted(rules)) or "none"
 
     def _drugs(self, summary: Summary, group: str | None) -> str:
         """The active drug groups of a medication concept (only `group` when it is one), each

@@ -33,10 +33,23 @@ def check_records(facts: Iterable[Record], ruleset: Ruleset) -> list[Record]:
                 f"{record.source}: concept {record.concept!r} is not in ruleset {ruleset.id}{hint}"
             )
         _check_fields(record)
+        if record.evidence_class is not None:
+            _check_evidence(record, ruleset)
         if record.site is not None and record.site not in sites:
             _check_site(record, ruleset)
             sites.add(record.site)
     return records
+
+
+def _check_evidence(record: Record, ruleset: Ruleset) -> None:
+    """A record's evidence class is one its concept defines: another matches no condition."""
+    known = [kind.name for kind in ruleset.concepts[record.concept].evidence]
+    if record.evidence_class not in known:
+        listed = ", ".join(known) or "none"
+        raise FactError(
+            f"{record.source}: evidence class {record.evidence_class!r} is not one of "
+            f"{record.concept}'s (its classes: {listed})"
+        )
 
 
 def _check_fields(record: Record) -> None:

@@ -48,6 +48,7 @@ from .thresholds import (
 SEXES: tuple[str, ...] = ("male", "female", "other", "unknown")  # FHIR administrative gender
 # attributes that read a value (as opposed to counting readings, sites or days)
 VALUE_ATTRIBUTES = frozenset({"latest", "lowest", "highest", "previous", "median"})
+_STATES = ("present", "absent", "recorded")  # what a finding is, beside its evidence classes
 _MEDICATION_STATES = "active, on hold, confirmed, started within ..., ended within ..."
 
 Problems = Iterator[tuple[Path, str]]
@@ -305,6 +306,31 @@ def _presence_problems(atom: Presence, concept: Concept, ruleset: Ruleset) -> Pr
             yield (atom.path, f"{name} is a {kind}; only findings are recorded at body sites")
         elif atom.site not in ruleset.sites:
             yield (atom.path, f"unknown body site {atom.site!r}")
+    if atom.evidence is not None and kind == "finding":  # other kinds: said above
+        known = [c.name for c in concept.evidence]
+        if atom.evidence not in known:
+            listed = (
+                f"its classes: {', '.join(known)}"
+                if known
+                else "it has none: give it evidence: classes, e.g. examined and reported"
+            )
+            close = difflib.get_close_matches(atom.evidence, [*known, *_STATES], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            yield (
+                atom.path,
+                f"'{atom.text}': {name} has no evidence class {atom.evidence!r} ({listed}){hint}",
+            )
+    if atom.until is not None and not _is_date(atom.until, ruleset):
+        yield (
+            atom.path,
+            f"'{atom.text}': {atom.until!r} is neither one of the ruleset's dates nor a concept",
+        )
+    if atom.window is not None and atom.window.relation == "undated" and kind == "event":
+        yield (atom.path, f"'{atom.text}': an event always has a date; 'undated' reads none")
+
+
+def _is_date(name: str, ruleset: Ruleset) -> bool:
+    return name in ruleset.dates or name in ruleset.concepts
 
 
 def _coded_problems(atom: CodedIs, concept: Concept, ruleset: Ruleset) -> Problems:
@@ -333,11 +359,17 @@ def _window_problems(
     for length in (window.length, window.near):
         if isinstance(length, str):
             yield from _length_problems(atom, length, ruleset, broken)
+    if window.relation == "undated" and not isinstance(atom, Presence):
+        yield (
+            atom.path,
+            f"'{atom.text}': 'undated' reads records with no date, which have no value to "
+            "compare; write e.g. 'pregnancy present undated'",
+        )
     if window.anchor is None:
         return
     if window.relation == "after-start":
         yield from _medication_anchor(atom, window.anchor, ruleset)
-    elif window.anchor not in ruleset.concepts:
+    elif not _is_date(window.anchor, ruleset):
         yield (
             atom.path,
             f"{window.anchor!r} in '{window.text}' is not a concept; a window is anchored on the "

@@ -25,19 +25,32 @@ from .compiler import (
     compile_ruleset,
 )
 from .conditions import (
+    SUPPRESSED,
+    All,
     Condition,
     ConditionSyntaxError,
     DurationSyntaxError,
     FindingRef,
     Limit,
     NoSuggestion,
+    Not,
     atoms,
     parse_condition,
     parse_duration,
     parse_limit,
+    suppressed_finding,
+    suppressed_rule,
 )
 from .dependencies import Cycle, strata
 from .errors import ArgumentError, Problem, RulesetError
+from .evidence_options import (
+    check_scores,
+    coded_answers,
+    evidence_classes,
+    review_dates,
+    score_evidence,
+    supersessions,
+)
 from .kinds import check_atom, compared_concepts, limit_problems
 from .levels import ladder
 from .model import (
@@ -305,6 +318,9 @@ class _Checker:
                 self._code(("referrals", level, "code"), r.code, r.display), r.priority
             )
         self._check_duplicate_codes(concepts)
+        dates, problems = review_dates(spec.dates, concepts, parameters)
+        for where, message in [*check_scores(concepts), *problems]:
+            self.report(where, message)
         for word_at, word in enumerate(spec.unread_text_warnings):
             if not word.strip():
                 self.report(("unread-text-warnings", word_at), "give a word, e.g. potassium")
@@ -332,11 +348,14 @@ class _Checker:
             unread_text_warnings=tuple(w.strip() for w in spec.unread_text_warnings),
             regions=regions,
             site_regions=site_regions,
+            dates=dates,
         )
         self._check_sited_codes(partial)
         for path, message in limit_problems(partial):
             self.report(path, message)
-        derived = {r.then.derive for r in spec.rules if r.then.derive}
+        derived = {r.then.derive for r in spec.rules if r.then.derive} | {
+            suppressed_finding(r.id) for r in spec.rules if r.suppressed_when is not None
+        }
         rules = self._rules(partial, derived)
         for condition in self.proposal_conditions:
             self._check_condition(condition, partial, derived)
@@ -500,6 +519,12 @@ class _Checker:
             molar_mass = self._molar_mass((*path, "molar-mass"), spec.molar_mass, name)
         kind = self._kind(name, spec)
         same_as = self._same_as(path, name, spec, kind, unit, molar_mass)
+        evidence, problems = evidence_classes(name, spec, kind)
+        scores, more = score_evidence(name, spec, evidence)
+        superseded, most = supersessions(name, spec, evidence)
+        answers, tie_answers, last = coded_answers(name, spec, kind, self._code)
+        for where, message in [*problems, *more, *most, *last]:
+            self.report(where, message)
         markers = tuple(
             self._marker((*path, "markers", key), name, key, marker)
             for key, marker in spec.markers.items()
@@ -518,7 +543,7 @@ class _Checker:
             spec.title,
             kind=kind,
             prefixes=tuple(prefixes),
-            ties=spec.ties,
+            ties=spec.ties if isinstance(spec.ties, str) else None,
             answers_of=tuple(
                 self._code((*path, "answers-of", i), c) for i, c in enumerate(spec.answers_of)
             ),
@@ -533,6 +558,11 @@ class _Checker:
             high=high,
             prefer=prefer,
             preliminary=spec.preliminary,
+            evidence=evidence,
+            scores=scores,
+            superseded=superseded,
+            answers=answers,
+            tie_answers=tie_answers,
         )
 
     def _limit(self, path: tuple[str | int, ...], key: str, text: str | None) -> Limit | None:
@@ -588,8 +618,9 @@ class _Checker:
             )
         if spec.answers_of and kind != "finding":
             self.report((*path, "answers-of"), f"answers-of: is for a finding; {name} is a {kind}")
-        if kind not in ("quantity", "score") and (spec.ties or spec.decimals is not None):
-            key = "ties" if spec.ties else "decimals"
+        ranked = isinstance(spec.ties, str)  # a list of answers is read with `answers`
+        if kind not in ("quantity", "score") and (ranked or spec.decimals is not None):
+            key = "ties" if ranked else "decimals"
             self.report((*path, key), f"{key}: is for a quantity or a score; {name} is a {kind}")
         if spec.preliminary is not None and kind not in ("finding", "quantity", "score", "coded"):
             self.report((*path, "preliminary"), f"preliminary: is for results; {name} is a {kind}")
@@ -1094,6 +1125,11 @@ class _Checker:
                 self.report(path, f"{SCOPE_RULE!r} and {SCOPE_FINDING!r} are Vigil's own names")
             seen.add(spec.id)
             when = self._condition(spec.when, (*path, "when"))
+            suppressed: Condition | None = None
+            if spec.suppressed_when is not None:
+                suppressed = self._condition(spec.suppressed_when, (*path, "suppressed-when"))
+                if suppressed is not None:
+                    self._check_condition(suppressed, partial, derived)
             if when is not None:
                 self._check_condition(when, partial, derived)
                 when = self._bounded(path, spec.id, when)
@@ -1107,7 +1143,19 @@ class _Checker:
             if when is None or action is None:
                 continue
             line, _ = self.source.where(path)
-            rules.append(Rule(spec.id, spec.title or spec.id, when, action, line))
+            title = spec.title or spec.id
+            if suppressed is not None:
+                # the rule fires when its condition holds and it is not suppressed; when it is,
+                # a rule of its own derives that, for a `suppressed:` condition to read
+                finding = suppressed_finding(spec.id)
+                both = self._bounded(path, spec.id, All((when, suppressed), path))
+                if both is None:
+                    continue
+                rules.append(
+                    Rule(finding, f"{title} (suppressed)", both, Action(derive=finding), line)
+                )
+                when = All((when, Not(suppressed, path)), path)
+            rules.append(Rule(spec.id, title, when, action, line))
         return tuple(rules)
 
     def _action(
@@ -1207,7 +1255,12 @@ class _Checker:
             name, dated = inner.removesuffix(" date"), inner.endswith(" date")
             if dated and name in concepts:
                 continue  # `{weakness date}`: the date of its latest record saying present
-            known = inner in concepts or inner in self.spec.parameters
+            known = (
+                inner in concepts
+                or inner in self.spec.parameters
+                or inner in self.spec.dates
+                or (inner == SUPPRESSED and any(r.suppressed_when for r in self.spec.rules))
+            )
             sided = inner.removesuffix(" side")  # `{leg_swelling side}`: a finding's side
             if sided != inner and sided in concepts:
                 known = concepts[sided].kind == "finding"
@@ -1239,7 +1292,14 @@ class _Checker:
     def _check_condition(self, condition: Condition, partial: Ruleset, derived: set[str]) -> None:
         for atom in atoms(condition):
             if isinstance(atom, FindingRef):
-                if atom.name not in derived:
+                rule = suppressed_rule(atom.name)
+                if rule is not None and atom.name not in derived:
+                    self.report(
+                        atom.path,
+                        f"suppressed: rule {rule!r} has no suppressed-when:, so it is never "
+                        "suppressed",
+                    )
+                elif atom.name not in derived:
                     hint = (
                         f"; {atom.name} is a concept: write '{atom.name} present'"
                         if atom.name in partial.concepts

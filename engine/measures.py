@@ -43,7 +43,8 @@ from .conditions import (
 )
 from .errors import CodeError
 from .evaluation import DataWarning
-from .model import Concept, Ruleset
+from .evidence import on_or_after
+from .model import Concept, ReviewDate, Ruleset
 from .records import Record, is_active_on
 from .results import Judge, current_results, favoured, not_rechecked, result_test
 from .summary import Reading, Summary, rounded
@@ -121,7 +122,12 @@ def is_measured(atom: Atom, ruleset: Ruleset) -> bool:
             or (concept.ties == "any" and atom.attribute == "latest")
         )
     if isinstance(atom, Presence):
-        return atom.window is not None or atom.state == "recorded-absent"
+        return (
+            atom.window is not None
+            or atom.state == "recorded-absent"
+            or atom.evidence is not None
+            or atom.until is not None
+        )
     return isinstance(
         atom,
         AboveReference
@@ -324,11 +330,14 @@ class Interval:
     open_end: bool = False
     after: date | None = None
     begins_after: bool = False  # (start, end]: a reading must begin after the start
+    undated: bool = False  # only readings with no date
 
     def contains(self, time: datetime, zone: tzinfo) -> bool:
         return self.overlaps(time, time, zone)
 
     def overlaps(self, first: datetime, last: datetime, zone: tzinfo) -> bool:
+        if self.undated:
+            return False
         if first > self.end or (self.open_end and first == self.end):
             return False
         if self.after is not None:
@@ -370,7 +379,10 @@ class Context:
         if name not in self._anchors:
             summary = self.summaries.get(name)
             time: datetime | None = None
-            if summary is not None and summary.concept.kind == "medication":
+            date_ = self.ruleset.dates.get(name)
+            if date_ is not None:
+                time = self._latest_of(date_)
+            elif summary is not None and summary.concept.kind == "medication":
                 starts = [start for _, start in self.groups(summary) if start is not None]
                 time = max(starts, default=None)
             elif summary is not None:
@@ -379,8 +391,34 @@ class Context:
             self._anchors[name] = time
         return self._anchors[name]
 
+    def _latest_of(self, named: ReviewDate) -> datetime | None:
+        reading = self.dated_by(named.name)
+        return reading.record.time if reading is not None else None
+
+    def dated_by(self, name: str) -> Reading | None:
+        """The record a named date is the date of: the latest present, dated record of its
+        concepts within its window (None: no such record, or `name` is no date)."""
+        named = self.ruleset.dates.get(name)
+        if named is None:
+            return None
+        within = duration(named.within, self.ruleset)
+        assert within is not None
+        start = within.before(self.as_of, self.zone)
+        found = [
+            r
+            for concept in named.concepts
+            if (summary := self.summaries.get(concept)) is not None
+            for r in summary.history
+            if r.record.present
+            and r.record.time is not None
+            and start <= r.record.time <= self.as_of
+        ]
+        return max(found, key=_time_and_source, default=None)
+
     def interval(self, window: Window) -> Interval | None:
         """The times `window` admits; None when its anchor has no reading (an empty window)."""
+        if window.relation == "undated":
+            return Interval(None, self.as_of, undated=True)
         length = window.length
         assert length is None or isinstance(length, Duration), "resolved by measure_of"
         if window.anchor is None:
@@ -433,10 +471,25 @@ class Context:
 
 
 def current(summary: Summary) -> Reading | None:
-    """The latest current reading: the latest valued one, else the latest present one."""
+    """The latest current reading: the latest valued one, else the latest present one (of a
+    coded concept's answers at that time, one its `ties` names wins)."""
     if summary.latest is not None:
         return summary.latest
-    return summary.present[-1] if summary.present else None  # in time order, undated first
+    if not summary.present:
+        return None
+    last = summary.present[-1]  # in time order, undated first
+    winners = {code.key for code in summary.concept.tie_answers}
+    if not winners or last.record.time is None:
+        return last
+    tied = [r for r in summary.present if r.record.time == last.record.time]
+    return next((r for r in reversed(tied) if _answer_key(r) in winners), last)
+
+
+def _answer_key(reading: Reading) -> tuple[str, str] | None:
+    try:
+        return parse_code(reading.record.answer or "").key
+    except CodeError:
+        return None
 
 
 # -- computing -------------------------------------------------------------------------------
@@ -611,14 +664,28 @@ def _presence(
     atom = measure.atom
     assert isinstance(atom, Presence)
     kind = summary.concept.kind
-    present = _overlapping(_present(summary, interval), interval, context, kind)
+    if interval is not None and interval.undated:
+        present = [r for r in summary.history if r.record.present and r.record.time is None]
+    else:
+        present = _overlapping(_present(summary, interval), interval, context, kind)
     if atom.site is not None:
         present = [r for r in present if r.site == atom.site]
+    if atom.evidence is not None:
+        present = [r for r in present if r.record.evidence_class == atom.evidence]
     where = _window_words(atom)
+    if atom.until is not None:
+        return _all_before(atom, atom.until, present, context)
+    if atom.evidence is not None:
+        where = f" ({atom.evidence}){where}"
     if atom.state == "present":
         return _yes(f"present{where}", present) if present else None
     history = summary.history if interval is not None else summary.absent
-    absent = _overlapping([r for r in history if not r.record.present], interval, context, kind)
+    if interval is not None and interval.undated:
+        absent = [r for r in history if not r.record.present and r.record.time is None]
+    else:
+        absent = _overlapping([r for r in history if not r.record.present], interval, context, kind)
+    if atom.evidence is not None:
+        absent = [r for r in absent if r.record.evidence_class == atom.evidence]
     if atom.state == "absent":
         return _yes(f"recorded absent{where}", absent) if absent and not present else None
     if atom.state == "recorded-absent":  # present does not win here
@@ -641,6 +708,30 @@ def _region_state(
         return None
     sides = regions.side_words(regions.sides_seen(records, context.ruleset))
     return _yes(f"{atom.state.replace('-', ' ')} ({sides}){where}", present)
+
+
+def _time_and_source(reading: Reading) -> tuple[datetime, str]:
+    assert reading.record.time is not None
+    return reading.record.time, reading.record.source
+
+
+def _all_before(
+    atom: Presence, until: str, present: list[Reading], context: Context
+) -> Measured | None:
+    """Present, and every such record dated on or before the date `until` (by calendar date
+    when either states only a date; undated ones count as before it); None when there is no
+    such date."""
+    summary = context.summaries.get(until)
+    review = context.dated_by(until) or (current(summary) if summary is not None else None)
+    record = review.record if review is not None else None
+    if review is None or record is None or record.time is None or not present:
+        return None
+    zone = context.ruleset.time_zone
+    if any(r.record.time is not None and not on_or_after(record, r.record, zone) for r in present):
+        return None
+    shown = calendar_date(record.time, context.zone, record.date_only).isoformat()
+    words = f"present, all on or before {until.replace('_', ' ')} ({shown})"
+    return _yes(words, [*present, review])  # the record that dates it is evidence too
 
 
 def _above(

@@ -66,6 +66,50 @@ class SiteRegion:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceClass:
+    """A named kind of evidence a finding's record is (`examined`, `reported`): read from an
+    Observation's category codes or a Condition's verification status (`none`: the element is
+    absent; `other`: categories none of which another class lists)."""
+
+    name: str
+    categories: frozenset[str] = frozenset()
+    verifications: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreEvidence:
+    """A score's record that stands as a record of a finding: `mrc_grade <= 4: examined
+    present` (`op`/`value` the comparison, `evidence` the class, `present` the state)."""
+
+    score: str
+    op: str
+    value: float
+    evidence: str | None
+    present: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Supersession:
+    """`reported by examined absent`: a present record of class `superseded` no longer counts
+    once a record of class `by` recorded absent is dated on or after it (at no body site, or
+    at one sharing a region with it)."""
+
+    superseded: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDate:
+    """A named date: the latest record of any of `concepts` within `within` before as_of."""
+
+    name: str
+    concepts: tuple[str, ...]
+    within: Duration | str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Concept:
     """A named clinical concept: the codes that mean it, and how its values are read.
 
@@ -103,6 +147,11 @@ class Concept:
     # preliminary results: counted, ignored with a warning, or kept apart as candidates (read
     # only by `including preliminary`); None: ignored for a lab concentration, else counted
     preliminary: Literal["counts", "candidates", "ignored"] | None = None
+    evidence: tuple[EvidenceClass, ...] = ()  # kinds of evidence, the first that fits wins
+    scores: tuple[ScoreEvidence, ...] = ()  # score records that stand as this finding's
+    superseded: tuple[Supersession, ...] = ()
+    answers: tuple[Code, ...] = ()  # a coded concept's answers (empty: any); others are warned
+    tie_answers: tuple[Code, ...] = ()  # a coded concept's answers that win a tie
 
     @property
     def label(self) -> str:
@@ -321,6 +370,7 @@ class Ruleset:
     regions: Mapping[str, Region] = field(default_factory=dict)  # body-region classes
     site_regions: Mapping[str, SiteRegion] = field(default_factory=dict)  # by site name
     notes: tuple[Note, ...] = ()  # card notes, in the order a card shows them
+    dates: Mapping[str, ReviewDate] = field(default_factory=dict)  # named dates windows anchor on
 
     @property
     def key(self) -> str:

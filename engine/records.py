@@ -69,6 +69,9 @@ class Record:
     # the side(s) the body site's laterality qualifier states: "left", "right" or both; a site
     # whose code names its side (left lower limb) keeps that side whatever this says
     laterality: frozenset[str] = frozenset()
+    # the kind of evidence a finding's record is, one of its concept's evidence classes
+    # (`examined`, `reported`): from an Observation's category or a Condition's verification
+    evidence_class: str | None = None
 
     @property
     def moment(self) -> Moment | None:

@@ -29,6 +29,11 @@ class SiteSpec(_Strict):
     side: Literal["left", "right"] | None = None  # pre-coordinated: it wins over laterality
 
 
+class EvidenceSpec(_Strict):
+    category: list[str] = Field(default_factory=list)  # Observation category codes
+    verification: list[str] = Field(default_factory=list)  # Condition verification statuses
+
+
 class ConceptSpec(_Strict):
     kind: (
         Literal["finding", "quantity", "score", "coded", "medication", "demographic", "event"]
@@ -42,7 +47,8 @@ class ConceptSpec(_Strict):
     valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
     same_as: dict[str, str] = Field(default_factory=dict, alias="same-as")  # unit: same unit
     title: str | None = None
-    ties: Literal["highest", "lowest", "any"] | None = None
+    # a quantity's or score's: highest, lowest or any; a coded concept's: the answers that win
+    ties: Literal["highest", "lowest", "any"] | list[str] | None = None
     decimals: int | None = Field(default=None, ge=0, le=6, strict=True)
     low: str | None = None
     high: str | None = None
@@ -53,6 +59,10 @@ class ConceptSpec(_Strict):
     statuses: list[str] = Field(default_factory=list)
     field: Literal["age", "sex"] | None = None
     markers: dict[str, MarkerSpec] = Field(default_factory=dict)
+    evidence: dict[str, EvidenceSpec] = Field(default_factory=dict)
+    scores: dict[str, str] = Field(default_factory=dict)  # `mrc_grade <= 4: examined present`
+    superseded: str | list[str] | None = None  # `reported by examined absent`
+    answers: list[str] = Field(default_factory=list)  # a coded concept's answers it reads
 
 
 class ProposalSpec(_Strict):
@@ -157,6 +167,8 @@ class RuleSpec(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     title: str | None = None
     when: Any
+    # a condition: when it holds the rule does not fire, and a `suppressed:` condition holds
+    suppressed_when: Any = Field(default=None, alias="suppressed-when")
     then: ThenSpec
 
 
@@ -198,6 +210,8 @@ class RulesetSpec(_Strict):
     referrals: dict[str, ReferralSpec] = Field(default_factory=dict)
     red_flags: list[RedFlagSpec] = Field(default_factory=list, alias="red-flags")
     scope: Any = None
+    # named dates: `neurology_review: latest of referral, assessment within 365 days`
+    dates: dict[str, str] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(min_length=1)
 
     @field_validator("sites", mode="before")

@@ -31,6 +31,7 @@ __all__ = [
     "compact",
     "concepts_for",
     "matches",
+    "read_undated",
     "windowed",
 ]
 
@@ -61,6 +62,7 @@ class _Index:
     prefixes: list[tuple[str, str, Concept]] = field(default_factory=list)
     answers: dict[tuple[str, str], list[Concept]] = field(default_factory=dict)
     windowed: frozenset[str] = frozenset()
+    undated: frozenset[str] = frozenset()  # concepts some rule reads `undated`
     # (resource type, system, code) as written -> what it means: every resource repeats a few
     meant: dict[tuple[str, str, str], tuple[Matched, ...]] = field(default_factory=dict)
 
@@ -139,20 +141,30 @@ def windowed(ruleset: Ruleset) -> frozenset[str]:
     return _index(ruleset).windowed
 
 
-def _windowed(ruleset: Ruleset) -> frozenset[str]:
+def read_undated(ruleset: Ruleset) -> frozenset[str]:
+    """The concepts some rule reads `undated`: a record of one without a time still counts."""
+    return _index(ruleset).undated
+
+
+def _windowed(ruleset: Ruleset) -> tuple[frozenset[str], frozenset[str]]:
+    """(the concepts read in a window of time or anchoring one, those read `undated`)."""
     conditions = [rule.when for rule in ruleset.rules]
     if ruleset.scope is not None:
         conditions.append(ruleset.scope)
     conditions.extend(ruleset.flag_conditions)
     names: set[str] = set()
+    undated: set[str] = set()
     for condition in conditions:
         for atom in atoms(condition):
             window, concept = getattr(atom, "window", None), getattr(atom, "concept", None)
             if isinstance(window, Window) and isinstance(concept, str):
+                if window.relation == "undated":
+                    undated.add(concept)
+                    continue
                 names.add(concept)
                 if window.anchor is not None:
                     names.add(window.anchor)
-    return frozenset(names)
+    return frozenset(names), frozenset(undated)
 
 
 def _reads(resource_type: str, concept: Concept) -> bool:
@@ -185,6 +197,6 @@ def _index(ruleset: Ruleset) -> _Index:
             index.prefixes.append((canonical_system(code.system), code.code.rstrip("*"), concept))
         for code in concept.answers_of:
             index.answers.setdefault((canonical_system(code.system), code.code), []).append(concept)
-    index.windowed = _windowed(ruleset)
+    index.windowed, index.undated = _windowed(ruleset)
     _INDEXES[key] = (weakref.ref(ruleset, lambda _: _INDEXES.pop(key, None)), index)
     return index

@@ -5,7 +5,9 @@ counts), absent when refuted; one that is over (resolved, inactive, remission) i
 a warning, and so is one entered in error. Its time is its onset (`onsetDateTime`, else
 `onsetPeriod.start`); for a concept some rule reads within a time window (or anchors one on),
 else its `recordedDate`, and one with neither is left out with a warning, as it cannot be
-placed in the window. A Condition that abated before its onset is left out with a warning.
+placed in the window (unless a rule reads it `undated`). A Condition that abated before its
+onset is left out with a warning. For a concept with evidence classes, its verificationStatus
+gives the record's class.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from datetime import datetime
 from fhir.resources.R4B.condition import Condition
 
 from engine.evaluation import DataWarning
+from engine.evidence import of_condition
 from engine.model import Ruleset
 from engine.records import Record
 
 from .body_sites import body_sites
 from .codings import meant, pairs, status_code
-from .concept_codes import compact, windowed
+from .concept_codes import compact, read_undated, windowed
 from .fhir_times import (
     ContradictoryTime,
     Warn,
@@ -80,13 +83,15 @@ def condition_records(
     except ContradictoryTime as problem:
         warn(str(problem))
         return [], warnings
-    if time is None and needs_time:
-        named = ", ".join(concept.label for concept in needs_time)
+    # a concept some rule reads `undated` keeps it: it is in no window, but counts as undated
+    unplaced = [c for c in needs_time if c.name not in read_undated(ruleset)]
+    if time is None and unplaced:
+        named = ", ".join(concept.label for concept in unplaced)
         warn(
             f"no onset or recordedDate: a rule reads {named} within a time window,"
             " so it is left out"
         )
-        matched = [m for m in matched if m.concept not in needs_time]
+        matched = [m for m in matched if m.concept not in unplaced]
     # no clinicalStatus counts as active: only resolved, inactive or remission ends it
     ongoing = present and clinical in _ONGOING | {None} and not abated
     dateless = (
@@ -107,6 +112,7 @@ def condition_records(
             preliminary=verification in _PROVISIONAL,
             date_only=dateless,
             code=compact(m.code, ruleset),
+            evidence_class=of_condition(m.concept, verification) if m.concept.evidence else None,
         )
         for m in matched
         for site, sides in body_sites(condition.bodySite, ruleset, warn) or [(None, frozenset())]

@@ -18,7 +18,9 @@ component's code when it cannot be; a `coded` concept's answer is its `valueCode
 coded value is one of its codes (`Record.code` the answer), and such a report without a coded
 value is left out with a warning. Every record carries the coding it matched (`Record.code`),
 its note texts, its reference range's limits and the markers it carries (`markers`, with the
-referenced Specimen's conditions from `specimens`).
+referenced Specimen's conditions from `specimens`), and, for a concept with evidence classes,
+the class its `category` codes give (`engine.evidence`). A coded concept with `answers` reads
+only those; another coded value is left out with a warning.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from engine import units
 from engine.codes import Code
 from engine.evaluation import DataWarning
+from engine.evidence import of_observation
 from engine.model import Concept, Ruleset
 from engine.records import Quantity, Record
 
@@ -57,6 +60,7 @@ __all__ = ["is_lab", "is_presence_only", "observation_records"]
 
 SNOMED = "http://snomed.info/sct"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 PRESENT, ABSENT = "52101004", "2667000"
 
 COUNTED = frozenset({"final", "amended", "corrected"})
@@ -131,7 +135,15 @@ class _Context:
             reference_high=reading.reference_high,
             markers=self.marks(concept, element),
             notes=self.notes,
+            evidence_class=self.evidence(concept),
         )
+
+    def evidence(self, concept: Concept) -> str | None:
+        """The record's evidence class, from the Observation's category codes."""
+        if not concept.evidence:
+            return None
+        codes = [c for s, c in pairs(*(self.obs.category or [])) if s == CATEGORY]
+        return of_observation(concept, (c for c in codes if isinstance(c, str)))
 
 
 def is_lab(concept: Concept) -> bool:
@@ -246,7 +258,17 @@ def _coded(element: Valued, concept: Concept, ruleset: Ruleset, warn: Warn) -> _
     value = element.valueCodeableConcept
     for system, code in pairs(value):
         if isinstance(system, str) and isinstance(code, str) and system and code:
-            return _Reading(True, answer=compact(Code(canonical_system(system), code), ruleset))
+            answer = Code(canonical_system(system), code)
+            if concept.answers:  # the first coding that is one it reads, else none is
+                known = matches(pairs(value), concept.answers)
+                if known is None:
+                    warn(
+                        f"coded value {compact(answer, ruleset)} is not one of the answers "
+                        f"{concept.label} reads: left out"
+                    )
+                    return None
+                answer = known
+            return _Reading(True, answer=compact(answer, ruleset))
     warn(f"no coded value (valueCodeableConcept) for {concept.label}: left out")
     return None
 
