@@ -194,7 +194,7 @@ def test_a_misspelt_state_is_not_taken_for_a_class(tmp_path: Path) -> None:
 
 def test_a_word_after_a_quantity_says_what_a_quantity_is_asked(tmp_path: Path) -> None:
     concepts = CONCEPTS + "  potassium: {codes: [loinc#2823-3], unit: mmol/L}\n"
-    rules = RULE.replace("weakness present", "potassium high")
+    rules = RULE.replace("weakness present", "potassium raised")
     found = problems(tmp_path, HEADER + concepts + rules)
 
     assert found == [
