@@ -383,8 +383,8 @@ class Context:
             if date_ is not None:
                 time = self._latest_of(date_)
             elif summary is not None and summary.concept.kind == "medication":
-                starts = [start for _, start in self.groups(summary) if start is not None]
-                time = max(starts, default=None)
+                starts = [start.time for _, start in self.groups(summary) if start is not None]
+                time = max((t for t in starts if t is not None), default=None)
             elif summary is not None:
                 latest = current(summary)
                 time = latest.record.time if latest is not None else None
@@ -428,7 +428,7 @@ class Context:
         if anchor is None:
             return None
         if window.relation == "after-start":
-            return Interval(None, self.as_of, after=local_date(anchor, self.zone))
+            return Interval(None, self.as_of, after=self.anchor_date(window.anchor))
         assert length is not None
         if window.relation == "after":
             end = min(length.after(anchor, self.zone), self.as_of)
@@ -444,9 +444,28 @@ class Context:
             return Interval(start, anchor, open_end=True)
         return Interval(start, self.as_of)  # since
 
-    def groups(self, summary: Summary) -> list[tuple[list[Record], datetime | None]]:
-        """A medication's active drug groups (records grouped by `code`), each with its latest
-        start: the therapy's first record, or a record with a product new to the group."""
+    def anchor_date(self, name: str) -> date | None:
+        """The calendar date of `anchor(name)`: for a medication, the latest start date of its
+        active drug groups, a date-only start being its own date in every time zone."""
+        summary = self.summaries.get(name)
+        if summary is not None and summary.concept.kind == "medication":
+            return latest_start_date((name,), self)
+        anchor = self.anchor(name)
+        if anchor is None:
+            return None
+        latest = current(summary) if summary is not None else None
+        date_only = latest is not None and latest.record.time == anchor and latest.record.date_only
+        return calendar_date(anchor, self.zone, date_only)
+
+    def date_of(self, record: Record) -> date:
+        """The calendar date of a dated record, in the ruleset's zone (a date-only value is its
+        own date)."""
+        assert record.time is not None
+        return calendar_date(record.time, self.zone, record.date_only)
+
+    def groups(self, summary: Summary) -> list[tuple[list[Record], Record | None]]:
+        """A medication's active drug groups (records grouped by `code`), each with the record
+        of its latest start: the therapy's first record, or one with a product new to it."""
         grouped: dict[str, list[Record]] = {}
         for reading in summary.history:
             if not reading.record.present:
@@ -457,13 +476,13 @@ class Context:
             if not any(self.active(r) for r in records):
                 continue
             dated = sorted((r for r in records if r.time), key=lambda r: (r.time, r.source))
-            starts = [dated[0].time] if dated else []
+            starts = dated[:1]
             products: set[str] = set()
             for record in dated:
                 if record.product and record.product not in products:
-                    starts.append(record.time)
+                    starts.append(record)
                     products.add(record.product)
-            result.append((records, max((s for s in starts if s), default=None)))
+            result.append((records, max(starts, key=_start_order, default=None)))
         return result
 
     def active(self, record: Record) -> bool:
@@ -915,11 +934,16 @@ def _lasting(
     return _yes(words, (first, *between, latest))
 
 
+def _start_order(record: Record) -> tuple[datetime, str]:
+    assert record.time is not None
+    return record.time, record.source
+
+
 def latest_start_date(concepts: Iterable[str], context: Context) -> date | None:
     """The latest calendar date on which an active drug group of any of the medication
     `concepts` started (its therapy start or a new product); None when none has."""
     dates = [
-        local_date(start, context.zone)
+        context.date_of(start)
         for name in concepts
         if (summary := context.summaries.get(name)) is not None
         for _, start in context.groups(summary)
@@ -1123,7 +1147,7 @@ def _medication(
         started = [
             (records_, start)
             for records_, start in context.groups(summary)
-            if start is not None and _on_a_day_in(start, interval, context)
+            if start is not None and _on_a_day_in(context.date_of(start), interval, context)
         ]
         if not started:
             return None
@@ -1138,16 +1162,19 @@ def _medication(
     for reading in records:
         record = reading.record
         end = record.end or (record.time if record.status in _ENDED else None)
-        if end is not None and end <= context.as_of and _on_a_day_in(end, interval, context):
+        if (
+            end is not None
+            and end <= context.as_of
+            and _on_a_day_in(local_date(end, context.zone), interval, context)
+        ):
             ended.append(reading)
     return _yes(f"ended{where}", ended) if ended else None
 
 
-def _on_a_day_in(time: datetime, interval: Interval | None, context: Context) -> bool:
-    """Whether `time`'s calendar date (in the ruleset's zone) is within the window's dates."""
+def _on_a_day_in(day: date, interval: Interval | None, context: Context) -> bool:
+    """Whether the calendar date `day` is within the window's dates (in the ruleset's zone)."""
     if interval is None:
         return True
-    day = local_date(time, context.zone)
     if interval.after is not None:
         return day > interval.after and day <= local_date(interval.end, context.zone)
     first = local_date(interval.start, context.zone) if interval.start else date.min

@@ -207,6 +207,7 @@ def _group_value(group: Summary, part: str, context: Context) -> tuple[datetime,
     dated = sorted((r for r in records if r.time), key=lambda r: (r.time, r.source))
     alone = Context(context.ruleset, {name: group}, context.as_of)
     started = [start for _, start in alone.groups(group) if start is not None]
-    if not dated or not started or max(started) == dated[0].time:
+    latest = max(started, key=lambda r: (r.time, r.source), default=None)
+    if not dated or latest is None or latest.time is None or latest.time == dated[0].time:
         return None
-    return max(started), _date(max(started), context)
+    return latest.time, context.date_of(latest).isoformat()

@@ -163,3 +163,32 @@ def test_confirmation_counts_calendar_dates() -> None:
     assert "confirmed" not in fired(
         STATES, [replace(record, asserted=asserted - timedelta(days=1))]
     )
+
+
+def test_a_date_only_start_is_its_own_date_west_of_utc() -> None:
+    # started on 8 September, date only: 90 days before 7 December in New York, so within them
+    start = replace(drug(0), time=datetime(2026, 9, 8, tzinfo=UTC), date_only=True)
+    new_york = ruleset([RAASI], {"started": state("started", 90)}, time_zone="America/New_York")
+
+    assert "started" in fired(new_york, [start])
+
+
+def test_after_a_date_only_start_begins_the_day_after_it_west_of_utc() -> None:
+    window = Window("after-start", None, "raasi", "after raasi started")
+    text = "egfr rise over 365 days after raasi started >= 5 mL/min"
+    trend = Trend(
+        "egfr", "rise", Duration(365, "days"), None, None, ">=", "5 mL/min", text, (), window
+    )
+    built = ruleset([RAASI, EGFR], {"rose": trend}, time_zone="America/New_York")
+    start = replace(drug(0), time=datetime(2026, 9, 8, tzinfo=UTC), date_only=True)
+
+    def egfr(value: float, at: datetime, source: str) -> Record:
+        hours = (AS_OF - at).total_seconds() / 3600
+        return result(value, hours, source, concept="egfr", unit="mL/min", code="loinc#62238-1")
+
+    # 10:00 on 8 September in New York: the start date itself, so not after the start
+    on_the_day = [
+        egfr(40, datetime(2026, 9, 1, 14, tzinfo=UTC), "o/1"),
+        egfr(46, datetime(2026, 9, 8, 14, tzinfo=UTC), "o/2"),
+    ]
+    assert fired(built, [start, *on_the_day]) == set()
