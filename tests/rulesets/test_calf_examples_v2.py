@@ -250,7 +250,14 @@ def quantities(resource: Resource) -> list[dict[str, Any]]:
 
 
 def dates(resource: Resource) -> list[datetime]:
-    keys = ("effectiveDateTime", "onsetDateTime", "performedDateTime", "authoredOn", "start")
+    keys = (
+        "effectiveDateTime",
+        "onsetDateTime",
+        "performedDateTime",
+        "authoredOn",
+        "dateAsserted",
+        "start",
+    )
     found = []
     for obj in walk(resource):
         for key in keys:
