@@ -4,7 +4,7 @@ Each patient's escalation and fired rules are written here from the specificatio
 (clinical-spec-calf-2.md) and checked against its plain-Python reading, `tests.calf_oracle_v2`;
 a variant of a patient shows the spec's point the patient was written for. The Bundle itself
 is checked to be valid FHIR R4 with the spec's code systems and every resource's subject a
-Patient of the Bundle.
+Patient of the Bundle, and `vigil evaluate` to read it with only the warning it is meant to show.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from tests.calf_oracle_v2 import LATERALITY, LOINC, RULES, SCT, VIGIL, evaluate
+from tests.vigil.test_evaluate_command import vigil
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "calf-patients-2.json"
 # the README runs `--as-of 2026-03-01` (read as midnight UTC); the answers hold all that day
@@ -225,6 +226,19 @@ def test_the_bundle_is_valid_fhir_r4_with_the_specs_code_systems() -> None:
             assert quantity.get("system") == UCUM and quantity["code"] == quantity["unit"], name
         for when in dates(resource):
             assert when <= AS_OF[0], (name, when)
+
+
+def test_vigil_evaluate_reads_every_example_with_one_warning_the_example_shows() -> None:
+    run = vigil("evaluate", EXAMPLES, "--as-of", "2026-03-01", "--format", "json")
+
+    assert run.returncode == 0, run.stderr
+    output = json.loads(run.stdout)
+    assert [r["patient"] for r in output["results"]] == [f"Patient/{p}" for p in sorted(EXPECTED)]
+    warnings = [w for r in output["results"] for w in r["warnings"]] + output["warnings"]
+    # dana's withdrawn result is there to show a warning; nothing else is left out
+    assert warnings == [
+        {"source": "Observation/dana-o4", "message": "status 'entered-in-error': ignored"}
+    ]
 
 
 def is_patient(resource: Resource) -> bool:
