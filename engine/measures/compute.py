@@ -224,6 +224,7 @@ def _above_one(
                 molar_mass=concept.molar_mass,
                 valence=concept.valence,
                 same_as=concept.same_as,
+                accepted=concept.accepted_units,
             )
             if concept.decimals is not None:  # rounded as the values are
                 converted = rounded(converted, concept.decimals)
