@@ -519,6 +519,7 @@ class _Checker:
             molar_mass = self._molar_mass((*path, "molar-mass"), spec.molar_mass, name)
         kind = self._kind(name, spec)
         same_as = self._same_as(path, name, spec, kind, unit, molar_mass)
+        accepted = self._accepted_units(path, name, spec, kind, unit, molar_mass, same_as)
         evidence, problems = evidence_classes(name, spec, kind)
         scores, more = score_evidence(name, spec, evidence)
         superseded, most = supersessions(name, spec, evidence)
@@ -554,6 +555,7 @@ class _Checker:
             decimals=spec.decimals,
             sited_codes=tuple(sited),
             same_as=same_as,
+            accepted_units=accepted,
             low=low,
             high=high,
             prefer=prefer,
@@ -664,6 +666,38 @@ class _Checker:
                 continue
             pairs.append((units.lookup(key).code, units.lookup(same).code))
         return tuple(pairs)
+
+    def _accepted_units(
+        self,
+        path: tuple[str | int, ...],
+        name: str,
+        spec: ConceptSpec,
+        kind: ConceptKind,
+        unit: str | None,
+        molar_mass: float | None,
+        same_as: units.SameAs,
+    ) -> tuple[str, ...]:
+        """The units a quantity's data may be in, each known and convertible to its unit."""
+        if not spec.accepted_units:
+            return ()
+        if kind != "quantity":
+            message = f"accepted-units: is for a quantity; {name} is a {kind}"
+            self.report((*path, "accepted-units"), message, at_key=True)
+            return ()
+        if unit is None:  # a missing or unknown unit is reported already
+            return ()
+        found: list[str] = []
+        for i, text in enumerate(spec.accepted_units):
+            try:
+                code = units.lookup(text).code
+                units.convert(
+                    1.0, code, unit, molar_mass=molar_mass, valence=spec.valence, same_as=same_as
+                )
+            except units.UnitError as error:
+                self.report((*path, "accepted-units", i), f"{name}: accepted unit: {error}")
+                continue
+            found.append(code)
+        return tuple(found)
 
     def _marker(
         self, path: tuple[str | int, ...], concept: str, name: str, spec: MarkerSpec

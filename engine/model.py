@@ -116,7 +116,8 @@ class Concept:
     `unit` is the canonical unit quantities are converted to (None for findings and scores).
     `lookback` bounds how old a record may be and still count (None: any age). `molar_mass`
     (g/mol) and `valence` allow mass and equivalent concentrations to become molar ones;
-    `same_as` pairs are units read as equal for this analyte (`[IU]/L` as `U/L`).
+    `same_as` pairs are units read as equal for this analyte (`[IU]/L` as `U/L`);
+    `accepted_units`, when given, are the only units its values and ranges are read in.
     """
 
     name: str
@@ -141,6 +142,7 @@ class Concept:
     # (`sct#65124004 at lower_limb`): each code (also in `codes`) with that class or site
     sited_codes: tuple[tuple[Code, str], ...] = ()
     same_as: SameAs = ()  # units read as equal for this analyte though UCUM keeps them apart
+    accepted_units: tuple[str, ...] = ()  # the only units its data is read in (empty: any)
     low: Limit | None = None  # what `low` means for one result (`results`)
     high: Limit | None = None
     prefer: tuple[Code, ...] = ()  # while a current result has one of these codes, only they count

@@ -103,6 +103,8 @@ def reference_limit(
             concept.unit or "1",
             molar_mass=concept.molar_mass,
             valence=concept.valence,
+            same_as=concept.same_as,
+            accepted=concept.accepted_units,
         )
     except units.UnitError:
         if side == "high":  # worded as `above reference range` words it

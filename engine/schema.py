@@ -46,6 +46,7 @@ class ConceptSpec(_Strict):
     molar_mass: str | None = Field(default=None, alias="molar-mass")
     valence: int | None = Field(default=None, ge=1, le=4, strict=True)  # never a bool
     same_as: dict[str, str] = Field(default_factory=dict, alias="same-as")  # unit: same unit
+    accepted_units: list[str] = Field(default_factory=list, alias="accepted-units")
     title: str | None = None
     # a quantity's or score's: highest, lowest or any; a coded concept's: the answers that win
     ties: Literal["highest", "lowest", "any"] | list[str] | None = None

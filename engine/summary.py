@@ -243,6 +243,7 @@ def _canonical(quantity: Quantity, concept: Concept) -> float | None:
             molar_mass=concept.molar_mass,
             valence=concept.valence,
             same_as=concept.same_as,
+            accepted=concept.accepted_units,
         )
     except units.UnitError:
         return None

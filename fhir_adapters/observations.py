@@ -366,6 +366,11 @@ def _concept_quantity(
     if value.unit == "1" and quantity.unit is None and quantity.code is None:
         warn(f"value has no unit ({concept.unit} expected): left out")
         return None
+    accepts = concept.accepted_units
+    if accepts and not units.is_accepted(value.unit, (*accepts, concept.unit)):
+        accepted = ", ".join(units.display(u) for u in concept.accepted_units)
+        warn(f"{value.unit} is not a unit {concept.label} is read in ({accepted}): value left out")
+        return None
     if not _convertible(value, concept):
         warn(
             f"{value.unit} ({units.dimension(value.unit)}) cannot be converted to "
@@ -391,6 +396,7 @@ def _convertible(value: Quantity, concept: Concept) -> bool:
             molar_mass=concept.molar_mass,
             valence=concept.valence,
             same_as=concept.same_as,
+            accepted=concept.accepted_units,
         )
     except units.UnitError:
         return False
@@ -425,6 +431,7 @@ def _reference_limit(
                 molar_mass=concept.molar_mass,
                 valence=concept.valence,
                 same_as=concept.same_as,
+                accepted=concept.accepted_units,
             )
         except units.UnitError:
             warn(f"{where} in {bound.unit} cannot be compared with {value.unit}: ignored")

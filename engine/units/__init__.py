@@ -246,13 +246,17 @@ def convert(
     molar_mass: float | None = None,
     valence: int | None = None,
     same_as: SameAs = (),
+    accepted: tuple[str, ...] = (),
 ) -> float:
     """Convert `value` between two units of one dimension, using the analyte's molar mass or
     valence where its mass or equivalents must become moles, and its `same_as` pairs where
     the analyte's units are declared equal. A scale with its own zero (`Cel`) converts only to
-    itself. Raises `UnitError` for anything else."""
+    itself. With `accepted`, only those units (and `to_unit`) are read. Raises `UnitError` for
+    anything else."""
     if not math.isfinite(value):
         raise UnitError(f"value {value!r} is not a finite number")
+    if not is_accepted(from_unit, (*accepted, to_unit) if accepted else ()):
+        raise UnitError(f"{from_unit} is not among the units accepted ({', '.join(accepted)})")
     ratio = _ratio(from_unit, to_unit, molar_mass, valence, same_as)
     if ratio is not None:
         return value * ratio
@@ -304,6 +308,14 @@ def same_as_problem(
                 f"{before} reads says how {unit} reads: give only one of them"
             )
     return None
+
+
+def is_accepted(unit: str, accepted: tuple[str, ...]) -> bool:
+    """Whether `unit` is one of the `accepted` units, compared as UCUM codes (`mEq/L` is
+    `meq/L`); every unit is when none are listed. Raises `UnitError` for an unknown unit."""
+    if not accepted:
+        return True
+    return lookup(unit).code in {lookup(each).code for each in accepted}
 
 
 def read_as(unit: str, same_as: SameAs) -> str:
