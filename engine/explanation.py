@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 
 from . import units
 from .evaluation import Matched
 from .measures import MEASURE_PREFIX
+from .model import Concept
 from .records import Quantity
 from .summary import Reading, Summary
 
@@ -17,6 +19,15 @@ def sources(readings: Iterable[Reading]) -> tuple[str, ...]:
 
 def number(value: float) -> str:
     return f"{round(value, 3):g}"
+
+
+def written(value: float, concept: Concept) -> str:
+    """A value as a card writes it: with the concept's `shown-decimals` places exactly
+    (rounded half-up), else as `number` does."""
+    if concept.shown_decimals is None:
+        return number(value)
+    step = Decimal(1).scaleb(-concept.shown_decimals)
+    return f"{Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP):f}"
 
 
 def describe(
@@ -62,7 +73,7 @@ def describe_reading(summary: Summary, reading: Reading, *, reported: bool = Tru
     raw = reading.record.value
     if reported and isinstance(raw, Quantity) and number(raw.value) != number(reading.value):
         flag = f" (reported as {number(raw.value)} {units.display(raw.unit)}){flag}"
-    return f"{number(reading.value)}{suffix}{flag}"
+    return f"{written(reading.value, summary.concept)}{suffix}{flag}"
 
 
 def reason(matched: Matched) -> str:
