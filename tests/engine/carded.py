@@ -7,6 +7,7 @@ from typing import Any
 AS_OF = "2026-06-02T12:00:00Z"
 SCT = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
+VIGIL = "https://vigil-cds.org/fhir/CodeSystem/vigil"
 
 RULESET = """\
 id: carded
@@ -39,6 +40,7 @@ concepts:
   tetany: {kind: finding, codes: [sct#71792006], lookback: 90 days}
   carpopedal: {kind: finding, codes: [sct#28744009], lookback: 90 days}
   gad7: {kind: score, codes: [loinc#70274-6], lookback: 365 days}
+  mrc: {kind: score, codes: [vigil#mrc-grade], lookback: 365 days}
   magnesium:
     codes: [loinc#2601-3]
     unit: mmol/L
@@ -79,6 +81,9 @@ rules:
   - id: magnesium-not-rechecked
     when: magnesium not rechecked within recheck_window
     then: {suggest: primary-care, summary: "Magnesium not repeated: {magnesium}"}
+  - id: twitching-with-examined-weakness
+    when: [fasciculation present, mrc <= 4]
+    then: {suggest: primary-care, summary: "Twitching with weakness on examination"}
   - id: widespread-twitching
     when: fasciculation regions >= 2
     then: {suggest: primary-care, summary: "Twitching in {fasciculation regions} body regions"}
@@ -92,7 +97,10 @@ rules:
       summary: Twitching with no red flag found
       instruction: Give the self-care advice below
 red-flags:
-  - {id: weakness, label: weakness, concept: weakness}
+  - id: weakness
+    label: weakness
+    states: {examined: mrc <= 4, reported: weakness present}
+    absent-when: weakness absent
   - id: tetany
     label: tetany
     present-when: {any: [tetany present, carpopedal present]}
@@ -112,7 +120,10 @@ notes:
     section: advice
 card:
   flags:
-    weakness: {present: weakness reported, not-recorded: weakness}
+    weakness:
+      examined: weakness on examination
+      reported: weakness reported
+      not-recorded: weakness
     tetany: {present: tetany or carpopedal spasm, not-recorded: tetany}
     widespread: "twitching in {fasciculation regions} regions"
     chronic: "twitching over {fasciculation span} days"
@@ -171,6 +182,11 @@ RESOURCES: list[dict[str, Any]] = [
     observation("benign", "w1", "26544005", "2026-05-30T09:00:00Z", valueBoolean=False),
     observation("benign", "k2", "2823-3", "2026-05-30T09:00:00Z", LOINC, **mmol(4.2)),
     observation("benign", "m3", "2601-3", "2026-05-30T09:00:00Z", LOINC, **mmol(0.85)),
+    # weakness reported, then examined (MRC 4): the examined state's words and date
+    {"resourceType": "Patient", "id": "weak"},
+    finding("weak", "f4", "82470000", "2026-05-25T09:00:00Z", "53840002"),
+    finding("weak", "w2", "26544005", "2026-05-25T09:00:00Z"),
+    observation("weak", "r1", "mrc-grade", "2026-05-31T23:30:00Z", VIGIL, valueInteger=4),
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.carded import AS_OF, RULESET, bundle
+from tests.engine.carded import AS_OF, RESOURCES, RULESET, bundle
 from tests.vigil.test_evaluate_command import vigil
 
 URGENT = {
@@ -44,6 +44,14 @@ SELF_CARE = {
         "Stretch and gently massage the calf.",
     ],
 }
+WEAK = {
+    "title": "REVIEW IN PRIMARY CARE — Twitching with weakness on examination",
+    "lines": [
+        "Do now: No order proposed",
+        "Found: weakness on examination (2026-06-01)",
+        "Not recorded: tetany; not measured in the last 30 days: potassium, magnesium",
+    ],
+}
 
 
 def folder(tmp_path: Path, text: str = RULESET, data: dict[str, Any] | None = None) -> Path:
@@ -73,6 +81,7 @@ def test_json_gives_each_patients_card_text(tmp_path: Path) -> None:
         "Patient/tetany": URGENT,
         "Patient/spread": PRIMARY_CARE,
         "Patient/benign": SELF_CARE,
+        "Patient/weak": WEAK,
     }
 
 
@@ -80,7 +89,7 @@ def test_the_table_shows_the_card_text_under_the_reasons(tmp_path: Path) -> None
     run = evaluate(folder(tmp_path), "table")
     assert run.returncode == 0, run.stderr
     shown = [line.strip() for line in run.stdout.splitlines()]
-    for card in (URGENT, PRIMARY_CARE, SELF_CARE):
+    for card in (URGENT, PRIMARY_CARE, SELF_CARE, WEAK):
         start = shown.index(card["title"])
         assert shown[start + 1 : start + 1 + len(card["lines"])] == card["lines"]
     assert not any(line.startswith("note:") for line in shown)  # the card says its notes
@@ -93,18 +102,35 @@ def test_no_card_text_without_card_section(tmp_path: Path) -> None:
     assert all("card" not in r for r in json.loads(run.stdout)["results"])
 
 
+def test_at_the_first_level_the_title_is_the_first_fired_rule_of_it(tmp_path: Path) -> None:
+    text = RULESET.replace("no suggestion at or above primary-care", "gad7 < 0")
+    anxious = [r for r in RESOURCES if r.get("id") in ("spread", "f1", "g1")]
+    run = evaluate(folder(tmp_path, text, bundle(anxious)), "json")
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["card"] == {
+        "title": "FOR INFORMATION — GAD-7 12: anxiety can cause and sustain twitching",
+        "lines": [
+            "Do now: No order proposed",
+            "GAD-7 12: discuss support.",
+            "Not recorded: weakness, tetany; not measured in the last 30 days: potassium, "
+            "magnesium",
+        ],
+    }
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
         (
-            "    weakness: {present:",
-            "    weaknes: {present:",
+            "    weakness:\n      examined:",
+            "    weaknes:\n      examined:",
             "no red flag 'weaknes' (red flags: weakness, tetany,",
         ),
         (
-            "{present: weakness reported,",
-            "{examined: weakness reported,",
-            "weakness has no state 'examined' (present, not-recorded)",
+            "      examined: weakness on examination",
+            "      examind: weakness on examination",
+            "weakness has no state 'examind' (examined, reported, not-recorded)",
         ),
         (
             '    widespread: "twitching in',
