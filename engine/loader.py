@@ -380,6 +380,11 @@ class _Checker:
         card, card_problems = card_layout(self.spec, self.levels, red_flags, concepts)
         for where, message in [*word_problems, *card_problems]:
             self.report(where, message)
+        for name, words in self.spec.card.flags.items() if self.spec.card else ():
+            said = {"": words} if isinstance(words, str) else words
+            for state, text in said.items():  # a flag's words are filled in as a summary is
+                where = ("card", "flags", name, state) if state else ("card", "flags", name)
+                self._placeholders_ok(text, where, concepts)
         return replace(
             partial,
             rules=rules,

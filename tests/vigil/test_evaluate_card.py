@@ -163,6 +163,11 @@ def test_at_the_first_level_the_title_is_the_first_fired_rule_of_it(tmp_path: Pa
             "no concept or derived finding 'carpopedal_spasm' to list",
         ),
         (
+            "twitching in {fasciculation regions} regions",
+            "twitching in {fasciculaton regions} regions",
+            "{fasciculaton regions} names no concept or parameter; did you mean 'fasciculation'?",
+        ),
+        (
             "with {symptoms}",
             "with {symptom}",
             "{symptom} names no concept or parameter",
