@@ -64,11 +64,13 @@ def describe(
 
 
 def describe_reading(summary: Summary, reading: Reading, *, reported: bool = True) -> str:
-    """One valued reading in words: its value with the concept's unit, as recorded when that
-    differs (`reported`), flagged when preliminary."""
+    """One valued reading in words: its value with the concept's unit (or its `shown-unit`
+    words), as recorded when that differs (`reported`), flagged when preliminary."""
     assert reading.value is not None, "valued readings only"
     unit = summary.concept.unit
     suffix = f" {units.display(unit)}" if unit else ""
+    if summary.concept.shown_unit is not None:  # the ruleset's words for its unit
+        suffix = f" {summary.concept.shown_unit}"
     flag = " (preliminary)" if reading.record.preliminary else ""
     raw = reading.record.value
     if reported and isinstance(raw, Quantity) and number(raw.value) != number(reading.value):

@@ -565,6 +565,7 @@ class _Checker:
             markers=markers,
             decimals=spec.decimals,
             shown_decimals=spec.shown_decimals,
+            shown_unit=spec.shown_unit,
             sited_codes=tuple(sited),
             same_as=same_as,
             low=low,

@@ -138,6 +138,7 @@ class Concept:
     markers: tuple[Marker, ...] = ()
     decimals: int | None = None  # values rounded half-up to this many places before comparing
     shown_decimals: int | None = None  # values written with exactly this many places
+    shown_unit: str | None = None  # the words written after a value (`minutes`), not its unit
     # codes that mean the concept only at a body site in a region class or at a named site
     # (`sct#65124004 at lower_limb`): each code (also in `codes`) with that class or site
     sited_codes: tuple[tuple[Code, str], ...] = ()

@@ -53,6 +53,7 @@ class ConceptSpec(_Strict):
     shown_decimals: int | None = Field(
         default=None, ge=0, le=6, strict=True, alias="shown-decimals"
     )
+    shown_unit: str | None = Field(default=None, min_length=1, alias="shown-unit")
     low: str | None = None
     high: str | None = None
     prefer: list[str] = Field(default_factory=list)

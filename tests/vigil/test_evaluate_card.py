@@ -119,6 +119,24 @@ def test_at_the_first_level_the_title_is_the_first_fired_rule_of_it(tmp_path: Pa
     }
 
 
+def test_a_concepts_shown_places_and_unit_write_its_values(tmp_path: Path) -> None:
+    text = RULESET.replace(
+        "    shown-decimals: 2\n", "    shown-decimals: 1\n    shown-unit: millimoles a litre\n", 1
+    )
+    tetany = [r for r in RESOURCES if r.get("id") in ("tetany", "t1", "m1")]
+    run = evaluate(folder(tmp_path, text, bundle(tetany)), "json")
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["card"]["title"] == (
+        "URGENT TODAY — Symptomatic hypomagnesaemia: magnesium 0.5 millimoles a litre "
+        "(2026-06-01) with tetany"
+    )
+    assert result["card"]["lines"][1] == (
+        "Found: tetany or carpopedal spasm (2026-06-01); "
+        "magnesium 0.5 millimoles a litre (2026-06-01) low"
+    )
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
