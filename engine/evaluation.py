@@ -118,6 +118,14 @@ class ShownNote:
 
 
 @dataclass(frozen=True, slots=True)
+class CardText:
+    """A card's text as the ruleset's `card:` writes it: its title and its lines, in order."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RulesetIdentity:
     id: str
     version: str
@@ -141,6 +149,7 @@ class Evaluation:
     # the card's "Do now" line (None when no suggesting rule fired)
     do_now: str | None = None
     notes: tuple[ShownNote, ...] = ()  # the ruleset's card notes shown, in its order
+    card: CardText | None = None  # the card's text, when the ruleset writes one (`card:`)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; keys and order are stable."""
@@ -156,6 +165,7 @@ class Evaluation:
             "proposals": [proposed_dict(p) for p in self.proposals],
             "do_now": self.do_now,
             "notes": [note_dict(n) for n in self.notes],
+            **({"card": card_dict(self.card)} if self.card is not None else {}),
             "findings": [
                 {"name": f.name, "rule": f.rule, "evidence": list(f.evidence)}
                 for f in self.findings
@@ -221,6 +231,11 @@ def proposed_dict(p: Proposed) -> dict[str, Any]:
     if p.already is not None:
         out["already"] = p.already
     return out
+
+
+def card_dict(card: CardText) -> dict[str, Any]:
+    """A card's text, JSON-ready: `{title, lines}`."""
+    return {"title": card.title, "lines": list(card.lines)}
 
 
 def note_dict(note: ShownNote) -> dict[str, str]:

@@ -8,10 +8,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
 from . import runtime, units
+from .card_text import card_text
 from .clock import calendar_date, zone_of
 from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
 from .conditions import SUPPRESSED, suppressed_rule
@@ -41,12 +43,12 @@ from .notes import shown as shown_notes
 from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .red_flags import flag_checks, flag_rules
-from .regions import latest_sides, share_a_region, side_words
+from .regions import latest_sides, region_count, share_a_region, side_words
 from .results import reads_one_result
 from .summary import Reading, Summary, latest_present_date, summarise
 
 # `{potassium}`, `{severe_potassium}`, `{weakness date}`, `{leg_swelling side}`
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date| side)?\}")
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date| side| regions| span)?\}")
 
 # by key, with the ruleset compiled: a Ruleset built by hand may reuse another's key
 _COMPILED: dict[str, tuple[Ruleset, Compiled]] = {}
@@ -158,6 +160,20 @@ class Evaluator:
             ),
             lambda text: lines(text, starts, lambda line: run.fill_note(line, None)),
         )
+        flags = run.red_flags()
+        shown = tuple(ShownNote(id, text) for id, text in notes)
+        card = card_text(
+            self.ruleset,
+            self._levels,
+            escalation,
+            suggestions,
+            line,
+            flags,
+            shown,
+            summaries,
+            self._compiled.measures,
+            run.fill_text,
+        )
         return Evaluation(
             ruleset=self._identity,
             as_of=when,
@@ -168,11 +184,12 @@ class Evaluator:
             ),
             trace=tuple(run.trace),
             warnings=tuple(warnings),
-            red_flags=run.red_flags(),
+            red_flags=flags,
             levels=self._levels.levels,
             proposals=proposals,
             do_now=line,
-            notes=tuple(ShownNote(id, text) for id, text in notes),
+            notes=shown,
+            card=card,
         )
 
 
@@ -369,6 +386,8 @@ class _Run:
                 found = self.summaries.get(name)
                 present = [r.record for r in found.present] if found is not None else []
                 return side_words(latest_sides(present, self.ruleset))
+            if match.group(2) in (" regions", " span"):
+                return self._counted(name, match.group(2).strip())
             if match.group(2) == " date":
                 found = self.summaries.get(name)
                 zone = self.ruleset.time_zone
@@ -391,6 +410,8 @@ class _Run:
                 return "none active"
             if summary is not None and shown and name in shown:
                 return self._result(summary, shown[name], reported)
+            if name in self.ruleset.word_lists:
+                return self._listed(name)
             if name == SUPPRESSED and summary is None:
                 return self._suppressed()
             if summary is None or summary.latest is None:
@@ -398,6 +419,29 @@ class _Run:
             return describe(summary, "latest", reported=reported)[0]
 
         return _PLACEHOLDER.sub(value, text)
+
+    def _counted(self, name: str, part: str) -> str:
+        """`{concept regions}`: the body regions its present records span; `{concept span}`:
+        the whole days (floor) from its first to its latest present record."""
+        found = self.summaries.get(name)
+        present = [r.record for r in found.present] if found is not None else []
+        if part == "regions":
+            return str(region_count(present, self.ruleset))
+        if found is None or not present:
+            return "0"
+        days = Decimal(repr(found.span_days)).quantize(Decimal(1), rounding=ROUND_FLOOR)
+        return f"{days:f}"
+
+    def _listed(self, name: str) -> str:
+        """A word list: the words of those of its concepts and derived findings present."""
+        listed = self.ruleset.word_lists[name]
+        said = [
+            words
+            for item, words in listed.words
+            if item in self.derived
+            or ((found := self.summaries.get(item)) is not None and found.is_present)
+        ]
+        return listed.join.join(said) or "none"
 
     def _result(self, summary: Summary, reading: Reading, reported: bool) -> str:
         words = describe_reading(summary, reading, reported=reported)

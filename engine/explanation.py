@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 
 from . import units
 from .evaluation import Matched
 from .measures import MEASURE_PREFIX
+from .model import Concept
 from .records import Quantity
 from .summary import Reading, Summary
 
@@ -17,6 +19,15 @@ def sources(readings: Iterable[Reading]) -> tuple[str, ...]:
 
 def number(value: float) -> str:
     return f"{round(value, 3):g}"
+
+
+def written(value: float, concept: Concept) -> str:
+    """A value as a card writes it: with the concept's `shown-decimals` places exactly
+    (rounded half-up), else as `number` does."""
+    if concept.shown_decimals is None:
+        return number(value)
+    step = Decimal(1).scaleb(-concept.shown_decimals)
+    return f"{Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP):f}"
 
 
 def describe(
@@ -53,16 +64,18 @@ def describe(
 
 
 def describe_reading(summary: Summary, reading: Reading, *, reported: bool = True) -> str:
-    """One valued reading in words: its value with the concept's unit, as recorded when that
-    differs (`reported`), flagged when preliminary."""
+    """One valued reading in words: its value with the concept's unit (or its `shown-unit`
+    words), as recorded when that differs (`reported`), flagged when preliminary."""
     assert reading.value is not None, "valued readings only"
     unit = summary.concept.unit
     suffix = f" {units.display(unit)}" if unit else ""
+    if summary.concept.shown_unit is not None:  # the ruleset's words for its unit
+        suffix = f" {summary.concept.shown_unit}"
     flag = " (preliminary)" if reading.record.preliminary else ""
     raw = reading.record.value
     if reported and isinstance(raw, Quantity) and number(raw.value) != number(reading.value):
         flag = f" (reported as {number(raw.value)} {units.display(raw.unit)}){flag}"
-    return f"{number(reading.value)}{suffix}{flag}"
+    return f"{written(reading.value, summary.concept)}{suffix}{flag}"
 
 
 def reason(matched: Matched) -> str:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from . import units
+from .card_layout import COUNT_PARTS, card_layout, word_lists_of
 from .clock import Duration
 from .codes import DEFAULT_SYSTEMS, Code, parse_code
 from .compiler import (
@@ -375,6 +376,15 @@ class _Checker:
             )
         hit_policy = self._hit_policy(rules)
         notes = self._notes(partial, derived, {r.id for r in self.spec.rules})
+        word_lists, word_problems = word_lists_of(self.spec.word_lists, concepts, derived)
+        card, card_problems = card_layout(self.spec, self.levels, red_flags, concepts)
+        for where, message in [*word_problems, *card_problems]:
+            self.report(where, message)
+        for name, words in self.spec.card.flags.items() if self.spec.card else ():
+            said = {"": words} if isinstance(words, str) else words
+            for state, text in said.items():  # a flag's words are filled in as a summary is
+                where = ("card", "flags", name, state) if state else ("card", "flags", name)
+                self._placeholders_ok(text, where, concepts)
         return replace(
             partial,
             rules=rules,
@@ -382,6 +392,8 @@ class _Checker:
             red_flags=red_flags,
             hit_policy=hit_policy,
             notes=notes,
+            card=card,
+            word_lists=word_lists,
         )
 
     # -- pieces -----------------------------------------------------------------------------
@@ -553,6 +565,8 @@ class _Checker:
             field=spec.field,
             markers=markers,
             decimals=spec.decimals,
+            shown_decimals=spec.shown_decimals,
+            shown_unit=spec.shown_unit,
             sited_codes=tuple(sited),
             same_as=same_as,
             accepted_units=accepted,
@@ -915,7 +929,7 @@ class _Checker:
                     f"{spec.id} is the first level, which means nothing to do: it proposes nothing",
                 )
             proposals = self._proposals(spec, (*path, "propose"), concepts)
-            levels.append(Level(spec.id, spec.title, spec.indicator, proposals))
+            levels.append(Level(spec.id, spec.title, spec.indicator, proposals, spec.label))
         return tuple(levels)
 
     def _proposals(
@@ -1289,6 +1303,11 @@ class _Checker:
             name, dated = inner.removesuffix(" date"), inner.endswith(" date")
             if dated and name in concepts:
                 continue  # `{weakness date}`: the date of its latest record saying present
+            counted = inner.rsplit(" ", 1)
+            if len(counted) == 2 and counted[1] in COUNT_PARTS and counted[0] in concepts:
+                continue  # `{fasciculation regions}`, `{fasciculation span}`
+            if inner in self.spec.word_lists:
+                continue  # `{symptoms}`: the words of those of a list present
             known = (
                 inner in concepts
                 or inner in self.spec.parameters
@@ -1414,7 +1433,7 @@ class _Checker:
                 ok = ok and len(self.problems) == before
         if not ok:
             return None
-        return Note(spec.id, spec.text, when, tuple(levels))
+        return Note(spec.id, spec.text, when, tuple(levels), spec.section)
 
     def _red_flag(self, i: int, partial: Ruleset, derived: set[str]) -> RedFlag:
         """One red flag: a `concept` or `finding` shorthand, or `present-when` / `states` with

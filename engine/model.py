@@ -138,6 +138,8 @@ class Concept:
     field: Literal["age", "sex"] | None = None  # a demographic's Patient field
     markers: tuple[Marker, ...] = ()
     decimals: int | None = None  # values rounded half-up to this many places before comparing
+    shown_decimals: int | None = None  # values written with exactly this many places
+    shown_unit: str | None = None  # the words written after a value (`minutes`), not its unit
     # codes that mean the concept only at a body site in a region class or at a named site
     # (`sct#65124004 at lower_limb`): each code (also in `codes`) with that class or site
     sited_codes: tuple[tuple[Code, str], ...] = ()
@@ -242,6 +244,7 @@ class Level:
     title: str
     indicator: Indicator
     proposals: tuple[Proposal, ...] = ()  # what a suggestion at this level proposes by default
+    label: str | None = None  # the card title's words for the level (`URGENT TODAY`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +343,45 @@ class RedFlag:
     absent: Condition | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CardFlag:
+    """A red flag's words on the card: per present state (its Found item) and `missing`, its
+    word in the Not recorded line (None: never listed there)."""
+
+    id: str
+    words: tuple[tuple[str, str], ...]
+    missing: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardResult:
+    """A concept whose low or high current results the card lists as found; `missing` is its
+    word when not measured (concepts sharing one are missing only when none is current)."""
+
+    concept: str
+    words: str
+    missing: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardLayout:
+    """A ruleset's `card:`: its flags' and results' words, and the levels showing advice."""
+
+    flags: tuple[CardFlag, ...] = ()
+    results: tuple[CardResult, ...] = ()
+    advice_at: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WordList:
+    """A named list placeholder: the words of each concept or derived finding present, in
+    order, joined by `join`."""
+
+    name: str
+    words: tuple[tuple[str, str], ...]
+    join: str = ", "
+
+
 @dataclass(frozen=True)
 class Ruleset:
     id: str
@@ -373,6 +415,8 @@ class Ruleset:
     site_regions: Mapping[str, SiteRegion] = field(default_factory=dict)  # by site name
     notes: tuple[Note, ...] = ()  # card notes, in the order a card shows them
     dates: Mapping[str, ReviewDate] = field(default_factory=dict)  # named dates windows anchor on
+    card: CardLayout | None = None  # how the card's text is written (`engine.card_text`)
+    word_lists: Mapping[str, WordList] = field(default_factory=dict)  # `{name}`: words present
 
     @property
     def key(self) -> str:

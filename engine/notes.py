@@ -86,6 +86,7 @@ class Note:
     text: str
     when: NoteCondition | None = None
     show_at: tuple[str, ...] = ()
+    section: str = "also"  # `advice`: shown among the card's advice lines
 
 
 def hidden_finding(line: str) -> str:

@@ -51,6 +51,10 @@ class ConceptSpec(_Strict):
     # a quantity's or score's: highest, lowest or any; a coded concept's: the answers that win
     ties: Literal["highest", "lowest", "any"] | list[str] | None = None
     decimals: int | None = Field(default=None, ge=0, le=6, strict=True)
+    shown_decimals: int | None = Field(
+        default=None, ge=0, le=6, strict=True, alias="shown-decimals"
+    )
+    shown_unit: str | None = Field(default=None, min_length=1, alias="shown-unit")
     low: str | None = None
     high: str | None = None
     prefer: list[str] = Field(default_factory=list)
@@ -89,6 +93,7 @@ class LevelSpec(_Strict):
     title: str
     indicator: Literal["info", "warning", "critical"]
     propose: list[ProposalSpec] = Field(default_factory=list)
+    label: str | None = None  # the card title's words (`URGENT TODAY`)
 
 
 ProposalKind = Literal["referral", "lab-order", "medication-review", "procedure", "admission"]
@@ -162,6 +167,7 @@ class NoteSpec(_Strict):
     text: str
     when: Any = None  # a condition, with `<rule> fired` lines
     show_at: str | list[str] = Field(default_factory=list, alias="show-at")
+    section: Literal["also", "advice"] = "also"  # advice: shown at the card's `advice-at` levels
 
 
 class RuleSpec(_Strict):
@@ -185,6 +191,26 @@ class RedFlagSpec(_Strict):
     present_when: Any = Field(default=None, alias="present-when")
     states: dict[str, Any] = Field(default_factory=dict)
     absent_when: Any = Field(default=None, alias="absent-when")
+
+
+class CardResultSpec(_Strict):
+    concept: str
+    words: str
+    missing: str | StrictBool | None = None  # the Not recorded word (default: words; false: never)
+
+
+class CardSpec(_Strict):
+    """How a card's text is written: per red flag, words per present state (a string: any) and
+    `not-recorded`; the concepts whose results are listed; the levels that show advice notes."""
+
+    flags: dict[str, str | dict[str, str]] = Field(default_factory=dict)
+    results: list[CardResultSpec] = Field(default_factory=list)
+    advice_at: list[str] = Field(default_factory=list, alias="advice-at")
+
+
+class WordListSpec(_Strict):
+    words: dict[str, str] = Field(min_length=1)  # concept or derived finding: its words
+    join: str = ", "
 
 
 class RulesetSpec(_Strict):
@@ -225,3 +251,5 @@ class RulesetSpec(_Strict):
         return {k: v if isinstance(v, dict) else {"codes": v} for k, v in sites.items()}
 
     notes: list[NoteSpec] = Field(default_factory=list)
+    card: CardSpec | None = None
+    word_lists: dict[str, WordListSpec] = Field(default_factory=dict, alias="word-lists")

@@ -86,9 +86,10 @@ def build_cards(evaluation: Evaluation, patient: str, new_id: NewId = _uuid4) ->
         for c in citations
         if c.url
     ]
+    text = evaluation.card
     card = Card(
         uuid=new_id(),
-        summary=_clip(top.summary),
+        summary=_clip(text.title if text is not None else top.summary),
         detail=card_detail(evaluation, reasons, citations),
         indicator=indicator,
         source=_source(evaluation, top),
@@ -147,6 +148,8 @@ def card_detail(
     """The card's markdown: the reasons (those the hit policy shows, then the others as also
     noted), the orders already placed, the ruleset's notes shown (in its order), the advice,
     the red flags checked, the data left out or in doubt, the sources."""
+    if evaluation.card is not None:  # the ruleset writes the card's text: it leads, as written
+        return _written_detail(evaluation, reasons, citations)
     parts: list[str] = [_inline(evaluation.do_now)] if evaluation.do_now else []
     parts.append("### Why")
     shown = [s for s in reasons if s.shown]
@@ -156,20 +159,54 @@ def card_detail(
     if shown and noted:
         parts.append("### Also noted")
         parts.extend(_reason(n, s) for n, s in enumerate(noted, len(shown) + 1))
-    placed = [p.already for p in evaluation.proposals if p.already is not None]
-    if placed and not _ladder(evaluation).is_first(evaluation.escalation):
-        parts.append("### Already placed")  # proposed again by no button: said instead
-        parts.append("\n".join(f"- {_inline(text)}" for text in placed))
+    parts.extend(_placed(evaluation))
     if evaluation.notes:  # the ruleset's card notes, in its order
         parts.append("### Notes")
         parts.append("\n".join(f"- {_plain(note.text)}" for note in evaluation.notes))
-    advice = _advice(reasons)
-    if advice:
-        parts.append("### What may help")
-        parts.append("\n".join(f"- {_inline(a)}" for a in advice))
+    parts.extend(_helping(reasons))
     if evaluation.red_flags:  # a self-care card shows what was checked and found absent, too
         parts.append("### Red flags checked")
         parts.append(_red_flag_table(evaluation.red_flags))
+    return "\n\n".join([*parts, *_closing(evaluation, citations)])
+
+
+def _written_detail(
+    evaluation: Evaluation, reasons: Sequence[Suggestion], citations: Sequence[Citation]
+) -> str:
+    """The card's lines (`engine.card_text`) as paragraphs, its text escaped, then the reasons
+    in full, the orders already placed, the rules' advice, every red flag's state, the data
+    left out or in doubt and the sources."""
+    assert evaluation.card is not None
+    parts = [_plain(line) for line in evaluation.card.lines]
+    parts.append("### Why")
+    parts.extend(_reason(n, s) for n, s in enumerate(reasons, 1))
+    parts.extend(_placed(evaluation))
+    parts.extend(_helping(reasons))
+    if evaluation.red_flags:
+        parts.append("### Red flags checked")
+        parts.append(_red_flag_table(evaluation.red_flags))
+    return "\n\n".join([*parts, *_closing(evaluation, citations)])
+
+
+def _placed(evaluation: Evaluation) -> list[str]:
+    """The orders already placed, which no button proposes again: said instead."""
+    placed = [p.already for p in evaluation.proposals if p.already is not None]
+    if not placed or _ladder(evaluation).is_first(evaluation.escalation):
+        return []
+    return ["### Already placed", "\n".join(f"- {_inline(text)}" for text in placed)]
+
+
+def _helping(reasons: Sequence[Suggestion]) -> list[str]:
+    """The fired rules' advice, under "What may help"."""
+    advice = _advice(reasons)
+    if not advice:
+        return []
+    return ["### What may help", "\n".join(f"- {_inline(a)}" for a in advice)]
+
+
+def _closing(evaluation: Evaluation, citations: Sequence[Citation]) -> list[str]:
+    """The data left out or in doubt, the sources, and the ruleset's name and data time."""
+    parts: list[str] = []
     if evaluation.warnings:
         parts.append("### Data not used, or in doubt")
         parts.append(_warning_list(evaluation.warnings))
@@ -181,7 +218,7 @@ def card_detail(
         f"_{_inline(identity.title or identity.id)} {identity.version}, "
         f"data as of {evaluation.as_of.date().isoformat()}_"
     )
-    return "\n\n".join(parts)
+    return parts
 
 
 def _reason(n: int, s: Suggestion) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Evaluation, Evaluator, Ruleset, load_ruleset
-from engine.evaluation import DataWarning, note_dict, proposed_dict, red_flag_dict
+from engine.evaluation import DataWarning, card_dict, note_dict, proposed_dict, red_flag_dict
 
 from .cache import ResourceCache
 from .cards import NewId, _uuid4, cards_json
@@ -50,6 +50,8 @@ class PatientResult:
             "proposals": [proposed_dict(p) for p in self.evaluation.proposals],
             "do_now": self.evaluation.do_now,
             "notes": [note_dict(n) for n in self.evaluation.notes],
+            # the card's text, for a ruleset that writes one (`card:`)
+            **({"card": card_dict(card)} if (card := self.evaluation.card) is not None else {}),
             "red_flags": [red_flag_dict(r) for r in self.evaluation.red_flags],
             "warnings": [warning_dict(w) for w in self.evaluation.warnings],
         }

@@ -202,9 +202,14 @@ def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour
         out.write(f"{patient:<{width}}  {shown}  {reasons[0]}\n")
         for reason in reasons[1:]:
             out.write(f"{'':<{width}}  {'':<{level_width}}  {reason}\n")
-        if result.evaluation.do_now:
+        card = result.evaluation.card
+        if card is not None:  # the ruleset writes the card's text: shown as the card shows it
+            for text in (card.title, *card.lines):
+                text = printable(escape_surrogates(text), backslash=False)
+                out.write(f"{'':<{width}}  {'':<{level_width}}  {text}\n")
+        elif result.evaluation.do_now:
             out.write(f"{'':<{width}}  {'':<{level_width}}  {result.evaluation.do_now}\n")
-        for note in result.evaluation.notes:  # the ruleset's card notes, in its order
+        for note in () if card is not None else result.evaluation.notes:  # in the ruleset's order
             text = printable(escape_surrogates(note.text), backslash=False)
             out.write(f"{'':<{width}}  {'':<{level_width}}  note: {text}\n")
         flags = red_flag_line(result.evaluation.red_flags)
