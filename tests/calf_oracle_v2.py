@@ -914,7 +914,8 @@ def shares_region(a: Finding, b: Finding) -> bool:
 
 def latest_score(chart: Chart) -> Decimal | None:
     scores = [r for r in chart.results if r.form == "gad7" and chart.within(r.time, LAB_LOOKBACK)]
-    latest = max(scores, key=lambda r: r.time, default=None)
+    # scores tied at the latest time: the highest (the spec is silent; list order is no rule)
+    latest = max(scores, key=lambda r: (r.time, r.value), default=None)
     return None if latest is None else latest.value
 
 
