@@ -638,9 +638,10 @@ class Chart:
             for r in self.results
             if r.form in forms and r.status == "preliminary" and self.within(r.time, LAB_LOOKBACK)
         ]
-        latest = max(preliminary, key=lambda r: r.time, default=None)
-        if latest is not None and (newest is None or latest.time > newest):
-            return [*current, latest]
+        # preliminary results tied at the latest time are all candidates, as current ones are
+        latest = max((r.time for r in preliminary), default=None)
+        if latest is not None and (newest is None or latest > newest):
+            return [*current, *(r for r in preliminary if r.time == latest)]
         return current
 
 
