@@ -86,7 +86,7 @@ def test_each_example_patient_matches_the_oracle(name: str) -> None:
 
 
 @settings(
-    max_examples=150,
+    max_examples=400,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
