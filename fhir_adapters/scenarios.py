@@ -26,6 +26,7 @@ of the ruleset the scenario runs with; any other name is a `ScenarioError` at it
 `fired exactly` is the whole set of suggesting rules that fire. `notes` lists the card notes
 shown (ids, or ids mapped to their exact text, or to a list of texts when one note shows
 several lines) and `not notes` those not shown; their ids must be notes of the ruleset.
+`do now` is the card's whole "Do now" line, exactly (`Do now: Repeat U&E [by 2026-03-04]`).
 `coverage` names the suggesting rules a ruleset's scenarios never check firing, or never check
 not firing.
 """
@@ -58,6 +59,7 @@ _EXPECT_KEYS = {
     "evidence",
     "notes",
     "not notes",
+    "do now",
 }
 
 
@@ -94,6 +96,7 @@ class Expectation:
     notes: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     not_notes: tuple[str, ...] = ()
     note_mentions: tuple[RuleMention, ...] = ()  # every note id the expectations name
+    do_now: str | None = None  # the card's "Do now" line, exactly
 
     def seen_firing(self) -> set[str]:
         """The rules this scenario checks fire."""
@@ -216,6 +219,8 @@ def _compare(expect: Expectation, result: PatientResult) -> list[str]:
             failures.append(f"expected a warning containing {text!r}; warnings: {messages}")
     if expect.no_warnings and messages:
         failures.append(f"expected no warnings; got {messages}")
+    if expect.do_now is not None and evaluation.do_now != expect.do_now:
+        failures.append(f"do now: expected {expect.do_now!r}, got {evaluation.do_now!r}")
     for rule, references in expect.evidence.items():
         suggestion = next((s for s in evaluation.suggestions if s.rule == rule), None)
         if suggestion is None:
@@ -319,6 +324,10 @@ class _Reader:
         if exactly is not None:
             self._contradictions(raw, set(exactly))
         notes = self._notes(raw.get("notes"))
+        do_now = raw.get("do now")
+        if do_now is not None and not isinstance(do_now, str):
+            self.fail(("expect", "do now"), "do now: is the card's whole line, e.g. 'Do now: ...'")
+            do_now = None
         return Expectation(
             escalation=escalation,
             fired=tuple(self._names(raw, "fired")),
@@ -347,6 +356,7 @@ class _Reader:
                 ),
                 *self._mentions(raw, "not notes"),
             ),
+            do_now=do_now,
         )
 
     def _notes(self, raw: Any) -> dict[str, tuple[str, ...] | None]:
