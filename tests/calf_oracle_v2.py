@@ -944,8 +944,10 @@ def not_rechecked(chart: Chart) -> bool:
         ]
         if not older:
             continue
-        latest = max(older, key=lambda r: (r.time, -forms.index(r.form)))
-        if low(latest) or high(latest):
+        # results of one form tied at the latest time are all the old value, as current ones are
+        ranked = [((r.time, -forms.index(r.form)), r) for r in older]
+        top = max(rank for rank, _ in ranked)
+        if any(low(r) or high(r) for rank, r in ranked if rank == top):
             return True
     return False
 
