@@ -5,9 +5,11 @@ count (`Concept.statuses`; by default a Procedure completed or in progress, a Se
 active or completed, an Encounter finished or in progress). Codes: a Procedure's and a
 ServiceRequest's `code`, an Encounter's `type` and `serviceType`. Times: a Procedure's
 `performedDateTime` or `performedPeriod`, an Encounter's `period`, a ServiceRequest's
-`authoredOn`; an event still in progress without an end is ongoing. A resource of an event
-concept in a status that does not count, or without a time, is left out with a warning. A
-resource means only the event concepts of its own type, whatever other types share its code.
+`authoredOn`, else `occurrenceDateTime`, else `occurrencePeriod.start`; an event still in
+progress without an end is ongoing. A ServiceRequest of intent proposal or option (a
+suggestion, such as a card's own draft) never counts. A resource of an event concept in a
+status that does not count, or without a time, is left out with a warning. A resource means
+only the event concepts of its own type, whatever other types share its code.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ DEFAULT_STATUSES: dict[str, tuple[str, ...]] = {
     "Encounter": ("finished", "in-progress"),
 }
 _IN_PROGRESS = frozenset({"in-progress", "active"})
+_NOT_ORDERED = frozenset({"proposal", "option"})
 
 
 def event_records(
@@ -52,6 +55,10 @@ def event_records(
     kind = event.get_resource_type()
     matched = meant(ruleset, kind, pairs(*_codes(event)), warn)
     status = event.status or ""
+    if matched and isinstance(event, ServiceRequest) and event.intent in _NOT_ORDERED:
+        named = ", ".join(m.concept.label for m in matched)
+        warn(f"intent {event.intent!r} (not an order) does not count for {named}: left out")
+        return [], warnings
     counted = [m for m in matched if status in _statuses(m.concept, kind)]
     if matched and not counted:
         named = ", ".join(m.concept.label for m in matched)
@@ -112,6 +119,12 @@ def _when(event: Event, warn: Warn) -> tuple[datetime | None, datetime | None, b
         start, end = period(event.period, "period", warn)
         value = event.period.start if event.period.start is not None else event.period.end
         return start, end, is_date_only(value)
-    if event.authoredOn is None:
-        return None, None, False
-    return moment(event.authoredOn, "authoredOn", warn), None, is_date_only(event.authoredOn)
+    if event.authoredOn is not None:
+        return moment(event.authoredOn, "authoredOn", warn), None, is_date_only(event.authoredOn)
+    if event.occurrenceDateTime is not None:
+        when = moment(event.occurrenceDateTime, "occurrenceDateTime", warn)
+        return when, None, is_date_only(event.occurrenceDateTime)
+    if event.occurrencePeriod is not None and event.occurrencePeriod.start is not None:
+        start = moment(event.occurrencePeriod.start, "occurrencePeriod.start", warn)
+        return start, None, is_date_only(event.occurrencePeriod.start)
+    return None, None, False

@@ -169,6 +169,7 @@ class Finding:
     sites: frozenset[tuple[str, str | None]]  # (region class, side)
     sited: bool  # names at least one body site of the table
     minutes: Decimal | None = None  # a cramp's duration
+    site_given: bool = False  # has a bodySite at all, in the table or not (§5.6 supersession)
 
 
 @dataclass(frozen=True)
@@ -438,7 +439,10 @@ class Chart:
             number = self._number(resource)
             if number is not None:
                 sites, sited = body_sites(resource)
-                record = Finding("weakness", number <= 4, when, False, True, sites, sited)
+                given = bool(resource.get("bodySite"))
+                record = Finding(
+                    "weakness", number <= 4, when, False, True, sites, sited, site_given=given
+                )
                 self.mrc.append((number, when, record))
             return
         if PREGNANCY_STATUS in codes:
@@ -505,6 +509,7 @@ class Chart:
         condition: bool,
     ) -> None:
         sites, sited = body_sites(resource)
+        given = bool(resource.get("bodySite"))
         kinds = [kind for kind, kind_codes in FINDINGS.items() if codes & kind_codes]
         if SWELLING in codes and any(cls == "lower" for cls, _ in sites):
             kinds.append("leg-swelling")
@@ -517,14 +522,16 @@ class Chart:
             if condition:
                 verification = {c for _, c in codings(resource.get("verificationStatus"))}
                 examined = not verification or "confirmed" in verification
-                self.findings.append(Finding(kind, True, when, True, examined, sites, sited))
+                self.findings.append(
+                    Finding(kind, True, when, True, examined, sites, sited, site_given=given)
+                )
                 continue
             present, minutes = finding_value(resource, kind)
             if present is None:
                 continue
             categories = {c for _, c in codings_list(resource.get("category"))}
             record = Finding(
-                kind, present, when, False, "exam" in categories, sites, sited, minutes
+                kind, present, when, False, "exam" in categories, sites, sited, minutes, given
             )
             self.findings.append(record)
 
@@ -638,9 +645,10 @@ class Chart:
             for r in self.results
             if r.form in forms and r.status == "preliminary" and self.within(r.time, LAB_LOOKBACK)
         ]
-        latest = max(preliminary, key=lambda r: r.time, default=None)
-        if latest is not None and (newest is None or latest.time > newest):
-            return [*current, latest]
+        # preliminary results tied at the latest time are all candidates, as current ones are
+        latest = max((r.time for r in preliminary), default=None)
+        if latest is not None and (newest is None or latest > newest):
+            return [*current, *(r for r in preliminary if r.time == latest)]
         return current
 
 
@@ -715,7 +723,8 @@ def evaluate(resources: Iterable[Mapping[str, Any]], as_of: datetime) -> Answer:
         for absent in examined_absent:
             if absent.time is None or absent.time < reported.time:
                 continue
-            if not absent.sited:
+            # "has no bodySite" (§5.6): a site outside the table of §5.7 is still a site
+            if not absent.site_given:
                 return True
             if reported.sited and shares_region(reported, absent):
                 return True
@@ -914,7 +923,8 @@ def shares_region(a: Finding, b: Finding) -> bool:
 
 def latest_score(chart: Chart) -> Decimal | None:
     scores = [r for r in chart.results if r.form == "gad7" and chart.within(r.time, LAB_LOOKBACK)]
-    latest = max(scores, key=lambda r: r.time, default=None)
+    # scores tied at the latest time: the highest (the spec is silent; list order is no rule)
+    latest = max(scores, key=lambda r: (r.time, r.value), default=None)
     return None if latest is None else latest.value
 
 
@@ -934,8 +944,10 @@ def not_rechecked(chart: Chart) -> bool:
         ]
         if not older:
             continue
-        latest = max(older, key=lambda r: (r.time, -forms.index(r.form)))
-        if low(latest) or high(latest):
+        # results of one form tied at the latest time are all the old value, as current ones are
+        ranked = [((r.time, -forms.index(r.form)), r) for r in older]
+        top = max(rank for rank, _ in ranked)
+        if any(low(r) or high(r) for rank, r in ranked if rank == top):
             return True
     return False
 
