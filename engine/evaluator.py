@@ -16,7 +16,7 @@ from . import runtime, units
 from .card_text import card_text
 from .clock import calendar_date, zone_of
 from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
-from .conditions import SUPPRESSED, suppressed_rule
+from .conditions import SUPPRESSED, NotRechecked, suppressed_rule
 from .do_now import do_now
 from .errors import Problem, RulesetError
 from .evaluation import (
@@ -44,11 +44,11 @@ from .proposals import hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .red_flags import flag_checks, flag_rules
 from .regions import latest_sides, region_count, share_a_region, side_words
-from .results import reads_one_result
+from .results import NOT_RECHECKED_SINCE, reads_one_result
 from .summary import Reading, Summary, latest_present_date, summarise
 
 # `{potassium}`, `{severe_potassium}`, `{weakness date}`, `{leg_swelling side}`
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date| side| regions| span)?\}")
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date| side| regions| span| old)?\}")
 
 # by key, with the ruleset compiled: a Ruleset built by hand may reuse another's key
 _COMPILED: dict[str, tuple[Ruleset, Compiled]] = {}
@@ -221,6 +221,7 @@ class _Run:
         self.trace: list[Firing] = []
         self.derived: dict[str, Finding] = {}
         self.pending: list[_Pending] = []
+        self._shown_by_rule: dict[str, dict[str, Reading]] = {}
         self._matches: dict[Pattern, Matched] = {}
         self._context: Context | None = None
 
@@ -309,6 +310,7 @@ class _Run:
         then = pending.rule.then
         assert then.suggest is not None and then.summary is not None
         shown = self._shown(pending)
+        self._shown_by_rule[pending.rule.id] = shown
         among = pending.evidence
         detail = self._fill(then.detail or "", shown=shown, among=among).strip()
         reasons = "\n".join(reason(m) for m in pending.matched)
@@ -359,10 +361,12 @@ class _Run:
                     shown.setdefault(matched.name, found[1][0])
         return shown
 
-    def fill_note(self, text: str, group: str | None) -> str:
+    def fill_note(self, text: str, group: str | None, rule: str | None = None) -> str:
         """A proposal's note filled in; a medication placeholder names `group` when the order
-        is that drug group's review, else every active group."""
-        return self._fill(text, group=group)
+        is that drug group's review, else every active group; a concept the proposing `rule`
+        tested one result of shows that result (an old one with its date)."""
+        shown = self._shown_by_rule.get(rule or "")
+        return self._fill(text, group=group, shown=shown)
 
     def _fill(
         self,
@@ -386,6 +390,8 @@ class _Run:
                 found = self.summaries.get(name)
                 present = [r.record for r in found.present] if found is not None else []
                 return side_words(latest_sides(present, self.ruleset))
+            if match.group(2) == " old":  # `{potassium old}`: its old value not rechecked
+                return self._old(name)
             if match.group(2) in (" regions", " span"):
                 return self._counted(name, match.group(2).strip())
             if match.group(2) == " date":
@@ -419,6 +425,18 @@ class _Run:
             return describe(summary, "latest", reported=reported)[0]
 
         return _PLACEHOLDER.sub(value, text)
+
+    def _old(self, name: str) -> str:
+        """`{concept old}`: "last potassium 3.10 mmol/L on 2025-03-01 was low", the old value a
+        `not rechecked` condition on the concept found ("not recorded" when none did)."""
+        summary = self.summaries.get(name)
+        if summary is not None:
+            for key, measure in self.compiled.measures.items():
+                if isinstance(measure.atom, NotRechecked) and measure.atom.concept == name:
+                    found = summary.measured.get(key)
+                    if found is not None:
+                        return found[0].removesuffix(NOT_RECHECKED_SINCE)
+        return "not recorded"
 
     def _counted(self, name: str, part: str) -> str:
         """`{concept regions}`: the body regions its present records span; `{concept span}`:

@@ -691,14 +691,14 @@ class _Checker:
         molar_mass: float | None,
         same_as: units.SameAs,
     ) -> tuple[str, ...]:
-        """The units a quantity's data may be in, each known and convertible to its unit."""
+        """The units a concept's data may be in, each known and convertible to its unit."""
         if not spec.accepted_units:
             return ()
-        if kind != "quantity":
-            message = f"accepted-units: is for a quantity; {name} is a {kind}"
+        if spec.unit is None:
+            message = f"accepted-units: is for a concept with a unit; {name} ({kind}) has none"
             self.report((*path, "accepted-units"), message, at_key=True)
             return ()
-        if unit is None:  # a missing or unknown unit is reported already
+        if unit is None:  # an unknown unit is reported already
             return ()
         found: list[str] = []
         for i, text in enumerate(spec.accepted_units):
@@ -1303,6 +1303,9 @@ class _Checker:
             name, dated = inner.removesuffix(" date"), inner.endswith(" date")
             if dated and name in concepts:
                 continue  # `{weakness date}`: the date of its latest record saying present
+            old = inner.removesuffix(" old")
+            if old != inner and old in concepts and concepts[old].kind == "quantity":
+                continue  # `{potassium old}`: its old value a `not rechecked` condition found
             counted = inner.rsplit(" ", 1)
             if len(counted) == 2 and counted[1] in COUNT_PARTS and counted[0] in concepts:
                 continue  # `{fasciculation regions}`, `{fasciculation span}`
@@ -1404,7 +1407,8 @@ class _Checker:
         rule_ids: set[str],
     ) -> Note | None:
         ok = True
-        for message in note_text_problems(spec.text, partial.concepts, self.spec.parameters):
+        named = {**self.spec.parameters, **self.spec.dates}  # `{neurology_review}`: a named date
+        for message in note_text_problems(spec.text, partial.concepts, named):
             self.report((*path, "text"), message)
             ok = False
         if not spec.text.strip():

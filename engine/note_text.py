@@ -51,7 +51,8 @@ Fill = Callable[[str], str]  # the `{name}` placeholders filled, as in a summary
 def problems(
     text: str, concepts: Mapping[str, Concept], parameters: Mapping[str, object]
 ) -> list[str]:
-    """What is wrong with the placeholders of a note's `text` (empty: nothing)."""
+    """What is wrong with the placeholders of a note's `text` (empty: nothing); `parameters`
+    are the other names a plain `{name}` may give (parameters, named dates)."""
     found: list[str] = []
     lists: set[str] = set()
     for inner in BRACED.findall(text):

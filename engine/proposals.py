@@ -52,7 +52,8 @@ from .model import (
 from .records import Record, is_active_on
 
 HIDDEN = "$"  # in the id of a hidden rule and its finding: no rule id or finding may hold it
-Fill = Callable[[str, str | None], str]  # a note's placeholders filled, for a drug group or None
+# a proposal's note filled in: for a drug group (or None), as the rule that proposed it read it
+Fill = Callable[[str, str | None, str], str]
 
 
 def hidden_finding(kind: Literal["proposal", "already", "instruction"], rule: str, n: int) -> str:
@@ -205,7 +206,7 @@ def propose(
         rank = (position.get(s.rule, len(position)), n)
         for group, reasons in _groups(proposal, s, records, as_of, zone):
             key: Hashable = (proposal.code.key, group)
-            note = proposal.note and (fill(proposal.note, group) if fill else proposal.note)
+            note = proposal.note and (fill(proposal.note, group, s.rule) if fill else proposal.note)
             order = _Order.of(
                 replace(proposal, note=note), due, reasons, s.rule, placed, words=words, rank=rank
             )

@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from . import units
 from .clock import Duration, calendar_date, may_coincide
@@ -237,10 +237,17 @@ def not_rechecked(
             time = reading.record.time
             assert time is not None
             day = calendar_date(time, zone, reading.record.date_only).isoformat()
-            value = f"{_number(_value(reading))}{_unit(concept)}"
-            words = f"last {concept.label} {value} on {day} was {side}, not rechecked since"
+            number = _number(_value(reading))
+            if concept.shown_decimals is not None:  # written as cards write it: "3.10"
+                step = Decimal(1).scaleb(-concept.shown_decimals)
+                number = f"{_value(reading).quantize(step, rounding=ROUND_HALF_UP):f}"
+            value = f"{number}{_unit(concept)}"
+            words = f"last {concept.label} {value} on {day} was {side}{NOT_RECHECKED_SINCE}"
             return Found(words, (reading,))
     return None
+
+
+NOT_RECHECKED_SINCE = ", not rechecked since"  # ends the words of an old value not rechecked
 
 
 def reads_one_result(atom: object) -> bool:
@@ -272,6 +279,7 @@ def _number(value: Decimal) -> str:
 
 
 __all__ = [
+    "NOT_RECHECKED_SINCE",
     "Found",
     "Judge",
     "candidates",

@@ -149,11 +149,11 @@ def test_an_accepted_unit_that_cannot_be_read_is_located(
     assert message in found[0]
 
 
-def test_accepted_units_are_for_a_quantity(tmp_path: Path) -> None:
+def test_accepted_units_need_a_unit(tmp_path: Path) -> None:
     text = BASE.replace(
         "  gad7: {kind: score, codes: [loinc#70274-6]}",
         "  gad7: {kind: score, codes: [loinc#70274-6], accepted-units: ['{score}']}",
     ) + rule("gad7 >= 10")
     assert problems(text, tmp_path) == [
-        f"{line_of(text, 'gad7:')}:47: accepted-units: is for a quantity; gad7 is a score"
+        f"{line_of(text, 'gad7:')}:47: accepted-units: is for a concept with a unit; gad7 (score) has none"
     ]
