@@ -78,14 +78,17 @@ def evaluate_bundle(
     as_of: datetime | None = None,
     *,
     cache: ResourceCache | None = None,
+    now: datetime | None = None,
 ) -> Results:
     """Evaluate every patient in FHIR R4 `data` (a path, JSON text, or parsed JSON: a Bundle,
     a resource, an array, or NDJSON) against `ruleset` (a Ruleset, a packaged id or a path).
 
     Raises `FhirInputError` for input that is not FHIR JSON at all; data that is FHIR but
     unusable becomes warnings on the patient it belongs to (or on the results). A `cache`
-    (a service's, long-lived) spares validating again a resource already read."""
-    patients = evaluate_patients(data, ruleset, as_of, cache=cache)
+    (a service's, long-lived) spares validating again a resource already read. Without
+    `as_of`, `now` (default: the clock) is the evaluation time, and data dated after it is a
+    data error, left out with a warning."""
+    patients = evaluate_patients(data, ruleset, as_of, cache=cache, now=now)
     return Results(list(patients), patients.warnings)
 
 
@@ -100,12 +103,14 @@ class PatientResults:
         patients: tuple[PatientData, ...],
         warnings: tuple[DataWarning, ...],
         as_of: datetime | None,
+        now: datetime | None = None,
     ) -> None:
         self.warnings = warnings
         self._evaluator = evaluator
         self._waiting = list(reversed(patients))  # popped: a patient's records go once read
         self._as_of = as_of
-        self._now = datetime.now(UTC) if as_of is None else None  # one time for every patient
+        # one time for every patient
+        self._now = (now or datetime.now(UTC)) if as_of is None else None
 
     def __iter__(self) -> Iterator[PatientResult]:
         while self._waiting:
@@ -122,13 +127,14 @@ def evaluate_patients(
     as_of: datetime | None = None,
     *,
     cache: ResourceCache | None = None,
+    now: datetime | None = None,
 ) -> PatientResults:
     """`evaluate_bundle`, one patient at a time: every patient's records are read first (a
     patient's resources may be anywhere in the input), each evaluation when it is iterated."""
     rules = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
     evaluator = Evaluator(rules)
     batch = patient_records(data, rules, cache)
-    return PatientResults(evaluator, batch.patients, batch.warnings, as_of)
+    return PatientResults(evaluator, batch.patients, batch.warnings, as_of, now)
 
 
 def _with_warnings(evaluation: Evaluation, warnings: tuple[DataWarning, ...]) -> Evaluation:

@@ -152,7 +152,8 @@ def run_scenario(scenario: Scenario, ruleset: Ruleset) -> Outcome:
     Raises `ScenarioError` if an expectation names a rule that is not a suggesting rule of
     `ruleset`: a misspelt id under `not fired` would otherwise pass whatever the rules do."""
     _check_mentions(scenario, ruleset)
-    results = evaluate_bundle(scenario.bundle, ruleset, as_of=scenario.now)
+    # a scenario's `now` is now: data dated after it is a data error, as it is for `vigil evaluate`
+    results = evaluate_bundle(scenario.bundle, ruleset, now=scenario.now)
     patient = f"Patient/{scenario.patient}"
     result = next((r for r in results if r.patient == patient), None)
     if result is None:
