@@ -1,4 +1,4 @@
-"""The example patients of calf-fasciculation 2.1.0 (`examples/calf-patients-2.json`).
+"""The example patients of calf-fasciculation 2.1.0 (`examples/calf-patients.json`).
 
 Each patient's escalation and fired rules are written here from the specification
 (clinical-spec-calf-2.md) and checked against its plain-Python reading, `tests.calf_oracle_v2`;
@@ -23,7 +23,7 @@ from fhir.resources.R4B.bundle import Bundle
 from tests.calf_oracle_v2 import LATERALITY, LOINC, RULES, SCT, VIGIL, evaluate
 from tests.vigil.test_evaluate_command import vigil
 
-EXAMPLES = Path(__file__).parents[2] / "examples" / "calf-patients-2.json"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "calf-patients.json"
 # the README runs `--as-of 2026-03-01` (read as midnight UTC); the answers hold all that day
 AS_OF = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 1, 12, tzinfo=UTC))
 SYSTEMS = {

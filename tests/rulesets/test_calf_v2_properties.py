@@ -1,7 +1,7 @@
 """The calf-fasciculation 2.1.0 ruleset against the spec's plain-Python reading.
 
 Random patients (FHIR resources from `tests.rulesets.calf2_patients`) and the example patients
-(`examples/calf-patients-2.json`) are evaluated through `fhir_adapters.evaluate_bundle` with the
+(`examples/calf-patients.json`) are evaluated through `fhir_adapters.evaluate_bundle` with the
 packaged ruleset; the escalation and the fired rules of the spec's §7 must equal the oracle's
 (`tests.calf_oracle_v2`).
 """
@@ -25,7 +25,7 @@ from tests.rulesets.calf2_patients import AS_OF, patient
 
 ROOT = Path(__file__).parents[2]
 RULESET_PATH = ROOT / "rulesets" / "calf_fasciculation" / "ruleset.yaml"
-EXAMPLES = ROOT / "examples" / "calf-patients-2.json"
+EXAMPLES = ROOT / "examples" / "calf-patients.json"
 EXAMPLES_AS_OF = datetime(2026, 3, 1, 12, tzinfo=UTC)
 Resource = dict[str, Any]
 

@@ -1,4 +1,4 @@
-"""Every calf-fasciculation 2.1.0 scenario (`scenarios-2/`) agrees with the plain-Python oracle.
+"""Every calf-fasciculation 2.1.0 scenario (`scenarios/`) agrees with the plain-Python oracle.
 
 Each scenario is built into its FHIR Bundle the way `vigil test` builds it; the scenario
 patient's resources (and any Medication) go to `tests.calf_oracle_v2.evaluate` at the
@@ -17,7 +17,7 @@ import pytest
 from fhir_adapters.scenarios import Scenario, load_scenario
 from tests.calf_oracle_v2 import evaluate
 
-FOLDER = Path(__file__).resolve().parents[2] / "rulesets" / "calf_fasciculation" / "scenarios-2"
+FOLDER = Path(__file__).resolve().parents[2] / "rulesets" / "calf_fasciculation" / "scenarios"
 SCENARIOS = sorted(FOLDER.glob("*.yaml"))
 
 # scenario file name -> how the oracle departs from the specification (it is expected to fail)
