@@ -1,9 +1,9 @@
 """Any Vigil ruleset run on durable_rules used directly: the floor for a ruleset with no
 hand-written durable_rules version (see bench/README.md).
 
-The ruleset's compiled definition runs on a bare durable_rules `Host` as `durable_direct.py`
-runs the calf rules: no timers, one lock, a fresh session a patient, the sentinel first,
-`delete_state` in a `finally`, action errors raised again. Its facts are the ones Vigil's own
+The ruleset's compiled definition runs on a bare durable_rules `Host`: no timers, one lock, a
+fresh session a patient, the sentinel first, `delete_state` in a `finally`, action errors
+raised again. Its facts are the ones Vigil's own
 `summarise` and `concept_fact` compute (a direct implementation must compute them too, so that
 work is timed); its actions only note which rule fired and assert what other rules read. The
 answer is the escalation, the suggesting rules and the derived findings.
@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from durable import engine as durable
 
-from bench.durable_direct import Answer, BareHost
 from engine.compiler import END_RULE, SCOPE_FINDING, compile_ruleset
 from engine.facts import concept_fact
 from engine.levels import ladder
@@ -27,6 +26,32 @@ from engine.measures import Context
 from engine.model import Ruleset
 from engine.records import Record
 from engine.summary import summarise
+
+
+class BareHost(durable.Host):  # type: ignore[misc]
+    """A durable_rules Host that starts no timer threads and hands every action to
+    `on_action`."""
+
+    def __init__(self) -> None:
+        self.on_action: Callable[[str, Any], None] | None = None
+        super().__init__()
+
+    def _run(self) -> None:
+        """No timer threads."""
+
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
+        def action(closure: Any) -> None:
+            if self.on_action is not None:
+                self.on_action(action_name, closure)
+
+        return action
+
+
+class Answer:
+    __slots__ = ("escalation", "findings", "rules")
+
+    def __init__(self, escalation: str, rules: frozenset[str], findings: frozenset[str]) -> None:
+        self.escalation, self.rules, self.findings = escalation, rules, findings
 
 
 class DurableGeneric:

@@ -1,8 +1,9 @@
 """Microseconds per patient for a ruleset's logic, side by side, and Vigil's resident memory
 after 1,000 and 100,000 evaluations in a fresh process (what each row is: bench/README.md).
 
-  calf-fasciculation   tests/calf_oracle.py (plain Python), bench/durable_direct.py, Vigil
-  hyperkalaemia        bench/durable_generic.py (its compiled rules on a bare Host), Vigil
+  durable_rules used directly: bench/durable_generic.py (the ruleset's compiled rules on a
+  bare Host, fed the facts Vigil computes), and Vigil; calf-fasciculation (the default) on
+  bench/population.py's records, hyperkalaemia on its FHIR population read into records
 
 Every implementation's answers are cross-checked first; a disagreement fails the run.
 
@@ -33,11 +34,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
-from bench.durable_direct import Answer, DurableDirect  # noqa: E402
-from bench.durable_generic import DurableGeneric  # noqa: E402
+from bench.durable_generic import Answer, DurableGeneric  # noqa: E402
 from bench.hyperkalaemia_population import population_records  # noqa: E402
 from bench.population import AS_OF, population  # noqa: E402
-from tests import calf_oracle  # noqa: E402
 
 GOAL_RATIO = 1.3
 GOAL_RSS_GROWTH = 0.10
@@ -85,39 +84,6 @@ def rss_kb() -> int:
 
 
 # -- correctness first ------------------------------------------------------------------------
-
-
-def cross_check(
-    patients: list[list[engine.Record]], direct: DurableDirect, vigil: engine.Evaluator
-) -> Counter[str]:
-    """Every implementation gives the oracle's escalation and suggesting rules; durable direct
-    and Vigil derive the same findings. Exits with status 1 on the first disagreement."""
-    escalations: Counter[str] = Counter()
-    for index, records in enumerate(patients):
-        expected = calf_oracle.evaluate(records, AS_OF)
-        got_direct = direct.evaluate(records, AS_OF)
-        got_vigil = vigil.evaluate(records, as_of=AS_OF)
-        answers = {
-            "durable": (got_direct.escalation, got_direct.rules),
-            "vigil": (got_vigil.escalation, frozenset(s.rule for s in got_vigil.suggestions)),
-        }
-        for name, answer in answers.items():
-            if answer != (expected.escalation, expected.rules):
-                _fail(
-                    index,
-                    records,
-                    f"{name} answered {answer[0]} {sorted(answer[1])}, the "
-                    f"oracle {expected.escalation} {sorted(expected.rules)}",
-                )
-        vigil_findings = frozenset(f.name for f in got_vigil.findings)
-        if got_direct.findings != vigil_findings:
-            _fail(
-                index,
-                records,
-                f"durable derived {sorted(got_direct.findings)}, vigil {sorted(vigil_findings)}",
-            )
-        escalations[expected.escalation] += 1
-    return escalations
 
 
 def cross_check_generic(
@@ -259,10 +225,8 @@ def table(results: dict[str, Any]) -> str:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     labels = {
-        "python": "(a) hand-written Python (calf_oracle)",
-        "durable": "(b) durable_rules used directly"
-        + ("" if results["ruleset"] == CALF else " (compiled definition, bare Host)"),
-        "vigil": "(c) Vigil `Evaluator.evaluate`",
+        "durable": "(a) durable_rules used directly (compiled definition, bare Host)",
+        "vigil": "(b) Vigil `Evaluator.evaluate`",
     }
     for name, label in labels.items():
         if name not in t:
@@ -321,17 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     ruleset = engine.load_ruleset(args.ruleset)
     vigil = engine.Evaluator(ruleset)
     implementations: dict[str, Callable[[list[engine.Record]], object]]
-    if args.ruleset == CALF:
-        direct = DurableDirect()
-        escalations = cross_check(patients, direct, vigil)
-        implementations = {
-            "python": lambda records: calf_oracle.evaluate(records, AS_OF),
-            "durable": lambda records: direct.evaluate(records, AS_OF),
-        }
-    else:
-        generic = DurableGeneric(ruleset)
-        escalations = cross_check_generic(patients, generic, vigil)
-        implementations = {"durable": lambda records: generic.evaluate(records, AS_OF)}
+    generic = DurableGeneric(ruleset)
+    escalations = cross_check_generic(patients, generic, vigil)
+    implementations = {"durable": lambda records: generic.evaluate(records, AS_OF)}
     implementations["vigil"] = lambda records: vigil.evaluate(records, as_of=AS_OF)
     samples = timings(implementations, patients, rounds)
     timing = {

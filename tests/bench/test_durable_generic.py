@@ -9,8 +9,7 @@ from datetime import datetime
 import pytest
 
 import engine
-from bench.durable_direct import Answer
-from bench.durable_generic import DurableGeneric
+from bench.durable_generic import Answer, DurableGeneric
 from bench.engine_bench import cross_check_generic, patients_of
 from bench.population import AS_OF
 
