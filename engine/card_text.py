@@ -120,6 +120,10 @@ def _results_found(
     current: list[str] = []
     old: list[str] = []
     seen: set[str] = set()
+    rechecks: dict[str, list[str]] = {}  # concept: the keys of its `not rechecked` measures
+    for key, measure in measures.items():
+        if isinstance(measure.atom, NotRechecked):
+            rechecks.setdefault(measure.atom.concept, []).append(key)
     for item in layout.results:
         summary = summaries.get(item.concept)
         if summary is None:
@@ -129,10 +133,7 @@ def _results_found(
             side = _side(judge, reading, item.concept, ruleset)
             if side is not None:
                 current.append(f"{item.words} {_value(summary, reading, zone)} {side}")
-        for key, measure in measures.items():
-            atom = measure.atom
-            if not isinstance(atom, NotRechecked) or atom.concept != concept.name:
-                continue
+        for key in rechecks.get(concept.name, ()):
             readings = summary.measured.get(key, ("", []))[1]
             for reading in readings[:1]:
                 side = _side(judge, reading, item.concept, ruleset)

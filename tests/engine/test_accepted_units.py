@@ -155,5 +155,6 @@ def test_accepted_units_need_a_unit(tmp_path: Path) -> None:
         "  gad7: {kind: score, codes: [loinc#70274-6], accepted-units: ['{score}']}",
     ) + rule("gad7 >= 10")
     assert problems(text, tmp_path) == [
-        f"{line_of(text, 'gad7:')}:47: accepted-units: is for a concept with a unit; gad7 (score) has none"
+        f"{line_of(text, 'gad7:')}:47: accepted-units: is for a concept with a unit; "
+        "gad7 (score) has none"
     ]

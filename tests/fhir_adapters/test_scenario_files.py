@@ -20,7 +20,7 @@ from fhir_adapters.scenarios import (
 )
 
 FOLDER = engine.packaged_rulesets()["calf-fasciculation"].parent / "scenarios"
-EXAMPLE = yaml.safe_load((FOLDER / "severe-hypokalemia.yaml").read_text())
+EXAMPLE = yaml.safe_load((FOLDER / "u-severe-hypokalemia-2-49.yaml").read_text())
 
 
 def test_a_mistake_is_reported_at_its_line(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_a_failing_scenario_says_what_differed(tmp_path: Path) -> None:
     )
 
 
-EXPECT = (FOLDER / "severe-hypokalemia.yaml").read_text().split("expect:")[0] + "expect:\n"
+EXPECT = (FOLDER / "u-severe-hypokalemia-2-49.yaml").read_text().split("expect:")[0] + "expect:\n"
 
 
 def test_a_rule_id_the_ruleset_does_not_have_is_a_problem_at_its_line(tmp_path: Path) -> None:

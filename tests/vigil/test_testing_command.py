@@ -23,7 +23,8 @@ def test_a_failure_and_the_rules_no_scenario_checks_are_named(tmp_path: Path) ->
     folder = tmp_path / "calf"
     (folder / "scenarios").mkdir(parents=True)
     shutil.copy(CALF / "ruleset.yaml", folder)
-    case = (CALF / "scenarios" / "severe-hypokalemia.yaml").read_text()
+    shutil.copytree(CALF / "valuesets", folder / "valuesets")
+    case = (CALF / "scenarios" / "u-severe-hypokalemia-2-49.yaml").read_text()
     expect = case.split("expect:")[0] + "expect:\n"
     (folder / "scenarios" / "a.yaml").write_text(case)
     failing = folder / "scenarios" / "b.yaml"
