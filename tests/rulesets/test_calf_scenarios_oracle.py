@@ -1,7 +1,7 @@
 """Every calf-fasciculation 2.1.0 scenario (`scenarios/`) agrees with the plain-Python oracle.
 
 Each scenario is built into its FHIR Bundle the way `vigil test` builds it; the scenario
-patient's resources (and any Medication) go to `tests.calf_oracle_v2.evaluate` at the
+patient's resources (and any Medication) go to `tests.calf_oracle.evaluate` at the
 scenario's `now`, and its `escalation`, `fired`, `fired exactly` and `not fired` must hold
 for the oracle's answer. Scenarios where the oracle departs from the specification are listed
 in `ORACLE_FAULTS` with the spec section it gets wrong; they are expected to fail.
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from fhir_adapters.scenarios import Scenario, load_scenario
-from tests.calf_oracle_v2 import evaluate
+from tests.calf_oracle import evaluate
 
 FOLDER = Path(__file__).resolve().parents[2] / "rulesets" / "calf_fasciculation" / "scenarios"
 SCENARIOS = sorted(FOLDER.glob("*.yaml"))

@@ -2,7 +2,7 @@
 
 Every kind of resource the 2.1.0 specification reads, with values, times and statuses on and
 around the boundaries it names, so that property tests can compare the engine reading them
-through `fhir_adapters` with `tests.calf_oracle_v2` reading the same JSON.
+through `fhir_adapters` with `tests.calf_oracle` reading the same JSON.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.calf_oracle_v2 import ATC, LATERALITY, LOINC, RXNORM, SCT, VIGIL
+from tests.calf_oracle import ATC, LATERALITY, LOINC, RXNORM, SCT, VIGIL
 
 AS_OF = datetime(2026, 6, 1, 12, tzinfo=UTC)
 PATIENT_ID = "p"

@@ -1,7 +1,7 @@
 """The example patients of calf-fasciculation 2.1.0 (`examples/calf-patients.json`).
 
 Each patient's escalation and fired rules are written here from the specification
-(clinical-spec-calf-2.md) and checked against its plain-Python reading, `tests.calf_oracle_v2`;
+(clinical-spec-calf-2.md) and checked against its plain-Python reading, `tests.calf_oracle`;
 a variant of a patient shows the spec's point the patient was written for. The Bundle itself
 is checked to be valid FHIR R4 with the spec's code systems and every resource's subject a
 Patient of the Bundle, and `vigil evaluate` to read it with only the warning it is meant to show.
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from tests.calf_oracle_v2 import LATERALITY, LOINC, RULES, SCT, VIGIL, evaluate
+from tests.calf_oracle import LATERALITY, LOINC, RULES, SCT, VIGIL, evaluate
 from tests.vigil.test_evaluate_command import vigil
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "calf-patients.json"

@@ -1,9 +1,9 @@
 """The calf-fasciculation 2.1.0 ruleset against the spec's plain-Python reading.
 
-Random patients (FHIR resources from `tests.rulesets.calf2_patients`) and the example patients
+Random patients (FHIR resources from `tests.rulesets.calf_patients`) and the example patients
 (`examples/calf-patients.json`) are evaluated through `fhir_adapters.evaluate_bundle` with the
 packaged ruleset; the escalation and the fired rules of the spec's §7 must equal the oracle's
-(`tests.calf_oracle_v2`).
+(`tests.calf_oracle`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from engine.loader import load_file
 from engine.model import Ruleset
 from fhir_adapters import evaluate_bundle
-from tests.calf_oracle_v2 import RULES, evaluate
-from tests.rulesets.calf2_patients import AS_OF, patient
+from tests.calf_oracle import RULES, evaluate
+from tests.rulesets.calf_patients import AS_OF, patient
 
 ROOT = Path(__file__).parents[2]
 RULESET_PATH = ROOT / "rulesets" / "calf_fasciculation" / "ruleset.yaml"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.calf_oracle_v2 import LATERALITY, LOINC, SCT, VIGIL, evaluate
+from tests.calf_oracle import LATERALITY, LOINC, SCT, VIGIL, evaluate
 
 AS_OF = datetime(2026, 6, 1, 12, tzinfo=UTC)
 PATIENT = {"reference": "Patient/p"}
