@@ -62,6 +62,15 @@ class Duration:
         return self._shift(moment, 1, zone)
 
     def _shift(self, moment: datetime, sign: int, zone: tzinfo | None) -> datetime:
+        # a shift past the calendar's first or last days stops there (a window from year 1),
+        # a day inside them so that the time still reads in any zone
+        try:
+            return self._shifted(moment, sign, zone)
+        except (OverflowError, ValueError):
+            end = datetime.min + _EDGE if sign < 0 else datetime.max - _EDGE
+            return end.replace(tzinfo=UTC) if moment.tzinfo is not None else end
+
+    def _shifted(self, moment: datetime, sign: int, zone: tzinfo | None) -> datetime:
         fixed = self.fixed
         if fixed is not None:
             return moment + sign * fixed
@@ -73,6 +82,8 @@ class Duration:
         shifted = local.replace(year=year, month=month + 1, day=day)
         return shifted.astimezone(moment.tzinfo) if moment.tzinfo is not None else shifted
 
+
+_EDGE = timedelta(days=2)  # how far inside the calendar's ends a clamped shift stops
 
 # a parameter's UCUM time unit -> the unit a Duration is written in
 _UCUM_UNITS: dict[str, DurationUnit] = {

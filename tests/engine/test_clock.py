@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from engine.clock import (
+    Duration,
     Moment,
     completed_years,
     end_of_day,
@@ -84,3 +85,13 @@ def test_the_end_of_a_local_day() -> None:
 )
 def test_an_age_counts_completed_years(born: date, on: date, years: int) -> None:
     assert completed_years(born, on) == years
+
+
+@pytest.mark.parametrize("length", [Duration(30, "days"), Duration(12, "months")])
+def test_a_shift_past_the_calendars_first_day_stops_inside_it(length: Duration) -> None:
+    early = datetime(1, 1, 5, tzinfo=UTC)
+    start = length.before(early, zone_of("America/New_York"))
+    assert start <= early
+    assert start.astimezone(zone_of("America/New_York")).year == 1
+    late = datetime(9999, 12, 28, tzinfo=UTC)
+    assert length.after(late) >= late
