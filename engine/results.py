@@ -174,6 +174,10 @@ class Judge:
         reading = favoured([r for r, _ in passing], _direction(atom))
         words = next(w for r, w in passing if r is reading)
         flag = " (preliminary)" if reading.record.preliminary else ""
+        raw = reading.record.value
+        if isinstance(raw, Quantity) and Decimal(repr(float(raw.value))) != _value(reading):
+            written = f"{_number(Decimal(repr(float(raw.value))))} {units.display(raw.unit)}"
+            flag = f" (reported as {written}){flag}"
         shown = f"{_number(_value(reading))}{_unit(concept)}{flag}, {', '.join(words)}"
         return Found(shown, (reading,))
 
