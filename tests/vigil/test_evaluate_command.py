@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -33,16 +34,21 @@ def test_json_output_is_one_object_with_every_patient_in_a_stable_order() -> Non
 
     assert run.returncode == 0, run.stderr
     output = json.loads(run.stdout)
-    assert output["ruleset"] == {"id": "calf-fasciculation", "version": "1.0.0"}
+    assert output["ruleset"] == {"id": "calf-fasciculation", "version": "2.1.0"}
     assert output["as_of"] == "2026-03-01T00:00:00+00:00"
     escalations = {r["patient"]: r["escalation"] for r in output["results"]}
     assert escalations == {
         "Patient/amira": "self-care",
-        "Patient/ben": "primary-care",
+        "Patient/bea": "urgent",
         "Patient/chen": "neurology",
         "Patient/dana": "urgent",
         "Patient/eli": "none",
-        "Patient/fay": "neurology",
+        "Patient/fay": "primary-care",
+        "Patient/gita": "none",
+        "Patient/harold": "none",
+        "Patient/ivan": "self-care",
+        "Patient/jo": "urgent",
+        "Patient/kofi": "primary-care",
     }
     assert list(escalations) == sorted(escalations)
     dana = output["results"][3]
@@ -50,7 +56,7 @@ def test_json_output_is_one_object_with_every_patient_in_a_stable_order() -> Non
         "rule": "severe-hypokalemia",
         "level": "urgent",
         "shown": True,
-        "summary": "Potassium 2.3 mmol/L is severely low: same-day assessment",
+        "summary": "Severe hypokalaemia: potassium 2.30 mmol/L (2026-02-27)",
         "detail": dana["suggestions"][0]["detail"],
         "evidence": ["Observation/dana-o3"],
     }
@@ -67,10 +73,18 @@ def test_table_output_has_a_row_per_patient_with_its_reasons() -> None:
 
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0] == "Ruleset calf-fasciculation 1.0.0, as of 2026-03-01T09:00:00+00:00"
-    row = next(line for line in lines if line.startswith("Patient/ben"))
+    assert lines[0] == "Ruleset calf-fasciculation 2.1.0, as of 2026-03-01T09:00:00+00:00"
+    row = next(line for line in lines if line.startswith("Patient/kofi"))
     assert row.split()[1] == "primary-care"
-    assert "Magnesium 0.576 mmol/L is low" in row
+    assert row.endswith("REVIEW IN PRIMARY CARE — Low magnesium: 0.62 mmol/L (2026-02-26)")
+    card = lines[lines.index(row) + 1 : lines.index(row) + 3]
+    assert [line.strip() for line in card] == [
+        "Do now: Repeat magnesium [by 2026-03-15]; Review: examine power (MRC grade) in the "
+        "muscles reported as weak; if weakness is found, refer to neurology urgently "
+        "[by 2026-03-15]",
+        "Found: weakness reported (2026-02-25); twitching in 3 regions; twitching over 44 days; "
+        "magnesium 0.62 mmol/L (2026-02-26) low",
+    ]
     assert "\033[" not in run.stdout  # no colour codes when not on a terminal
 
 
@@ -169,8 +183,9 @@ def test_a_ruleset_with_a_negative_lookback_exits_2_at_its_line(tmp_path: Path) 
     # a lookback of -30 days counted no potassium at all: Dana's 2.3 mmol/L gave self-care
     packaged = ROOT / "rulesets" / "calf_fasciculation" / "ruleset.yaml"
     broken = tmp_path / "ruleset.yaml"
-    potassium = "lookback: 30 days\n    molar-mass: 39.098"
-    text = packaged.read_text().replace(potassium, potassium.replace("30", "-30"))
+    shutil.copytree(packaged.parent / "valuesets", tmp_path / "valuesets")
+    potassium = "molar-mass: 39.098 g/mol\n    lookback: lab_lookback"
+    text = packaged.read_text().replace(potassium, potassium.replace("lab_lookback", "-30 days"))
     broken.write_text(text)
     line = text.splitlines().index("    lookback: -30 days") + 1
 
@@ -178,10 +193,11 @@ def test_a_ruleset_with_a_negative_lookback_exits_2_at_its_line(tmp_path: Path) 
 
     assert run.returncode == 2
     assert run.stdout == ""
-    assert run.stderr.splitlines() == [
+    # first the lookback itself; then the rules that need one, each at its line
+    assert run.stderr.splitlines()[0] == (
         f"vigil evaluate: {broken}:{line}:15: potassium lookback '-30 days' must be more than 0 "
         "(leave lookback out to count records of any age)"
-    ]
+    )
 
 
 def test_a_file_name_that_is_not_utf8_prints_escaped_the_same_in_table_json_and_errors(
@@ -388,7 +404,8 @@ def test_a_result_dated_after_now_is_reported_unless_as_of_is_in_the_past(
     now = json.loads(vigil("evaluate", path, "--format", "json").stdout)
     past = json.loads(vigil("evaluate", path, "--as-of", "2026-03-01", "--format", "json").stdout)
 
-    assert now["results"][0]["escalation"] == "self-care"
+    # the twitch of 2026-02-27 is beyond the 90 days a finding counts for: nothing to do today
+    assert now["results"][0]["escalation"] == "none"
     assert now["results"][0]["warnings"] == [
         {
             "source": "Observation/k",
@@ -514,11 +531,11 @@ def test_on_a_terminal_each_escalation_is_coloured_by_level() -> None:
     results = evaluate_bundle(
         EXAMPLES, "calf-fasciculation", as_of=datetime(2026, 3, 1, tzinfo=UTC)
     )
-    output = {"ruleset": {"id": "calf-fasciculation", "version": "1.0.0"}, "as_of": "2026-03-01"}
+    output = {"ruleset": {"id": "calf-fasciculation", "version": "2.1.0"}, "as_of": "2026-03-01"}
     out = io.StringIO()
     print_table(results, output, out, colour=True)
 
     rows = {line.split()[0]: line for line in out.getvalue().splitlines() if "Patient/" in line}
     assert "\033[1;31murgent" in rows["Patient/dana"]
-    assert "\033[33mprimary-care" in rows["Patient/ben"]
+    assert "\033[33mprimary-care" in rows["Patient/kofi"]
     assert "\033[32mself-care" in rows["Patient/amira"]

@@ -198,22 +198,23 @@ def print_table(results: Results, output: dict[str, Any], out: TextIO, *, colour
         shown = f"{level:<{level_width}}"
         if colour:
             shown = f"{_colour(level, result.evaluation.levels)}{shown}{_RESET}"
-        reasons = [s.summary for s in result.evaluation.suggestions] or ["-"]
+        card = result.evaluation.card
+        if card is not None:  # the ruleset writes the card's text: shown as the card shows it
+            reasons = [printable(escape_surrogates(t), backslash=False) for t in card.lines]
+            reasons.insert(0, printable(escape_surrogates(card.title), backslash=False))
+        else:
+            reasons = [s.summary for s in result.evaluation.suggestions] or ["-"]
         out.write(f"{patient:<{width}}  {shown}  {reasons[0]}\n")
         for reason in reasons[1:]:
             out.write(f"{'':<{width}}  {'':<{level_width}}  {reason}\n")
-        card = result.evaluation.card
-        if card is not None:  # the ruleset writes the card's text: shown as the card shows it
-            for text in (card.title, *card.lines):
-                text = printable(escape_surrogates(text), backslash=False)
-                out.write(f"{'':<{width}}  {'':<{level_width}}  {text}\n")
-        elif result.evaluation.do_now:
+        if card is None and result.evaluation.do_now:
             out.write(f"{'':<{width}}  {'':<{level_width}}  {result.evaluation.do_now}\n")
         for note in () if card is not None else result.evaluation.notes:  # in the ruleset's order
             text = printable(escape_surrogates(note.text), backslash=False)
             out.write(f"{'':<{width}}  {'':<{level_width}}  note: {text}\n")
         flags = red_flag_line(result.evaluation.red_flags)
-        if flags and result.evaluation.suggestions:  # shown where a card would show them
+        # shown where a card would show them (a written card says them in Found, Not recorded)
+        if flags and result.evaluation.suggestions and card is None:
             out.write(f"{'':<{width}}  {'':<{level_width}}  {printable(flags)}\n")
         count = len(result.evaluation.warnings)
         if count:
