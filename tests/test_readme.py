@@ -30,4 +30,4 @@ def test_the_embedding_example_runs_and_reads_each_patients_escalation(
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out
     assert "Patient/dana urgent" in printed
-    assert "- severe-hypokalemia: Potassium 2.3 mmol/L is severely low" in printed
+    assert "- severe-hypokalemia: Severe hypokalaemia: potassium 2.30 mmol/L" in printed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from collections import UserDict
 from datetime import UTC, datetime
 from typing import Any
@@ -121,6 +122,7 @@ def test_an_edited_ruleset_reads_resources_afresh(validations: list[str], tmp_pa
     cache = ResourceCache()
     packaged = engine.packaged_rulesets()["calf-fasciculation"]
     edited = tmp_path / "ruleset.yaml"
+    shutil.copytree(packaged.parent / "valuesets", tmp_path / "valuesets")
     edited.write_text(packaged.read_text().replace("low_potassium: 3.5", "low_potassium: 3.0"))
 
     for _ in range(2):

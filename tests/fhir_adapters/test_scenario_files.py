@@ -65,7 +65,7 @@ def test_a_rule_id_the_ruleset_does_not_have_is_a_problem_at_its_line(tmp_path: 
     path = tmp_path / "case.yaml"
     path.write_text(
         EXPECT + "  fired: [severe-hypokalemia, sever-hypokalemia]\n"
-        "  not fired: [low-potasium, no-such-rule, persistent-weakness]\n"
+        "  not fired: [low-potasium, no-such-rule, twitch-or-cramp]\n"
         "  evidence:\n    benign-twitchng: [Observation/potassium]\n"
     )
     line = EXPECT.count("\n") + 1
@@ -77,7 +77,7 @@ def test_a_rule_id_the_ruleset_does_not_have_is_a_problem_at_its_line(tmp_path: 
         f"{path}:{line + 1}:15: calf-fasciculation has no rule 'low-potasium'; "
         "did you mean 'low-potassium'?",
         f"{path}:{line + 1}:29: calf-fasciculation has no rule 'no-such-rule'",
-        f"{path}:{line + 1}:43: rule 'persistent-weakness' only derives a finding and never "
+        f"{path}:{line + 1}:43: rule 'twitch-or-cramp' only derives a finding and never "
         "suggests, so it is never among the rules that fired",
         f"{path}:{line + 3}:5: calf-fasciculation has no rule 'benign-twitchng'; "
         "did you mean 'benign-twitching'?",

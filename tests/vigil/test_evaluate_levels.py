@@ -80,24 +80,38 @@ def evaluate_json(*args: str | Path) -> dict[str, Any]:
     return output
 
 
-def test_every_fired_rule_is_listed_with_shown_and_the_referral_proposed() -> None:
+def test_every_fired_rule_is_listed_with_shown_and_the_orders_proposed() -> None:
     output = evaluate_json(EXAMPLES, "--as-of", "2026-03-01")
     results = {r["patient"]: r for r in output["results"]}
     dana = results["Patient/dana"]
-    assert all(s["shown"] for r in output["results"] for s in r["suggestions"])
-    [referral] = dana["proposals"]
-    assert referral == {
+    # the neurology referral is kept beside the emergency admission (§9.3)
+    assert [(s["rule"], s["level"], s["shown"]) for s in dana["suggestions"]] == [
+        ("severe-hypokalemia", "urgent", True),
+        ("twitching-with-bulbar-sign", "neurology", True),
+    ]
+    admission, ecg, referral = dana["proposals"]
+    assert admission == {
         "system": "http://snomed.info/sct",
-        "code": "183561008",
-        "display": "Referral to general practitioner",
-        "label": "Referral to general practitioner",
-        "kind": "referral",
-        "priority": "urgent",
-        "reasons": referral["reasons"],
-        "rules": [s["rule"] for s in dana["suggestions"] if s["level"] == "urgent"],
+        "code": "183452005",
+        "label": "Emergency hospital admission",
+        "kind": "admission",
+        "priority": "stat",
+        "due": "2026-03-01T00:00:00+00:00",
+        "due_words": "now",
+        "notes": ["Arrange emergency admission"],
+        "text": "Arrange emergency admission",
+        "reasons": ["Observation/dana-o3"],
+        "rules": ["severe-hypokalemia"],
     }
-    assert "Observation/dana-o3" in referral["reasons"]
-    assert results["Patient/amira"]["proposals"] == []  # self-care proposes nothing
+    assert (ecg["code"], ecg["priority"]) == ("268400002", "stat")
+    assert (referral["code"], referral["rules"]) == ("308474002", ["twitching-with-bulbar-sign"])
+    # an information rule below a self-care escalation is listed, its proposals not shown
+    amira = results["Patient/amira"]
+    assert [(s["rule"], s["shown"]) for s in amira["suggestions"]] == [
+        ("benign-twitching", True),
+        ("anxiety-screen-positive", False),
+    ]
+    assert amira["proposals"] == []  # self-care proposes nothing
 
 
 def test_a_yaml_rulesets_levels_hit_policy_and_proposals(tmp_path: Path) -> None:

@@ -217,12 +217,17 @@ def prefetch_for(patient: str, rs: Ruleset | None = None) -> dict[str, Any]:
 
 def matches(template: str, resource: dict[str, Any]) -> bool:
     """Whether a search template (`Observation?...&combo-code=s|c,...`) would find `resource`
-    by its own code (these test patients' results have no components)."""
+    by its own code or type (these test patients' results have no components); a search by
+    no code (a patient's medicines) finds every resource of its kind."""
     kind, _, query = template.partition("?")
     params = parse_qs(query)
-    tokens = (params.get("code") or params["combo-code"])[0].split(",")
-    wanted = {tuple(t.split("|", 1)) for t in tokens}
-    return resource["resourceType"] == kind and bool(_codes(resource) & wanted)
+    searched = params.get("code") or params.get("combo-code") or params.get("type")
+    if resource["resourceType"] != kind:
+        return False
+    if not searched:
+        return True
+    wanted = {tuple(t.split("|", 1)) for t in searched[0].split(",")}
+    return bool(_codes(resource) & wanted)
 
 
 def no_data(rs: Ruleset | None = None) -> dict[str, None]:

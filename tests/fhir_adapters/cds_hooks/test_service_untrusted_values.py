@@ -34,13 +34,17 @@ def prefetched(patient: str) -> dict[str, Any]:
     for key, template in prefetch_templates(load_ruleset("calf-fasciculation")).items():
         kind, _, query = template.partition("?")
         params = parse_qs(query)
-        tokens = set((params.get("code") or params["combo-code"])[0].split(","))
+        searched = params.get("code") or params.get("combo-code") or params.get("type")
+        tokens = set(searched[0].split(",")) if searched else None  # None: every one of the kind
         found[key] = searchset(
             [
                 r
                 for r in PATIENTS[patient]
                 if r["resourceType"] == kind
-                and any(f"{c['system']}|{c['code']}" in tokens for c in r["code"]["coding"])
+                and (
+                    tokens is None
+                    or any(f"{c['system']}|{c['code']}" in tokens for c in r["code"]["coding"])
+                )
             ]
         )
     return found
