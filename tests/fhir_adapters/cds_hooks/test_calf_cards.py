@@ -73,7 +73,7 @@ def post(server: LiveServer, patient: str, resources: list[dict[str, Any]]) -> h
         "anxious-benign",
         pytest.param(
             "potassium-dysarthria",
-            marks=pytest.mark.xfail(strict=True, reason=DEPARTURES["potassium-dysarthria"]),
+            marks=pytest.mark.xfail(strict=True, reason=DEPARTURES["potassium-dysarthria"].reason),
         ),
     ],
 )
