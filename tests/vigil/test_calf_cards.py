@@ -87,5 +87,6 @@ def test_the_table_shows_the_same_lines_under_the_title(tmp_path: Path) -> None:
     shown = [line.strip() for line in run.stdout.splitlines()]
     for name in ("tetany-magnesium", "anxious-benign"):
         _, card = case(name, WHEN)
-        start = shown.index(card["title"])
+        # the patient's row ends with the title; the lines follow under it
+        start = next(i for i, line in enumerate(shown) if line.endswith(card["title"]))
         assert shown[start + 1 : start + 1 + len(card["lines"])] == card["lines"]
