@@ -20,7 +20,6 @@ import random
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qs
 
 from bench.fhir_vocabulary import (
     CATEGORY,
@@ -34,6 +33,7 @@ from bench.fhir_vocabulary import (
 )
 from engine import load_ruleset
 from fhir_adapters.cds_hooks.prefetch import prefetch_templates
+from tests.prefetch_search import matches
 
 PATIENT_ID = "bench-cds-1"
 SERVICE = "calf-fasciculation"
@@ -151,16 +151,7 @@ def by_template(bundle: dict[str, Any]) -> dict[str, Any]:
     searchset of the entries its codes find (`null` for a key that finds none)."""
     out: dict[str, Any] = {}
     for key, template in _templates().items():
-        kind, _, query = template.partition("?")
-        params = parse_qs(query)  # Observations are searched by combo-code
-        codes = (params.get("code") or params["combo-code"])[0]
-        wanted = {tuple(t.split("|", 1)) for t in codes.split(",")}
-        entries = [
-            e
-            for e in bundle["entry"]
-            if e["resource"]["resourceType"] == kind
-            and any((c["system"], c["code"]) in wanted for c in e["resource"]["code"]["coding"])
-        ]
+        entries = [e for e in bundle["entry"] if matches(template, e["resource"])]
         out[key] = {**bundle, "total": len(entries), "entry": entries} if entries else None
     return out
 

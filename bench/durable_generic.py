@@ -1,12 +1,12 @@
-"""Any Vigil ruleset run on durable_rules used directly: the floor for a ruleset with no
-hand-written durable_rules version (see bench/README.md).
+"""Any Vigil ruleset run on durable_rules used directly: the floor for a ruleset's benchmark
+(see bench/README.md).
 
 The ruleset's compiled definition runs on a bare durable_rules `Host`: no timers, one lock, a
 fresh session a patient, the sentinel first, `delete_state` in a `finally`, action errors
-raised again. Its facts are the ones Vigil's own
-`summarise` and `concept_fact` compute (a direct implementation must compute them too, so that
-work is timed); its actions only note which rule fired and assert what other rules read. The
-answer is the escalation, the suggesting rules and the derived findings.
+raised again. Its facts are the ones Vigil's own `with_scores`, `summarise`, `supersede` and
+`concept_fact` compute (a direct implementation must compute them too, so that work is
+timed); its actions only note which rule fired and assert what other rules read. The answer
+is the escalation, the suggesting rules and the derived findings.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from typing import Any
 from durable import engine as durable
 
 from engine.compiler import END_RULE, SCOPE_FINDING, compile_ruleset
+from engine.evidence import supersede, with_scores
 from engine.facts import concept_fact
 from engine.levels import ladder
 from engine.measures import Context
 from engine.model import Ruleset
 from engine.records import Record
+from engine.regions import share_a_region
 from engine.summary import summarise
 
 
@@ -71,7 +73,11 @@ class DurableGeneric:
     def facts(self, records: Iterable[Record], as_of: datetime) -> list[dict[str, Any]]:
         """One fact per concept some rule reads, with the attributes and measures rules test."""
         compiled, ruleset = self.compiled, self.ruleset
-        summaries, warnings = summarise(records, ruleset, as_of, history=compiled.history)
+        # as Vigil reads them: scores standing as findings, superseded reports left out
+        summaries, warnings = summarise(
+            with_scores(records, ruleset), ruleset, as_of, history=compiled.history
+        )
+        summaries = supersede(summaries, ruleset, share_a_region)
         context = Context(ruleset, summaries, as_of, warnings) if compiled.measures else None
         return [
             concept_fact(

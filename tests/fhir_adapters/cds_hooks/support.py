@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
 
 import uvicorn
 from fastapi import FastAPI
@@ -25,6 +24,7 @@ from engine.model import Citation, Concept, Referral, Ruleset
 from fhir_adapters.cds_hooks.config import ServiceConfig
 from fhir_adapters.cds_hooks.prefetch import prefetch_templates
 from fhir_adapters.cds_hooks.storage import SqliteStore
+from tests.prefetch_search import codes_of, matches
 
 LOINC, SCT = "http://loinc.org", "http://snomed.info/sct"
 ISS = "https://ehr.example.org"
@@ -62,12 +62,12 @@ def fake_evaluate(
     mine = [r for r in resources if _subject(r) == patient]
     if not mine:
         return None
-    twitch = [r for r in mine if _codes(r) & {(SCT, "82470000")}]
+    twitch = [r for r in mine if codes_of(r) & {(SCT, "82470000")}]
     low_k = [
         r
         for r in mine
         if r["resourceType"] == "Observation"
-        and _codes(r) & {(LOINC, "2823-3"), (LOINC, "6298-4")}
+        and codes_of(r) & {(LOINC, "2823-3"), (LOINC, "6298-4")}
         and r.get("valueQuantity", {}).get("value", 99) < 2.5
     ]
     refs = tuple(sorted(f"{r['resourceType']}/{r['id']}" for r in [*twitch, *low_k]))
@@ -119,10 +119,6 @@ def _subject(resource: dict[str, Any]) -> str | None:
         if isinstance(ref, str) and "Patient/" in ref
         else None
     )
-
-
-def _codes(resource: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(c.get("system"), c.get("code")) for c in resource.get("code", {}).get("coding", [])}
 
 
 # --- test patients ----------------------------------------------------------------------------
@@ -213,21 +209,6 @@ def prefetch_for(patient: str, rs: Ruleset | None = None) -> dict[str, Any]:
         key: searchset([r for r in PATIENTS[patient] if matches(template, r)])
         for key, template in prefetch_templates(rs or ruleset()).items()
     }
-
-
-def matches(template: str, resource: dict[str, Any]) -> bool:
-    """Whether a search template (`Observation?...&combo-code=s|c,...`) would find `resource`
-    by its own code or type (these test patients' results have no components); a search by
-    no code (a patient's medicines) finds every resource of its kind."""
-    kind, _, query = template.partition("?")
-    params = parse_qs(query)
-    searched = params.get("code") or params.get("combo-code") or params.get("type")
-    if resource["resourceType"] != kind:
-        return False
-    if not searched:
-        return True
-    wanted = {tuple(t.split("|", 1)) for t in searched[0].split(",")}
-    return bool(_codes(resource) & wanted)
 
 
 def no_data(rs: Ruleset | None = None) -> dict[str, None]:

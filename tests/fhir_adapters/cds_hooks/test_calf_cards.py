@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from engine import load_ruleset
 from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 from fhir_adapters.cds_hooks.prefetch import prefetch_templates
+from tests.prefetch_search import matches
 
 from ...calf_cases import DEPARTURES, case
 from .support import LiveServer, ServerFactory, hook_request, searchset
@@ -34,30 +34,10 @@ INDICATORS = {  # §2: by the title's level label; self-care and information car
 }
 
 
-def codes(resource: dict[str, Any]) -> set[tuple[str, str]]:
-    """The (system, code) pairs of a resource's code, or an Encounter's type."""
-    concepts = [resource.get("code", {}), *resource.get("type", [])]
-    return {(c["system"], c["code"]) for concept in concepts for c in concept.get("coding", [])}
-
-
-def found(template: str, resource: dict[str, Any]) -> bool:
-    """Whether the EHR's search `template` finds `resource`: its type, and its code among the
-    searched ones when the search names codes (the medicine searches name none)."""
-    kind, _, query = template.partition("?")
-    params = parse_qs(query)
-    searched = params.get("code") or params.get("combo-code") or params.get("type")
-    if resource["resourceType"] != kind:
-        return False
-    if searched is None:
-        return True
-    wanted = {tuple(token.split("|", 1)) for token in searched[0].split(",")}
-    return bool(codes(resource) & wanted)
-
-
 def post(server: LiveServer, patient: str, resources: list[dict[str, Any]]) -> httpx.Response:
     """A patient-view call whose prefetch holds every advertised key, as the EHR fills it."""
     prefetch: dict[str, Any] = {
-        key: searchset([r for r in resources if found(template, r)])
+        key: searchset([r for r in resources if matches(template, r)])
         for key, template in prefetch_templates(RULESET).items()
     }
     body = hook_request(patient, prefetch=prefetch)

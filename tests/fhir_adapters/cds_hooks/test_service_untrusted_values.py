@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 from fhir_adapters.cds_hooks.fhir_client import FetchError, FhirClient, FhirServer
 from fhir_adapters.cds_hooks.prefetch import prefetch_templates
 
-from .support import PATIENTS, LiveServer, ServerFactory, hook_request, searchset
+from .support import PATIENTS, LiveServer, ServerFactory, hook_request, matches, searchset
 
 SERVICE = "/cds-services/calf-fasciculation"
 
@@ -32,21 +31,7 @@ def prefetched(patient: str) -> dict[str, Any]:
     search's matches, by resource type and code."""
     found: dict[str, Any] = {}
     for key, template in prefetch_templates(load_ruleset("calf-fasciculation")).items():
-        kind, _, query = template.partition("?")
-        params = parse_qs(query)
-        searched = params.get("code") or params.get("combo-code") or params.get("type")
-        tokens = set(searched[0].split(",")) if searched else None  # None: every one of the kind
-        found[key] = searchset(
-            [
-                r
-                for r in PATIENTS[patient]
-                if r["resourceType"] == kind
-                and (
-                    tokens is None
-                    or any(f"{c['system']}|{c['code']}" in tokens for c in r["code"]["coding"])
-                )
-            ]
-        )
+        found[key] = searchset([r for r in PATIENTS[patient] if matches(template, r)])
     return found
 
 
