@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence, Set
 
+from .codes import Code, parse_code
+from .errors import CodeError
 from .model import CardFlag, CardLayout, CardResult, Concept, Level, RedFlag, WordList
 from .red_flags import NOT_RECORDED, flag_id, flag_states
 from .schema import RulesetSpec, WordListSpec
@@ -50,8 +52,10 @@ def card_layout(
     levels: Sequence[Level],
     red_flags: Sequence[RedFlag],
     concepts: Mapping[str, Concept],
+    code_systems: Mapping[str, str] | None = None,
 ) -> tuple[CardLayout | None, Problems]:
-    """The ruleset's card layout (None without `card:`), and what is wrong with it."""
+    """The ruleset's card layout (None without `card:`), and what is wrong with it; a result
+    entry's `codes` are read with `code_systems` (the ruleset's prefixes)."""
     card = spec.card
     if card is None:
         return None, []
@@ -96,7 +100,13 @@ def card_layout(
             problems.append((path, f"{item.concept} is a {concept.kind}: it has no results"))
             continue
         missing = item.words if item.missing is None or item.missing is True else item.missing
-        results.append(CardResult(item.concept, item.words, missing or None))
+        codes: list[Code] = []
+        for j, text in enumerate(item.codes):
+            try:
+                codes.append(parse_code(text, code_systems))
+            except CodeError as error:
+                problems.append((("card", "results", i, "codes", j), str(error)))
+        results.append(CardResult(item.concept, item.words, missing or None, tuple(codes)))
     ids = [level.id for level in levels]
     for i, level_id in enumerate(card.advice_at):
         if level_id not in ids:

@@ -17,13 +17,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta, tzinfo
 
 from .clock import calendar_date, zone_of
+from .codes import parse_code
 from .conditions import NotRechecked
 from .do_now import NO_ORDER, PREFIX
+from .errors import CodeError
 from .evaluation import CardText, RedFlagCheck, ShownNote, Suggestion
 from .explanation import describe_reading
 from .levels import Ladder
 from .measures import Measure
-from .model import CardFlag, CardLayout, Ruleset
+from .model import CardFlag, CardLayout, CardResult, Ruleset
 from .red_flags import ABSENT, NOT_RECORDED
 from .results import Judge, current_results
 from .summary import Reading, Summary
@@ -130,18 +132,33 @@ def _results_found(
             continue
         concept = ruleset.concepts[item.concept]
         for reading in current_results(summary):
+            if not _of_form(reading, item, ruleset):
+                continue
             side = _side(judge, reading, item.concept, ruleset)
             if side is not None:
                 current.append(f"{item.words} {_value(summary, reading, zone)} {side}")
         for key in rechecks.get(concept.name, ()):
             readings = summary.measured.get(key, ("", []))[1]
             for reading in readings[:1]:
+                if not _of_form(reading, item, ruleset):
+                    continue
                 side = _side(judge, reading, item.concept, ruleset)
                 if side is None or reading.record.source in seen:
                     continue
                 seen.add(reading.record.source)
                 old.append(f"{item.words} {_value(summary, reading, zone)} {side}, not repeated")
     return current + old
+
+
+def _of_form(reading: Reading, item: CardResult, ruleset: Ruleset) -> bool:
+    """Whether the result is of the entry's codes (any result, when it names none)."""
+    if not item.codes or reading.record.code is None:
+        return not item.codes
+    try:
+        key = parse_code(reading.record.code, ruleset.code_systems).key
+    except CodeError:
+        return False
+    return any(key == code.key for code in item.codes)
 
 
 def _side(judge: Judge, reading: Reading, name: str, ruleset: Ruleset) -> str | None:

@@ -40,7 +40,7 @@ from .model import Rule, Ruleset
 from .note_text import lines
 from .notes import hidden_rules as note_rules
 from .notes import shown as shown_notes
-from .proposals import hidden_rules, is_hidden, propose, rule_proposals
+from .proposals import hidden_finding, hidden_rules, is_hidden, propose, rule_proposals
 from .records import Record
 from .red_flags import flag_checks, flag_rules
 from .regions import latest_sides, region_count, share_a_region, side_words
@@ -323,7 +323,9 @@ class _Run:
         return Suggestion(
             rule=pending.rule.id,
             level=then.suggest,
-            summary=self._fill(then.summary, reported=False, shown=shown, among=among),
+            summary=self._fill(
+                self._summary(pending.rule), reported=False, shown=shown, among=among
+            ),
             detail=body,
             evidence=pending.evidence,
             citations=tuple(self.ruleset.citations[c] for c in then.cite),
@@ -335,6 +337,14 @@ class _Run:
                 first=self.levels.is_first(then.suggest),
             ),
         )
+
+    def _summary(self, rule: Rule) -> str:
+        """The rule's summary: its first variant whose condition held, else its last."""
+        assert rule.then.summary is not None
+        for n, variant in enumerate(rule.then.summaries):
+            if variant.when is None or hidden_finding("summary", rule.id, n) in self.derived:
+                return variant.text
+        return rule.then.summary
 
     def fill_text(self, text: str) -> str:
         """A rule's text (its instruction) with its placeholders filled in."""

@@ -94,7 +94,8 @@ from .valuesets import ValueSetError, read_value_set
 from .yaml_source import Source, load_yaml
 
 MAX_RULESET_BYTES = 4 * 2**20  # a ruleset is input from people: far above 4,000 rules' worth
-SUMMARY_LIMIT = 120  # leaves room under CDS Hooks' 140 characters once placeholders are filled
+SUMMARY_LIMIT = 125  # with a level label ("URGENT TODAY — "), within CDS Hooks' 140 characters
+PLACEHOLDER_WIDTH = 10  # what a placeholder is counted as against it: a date's width
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( side)?\}")
 _BRACED = re.compile(r"\{([^{}]*)\}")
 # `14 days after raasi started, else 3 days`: due after a medicine's latest start
@@ -377,7 +378,7 @@ class _Checker:
         hit_policy = self._hit_policy(rules)
         notes = self._notes(partial, derived, {r.id for r in self.spec.rules})
         word_lists, word_problems = word_lists_of(self.spec.word_lists, concepts, derived)
-        card, card_problems = card_layout(self.spec, self.levels, red_flags, concepts)
+        card, card_problems = card_layout(self.spec, self.levels, red_flags, concepts, self.systems)
         for where, message in [*word_problems, *card_problems]:
             self.report(where, message)
         for name, words in self.spec.card.flags.items() if self.spec.card else ():
@@ -1221,8 +1222,10 @@ class _Checker:
             if not spec.summary:
                 self.report(path, "a suggestion needs a summary")
                 ok = False
-        for key in ("summary", "detail"):
-            ok = self._placeholders_ok(getattr(spec, key), (*path, key), partial.concepts) and ok
+        summaries = self._summaries(spec, (*path, "summary"), partial.concepts)
+        summary = summaries[-1].text if summaries else None
+        ok = all(self._placeholders_ok(s.text, p, partial.concepts) for s, p in self._said) and ok
+        ok = self._placeholders_ok(spec.detail, (*path, "detail"), partial.concepts) and ok
         for j, item in enumerate(spec.advice):
             where = (*path, "advice", j, "text")
             ok = self._placeholders_ok(item.text, where, partial.concepts) and ok
@@ -1230,12 +1233,16 @@ class _Checker:
         if spec.instruction is not None and not spec.suggest:
             self.report((*path, "instruction"), "instruction: goes with suggest: a level")
             ok = False
-        if spec.summary and len(spec.summary) > SUMMARY_LIMIT:
-            self.report(
-                (*path, "summary"),
-                f"summary is {len(spec.summary)} characters; keep it under {SUMMARY_LIMIT}",
-            )
-            ok = False
+        for said, where in self._said:
+            # as a card shows it, roughly: each placeholder as wide as a date
+            width = len(" ".join(_BRACED.sub("x" * PLACEHOLDER_WIDTH, said.text).split()))
+            if width > SUMMARY_LIMIT:
+                self.report(
+                    where,
+                    f"summary is about {width} characters once filled in; keep it under "
+                    f"{SUMMARY_LIMIT}",
+                )
+                ok = False
         cites = [spec.cite] if isinstance(spec.cite, str) else spec.cite
         for i, key in enumerate(cites):
             if key not in partial.citations:
@@ -1265,14 +1272,42 @@ class _Checker:
         return Action(
             derive=spec.derive,
             suggest=spec.suggest,
-            summary=spec.summary,
+            summary=summary,
             detail=spec.detail,
             cite=tuple(cites),
             referral=referral,
             advice=advice,
             proposals=proposals,
             instructions=instructions,
+            summaries=summaries if len(summaries) > 1 else (),
         )
+
+    def _summaries(
+        self, spec: ThenSpec, path: tuple[str | int, ...], concepts: Mapping[str, Concept]
+    ) -> tuple[Instruction, ...]:
+        """A suggestion's summary: one text, or variants each with an `if:` but the last (said
+        when none holds); `_said` keeps each text with its place for the checks after."""
+        self._said: list[tuple[Instruction, tuple[str | int, ...]]] = []
+        if spec.summary is None:
+            return ()
+        if isinstance(spec.summary, str):
+            self._said = [(Instruction(spec.summary), path)]
+            return (Instruction(spec.summary),)
+        made = []
+        for i, item in enumerate(spec.summary):
+            last = i == len(spec.summary) - 1
+            when = None
+            if item.when is not None and last:
+                self.report((*path, i, "if"), "the last summary has no if: it is said otherwise")
+            elif item.when is not None:
+                when = self._condition(item.when, (*path, i, "if"))
+                if when is not None:
+                    self.proposal_conditions.append(when)
+            elif not last:
+                self.report((*path, i), "a summary before the last needs an if:")
+            made.append(Instruction(item.text, when))
+            self._said.append((made[-1], (*path, i, "text")))
+        return tuple(made)
 
     def _instructions(
         self, spec: ThenSpec, path: tuple[str | int, ...], concepts: Mapping[str, Concept]

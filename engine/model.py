@@ -313,6 +313,8 @@ class Action:
     advice: tuple[Advice, ...] = ()
     proposals: tuple[Proposal, ...] = ()  # overrides the level's default proposals
     instructions: tuple[Instruction, ...] = ()  # "Do now" when no order is shown
+    # variants of `summary`, the first whose condition holds said instead (the last has none)
+    summaries: tuple[Instruction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,12 +357,14 @@ class CardFlag:
 
 @dataclass(frozen=True, slots=True)
 class CardResult:
-    """A concept whose low or high current results the card lists as found; `missing` is its
-    word when not measured (concepts sharing one are missing only when none is current)."""
+    """A concept whose low or high current results the card lists as found (of `codes` only,
+    when given: one form of an analyte); `missing` is its word when not measured (entries
+    sharing one are missing only when none is current)."""
 
     concept: str
     words: str
     missing: str | None = None
+    codes: tuple[Code, ...] = ()  # only the results with one of these codes (empty: all)
 
 
 @dataclass(frozen=True, slots=True)

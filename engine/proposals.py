@@ -56,9 +56,11 @@ HIDDEN = "$"  # in the id of a hidden rule and its finding: no rule id or findin
 Fill = Callable[[str, str | None, str], str]
 
 
-def hidden_finding(kind: Literal["proposal", "already", "instruction"], rule: str, n: int) -> str:
+def hidden_finding(
+    kind: Literal["proposal", "already", "instruction", "summary"], rule: str, n: int
+) -> str:
     """The finding derived when the `if:` (kind "proposal") or `already:` condition of the
-    n-th proposal of `rule` holds, or the `if:` of its n-th instruction."""
+    n-th proposal of `rule` holds, or the `if:` of its n-th instruction or summary."""
     return f"{kind}{HIDDEN}{rule}{HIDDEN}{n}"
 
 
@@ -81,10 +83,16 @@ def hidden_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
                 if condition is not None:
                     name = hidden_finding(kind, rule.id, n)  # type: ignore[arg-type]
                     hidden.append(Rule(name, name, condition, Action(derive=name), rule.line))
-        for n, instruction in enumerate(rule.then.instructions):
-            if instruction.when is not None:
-                name = hidden_finding("instruction", rule.id, n)
-                hidden.append(Rule(name, name, instruction.when, Action(derive=name), rule.line))
+        for kind, said in (
+            ("instruction", rule.then.instructions),
+            ("summary", rule.then.summaries),
+        ):
+            for n, instruction in enumerate(said):
+                if instruction.when is not None:
+                    name = hidden_finding(kind, rule.id, n)  # type: ignore[arg-type]
+                    hidden.append(
+                        Rule(name, name, instruction.when, Action(derive=name), rule.line)
+                    )
     return tuple(hidden)
 
 

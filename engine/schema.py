@@ -151,7 +151,7 @@ class InstructionSpec(_Strict):
 class ThenSpec(_Strict):
     derive: str | None = None
     suggest: str | None = None
-    summary: str | None = None
+    summary: str | list[InstructionSpec] | None = None  # one text, or variants with if:
     detail: str | None = None
     cite: str | list[str] = Field(default_factory=list)
     referral: str | None = None
@@ -196,6 +196,7 @@ class RedFlagSpec(_Strict):
 class CardResultSpec(_Strict):
     concept: str
     words: str
+    codes: list[str] = Field(default_factory=list)  # only results with these codes (a form)
     missing: str | StrictBool | None = None  # the Not recorded word (default: words; false: never)
 
 

@@ -504,21 +504,10 @@ DEPARTURES: dict[str, Departure] = {
         "leaves out the sign's date (§7.4)",
         ("Also:",),
     ),
-    "thyroidectomy-no-calcium": Departure(
-        "hypocalcemia-risk-without-calcium's headline is fixed ('Perioral paraesthesia or "
-        "twitching after neck surgery'), without the sign that is present or the risk start "
-        "date (§7.4)",
-        ("title",),
-    ),
-    "thyroidectomy-low-calcium": Departure(
-        "calcium is written 'calcium', not by its form ('adjusted calcium'), in the "
-        "symptomatic-hypocalcemia and low-calcium headlines and the Found line (§7.4)",
-        ("title", "Found:", "Also:"),
-    ),
     "old-potassium": Departure(
-        "abnormal-electrolyte-not-rechecked's headline is 'An abnormal potassium, magnesium or "
-        "calcium result was not repeated', not 'Abnormal potassium not repeated: <v> mmol/L "
-        "(<date>)' (§7.4)",
+        "abnormal-electrolyte-not-rechecked's headline writes the old value as '2.30 mmol/L on "
+        "<date>' (how a result that is no longer current is written everywhere), not "
+        "'2.30 mmol/L (<date>)' (§7.4)",
         ("title",),
     ),
 }
