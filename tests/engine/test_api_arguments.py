@@ -13,6 +13,7 @@ import pytest
 import engine
 import fhir_adapters
 from engine import Quantity, Record
+from tests.engine.frozen import CALF_1
 from tests.engine.rulesets import chained
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
@@ -21,7 +22,7 @@ WRONG_TYPES: list[Any] = [None, {}, 1, 1.5, b"calf-fasciculation", [], object()]
 
 @pytest.mark.parametrize("value", WRONG_TYPES, ids=lambda v: type(v).__name__)
 def test_an_argument_of_the_wrong_type_is_a_vigil_error(value: Any) -> None:
-    ruleset = engine.load_ruleset("calf-fasciculation")
+    ruleset = engine.load_ruleset(CALF_1)
     calls = [
         lambda: engine.load_ruleset(value),
         lambda: engine.load_text(value),
@@ -49,7 +50,7 @@ def twitching_at(site: str) -> list[Record]:
 
 
 def test_a_site_spelt_as_the_tongue_in_another_form_is_refused_not_read_as_no_site() -> None:
-    evaluator = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+    evaluator = engine.Evaluator(engine.load_ruleset(CALF_1))
     assert evaluator.evaluate(twitching_at("sct#21974007"), as_of=NOW).escalation == "neurology"
     long_form = evaluator.evaluate(twitching_at("http://snomed.info/sct#21974007"), as_of=NOW)
     assert long_form.escalation == "neurology"
@@ -60,7 +61,7 @@ def test_a_site_spelt_as_the_tongue_in_another_form_is_refused_not_read_as_no_si
 
 @pytest.mark.parametrize("flag", ["present", "ongoing", "preliminary", "date_only"])
 def test_a_flag_that_is_not_true_or_false_is_refused(flag: str) -> None:
-    evaluator = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+    evaluator = engine.Evaluator(engine.load_ruleset(CALF_1))
     record = Record("weakness", "Observation/w", NOW, **{flag: "no"})
     with pytest.raises(engine.FactError, match=f"Observation/w: {flag} must be True or False"):
         evaluator.evaluate([record], as_of=NOW)

@@ -11,6 +11,7 @@ import pytest
 import engine
 import fhir_adapters
 from engine import Record
+from tests.engine.frozen import CALF_1
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 LEG_SITES = ["61685007", "7569003"]  # SNOMED: lower limb, finger (any two sites)
@@ -60,9 +61,7 @@ def test_one_condition_at_two_sites_is_one_occasion_of_weakness() -> None:
     answers = {
         len(sites): [
             (result.evaluation.escalation, [s.rule for s in result.evaluation.suggestions])
-            for result in fhir_adapters.evaluate_bundle(
-                weakness_at(sites), "calf-fasciculation", as_of=NOW
-            )
+            for result in fhir_adapters.evaluate_bundle(weakness_at(sites), CALF_1, as_of=NOW)
         ]
         for sites in (LEG_SITES[:1], LEG_SITES)
     }

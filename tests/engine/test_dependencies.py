@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 import engine
+from tests.engine.frozen import CALF_1
 
 ROOT = Path(__file__).parents[2]
-PACKAGED = engine.packaged_rulesets()["calf-fasciculation"].read_text()
+PACKAGED = CALF_1.read_text()
 MISSPELT = PACKAGED.replace(
     "no suggestion at or above primary-care", "no suggestion at or above primavy-care", 1
 )

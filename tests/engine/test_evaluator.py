@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine import Quantity, Record, runtime
+from tests.engine.frozen import CALF_1
 from tests.engine.rulesets import chained
 
 NOW = datetime(2026, 1, 10, tzinfo=UTC)
@@ -34,7 +35,7 @@ def patient(n: int) -> list[Record]:
 
 
 def test_eight_threads_sharing_one_evaluator_match_a_sequential_run() -> None:
-    evaluator = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+    evaluator = engine.Evaluator(engine.load_ruleset(CALF_1))
     fasciculation = Record("fasciculation", "Observation/f", NOW - timedelta(days=3))
     inputs = [[fasciculation, *patient(n)] for n in range(2000)]
     expected = [evaluator.evaluate(r, as_of=NOW).to_dict() for r in inputs]
@@ -79,7 +80,7 @@ def test_an_edited_ruleset_loads_as_a_new_one_in_the_same_process(tmp_path: Path
 
 
 def test_the_same_input_gives_the_same_output() -> None:
-    evaluator = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+    evaluator = engine.Evaluator(engine.load_ruleset(CALF_1))
     records = [Record("fasciculation", "Observation/f", NOW), *patient(7)]
     assert (
         evaluator.evaluate(records, as_of=NOW).to_dict()
@@ -217,7 +218,7 @@ def test_latest_results_at_the_same_time_that_disagree_are_a_warning() -> None:
 
 def test_an_end_after_the_evaluation_time_does_not_lengthen_a_span() -> None:
     # a Period still open at as_of (or 9999-12-31 written for "open") is not known to go on
-    ruleset = engine.load_ruleset("calf-fasciculation")
+    ruleset = engine.load_ruleset(CALF_1)
     as_of = datetime(2026, 3, 1, tzinfo=UTC)
     twitching = Record(
         "fasciculation",

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 import engine
+from tests.engine.frozen import CALF_1
 
 ROOT = Path(__file__).parents[2]
-CALF = ROOT / "rulesets" / "calf_fasciculation" / "ruleset.yaml"
+CALF = CALF_1
 
 PATIENT = {
     "resourceType": "Bundle",

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
+from tests.engine.frozen import CALF_1
 
-PACKAGED = engine.packaged_rulesets()["calf-fasciculation"].read_text()
+PACKAGED = CALF_1.read_text()
 LINES = PACKAGED.splitlines()
 
 

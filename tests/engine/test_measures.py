@@ -27,6 +27,7 @@ from engine.conditions import (
 )
 from engine.model import Concept, Parameter
 from engine.records import Quantity, Record
+from tests.engine.frozen import CALF_1
 from tests.engine.hand_built import AS_OF, POTASSIUM, evaluate, fired, result, ruleset, words
 
 HOUR = Duration(1, "hours")
@@ -377,7 +378,7 @@ def test_a_29_february_birthday_comes_on_1_march(day: str, adult: bool) -> None:
 
 
 def test_facts_compute_no_measure_no_rule_reads() -> None:
-    calf = engine.load_ruleset("calf-fasciculation")
+    calf = engine.load_ruleset(CALF_1)
 
     compiled = compile_ruleset(calf)
 

@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 import engine
 from engine import sharding, EngineError, Evaluator, Quantity, Record
+from tests.engine.frozen import CALF_1
 
 sharding.MAX_TESTS_PER_SHARD = 10**6
-text = Path("rulesets/calf_fasciculation/ruleset.yaml").read_text()
+text = CALF_1.read_text()
 text = text.replace("id: calf-fasciculation", "id: calf-overflowing", 1) + "".join(
     f"  - id: below-{i}\\n    when: potassium < {2.01 + i / 100:.2f} mmol/L\\n"
     f"    then: {{suggest: primary-care, summary: below {i}}}\\n"

@@ -8,13 +8,14 @@ import pytest
 
 import engine
 from engine import Quantity, Record
+from tests.engine.frozen import CALF_1
 
 # 09:00 on 1 March in Sydney (+11:00): there, 2026-03-01 is today
 NOW = datetime(2026, 2, 28, 22, tzinfo=UTC)
 
 
 def evaluate(*records: Record) -> engine.Evaluation:
-    evaluator = engine.Evaluator(engine.load_ruleset("calf-fasciculation"))
+    evaluator = engine.Evaluator(engine.load_ruleset(CALF_1))
     return evaluator.evaluate(records, now=NOW)
 
 
@@ -99,7 +100,7 @@ def test_results_in_a_known_order_are_no_warning(records: tuple[Record, ...]) ->
 
 
 def test_a_date_begun_somewhere_but_after_now_in_utc_spans_no_negative_time() -> None:
-    ruleset = engine.load_ruleset("calf-fasciculation")
+    ruleset = engine.load_ruleset(CALF_1)
     today_in_sydney = Record(
         "fasciculation", "Observation/t", datetime(2026, 3, 1, tzinfo=UTC), date_only=True
     )

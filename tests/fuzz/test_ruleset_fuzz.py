@@ -13,12 +13,11 @@ from hypothesis import HealthCheck, assume, given, settings
 
 import engine
 import fhir_adapters
+from tests.engine.frozen import CALF_1
 
 from .mutations import EXAMPLE_BUNDLE, mutated
 
-PACKAGED: dict[str, Any] = yaml.safe_load(
-    engine.packaged_rulesets()["calf-fasciculation"].read_text()
-)
+PACKAGED: dict[str, Any] = yaml.safe_load(CALF_1.read_text())
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
 
