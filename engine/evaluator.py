@@ -99,8 +99,9 @@ class Evaluator:
         # medicines whose latest start a proposal's due date counts from: their full history
         proposals = [p for r in ruleset.rules for p in r.then.proposals]
         proposals += [p for level in self._levels.levels for p in level.proposals]
-        self._rule_order = tuple(rule.id for rule in ruleset.rules)
-        self._starts = frozenset(p.due_after for p in proposals if p.due_after)
+        self._rule_order = {rule.id: n for n, rule in enumerate(ruleset.rules)}
+        starts = frozenset(p.due_after for p in proposals if p.due_after)
+        self._history = self._compiled.history | starts
         self._identity = RulesetIdentity(
             ruleset.id, ruleset.version, ruleset.content_hash, ruleset.title
         )
@@ -128,7 +129,7 @@ class Evaluator:
             self.ruleset,
             when,
             as_of_is_now=as_of is None,
-            history=self._compiled.history | self._starts,
+            history=self._history,
         )
         summaries = supersede(summaries, self.ruleset, share_a_region)
         run = _Run(
@@ -158,7 +159,13 @@ class Evaluator:
             rule_order=self._rule_order,
         )
         line = do_now(
-            self.ruleset, suggestions, proposals, escalation, run.fill_text, run.derived.keys()
+            self.ruleset,
+            suggestions,
+            proposals,
+            escalation,
+            run.fill_text,
+            run.derived.keys(),
+            self._rule_order,
         )
         notes = shown_notes(
             self.ruleset,
