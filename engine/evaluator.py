@@ -50,8 +50,22 @@ from .summary import Reading, Summary, latest_present_date, summarise
 # `{potassium}`, `{severe_potassium}`, `{weakness date}`, `{leg_swelling side}`
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date| side| regions| span| old)?\}")
 
-# by key, with the ruleset compiled: a Ruleset built by hand may reuse another's key
-_COMPILED: dict[str, tuple[Ruleset, Compiled]] = {}
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A ruleset compiled, with what every evaluation of it reads, worked out once: an
+    Evaluator is made for every Bundle and every CDS Hooks call."""
+
+    compiled: Compiled
+    actions: dict[str, _Action]
+    cards: CardWriter
+    thresholds: Thresholds  # filled in as evaluations resolve them
+    rule_order: dict[str, int]
+    history: frozenset[str]  # concepts whose full history summaries keep
+
+
+# by key, with the ruleset prepared: a Ruleset built by hand may reuse another's key
+_COMPILED: dict[str, tuple[Ruleset, _Prepared]] = {}
 _COMPILING = threading.Lock()
 # a child forked while another thread compiles would inherit the lock held, for ever
 os.register_at_fork(
@@ -61,9 +75,9 @@ os.register_at_fork(
 )
 
 
-def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
-    """The ruleset checked and compiled, once for each ruleset (and any equal to it): an
-    Evaluator is made for every Bundle and every CDS Hooks call."""
+def _prepared(ruleset: Ruleset, levels: Ladder) -> _Prepared:
+    """The ruleset checked, compiled and prepared, once for each ruleset (and any equal to
+    it): an Evaluator is made for every Bundle and every CDS Hooks call."""
     with _COMPILING:
         cached = _COMPILED.get(ruleset.key)
         if cached is not None and (cached[0] is ruleset or cached[0] == ruleset):
@@ -79,8 +93,21 @@ def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
             # a Ruleset built by hand skips the loader, which reports this at the rule's line
             where = str(ruleset.source or ruleset.key)
             raise RulesetError([Problem(where, 0, 0, f"rule {error.rule}: {error}")]) from None
-        _COMPILED[ruleset.key] = (ruleset, compiled)
-        return compiled
+        # medicines whose latest start a proposal's due date counts from: their full history
+        proposals = [p for r in ruleset.rules for p in r.then.proposals]
+        proposals += [p for level in levels.levels for p in level.proposals]
+        starts = frozenset(p.due_after for p in proposals if p.due_after)
+        thresholds: Thresholds = {}
+        prepared = _Prepared(
+            compiled,
+            _actions(compiled),
+            CardWriter(ruleset, levels, compiled.measures, thresholds),
+            thresholds,
+            {rule.id: n for n, rule in enumerate(ruleset.rules)},
+            compiled.history | starts,
+        )
+        _COMPILED[ruleset.key] = (ruleset, prepared)
+        return prepared
 
 
 class Evaluator:
@@ -95,20 +122,16 @@ class Evaluator:
             ruleset = load_ruleset(ruleset)
         self.ruleset = ruleset
         self._levels = ladder(ruleset)
-        self._compiled = _compiled(ruleset, self._levels)
-        # medicines whose latest start a proposal's due date counts from: their full history
-        proposals = [p for r in ruleset.rules for p in r.then.proposals]
-        proposals += [p for level in self._levels.levels for p in level.proposals]
-        self._rule_order = {rule.id: n for n, rule in enumerate(ruleset.rules)}
-        starts = frozenset(p.due_after for p in proposals if p.due_after)
-        self._history = self._compiled.history | starts
+        prepared = _prepared(ruleset, self._levels)
+        self._compiled = prepared.compiled
+        self._rule_order = prepared.rule_order
+        self._history = prepared.history
         self._identity = RulesetIdentity(
             ruleset.id, ruleset.version, ruleset.content_hash, ruleset.title
         )
-        # worked out once for the ruleset, not for each evaluation
-        self._thresholds: Thresholds = {}
-        self._cards = CardWriter(ruleset, self._levels, self._compiled.measures, self._thresholds)
-        self._actions = _actions(self._compiled)
+        self._thresholds = prepared.thresholds
+        self._cards = prepared.cards
+        self._actions = prepared.actions
 
     def evaluate(
         self, facts: Iterable[Record], as_of: datetime | None = None, *, now: datetime | None = None
