@@ -27,60 +27,111 @@ from .levels import Ladder
 from .measures import Measure
 from .model import CardFlag, CardLayout, CardResult, Ruleset
 from .red_flags import ABSENT, NOT_RECORDED
-from .results import Judge, current_results
+from .results import Judge, Thresholds, current_results
 from .summary import Reading, Summary
 
 DASH = " — "
 
 
-def card_text(
-    ruleset: Ruleset,
-    levels: Ladder,
-    escalation: str,
-    suggestions: Sequence[Suggestion],
-    do_now: str | None,
-    red_flags: Sequence[RedFlagCheck],
-    notes: Sequence[ShownNote],
-    summaries: Mapping[str, Summary],
-    measures: Mapping[str, Measure],
-    fill: Callable[[str], str],
-) -> CardText | None:
-    """The card's text; None when the ruleset writes none or no rule suggested anything."""
-    layout = ruleset.card
-    if layout is None or not suggestions:
-        return None
-    order = {rule.id: n for n, rule in enumerate(ruleset.rules)}
+class CardWriter:
+    """Writes the cards of one ruleset (compiled with `measures`): what every card reads of
+    the ruleset (rule order, notes' sections, `not rechecked` measures, thresholds) is worked
+    out once, not for each evaluation. Safe to share between threads."""
 
-    def place(s: Suggestion) -> int:
-        return order.get(s.rule, len(order))
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        levels: Ladder,
+        measures: Mapping[str, Measure],
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        """`thresholds`: the ruleset's resolved thresholds to share (see `Judge`)."""
+        self.ruleset = ruleset
+        self.levels = levels
+        self._order = {rule.id: n for n, rule in enumerate(ruleset.rules)}
+        self._sections: dict[str, str] = {}
+        for note in ruleset.notes:
+            self._sections.setdefault(note.id, note.section)
+        self._rechecks: dict[str, list[str]] = {}  # concept: its `not rechecked` measures' keys
+        for key, measure in measures.items():
+            if isinstance(measure.atom, NotRechecked):
+                self._rechecks.setdefault(measure.atom.concept, []).append(key)
+        self._thresholds: Thresholds = {} if thresholds is None else thresholds
+        self._zone = zone_of(ruleset.time_zone)
 
-    heads = [s for s in suggestions if s.level == escalation] or list(suggestions)
-    head = min(heads, key=place)
-    level = levels.level(escalation)
-    title = f"{level.label or level.title}{DASH}{_one_line(head.summary)}"
-    lines = [do_now or PREFIX + NO_ORDER]
-    found = _flags_found(layout, red_flags, fill) + _results_found(
-        ruleset, layout, summaries, measures
-    )
-    if found:
-        lines.append("Found: " + "; ".join(found))
-    others = [
-        _one_line(s.summary)
-        for s in sorted(suggestions, key=place)
-        if s.rule != head.rule and not levels.is_first(s.level)
-    ]
-    if others:
-        lines.append("Also: " + "; ".join(others))
-    sections: dict[str, str] = {}
-    for note in ruleset.notes:
-        sections.setdefault(note.id, note.section)
-    lines.extend(_one_line(n.text) for n in notes if sections.get(n.id, "also") != "advice")
-    missing = _not_recorded(ruleset, layout, red_flags, summaries)
-    if missing:
-        lines.append(missing)
-    if escalation in layout.advice_at:
-        lines.extend(_one_line(n.text) for n in notes if sections.get(n.id) == "advice")
-    return CardText(title, tuple(lines))
+    def card_text(
+        self,
+        escalation: str,
+        suggestions: Sequence[Suggestion],
+        do_now: str | None,
+        red_flags: Sequence[RedFlagCheck],
+        notes: Sequence[ShownNote],
+        summaries: Mapping[str, Summary],
+        fill: Callable[[str], str],
+    ) -> CardText | None:
+        """The card's text; None when the ruleset writes none or no rule suggested anything."""
+        layout, levels, order = self.ruleset.card, self.levels, self._order
+        if layout is None or not suggestions:
+            return None
+
+        def place(s: Suggestion) -> int:
+            return order.get(s.rule, len(order))
+
+        heads = [s for s in suggestions if s.level == escalation] or list(suggestions)
+        head = min(heads, key=place)
+        level = levels.level(escalation)
+        title = f"{level.label or level.title}{DASH}{_one_line(head.summary)}"
+        lines = [do_now or PREFIX + NO_ORDER]
+        found = _flags_found(layout, red_flags, fill) + self._results_found(layout, summaries)
+        if found:
+            lines.append("Found: " + "; ".join(found))
+        others = [
+            _one_line(s.summary)
+            for s in sorted(suggestions, key=place)
+            if s.rule != head.rule and not levels.is_first(s.level)
+        ]
+        if others:
+            lines.append("Also: " + "; ".join(others))
+        sections = self._sections
+        lines.extend(_one_line(n.text) for n in notes if sections.get(n.id, "also") != "advice")
+        missing = _not_recorded(self.ruleset, layout, red_flags, summaries)
+        if missing:
+            lines.append(missing)
+        if escalation in layout.advice_at:
+            lines.extend(_one_line(n.text) for n in notes if sections.get(n.id) == "advice")
+        return CardText(title, tuple(lines))
+
+    def _results_found(self, layout: CardLayout, summaries: Mapping[str, Summary]) -> list[str]:
+        """Each current result of the listed concepts beyond a limit, then each old value not
+        rechecked that a rule's test found."""
+        ruleset, zone = self.ruleset, self._zone
+        # a limit's warnings are the rules' to give
+        judge = Judge(ruleset, [], self._thresholds)
+        current: list[str] = []
+        old: list[str] = []
+        seen: set[str] = set()
+        for item in layout.results:
+            summary = summaries.get(item.concept)
+            if summary is None:
+                continue
+            for reading in current_results(summary):
+                if not _of_form(reading, item, ruleset):
+                    continue
+                side = _side(judge, reading, item.concept, ruleset)
+                if side is not None:
+                    current.append(f"{item.words} {_value(summary, reading, zone)} {side}")
+            for key in self._rechecks.get(item.concept, ()):
+                readings = summary.measured.get(key, ("", []))[1]
+                for reading in readings[:1]:
+                    if not _of_form(reading, item, ruleset):
+                        continue
+                    side = _side(judge, reading, item.concept, ruleset)
+                    if side is None or reading.record.source in seen:
+                        continue
+                    seen.add(reading.record.source)
+                    words = f"{item.words} {_value(summary, reading, zone)} {side}, not repeated"
+                    old.append(words)
+        return current + old
 
 
 def _one_line(text: str) -> str:
@@ -107,47 +158,6 @@ def _flags_found(
             text += f" ({check.date.isoformat()})"
         found.append(text)
     return found
-
-
-def _results_found(
-    ruleset: Ruleset,
-    layout: CardLayout,
-    summaries: Mapping[str, Summary],
-    measures: Mapping[str, Measure],
-) -> list[str]:
-    """Each current result of the listed concepts beyond a limit, then each old value not
-    rechecked that a rule's test found."""
-    judge = Judge(ruleset, [])  # a limit's warnings are the rules' to give
-    zone = zone_of(ruleset.time_zone)
-    current: list[str] = []
-    old: list[str] = []
-    seen: set[str] = set()
-    rechecks: dict[str, list[str]] = {}  # concept: the keys of its `not rechecked` measures
-    for key, measure in measures.items():
-        if isinstance(measure.atom, NotRechecked):
-            rechecks.setdefault(measure.atom.concept, []).append(key)
-    for item in layout.results:
-        summary = summaries.get(item.concept)
-        if summary is None:
-            continue
-        concept = ruleset.concepts[item.concept]
-        for reading in current_results(summary):
-            if not _of_form(reading, item, ruleset):
-                continue
-            side = _side(judge, reading, item.concept, ruleset)
-            if side is not None:
-                current.append(f"{item.words} {_value(summary, reading, zone)} {side}")
-        for key in rechecks.get(concept.name, ()):
-            readings = summary.measured.get(key, ("", []))[1]
-            for reading in readings[:1]:
-                if not _of_form(reading, item, ruleset):
-                    continue
-                side = _side(judge, reading, item.concept, ruleset)
-                if side is None or reading.record.source in seen:
-                    continue
-                seen.add(reading.record.source)
-                old.append(f"{item.words} {_value(summary, reading, zone)} {side}, not repeated")
-    return current + old
 
 
 def _of_form(reading: Reading, item: CardResult, ruleset: Ruleset) -> bool:
@@ -212,4 +222,4 @@ def _not_recorded(
     return "Not recorded: " + "; ".join(parts) if parts else None
 
 
-__all__ = ["DASH", "card_text"]
+__all__ = ["DASH", "CardWriter"]

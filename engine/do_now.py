@@ -10,7 +10,7 @@ fired rule at the escalation level, in rule order), else `NO_ORDER`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from .evaluation import Proposed, Suggestion
 from .model import Ruleset
@@ -27,13 +27,16 @@ def do_now(
     escalation: str,
     fill: Callable[[str], str] | None = None,
     derived: Collection[str] = (),
+    order: Mapping[str, int] | None = None,
 ) -> str | None:
     """The "Do now" line of one evaluation; None when no suggesting rule fired. `fill` fills
     an instruction's placeholders; `derived` names the findings derived (an instruction's
-    `if:` held when its hidden finding is among them)."""
+    `if:` held when its hidden finding is among them); `order` each rule id's place in the
+    ruleset's rules (worked out once for a ruleset; None works it out)."""
     if not suggestions:
         return None
-    order = {rule.id: n for n, rule in enumerate(ruleset.rules)}
+    if order is None:
+        order = {rule.id: n for n, rule in enumerate(ruleset.rules)}
     fired = {s.rule: s for s in suggestions}
     shown = [p for p in proposals if p.already is None]
     if shown:
@@ -47,7 +50,8 @@ def do_now(
         return PREFIX + "; ".join(_item(p) for p in sorted(shown, key=key))
     heads = [s for s in suggestions if s.level == escalation] or list(suggestions)
     title = min(heads, key=lambda s: order.get(s.rule, len(order)))
-    rule = next((r for r in ruleset.rules if r.id == title.rule), None)
+    place = order.get(title.rule)
+    rule = ruleset.rules[place] if place is not None else None
     said = [
         i.text
         for n, i in enumerate(rule.then.instructions if rule is not None else ())

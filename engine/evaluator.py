@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import runtime, units
-from .card_text import card_text
+from .card_text import CardWriter
 from .clock import calendar_date, zone_of
 from .compiler import SCOPE_FINDING, Compiled, CompileError, Pattern, compile_ruleset
 from .conditions import SUPPRESSED, NotRechecked, suppressed_rule
@@ -44,14 +44,28 @@ from .proposals import hidden_finding, hidden_rules, is_hidden, propose, rule_pr
 from .records import Record
 from .red_flags import flag_checks, flag_rules
 from .regions import latest_sides, region_count, share_a_region, side_words
-from .results import NOT_RECHECKED_SINCE, reads_one_result
+from .results import NOT_RECHECKED_SINCE, Thresholds, reads_one_result
 from .summary import Reading, Summary, latest_present_date, summarise
 
 # `{potassium}`, `{severe_potassium}`, `{weakness date}`, `{leg_swelling side}`
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date| side| regions| span| old)?\}")
 
-# by key, with the ruleset compiled: a Ruleset built by hand may reuse another's key
-_COMPILED: dict[str, tuple[Ruleset, Compiled]] = {}
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A ruleset compiled, with what every evaluation of it reads, worked out once: an
+    Evaluator is made for every Bundle and every CDS Hooks call."""
+
+    compiled: Compiled
+    actions: dict[str, _Action]
+    cards: CardWriter
+    thresholds: Thresholds  # filled in as evaluations resolve them
+    rule_order: dict[str, int]
+    history: frozenset[str]  # concepts whose full history summaries keep
+
+
+# by key, with the ruleset prepared: a Ruleset built by hand may reuse another's key
+_COMPILED: dict[str, tuple[Ruleset, _Prepared]] = {}
 _COMPILING = threading.Lock()
 # a child forked while another thread compiles would inherit the lock held, for ever
 os.register_at_fork(
@@ -61,9 +75,9 @@ os.register_at_fork(
 )
 
 
-def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
-    """The ruleset checked and compiled, once for each ruleset (and any equal to it): an
-    Evaluator is made for every Bundle and every CDS Hooks call."""
+def _prepared(ruleset: Ruleset, levels: Ladder) -> _Prepared:
+    """The ruleset checked, compiled and prepared, once for each ruleset (and any equal to
+    it): an Evaluator is made for every Bundle and every CDS Hooks call."""
     with _COMPILING:
         cached = _COMPILED.get(ruleset.key)
         if cached is not None and (cached[0] is ruleset or cached[0] == ruleset):
@@ -79,8 +93,21 @@ def _compiled(ruleset: Ruleset, levels: Ladder) -> Compiled:
             # a Ruleset built by hand skips the loader, which reports this at the rule's line
             where = str(ruleset.source or ruleset.key)
             raise RulesetError([Problem(where, 0, 0, f"rule {error.rule}: {error}")]) from None
-        _COMPILED[ruleset.key] = (ruleset, compiled)
-        return compiled
+        # medicines whose latest start a proposal's due date counts from: their full history
+        proposals = [p for r in ruleset.rules for p in r.then.proposals]
+        proposals += [p for level in levels.levels for p in level.proposals]
+        starts = frozenset(p.due_after for p in proposals if p.due_after)
+        thresholds: Thresholds = {}
+        prepared = _Prepared(
+            compiled,
+            _actions(compiled),
+            CardWriter(ruleset, levels, compiled.measures, thresholds),
+            thresholds,
+            {rule.id: n for n, rule in enumerate(ruleset.rules)},
+            compiled.history | starts,
+        )
+        _COMPILED[ruleset.key] = (ruleset, prepared)
+        return prepared
 
 
 class Evaluator:
@@ -95,15 +122,16 @@ class Evaluator:
             ruleset = load_ruleset(ruleset)
         self.ruleset = ruleset
         self._levels = ladder(ruleset)
-        self._compiled = _compiled(ruleset, self._levels)
-        # medicines whose latest start a proposal's due date counts from: their full history
-        proposals = [p for r in ruleset.rules for p in r.then.proposals]
-        proposals += [p for level in self._levels.levels for p in level.proposals]
-        self._rule_order = tuple(rule.id for rule in ruleset.rules)
-        self._starts = frozenset(p.due_after for p in proposals if p.due_after)
+        prepared = _prepared(ruleset, self._levels)
+        self._compiled = prepared.compiled
+        self._rule_order = prepared.rule_order
+        self._history = prepared.history
         self._identity = RulesetIdentity(
             ruleset.id, ruleset.version, ruleset.content_hash, ruleset.title
         )
+        self._thresholds = prepared.thresholds
+        self._cards = prepared.cards
+        self._actions = prepared.actions
 
     def evaluate(
         self, facts: Iterable[Record], as_of: datetime | None = None, *, now: datetime | None = None
@@ -124,15 +152,23 @@ class Evaluator:
             self.ruleset,
             when,
             as_of_is_now=as_of is None,
-            history=self._compiled.history | self._starts,
+            history=self._history,
         )
         summaries = supersede(summaries, self.ruleset, share_a_region)
-        run = _Run(self.ruleset, self._compiled, summaries, when, self._levels)
+        run = _Run(
+            self.ruleset,
+            self._compiled,
+            summaries,
+            when,
+            self._levels,
+            self._actions,
+            self._thresholds,
+        )
         runtime.run_session(self._compiled, run.facts(warnings), run.fire)
         fired = run.suggestions()
         # information rules are at the first level, the default: they never raise the escalation
         escalation = self._levels.highest(s.level for s in fired)
-        starts = Context(self.ruleset, summaries, when)
+        starts = Context(self.ruleset, summaries, when, thresholds=self._thresholds)
         suggestions, proposals = propose(
             fired,
             escalation,
@@ -146,7 +182,13 @@ class Evaluator:
             rule_order=self._rule_order,
         )
         line = do_now(
-            self.ruleset, suggestions, proposals, escalation, run.fill_text, run.derived.keys()
+            self.ruleset,
+            suggestions,
+            proposals,
+            escalation,
+            run.fill_text,
+            run.derived.keys(),
+            self._rule_order,
         )
         notes = shown_notes(
             self.ruleset,
@@ -162,17 +204,8 @@ class Evaluator:
         )
         flags = run.red_flags()
         shown = tuple(ShownNote(id, text) for id, text in notes)
-        card = card_text(
-            self.ruleset,
-            self._levels,
-            escalation,
-            suggestions,
-            line,
-            flags,
-            shown,
-            summaries,
-            self._compiled.measures,
-            run.fill_text,
+        card = self._cards.card_text(
+            escalation, suggestions, line, flags, shown, summaries, run.fill_text
         )
         return Evaluation(
             ruleset=self._identity,
@@ -194,6 +227,27 @@ class Evaluator:
 
 
 @dataclass(frozen=True, slots=True)
+class _Action:
+    """What firing one compiled action reads: its rule, whether the rule is hidden, and the
+    patterns whose matched facts explain it (the scope finding never does)."""
+
+    rule: Rule
+    hidden: bool
+    patterns: tuple[tuple[str, Pattern], ...]
+
+
+def _actions(compiled: Compiled) -> dict[str, _Action]:
+    return {
+        action: _Action(
+            branch.rule,
+            is_hidden(branch.rule.id),
+            tuple((n, p) for n, p in branch.patterns.items() if p.name != SCOPE_FINDING),
+        )
+        for action, branch in compiled.branches.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
 class _Pending:
     order: int
     rule: Rule
@@ -211,8 +265,12 @@ class _Run:
         summaries: dict[str, Summary],
         as_of: datetime,
         levels: Ladder,
+        actions: dict[str, _Action],
+        thresholds: Thresholds,
     ) -> None:
         self.ruleset = ruleset
+        self.actions = actions
+        self.thresholds = thresholds
         self.as_of = as_of
         self.levels = levels
         self.compiled = compiled
@@ -230,7 +288,11 @@ class _Run:
     def facts(self, warnings: list[DataWarning]) -> list[dict[str, Any]]:
         tested = self.compiled.attributes
         measures = self.compiled.measures
-        context = Context(self.ruleset, self.summaries, self.as_of, warnings) if measures else None
+        context = (
+            Context(self.ruleset, self.summaries, self.as_of, warnings, self.thresholds)
+            if measures
+            else None
+        )
         return [
             concept_fact(self.summaries[name], tested[name], warnings, context, measures)
             for name in sorted(self.compiled.concepts & self.summaries.keys())
@@ -241,26 +303,22 @@ class _Run:
     def fire(
         self, action: str, matched: dict[str, Any], emit: Callable[[dict[str, Any]], None]
     ) -> None:
-        branch = self.compiled.branches[action]
-        rule = branch.rule
+        known = self.actions[action]
+        rule = known.rule
         if rule.id in self.fired:
             return  # another branch of the same rule fired first
         self.fired.add(rule.id)
-        if is_hidden(rule.id):  # a proposal's condition: read by the hit policy, not traced
+        if known.hidden:  # a proposal's condition: read by the hit policy, not traced
             assert rule.then.derive is not None
             sources = (
                 self._matched(pattern).sources
-                for name, pattern in branch.patterns.items()
-                if name in matched and pattern.name != SCOPE_FINDING
+                for name, pattern in known.patterns
+                if name in matched
             )
             evidence = tuple(dict.fromkeys(s for group in sources for s in group))
             self.derived[rule.then.derive] = Finding(rule.then.derive, rule.id, evidence)
             return
-        facts = tuple(
-            self._matched(pattern)
-            for name, pattern in branch.patterns.items()
-            if name in matched and pattern.name != SCOPE_FINDING
-        )
+        facts = tuple(self._matched(pattern) for name, pattern in known.patterns if name in matched)
         evidence = tuple(dict.fromkeys(s for m in facts for s in m.sources))
         then = rule.then
         order = len(self.trace) + 1
@@ -481,7 +539,9 @@ class _Run:
 
     def _anchors(self) -> Context:
         if self._context is None:
-            self._context = Context(self.ruleset, self.summaries, self.as_of)
+            self._context = Context(
+                self.ruleset, self.summaries, self.as_of, thresholds=self.thresholds
+            )
         return self._context
 
     def _suppressed(self) -> str:
@@ -493,7 +553,9 @@ class _Run:
         """The active drug groups of a medication concept (only `group` when it is one), each
         named by its records' coding display, else its code: never matched on, only shown."""
         if self._context is None:
-            self._context = Context(self.ruleset, self.summaries, self.as_of)
+            self._context = Context(
+                self.ruleset, self.summaries, self.as_of, thresholds=self.thresholds
+            )
         names: dict[str, str] = {}
         for records, _ in self._context.groups(summary):
             key = records[0].code or records[0].source
@@ -508,6 +570,8 @@ class _Run:
 
     def red_flags(self) -> tuple[RedFlagCheck, ...]:
         """Each red flag's state; none out of the ruleset's scope (no card to show them on)."""
+        if not self.ruleset.red_flags:
+            return ()
         if self.ruleset.scope is not None and SCOPE_FINDING not in self.derived:
             return ()
         return flag_checks(self.ruleset, self.derived, self.summaries)

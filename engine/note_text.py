@@ -206,7 +206,7 @@ def _group_value(group: Summary, part: str, context: Context) -> tuple[datetime,
         return max(recorded), _date(max(recorded), context)
     # changed: the latest start is a product new to the group, not its first record
     dated = sorted((r for r in records if r.time), key=lambda r: (r.time, r.source))
-    alone = Context(context.ruleset, {name: group}, context.as_of)
+    alone = Context(context.ruleset, {name: group}, context.as_of, thresholds=context.thresholds)
     started = [start for _, start in alone.groups(group) if start is not None]
     latest = max(started, key=lambda r: (r.time, r.source), default=None)
     if not dated or latest is None or latest.time is None or latest.time == dated[0].time:

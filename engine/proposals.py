@@ -171,20 +171,25 @@ def propose(
     derived: Mapping[str, Sequence[str]] | None = None,
     start_of: Callable[[str], datetime | None] | None = None,
     fill: Fill | None = None,
-    rule_order: Sequence[str] = (),
+    rule_order: Sequence[str] | Mapping[str, int] = (),
 ) -> tuple[tuple[Suggestion, ...], tuple[Proposed, ...]]:
     """`suggestions` with `shown` set by the policy, and the orders they propose. `records` are
     the patient's records, read for the drug groups of medication reviews and the dates of
     orders already placed; `derived` the findings derived (name -> evidence sources);
     `start_of` a medication concept's latest start; `fill` fills a note's placeholders;
-    `rule_order` the ruleset's rule ids in order (a merged order's tie-break)."""
+    `rule_order` the ruleset's rule ids in order (a merged order's tie-break), or each id's
+    place in that order (worked out once for a ruleset)."""
     found: Mapping[str, Sequence[str]] = derived or {}
     shows = policy.shows()
     limits = [_showing(s, escalation, policy, shows) for s in suggestions]
     shown = tuple(
         replace(s, shown=limit is not None) for s, limit in zip(suggestions, limits, strict=True)
     )
-    position = {rule: n for n, rule in enumerate(rule_order)}
+    position = (
+        rule_order
+        if isinstance(rule_order, Mapping)
+        else {rule: n for n, rule in enumerate(rule_order)}
+    )
     orders: dict[Hashable, _Order] = {}
     candidates: list[tuple[Suggestion, int, Proposal]] = []
     for s, limit in zip(shown, limits, strict=True):

@@ -117,8 +117,7 @@ def flag_checks(
     ruleset: Ruleset, derived: Mapping[str, Finding], summaries: Mapping[str, Summary]
 ) -> tuple[RedFlagCheck, ...]:
     """Each red flag in its state, in the ruleset's order, with the evidence of that state."""
-    times = _record_times(summaries, present_only=False)
-    present_times = _record_times(summaries, present_only=True)
+    times, present_times = _record_times(summaries)
     zone = zone_of(ruleset.time_zone)
     checks: list[RedFlagCheck] = []
     for flag in ruleset.red_flags:
@@ -143,21 +142,24 @@ def flag_checks(
     return tuple(checks)
 
 
-def _record_times(
-    summaries: Mapping[str, Summary], *, present_only: bool
-) -> dict[str, tuple[datetime, bool]]:
+Times = dict[str, tuple[datetime, bool]]
+
+
+def _record_times(summaries: Mapping[str, Summary]) -> tuple[Times, Times]:
     """Each source's latest record time (and whether it is a date only) over every summary, of
-    its records saying present only, or of all."""
-    times: dict[str, tuple[datetime, bool]] = {}
+    all its records, then of its records saying present only."""
+    times: Times = {}
+    present: Times = {}
     for summary in summaries.values():
         for reading in summary.history:
             record = reading.record
-            if record.time is None or (present_only and not record.present):
+            if record.time is None:
                 continue
-            known = times.get(record.source)
-            if known is None or record.time > known[0]:
-                times[record.source] = (record.time, record.date_only)
-    return times
+            for kept in (times, present) if record.present else (times,):
+                known = kept.get(record.source)
+                if known is None or record.time > known[0]:
+                    kept[record.source] = (record.time, record.date_only)
+    return times, present
 
 
 def state_words(check: RedFlagCheck) -> str:

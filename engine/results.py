@@ -121,20 +121,29 @@ def reference_limit(
     return Decimal(repr(number))
 
 
-class Judge:
-    """Tests results against limits for one ruleset, its thresholds resolved once."""
+Thresholds = dict[tuple[str, str], Decimal]  # (concept, threshold text): its resolved number
 
-    def __init__(self, ruleset: Ruleset, warnings: list[DataWarning]) -> None:
+
+class Judge:
+    """Tests results against limits for one ruleset, its thresholds resolved once. Pass the
+    same `thresholds` dict (for that ruleset only) to Judges of many evaluations to resolve
+    each threshold once in all; warnings go to each Judge's own `warnings`."""
+
+    def __init__(
+        self, ruleset: Ruleset, warnings: list[DataWarning], thresholds: Thresholds | None = None
+    ) -> None:
         self.ruleset = ruleset
         self.warnings = warnings
-        self._thresholds: dict[tuple[str, str], Decimal] = {}
+        # shared between threads: a race resolves the same number twice, nothing worse
+        self._thresholds: Thresholds = {} if thresholds is None else thresholds
 
     def threshold(self, concept: str, op: Op, text: str) -> Decimal:
         key = (concept, text)
-        if key not in self._thresholds:
+        found = self._thresholds.get(key)
+        if found is None:
             value = resolve_threshold(Compare(concept, "latest", op, text, text, ()), self.ruleset)
-            self._thresholds[key] = Decimal(repr(value))
-        return self._thresholds[key]
+            found = self._thresholds[key] = Decimal(repr(value))
+        return found
 
     def meets(self, reading: Reading, concept: Concept, clause: Limit | LimitName) -> str | None:
         """What the result met of `clause`, in words, or None when it does not."""
@@ -286,6 +295,7 @@ __all__ = [
     "NOT_RECHECKED_SINCE",
     "Found",
     "Judge",
+    "Thresholds",
     "candidates",
     "current_results",
     "favoured",

@@ -15,7 +15,7 @@ from ..errors import CodeError
 from ..evaluation import DataWarning
 from ..model import ReviewDate, Ruleset
 from ..records import Record, is_active_on
-from ..results import Judge
+from ..results import Judge, Thresholds
 from ..summary import Reading, Summary
 from .definition import duration
 
@@ -57,17 +57,21 @@ class Context:
         summaries: Mapping[str, Summary],
         as_of: datetime,
         warnings: list[DataWarning] | None = None,
+        thresholds: Thresholds | None = None,
     ):
+        """`thresholds`: the ruleset's thresholds resolved so far, shared by evaluations (see
+        `Judge`); None resolves them anew for this context."""
         self.ruleset = ruleset
         self.summaries = summaries
         self.as_of = as_of
         self.warnings = warnings if warnings is not None else []  # data a measure cannot read
+        self.thresholds = thresholds
         self.zone = zone_of(ruleset.time_zone)
         self._anchors: dict[str, datetime | None] = {}
 
     @cached_property
     def judge(self) -> Judge:
-        return Judge(self.ruleset, self.warnings)
+        return Judge(self.ruleset, self.warnings, self.thresholds)
 
     @cached_property
     def today(self) -> date:
