@@ -61,7 +61,7 @@ def test_us_core_calcium_without_a_ucum_code_is_read_through_its_unit() -> None:
     assert [r.escalation for r in alone] == ["none"]  # out of scope without twitching
     low = next(s for s in result.evaluation.suggestions if s.rule == "low-calcium")
     assert low.level == "primary-care"
-    assert low.summary == "Low calcium: 1.92 mmol/L (2005-07-05)"
+    assert low.summary == "Low total calcium: 1.92 mmol/L (2005-07-05)"
     assert "reported as 7.7 mg/dL" in low.detail
     assert low.evidence == (f"Observation/{calcium['id']}",)
 
