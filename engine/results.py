@@ -23,7 +23,7 @@ from .evaluation import DataWarning
 from .model import Concept, Ruleset
 from .records import Quantity
 from .summary import Reading, Summary, is_preferred, rounded
-from .thresholds import resolve_threshold
+from .thresholds import meets, resolve_threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +153,7 @@ class Judge:
         value = _value(reading)
         if limit.op is not None and limit.threshold is not None:
             threshold = self.threshold(concept.name, limit.op, limit.threshold)
-            if _compare(value, limit.op, threshold):
+            if meets(value, limit.op, threshold):
                 shown = f"{_number(threshold)}{_unit(concept)}"
                 return (
                     f"{clause} ({limit.op} {shown})"
@@ -269,18 +269,6 @@ def reads_one_result(atom: object) -> bool:
     if isinstance(atom, ResultTest | NotRechecked):
         return True
     return isinstance(atom, Compare) and atom.attribute == "latest" and atom.window is None
-
-
-def _compare(value: Decimal, op: str, threshold: Decimal) -> bool:
-    if op == "<":
-        return value < threshold
-    if op == "<=":
-        return value <= threshold
-    if op == ">":
-        return value > threshold
-    if op == ">=":
-        return value >= threshold
-    return value == threshold
 
 
 def _unit(concept: Concept) -> str:

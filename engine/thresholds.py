@@ -1,7 +1,9 @@
-"""The number a comparison tests against, in the unit the engine compares in, and the
-durations windows and trends are read over."""
+"""The number a comparison tests against, in the unit the engine compares in, whether a value
+meets it (exactly, in decimal), and the durations windows and trends are read over."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from . import units
 from .clock import Duration, DurationUnit
@@ -144,3 +146,16 @@ def _in_concept_unit(
             f"threshold {shown} is in {unit} ({units.dimension(unit)}), which cannot be compared "
             f"with {compare.concept} in {concept.unit} ({units.dimension(concept.unit)})"
         ) from None
+
+
+def meets(value: Decimal, op: str, threshold: Decimal) -> bool:
+    """Whether `value op threshold` holds, compared exactly."""
+    if op == "<":
+        return value < threshold
+    if op == "<=":
+        return value <= threshold
+    if op == ">":
+        return value > threshold
+    if op == ">=":
+        return value >= threshold
+    return value == threshold

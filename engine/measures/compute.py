@@ -27,8 +27,9 @@ from ..evidence import on_or_after
 from ..model import Concept
 from ..results import current_results, favoured, not_rechecked, result_test
 from ..summary import Reading, Summary, rounded
+from ..thresholds import meets
 from .context import Context, Interval, current, latest_start_date
-from .definition import Measure, Measured, decimal_of, meets
+from .definition import Measure, Measured, decimal_of
 from .medications import medication_state
 from .readings import (
     in_window,

@@ -284,16 +284,3 @@ def scaled_value(value: Decimal, rounding: Rounding) -> int | None:
 def decimal_of(value: float) -> Decimal:
     """A value as the decimal it was written as (its shortest text), not its binary value."""
     return Decimal(repr(value))
-
-
-def meets(value: Decimal, op: str, threshold: Decimal) -> bool:
-    """Whether `value op threshold` holds, compared exactly."""
-    if op == "<":
-        return value < threshold
-    if op == "<=":
-        return value <= threshold
-    if op == ">":
-        return value > threshold
-    if op == ">=":
-        return value >= threshold
-    return value == threshold

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 import engine
-from engine import load_text
-from fhir_adapters import evaluate_bundle
-from tests.engine.test_results import AS_OF, RULESET, result
+from tests.engine.test_results import RULESET, evaluate, result
 
 RECHECK = """\
   - id: magnesium-not-rechecked
@@ -40,14 +38,7 @@ def ruleset(rules: str = WITH_NOTE, shown: bool = True) -> str:
 
 
 def note(text: str, *resources: dict[str, Any]) -> str | None:
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": {"resourceType": "Patient", "id": "p"}}]
-        + [{"resource": r} for r in resources],
-    }
-    (only,) = evaluate_bundle(bundle, load_text(text), as_of=AS_OF)
-    (order,) = only.evaluation.proposals
+    (order,) = evaluate(*resources, text=text).proposals
     return order.text
 
 

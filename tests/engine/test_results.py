@@ -184,14 +184,15 @@ def result(
     return resource
 
 
-def evaluate(*resources: dict[str, Any]) -> Evaluation:
+def evaluate(*resources: dict[str, Any], text: str = RULESET) -> Evaluation:
+    """Patient p's resources evaluated with the ruleset `text` at AS_OF."""
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
         "entry": [{"resource": {"resourceType": "Patient", "id": "p"}}]
         + [{"resource": r} for r in resources],
     }
-    (only,) = evaluate_bundle(bundle, load_text(RULESET), as_of=AS_OF)
+    (only,) = evaluate_bundle(bundle, load_text(text), as_of=AS_OF)
     return only.evaluation
 
 

@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 
 import engine
-from engine import load_text
-from fhir_adapters import evaluate_bundle
-from tests.engine.test_results import AS_OF, RULESET, result
+from tests.engine.test_results import RULESET, evaluate, result
 
 LOW = """\
   - id: low-calcium
@@ -41,14 +39,8 @@ def ruleset(rules: str = VARIANTS) -> str:
 
 
 def summary(text: str, *resources: dict[str, Any]) -> str:
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": {"resourceType": "Patient", "id": "p"}}]
-        + [{"resource": r} for r in resources],
-    }
-    (only,) = evaluate_bundle(bundle, load_text(text), as_of=AS_OF)
-    return next(s.summary for s in only.evaluation.suggestions if s.rule == "low-calcium")
+    evaluation = evaluate(*resources, text=text)
+    return next(s.summary for s in evaluation.suggestions if s.rule == "low-calcium")
 
 
 def test_the_first_variant_whose_condition_holds_is_said() -> None:
