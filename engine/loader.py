@@ -1222,9 +1222,10 @@ class _Checker:
             if not spec.summary:
                 self.report(path, "a suggestion needs a summary")
                 ok = False
-        summaries = self._summaries(spec, (*path, "summary"), partial.concepts)
+        said = self._summaries(spec, (*path, "summary"))
+        summaries = tuple(variant for variant, _ in said)
         summary = summaries[-1].text if summaries else None
-        ok = all(self._placeholders_ok(s.text, p, partial.concepts) for s, p in self._said) and ok
+        ok = all(self._placeholders_ok(s.text, p, partial.concepts) for s, p in said) and ok
         ok = self._placeholders_ok(spec.detail, (*path, "detail"), partial.concepts) and ok
         for j, item in enumerate(spec.advice):
             where = (*path, "advice", j, "text")
@@ -1233,9 +1234,9 @@ class _Checker:
         if spec.instruction is not None and not spec.suggest:
             self.report((*path, "instruction"), "instruction: goes with suggest: a level")
             ok = False
-        for said, where in self._said:
+        for variant, where in said:
             # as a card shows it, roughly: each placeholder as wide as a date
-            width = len(" ".join(_BRACED.sub("x" * PLACEHOLDER_WIDTH, said.text).split()))
+            width = len(" ".join(_BRACED.sub("x" * PLACEHOLDER_WIDTH, variant.text).split()))
             if width > SUMMARY_LIMIT:
                 self.report(
                     where,
@@ -1283,17 +1284,15 @@ class _Checker:
         )
 
     def _summaries(
-        self, spec: ThenSpec, path: tuple[str | int, ...], concepts: Mapping[str, Concept]
-    ) -> tuple[Instruction, ...]:
-        """A suggestion's summary: one text, or variants each with an `if:` but the last (said
-        when none holds); `_said` keeps each text with its place for the checks after."""
-        self._said: list[tuple[Instruction, tuple[str | int, ...]]] = []
+        self, spec: ThenSpec, path: tuple[str | int, ...]
+    ) -> list[tuple[Instruction, tuple[str | int, ...]]]:
+        """A suggestion's summary, each text with its place: one text, or variants each with an
+        `if:` but the last (said when none holds)."""
         if spec.summary is None:
-            return ()
+            return []
         if isinstance(spec.summary, str):
-            self._said = [(Instruction(spec.summary), path)]
-            return (Instruction(spec.summary),)
-        made = []
+            return [(Instruction(spec.summary), path)]
+        made: list[tuple[Instruction, tuple[str | int, ...]]] = []
         for i, item in enumerate(spec.summary):
             last = i == len(spec.summary) - 1
             when = None
@@ -1305,9 +1304,8 @@ class _Checker:
                     self.proposal_conditions.append(when)
             elif not last:
                 self.report((*path, i), "a summary before the last needs an if:")
-            made.append(Instruction(item.text, when))
-            self._said.append((made[-1], (*path, i, "text")))
-        return tuple(made)
+            made.append((Instruction(item.text, when), (*path, i, "text")))
+        return made
 
     def _instructions(
         self, spec: ThenSpec, path: tuple[str | int, ...], concepts: Mapping[str, Concept]
