@@ -1,0 +1,7 @@
+"""Tools for clinicians who write rulesets: check, lint, test, explain, document, compare.
+
+A layer above `engine` and `fhir_adapters` and below the `vigil` command line: every command of
+the authoring guide is a thin shell over a function here, which a test calls directly.
+"""
+
+__all__: list[str] = []
