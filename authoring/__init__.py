@@ -4,4 +4,6 @@ A layer above `engine` and `fhir_adapters` and below the `vigil` command line: e
 the authoring guide is a thin shell over a function here, which a test calls directly.
 """
 
-__all__: list[str] = []
+from .findings import Finding
+
+__all__ = ["Finding"]
