@@ -19,7 +19,15 @@ from .context import Context
 from .issues import CODES, Issue
 from .source import load_with_source, ruleset_file
 
-__all__ = ["CODES", "Issue", "lint", "lint_issues", "load_with_source", "ruleset_file"]
+__all__ = [
+    "CODES",
+    "Issue",
+    "lint",
+    "lint_issues",
+    "lint_with_subjects",
+    "load_with_source",
+    "ruleset_file",
+]
 
 
 def lint_issues(ruleset: Ruleset, source: Source) -> list[Issue]:
@@ -37,4 +45,12 @@ def lint_issues(ruleset: Ruleset, source: Source) -> list[Issue]:
 def lint(ruleset: Ruleset, source: Source) -> list[Finding]:
     """The ruleset's lint findings in file order: unanswered warnings, answered ones as notes
     with their answer, and a warning for each answer that matches no warning."""
-    return in_file_order(f for f, _ in answered(lint_issues(ruleset, source), ruleset, source))
+    return in_file_order(f for f, _ in lint_with_subjects(ruleset, source))
+
+
+def lint_with_subjects(ruleset: Ruleset, source: Source) -> list[tuple[Finding, str]]:
+    """`lint`'s findings in file order, each with its subject (the rule, concept, parameter,
+    finding or ruleset id a `lint-answers:` entry names to answer it)."""
+    found = answered(lint_issues(ruleset, source), ruleset, source)
+    subjects = {id(f): subject for f, subject in found}
+    return [(f, subjects[id(f)]) for f in in_file_order(f for f, _ in found)]

@@ -9,7 +9,7 @@ from engine.model import LintAnswer, Ruleset
 from engine.yaml_source import Source
 
 from ..findings import Finding, Level
-from .issues import Issue
+from .issues import CODES, Issue
 
 
 def answered(
@@ -38,8 +38,13 @@ def answered(
 
 def stale(answer: LintAnswer, index: int, source: Source) -> Finding:
     line, column = source.where(("lint-answers", index))
+    why = (
+        "remove it"
+        if answer.warning in CODES
+        else f"{answer.warning!r} is no warning code ({', '.join(sorted(CODES))})"
+    )
     message = (
-        f"this answer to {answer.warning} {answer.subject} answers no warning: remove it "
+        f"this answer to {answer.warning} {answer.subject} answers no warning: {why} "
         f"[stale-answer {answer.subject}]"
     )
     return Finding(source.file, line, column, "warning", message, "stale-answer")

@@ -42,8 +42,8 @@ def test_strict_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["lint", str(tmp_path), "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["ruleset"] == "lint-example"
-    assert [(f["code"], f["level"], f["line"]) for f in document["findings"]] == [
-        ("no-reviewers", "warning", line)
+    assert [(f["code"], f["subject"], f["level"], f["line"]) for f in document["findings"]] == [
+        ("no-reviewers", "lint-example", "warning", line)
     ]
 
 

@@ -12,7 +12,7 @@ import json
 import sys
 
 from authoring.findings import Finding, in_file_order
-from authoring.lint import lint, load_with_source
+from authoring.lint import lint_with_subjects, load_with_source
 from engine import RulesetError, RulesetNotFound
 
 from ..output import write_stdout
@@ -43,21 +43,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.prog}: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     except RulesetError as error:
-        return report([Finding.from_problem(p) for p in error.problems], args.format, None)
-    findings = lint(ruleset, source)
-    code = report(findings, args.format, ruleset.id)
-    unanswered = any(f.level == "warning" for f in findings)
+        errors = in_file_order(Finding.from_problem(p) for p in error.problems)
+        return report([(f, "") for f in errors], args.format, None)
+    found = lint_with_subjects(ruleset, source)
+    code = report(found, args.format, ruleset.id)
+    unanswered = any(f.level == "warning" for f, _ in found)
     return 1 if args.strict and unanswered else code
 
 
-def report(findings: list[Finding], form: str, ruleset: str | None) -> int:
-    """Print the findings; 1 when the ruleset did not load (`ruleset` None), else 0."""
-    findings = in_file_order(findings)
+def report(found: list[tuple[Finding, str]], form: str, ruleset: str | None) -> int:
+    """Print the findings (each with its subject); 1 when the ruleset did not load
+    (`ruleset` None), else 0."""
+    findings = [f for f, _ in found]
     if form == "json":
         document = {
             "ruleset": ruleset,
             "loaded": ruleset is not None,
-            "findings": [f.to_dict() for f in findings],
+            "findings": [{**f.to_dict(), "subject": subject} for f, subject in found],
         }
         write_stdout(json.dumps(document, indent=2) + "\n")
     else:

@@ -20,3 +20,11 @@ def test_an_answer_to_no_warning_is_stale() -> None:
     [finding] = lint_text(text)
     assert (finding.code, finding.level) == ("stale-answer", "warning")
     assert finding.line == line_of(text, "warning: no-reviewers")
+
+
+def test_an_answer_naming_no_warning_code_says_so() -> None:
+    answer = "lint-answers: [{warning: no-reviewer, subject: lint-example, answer: Typo}]\n"
+    text = edited(("reviewers: [Dr A Reviewer]\n", "reviewers: []\n" + answer))
+    stale = [f for f in lint_text(text) if f.code == "stale-answer"]
+    assert [f.line for f in stale] == [line_of(text, "lint-answers:")]
+    assert "'no-reviewer' is no warning code (band-gap," in stale[0].message
