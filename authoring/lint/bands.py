@@ -64,8 +64,30 @@ def check(context: Context) -> list[Issue]:
             unit = "days"
         issues += overlaps(context, bands, unit)
         ordered = sorted(bands, key=lambda b: (b.values.lo, not b.values.lo_closed))
-        issues += gaps(context, ordered, unit) + order(context, ordered, unit)
+        for side in sides(ordered):
+            issues += gaps(context, side, unit) + order(context, side, unit)
     return list(dict.fromkeys(issues))
+
+
+def sides(ordered: list[Band]) -> list[list[Band]]:
+    """The bands split at a normal range: a range of values between two bands, each the
+    mildest of the bands on its side (low potassium bands below it, high ones above)."""
+    for n in range(1, len(ordered)):
+        below, above = ordered[n - 1], ordered[n]
+        between = gap(below.values, above.values)
+        if between is None or between.lo == between.hi:
+            continue
+        if below.rank == min(b.rank for b in ordered[:n]) and above.rank == min(
+            b.rank for b in ordered[n:]
+        ):
+            return [ordered[:n], *sides(ordered[n:])]
+    return [ordered]
+
+
+def gap(low: Interval, high: Interval) -> Interval | None:
+    """The values between two bands ordered by their lower end, or None when they meet."""
+    between = Interval(low.hi, not low.hi_closed, high.lo, not high.lo_closed)
+    return None if high.lo < low.hi or between.empty else between
 
 
 def overlaps(context: Context, bands: list[Band], unit: str) -> list[Issue]:
@@ -88,8 +110,8 @@ def gaps(context: Context, ordered: list[Band], unit: str) -> list[Issue]:
     issues = []
     for below, above in pairwise(ordered):
         low, high = below.values, above.values
-        between = Interval(low.hi, not low.hi_closed, high.lo, not high.lo_closed)
-        if high.lo < low.hi or between.empty:
+        between = gap(low, high)
+        if between is None:
             continue
         message = (
             f"no rule owns {between.words(unit)} between rule {below.rule.id} "

@@ -94,10 +94,10 @@ class Interval:
         return self.meet(other) == self or self.empty
 
     def words(self, unit: str) -> str:
-        """`>= 5.5 and < 6 mmol/L`, `< 2.5 mmol/L`, `= 3`."""
+        """`>= 5.5 and < 6 mmol/L`, `< 2.5 mmol/L`, `exactly 3`."""
         suffix = f" {unit}" if unit and unit != "1" else ""
         if self.lo == self.hi:
-            return f"= {self.lo:g}{suffix}"
+            return f"exactly {self.lo:g}{suffix}"
         parts = []
         if self.lo != -math.inf:
             parts.append(f"{'>=' if self.lo_closed else '>'} {self.lo:g}")

@@ -27,7 +27,7 @@ def test_a_gap_of_one_value_between_bands() -> None:
     findings = lint_text(text)
     assert lines_of(findings, "band-gap") == [line_of(text, "id: moderate-k")]
     message = next(f.message for f in findings if f.code == "band-gap")
-    assert "no rule owns = 6 mmol/L between rule mild-k" in message
+    assert "no rule owns exactly 6 mmol/L between rule mild-k" in message
 
 
 def test_a_range_left_between_bands() -> None:
@@ -66,3 +66,15 @@ def test_falling_bands_in_order_are_clean() -> None:
     text = text.replace("  moderate_potassium: 6.0 mmol/L\n", "")
     text = text.replace("  severe_potassium: 6.5 mmol/L\n", "")
     assert lint_text(text) == []
+
+
+def test_the_normal_range_between_low_and_high_bands_is_no_gap() -> None:
+    low = """\
+  - id: low-k
+    when: [potassium < 3.5 mmol/L, potassium >= 2.5 mmol/L]
+    then: {suggest: mild, summary: Low, cite: [guide]}
+  - id: very-low-k
+    when: potassium < 2.5 mmol/L
+    then: {suggest: severe, summary: Very low, cite: [guide]}
+"""
+    assert lint_text(edited() + low) == []
