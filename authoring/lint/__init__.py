@@ -33,10 +33,11 @@ __all__ = [
 def lint_issues(ruleset: Ruleset, source: Source) -> list[Issue]:
     """Every warning about the ruleset, before answers are applied."""
     context = Context(ruleset, source)
+    dead = reach.dead_rules(context)
     return [
-        *reach.check(context),
-        *overlap.check(context),
-        *bands.check(context),
+        *reach.check(context, dead),
+        *overlap.check(context, dead),
+        *bands.check(context, dead),
         *usage.check(context),
         *metadata.check(context),
     ]

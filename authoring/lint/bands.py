@@ -6,6 +6,7 @@ below mild)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -15,7 +16,6 @@ from engine.model import Rule
 from .context import Context
 from .issues import Issue
 from .literals import Interval, Key, compare_interval, conjunction_key, measure_key
-from .reach import dead_rules
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,11 @@ class Band:
     rank: int
 
 
-def families(context: Context) -> dict[tuple[Key, frozenset[object]], list[Band]]:
-    """Bands grouped by the measure they bound and everything else their alternative says."""
-    dead = dead_rules(context)
+def families(
+    context: Context, dead: Collection[str]
+) -> dict[tuple[Key, frozenset[object]], list[Band]]:
+    """Bands grouped by the measure they bound and everything else their alternative says
+    (the rules in `dead`, which can never fire, bound nothing)."""
     found: dict[tuple[Key, frozenset[object]], list[Band]] = {}
     for rule in context.suggesting():
         if rule.id in dead or suppressed_rule(rule.id):
@@ -55,9 +57,9 @@ def families(context: Context) -> dict[tuple[Key, frozenset[object]], list[Band]
     return {key: bands for key, bands in found.items() if len({b.rule.id for b in bands}) > 1}
 
 
-def check(context: Context) -> list[Issue]:
+def check(context: Context, dead: Collection[str]) -> list[Issue]:
     issues: list[Issue] = []
-    for (measure, _), bands in families(context).items():
+    for (measure, _), bands in families(context, dead).items():
         concept = context.ruleset.concepts.get(str(measure[0]))
         unit = concept.unit or "" if concept is not None else ""
         if measure[1] == "span":

@@ -5,13 +5,14 @@ levels (`same-condition-levels`), and a rule that never decides the escalation b
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from engine.conditions import suppressed_rule, to_dnf
 from engine.model import Rule
 
 from .context import Context
 from .issues import Issue
 from .literals import conjunction_key, implies
-from .reach import dead_rules
 
 
 def same_condition(context: Context) -> list[Issue]:
@@ -37,11 +38,10 @@ def shown_anyway(rule: Rule, context: Context) -> bool:
     )
 
 
-def shadowed(context: Context) -> list[Issue]:
+def shadowed(context: Context, dead: Collection[str]) -> list[Issue]:
     if context.ruleset.hit_policy.show != "escalation":
         return []
     ruleset = context.ruleset
-    dead = dead_rules(context)
     live = [r for r in context.suggesting() if r.id not in dead and not suppressed_rule(r.id)]
     dnf = {rule.id: to_dnf(rule.when) for rule in live}
     issues = []
@@ -65,5 +65,6 @@ def shadowed(context: Context) -> list[Issue]:
     return issues
 
 
-def check(context: Context) -> list[Issue]:
-    return same_condition(context) + shadowed(context)
+def check(context: Context, dead: Collection[str]) -> list[Issue]:
+    """`dead`: the rules that can never fire, which shadow nothing and are not shadowed."""
+    return same_condition(context) + shadowed(context, dead)

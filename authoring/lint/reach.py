@@ -64,8 +64,8 @@ def dead_rules(context: Context) -> dict[str, list[Alternative]]:
     return {rule_id: alts[rule_id] for rule_id in dead}
 
 
-def check(context: Context) -> list[Issue]:
-    dead = dead_rules(context)
+def check(context: Context, dead: dict[str, list[Alternative]]) -> list[Issue]:
+    """A warning for each rule `dead_rules` found, saying why it can never fire."""
     derivers: dict[str, set[str]] = {}
     for rule in context.ruleset.rules:
         if rule.then.derive:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.authoring.lint.rulesets import CLEAN, edited, line_of
 from vigil.cli import main
+from vigil.commands.lint import coloured
 
 
 def vigil(*args: str) -> subprocess.CompletedProcess[str]:
@@ -67,3 +68,10 @@ def test_a_ruleset_that_does_not_load_exits_1_and_none_found_2(
     assert ": error: " in error
     assert main(["lint", str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_a_terminal_sees_each_level_in_colour() -> None:
+    line = "ruleset.yaml:3:1: warning: rule x [cites] nothing [no-citation x]"
+    assert coloured(line) == (
+        "ruleset.yaml:3:1: [yellow]warning[/]: rule x \\[cites] nothing \\[no-citation x]"
+    )

@@ -11,12 +11,17 @@ import argparse
 import json
 import sys
 
+from rich.console import Console
+from rich.markup import escape
+
 from authoring.findings import Finding, in_file_order
 from authoring.lint import lint_with_subjects, load_with_source
 from engine import RulesetError, RulesetNotFound
 
-from ..output import write_stdout
+from ..output import stdout_is_terminal, write_stdout
 from ..terminal import printable
+
+LEVEL_STYLES = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,5 +73,17 @@ def report(found: list[tuple[Finding, str]], form: str, ruleset: str | None) -> 
             warnings = sum(f.level == "warning" for f in findings)
             notes = sum(f.level == "note" for f in findings)
             lines.append(f"{ruleset}: {warnings} warning(s), {notes} answered")
-        write_stdout("".join(f"{line}\n" for line in lines))
+        if stdout_is_terminal():
+            Console(soft_wrap=True, highlight=False).print("\n".join(map(coloured, lines)))
+        else:
+            write_stdout("".join(f"{line}\n" for line in lines))
     return 1 if ruleset is None else 0
+
+
+def coloured(line: str) -> str:
+    """A finding's line in rich markup: its level word in the level's colour."""
+    for level, style in LEVEL_STYLES.items():
+        where, marker, message = line.partition(f": {level}: ")
+        if marker:
+            return f"{escape(where)}: [{style}]{level}[/]: {escape(message)}"
+    return escape(line)
