@@ -20,12 +20,12 @@ class Alternative:
 
     literals: list[Literal_]
     clash: str | None  # why it contradicts itself
-    out_of_scope: bool
+    scope_clash: str | None  # why it contradicts every alternative of the scope (the first's)
     needs: frozenset[str]  # findings it reads as derived
 
     @property
     def possible(self) -> bool:
-        return self.clash is None and not self.out_of_scope
+        return self.clash is None and self.scope_clash is None
 
 
 def alternatives(rule: Rule, context: Context) -> list[Alternative]:
@@ -34,9 +34,10 @@ def alternatives(rule: Rule, context: Context) -> list[Alternative]:
     found = []
     for literals in to_dnf(rule.when):
         clash = contradiction(literals, ruleset)
-        out = clash is None and all(contradiction(literals + s, ruleset) for s in scope)
+        scope_clashes = [contradiction(literals + s, ruleset) for s in scope]
+        scope_clash = scope_clashes[0] if clash is None and all(scope_clashes) else None
         needs = frozenset(a.name for a, neg in literals if isinstance(a, FindingRef) and not neg)
-        found.append(Alternative(literals, clash, out, needs))
+        found.append(Alternative(literals, clash, scope_clash, needs))
     return found
 
 
@@ -81,7 +82,11 @@ def check(context: Context, dead: dict[str, list[Alternative]]) -> list[Issue]:
             message = f"rule {rule.id} can never fire: {reason} cannot both hold"
             issues.append(context.rule_issue("never-fires", rule, message))
         elif all(not a.possible for a in alts):
-            message = f"rule {rule.id} can never fire: its condition contradicts the scope"
+            reason = next(a.scope_clash for a in alts if a.scope_clash)
+            message = (
+                f"rule {rule.id} can never fire: it is out of the ruleset's scope, {reason} "
+                "cannot both hold"
+            )
             issues.append(context.rule_issue("out-of-scope", rule, message))
         else:
             names = sorted({f for a in alts if a.possible for f in a.needs & underived})

@@ -66,6 +66,8 @@ def test_a_rule_contradicting_the_scope() -> None:
     )
     findings = lint_text(text)
     assert lines_of(findings, "out-of-scope") == [line_of(text, "id: child")]
+    message = next(f.message for f in findings if f.code == "out-of-scope")
+    assert "`age < 16` and `age >= 18` cannot both hold" in message
     assert lines_of(findings, "never-fires") == []
 
 
