@@ -18,6 +18,7 @@ from engine.thresholds import ThresholdError, resolve_threshold
 
 NEGATED_OP: dict[str, str] = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 Key = tuple[object, ...]
+BLANK: dict[str, object] = {"text": "", "path": ()}  # what `plain` leaves of where and how
 
 
 def plain(value: Any) -> Any:
@@ -25,9 +26,7 @@ def plain(value: Any) -> Any:
     differently but meaning the same compare equal."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {
-            f.name: ("" if f.name == "text" else ())
-            if f.name in ("text", "path")
-            else plain(getattr(value, f.name))
+            f.name: BLANK[f.name] if f.name in BLANK else plain(getattr(value, f.name))
             for f in dataclasses.fields(value)
         }
         return dataclasses.replace(value, **changes)
