@@ -64,6 +64,7 @@ from .model import (
     HitPolicy,
     Instruction,
     Level,
+    LintAnswer,
     Marker,
     Parameter,
     Proposal,
@@ -351,6 +352,12 @@ class _Checker:
             regions=regions,
             site_regions=site_regions,
             dates=dates,
+            lint_answers=tuple(
+                LintAnswer(
+                    a.warning, a.subject, a.answer, self.source.where(("lint-answers", i))[0]
+                )
+                for i, a in enumerate(spec.lint_answers)
+            ),
         )
         self._check_sited_codes(partial)
         for path, message in limit_problems(partial):

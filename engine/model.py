@@ -386,6 +386,18 @@ class WordList:
     join: str = ", "
 
 
+@dataclass(frozen=True, slots=True)
+class LintAnswer:
+    """A reviewer's answer in the YAML to a `vigil lint` warning (`warning`: its code,
+    `subject`: the rule, concept, parameter or finding it is about): the warning is shown as a
+    note with the answer, and an answer no warning matches is itself a warning."""
+
+    warning: str
+    subject: str
+    answer: str
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class Ruleset:
     id: str
@@ -421,6 +433,7 @@ class Ruleset:
     dates: Mapping[str, ReviewDate] = field(default_factory=dict)  # named dates windows anchor on
     card: CardLayout | None = None  # how the card's text is written (`engine.card_text`)
     word_lists: Mapping[str, WordList] = field(default_factory=dict)  # `{name}`: words present
+    lint_answers: tuple[LintAnswer, ...] = ()  # answers to `vigil lint` warnings
 
     @property
     def key(self) -> str:

@@ -214,6 +214,14 @@ class WordListSpec(_Strict):
     join: str = ", "
 
 
+class LintAnswerSpec(_Strict):
+    """A reviewer's answer to one `vigil lint` warning: its code, what it is about, why."""
+
+    warning: str = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+
+
 class RulesetSpec(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     version: str = Field(pattern=r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
@@ -254,3 +262,4 @@ class RulesetSpec(_Strict):
     notes: list[NoteSpec] = Field(default_factory=list)
     card: CardSpec | None = None
     word_lists: dict[str, WordListSpec] = Field(default_factory=dict, alias="word-lists")
+    lint_answers: list[LintAnswerSpec] = Field(default_factory=list, alias="lint-answers")
