@@ -342,6 +342,8 @@ class _Checker:
             referrals=referrals,
             authors=tuple(spec.authors),
             reviewers=tuple(spec.reviewers),
+            effective_from=spec.effective.start if spec.effective else None,
+            effective_until=spec.effective.until if spec.effective else None,
             source=source,
             code_systems=self.systems,
             levels=self.levels,

@@ -1,0 +1,48 @@
+"""`vigil evaluate` uses a draft, retired or out-of-period ruleset only when it is named, and
+then says so on stderr in one line; its default ruleset is used only when it is in force."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.vigil.test_evaluate_command import EXAMPLES, vigil
+from vigil.commands import evaluate
+
+DRAFT = """\
+id: calf-x
+version: 0.1.0
+status: draft
+title: A draft
+concepts:
+  potassium: {kind: quantity, codes: ['loinc#2823-3'], unit: mmol/L}
+levels: [{id: none, title: No action, indicator: info}, {id: act, title: Act, indicator: warning}]
+rules:
+  - id: high
+    when: potassium > 6 mmol/L
+    then: {suggest: act, summary: High}
+"""
+
+
+def test_a_named_draft_is_used_with_a_one_line_warning(tmp_path: Path) -> None:
+    (tmp_path / "ruleset.yaml").write_text(DRAFT)
+
+    run = vigil("evaluate", EXAMPLES, "--as-of", "2026-03-01", "--ruleset", tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines() == [
+        "vigil evaluate: warning: calf-x 0.1.0 is a draft: used because it was named"
+    ]
+
+
+def test_the_default_ruleset_is_refused_when_not_in_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ruleset.yaml").write_text(DRAFT.replace("status: draft", "status: retired"))
+    monkeypatch.setattr(evaluate, "DEFAULT_RULESET", str(tmp_path))
+
+    with pytest.raises(evaluate.UsageError, match=r"calf-x 0\.1\.0 is retired; name a ruleset"):
+        evaluate.chosen_ruleset(None, datetime(2026, 3, 1, tzinfo=UTC))
+    assert evaluate.chosen_ruleset(str(tmp_path), None).status == "retired"
