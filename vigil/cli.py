@@ -9,10 +9,10 @@ from typing import Protocol
 
 from engine import VigilError
 
-from .commands import audit, evaluate, feedback, new, serve, testing
+from .commands import audit, evaluate, feedback, new, reference, serve, testing
 from .output import OutputError, write_stdout
 
-SUBCOMMANDS = (evaluate, serve, feedback, audit, testing, new)
+SUBCOMMANDS = (evaluate, serve, feedback, audit, testing, new, reference)
 
 
 class Writable(Protocol):
