@@ -216,6 +216,8 @@ def _shape_problems(error: ValidationError, source: Source) -> list[Problem]:
             message = f"{where}: {item['msg'].lower()}, not {item['input']!r}"
         elif kind == "string_pattern_mismatch" and loc[-1] == "version":
             message = f"version {item['input']!r} is not semantic (major.minor.patch)"
+        elif kind.startswith("date"):  # date_parsing, date_from_datetime_parsing, date_type
+            message = f"{where} {str(item['input'])!r} is not a date: write it as YYYY-MM-DD"
         elif kind == "string_pattern_mismatch":
             message = f"{where} {item['input']!r}: use lowercase letters, digits and hyphens"
         else:

@@ -1,5 +1,6 @@
 """`vigil evaluate` uses a draft, retired or out-of-period ruleset only when it is named, and
-then says so on stderr in one line; its default ruleset is used only when it is in force."""
+then says so on stderr in one line; its default ruleset is used only when it is in force.
+`vigil test` finds a packaged draft's folder by its id."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from engine import registry
 from tests.vigil.test_evaluate_command import EXAMPLES, vigil
-from vigil.commands import evaluate
+from vigil.commands import evaluate, testing
 
 DRAFT = """\
 id: calf-x
@@ -46,3 +48,13 @@ def test_the_default_ruleset_is_refused_when_not_in_force(
     with pytest.raises(evaluate.UsageError, match=r"calf-x 0\.1\.0 is retired; name a ruleset"):
         evaluate.chosen_ruleset(None, datetime(2026, 3, 1, tzinfo=UTC))
     assert evaluate.chosen_ruleset(str(tmp_path), None).status == "retired"
+
+
+def test_vigil_test_finds_a_packaged_drafts_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "calf_x").mkdir()
+    (tmp_path / "calf_x" / "ruleset.yaml").write_text(DRAFT)
+    monkeypatch.setattr(registry, "_packaged_root", lambda: tmp_path)
+
+    assert testing.ruleset_folder("calf-x") == tmp_path / "calf_x"
