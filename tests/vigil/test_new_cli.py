@@ -9,6 +9,7 @@ from pathlib import Path
 import engine
 
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "calf-patients.json"
 
 
 def vigil(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -26,11 +27,16 @@ def test_a_new_ruleset_loads_and_passes_its_tests_with_full_coverage(tmp_path: P
     folder = tmp_path / "calf-cramp"
 
     tested = vigil("test", folder)
+    evaluated = vigil("evaluate", EXAMPLES, "--ruleset", folder, "--format", "json")
 
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith(f"created {folder}/")
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert tested.stdout == "calf-cramp: 2 of 2 scenarios passed\n"
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert evaluated.stderr == (
+        "vigil evaluate: warning: calf-cramp 0.1.0 is a draft: used because it was named\n"
+    )
     ruleset = engine.load_ruleset(folder)
     assert (ruleset.id, ruleset.version, ruleset.status) == ("calf-cramp", "0.1.0", "draft")
     assert ruleset.reviewers == () and ruleset.parameters and ruleset.rules[0].then.cite
