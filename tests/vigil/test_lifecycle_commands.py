@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine import registry
+from fhir_adapters.cds_hooks import workers
 from tests.vigil.test_evaluate_command import EXAMPLES, vigil
+from vigil.cli import main
 from vigil.commands import evaluate, testing
 
 DRAFT = """\
@@ -58,3 +60,19 @@ def test_vigil_test_finds_a_packaged_drafts_folder(
     monkeypatch.setattr(registry, "_packaged_root", lambda: tmp_path)
 
     assert testing.ruleset_folder("calf-x") == tmp_path / "calf_x"
+
+
+def test_vigil_serve_says_which_configured_rulesets_it_does_not_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ruleset.yaml").write_text(DRAFT)
+    config = tmp_path / "vigil.toml"
+    config.write_text(f'database = "{tmp_path / "vigil.sqlite3"}"\nrulesets = ["{tmp_path}"]\n')
+    monkeypatch.setattr(workers, "serve", lambda *_: 0)  # no server: only what it says first
+
+    code = main(["serve", "--config", str(config), "--insecure-dev"])
+
+    assert code == 0
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "vigil serve: warning: calf-x 0.1.0 is a draft: not served now"
+    )
