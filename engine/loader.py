@@ -217,6 +217,8 @@ def _shape_problems(error: ValidationError, source: Source) -> list[Problem]:
             message = f"{where}: {item['msg'].lower()}, not {item['input']!r}"
         elif kind == "string_pattern_mismatch" and loc[-1] == "version":
             message = f"version {item['input']!r} is not semantic (major.minor.patch)"
+        elif kind.startswith("date"):  # date_parsing, date_from_datetime_parsing, date_type
+            message = f"{where} {str(item['input'])!r} is not a date: write it as YYYY-MM-DD"
         elif kind == "string_pattern_mismatch":
             message = f"{where} {item['input']!r}: use lowercase letters, digits and hyphens"
         else:
@@ -343,6 +345,8 @@ class _Checker:
             referrals=referrals,
             authors=tuple(spec.authors),
             reviewers=tuple(spec.reviewers),
+            effective_from=spec.effective.start if spec.effective else None,
+            effective_until=spec.effective.until if spec.effective else None,
             source=source,
             code_systems=self.systems,
             levels=self.levels,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -434,6 +434,9 @@ class Ruleset:
     card: CardLayout | None = None  # how the card's text is written (`engine.card_text`)
     word_lists: Mapping[str, WordList] = field(default_factory=dict)  # `{name}`: words present
     lint_answers: tuple[LintAnswer, ...] = ()  # answers to `vigil lint` warnings
+    # the first and last dates it is in force (inclusive, in its time zone); None: no limit
+    effective_from: date | None = None
+    effective_until: date | None = None
 
     @property
     def key(self) -> str:

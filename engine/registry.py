@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from .errors import ArgumentError, RulesetNotFound
+from .lifecycle import in_force, read_standing
 from .loader import load_file
 from .model import Ruleset
 
@@ -17,26 +19,37 @@ def _packaged_root() -> Path:
     return Path(rulesets.__file__).parent
 
 
-def packaged_rulesets() -> dict[str, Path]:
-    """Packaged ruleset ids and their files (folder `calf_fasciculation`: `calf-fasciculation`)."""
+def packaged_rulesets(*, every: bool = False, as_of: datetime | None = None) -> dict[str, Path]:
+    """Packaged ruleset ids and their files (folder `calf_fasciculation`: `calf-fasciculation`):
+    those in force at `as_of` (default now: active and within their effective dates), or with
+    `every`, all of them. A file whose status cannot be read is kept, so loading it says why."""
     root = _packaged_root()
-    return {
+    found = {
         folder.name.replace("_", "-"): folder / RULESET_FILE
         for folder in sorted(root.iterdir())
         if (folder / RULESET_FILE).is_file()
+    }
+    if every:
+        return found
+    return {
+        name: path
+        for name, path in found.items()
+        if (standing := read_standing(path)) is None or in_force(standing, as_of)
     }
 
 
 def load_ruleset(ref: str | Path) -> Ruleset:
     """Load a ruleset: a packaged id (`"calf-fasciculation"`), a YAML file, or a ruleset folder.
 
-    Every call reads the file again, so an edited file loads as a new ruleset (its content hash
-    differs) without restarting the process."""
+    A ruleset named here is loaded whatever its status and effective dates (see
+    `engine.lifecycle.named_warning` for what to tell the user). Every call reads the file
+    again, so an edited file loads as a new ruleset (its content hash differs) without
+    restarting the process."""
     if isinstance(ref, Ruleset):
         return ref
     if not isinstance(ref, str | Path):
         raise ArgumentError(f"a ruleset reference is an id or a path, not {type(ref).__name__}")
-    packaged = packaged_rulesets()
+    packaged = packaged_rulesets(every=True)
     if isinstance(ref, str) and ref in packaged:
         return load_file(packaged[ref])
     path = Path(ref)

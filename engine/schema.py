@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
@@ -222,10 +223,19 @@ class LintAnswerSpec(_Strict):
     answer: str = Field(min_length=1)
 
 
+class EffectiveSpec(_Strict):
+    """The dates a ruleset is in force, both inclusive, in its time zone; either end may be
+    left out."""
+
+    start: date | None = Field(default=None, alias="from")
+    until: date | None = None
+
+
 class RulesetSpec(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     version: str = Field(pattern=r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
     status: Literal["draft", "active", "retired"]
+    effective: EffectiveSpec | None = None
     title: str
     description: str = ""
     time_zone: str = Field(default="UTC", alias="time-zone")

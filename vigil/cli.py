@@ -9,10 +9,10 @@ from typing import Protocol
 
 from engine import VigilError
 
-from .commands import audit, evaluate, feedback, lint, serve, testing
+from .commands import audit, evaluate, feedback, lint, new, reference, serve, testing
 from .output import OutputError, write_stdout
 
-SUBCOMMANDS = (evaluate, serve, feedback, audit, testing, lint)
+SUBCOMMANDS = (evaluate, serve, feedback, audit, new, lint, testing, reference)
 
 
 class Writable(Protocol):

@@ -109,6 +109,11 @@ _SPELLINGS: dict[str, str] = {
 _ALIASES = {spelling.casefold(): code for spelling, code in _SPELLINGS.items()}
 
 
+def spellings() -> dict[str, str]:
+    """The spellings read as a unit though they are not its UCUM code (`mmHg`: `mm[Hg]`)."""
+    return {s: code for s, code in _SPELLINGS.items() if s.casefold() != code.casefold()}
+
+
 def lookup(unit: str) -> Unit:
     """Resolve a UCUM expression or an unambiguous spelling of one; raise `UnitError`
     otherwise. Blank text, and annotations alone (`{score}`), are the unit 1."""

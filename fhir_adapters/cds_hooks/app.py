@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import FactError
 from engine.evaluation import Evaluation
+from engine.lifecycle import in_force, not_in_force
 from engine.model import Ruleset
 
 from .. import jsontext
@@ -162,7 +163,7 @@ def create_app(
     services = {
         r.id: HostedService(r, _describe(r, config.fhir.page_size), prefetch_lookbacks(r))
         for r in loaded
-        if r.status == "active"
+        if r.status == "active"  # its effective dates are judged at each call: it runs for days
     }
     db = store if store is not None else SqliteStore(config.database)
     state = health if health is not None else Health()
@@ -256,6 +257,9 @@ def create_app(
         found = services.get(service_id)
         if found is None:
             raise Problem(404, "not-found", f"no CDS service {service_id!r}")
+        reason = not_in_force(found.ruleset)
+        if reason is not None:  # outside its effective dates today
+            raise Problem(404, "not-found", f"CDS service {service_id!r} {reason}")
         return found
 
     @app.exception_handler(Problem)
@@ -272,7 +276,8 @@ def create_app(
 
     @app.get("/cds-services", response_model=None)
     async def discovery() -> dict[str, Any]:
-        response = DiscoveryResponse(services=[s.description for s in services.values()])
+        offered = [s.description for s in services.values() if in_force(s.ruleset)]
+        response = DiscoveryResponse(services=offered)
         return response.dump()
 
     @app.post(

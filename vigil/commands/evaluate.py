@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine import RulesetError, load_ruleset
+from engine import Ruleset, RulesetError, load_ruleset
+from engine.lifecycle import named_warning, not_in_force
 from engine.model import Level
 from engine.red_flags import red_flag_line
 from fhir_adapters import FhirInputError, Loaded, PatientResult, Results, load_resources
@@ -48,9 +49,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("paths", nargs="+", metavar="PATH", type=Path)
     parser.add_argument(
         "--ruleset",
-        default=DEFAULT_RULESET,
         metavar="ID|PATH",
-        help=f"packaged ruleset id or a ruleset file/folder (default {DEFAULT_RULESET})",
+        help=f"packaged ruleset id or a ruleset file/folder (default {DEFAULT_RULESET}, when it "
+        "is active and effective; a draft, retired or out-of-period ruleset is used only when "
+        "named here)",
     )
     parser.add_argument(
         "--as-of",
@@ -86,7 +88,7 @@ def _mebibytes(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     try:
         as_of = parse_as_of(args.as_of)
-        ruleset = load_ruleset(args.ruleset)
+        ruleset = chosen_ruleset(args.ruleset, as_of)
         patients = evaluate_patients(read(args.paths, args.max_json_size), ruleset, as_of)
     except (UsageError, FhirInputError) as error:
         print(f"vigil evaluate: {error}", file=sys.stderr)
@@ -116,6 +118,22 @@ def run(args: argparse.Namespace) -> int:
         )
         write_stdout(escape_surrogates(table.getvalue()))
     return 0
+
+
+def chosen_ruleset(named: str | None, as_of: datetime | None) -> Ruleset:
+    """The ruleset `--ruleset` names (used whatever its status, with a warning on stderr when
+    it is not in force), or else the default one, used only when it is in force at `as_of`."""
+    ruleset = load_ruleset(named or DEFAULT_RULESET)
+    if named is None:
+        reason = not_in_force(ruleset, as_of)
+        if reason is not None:
+            raise UsageError(
+                f"the default ruleset {ruleset.id} {ruleset.version} {reason}; "
+                "name a ruleset with --ruleset to use it"
+            )
+    elif (warning := named_warning(ruleset, as_of)) is not None:
+        print(f"vigil evaluate: warning: {warning}", file=sys.stderr)
+    return ruleset
 
 
 def read(paths: list[Path], max_json_size: int) -> Loaded:

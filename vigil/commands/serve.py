@@ -8,6 +8,7 @@ import ipaddress
 import os
 import sys
 
+from engine.lifecycle import not_in_force
 from fhir_adapters.cds_hooks.app import CONFIG_ENV, INSECURE_BANNER, INSECURE_ENV, load_rulesets
 from fhir_adapters.cds_hooks.config import ConfigError, load_config
 
@@ -54,10 +55,16 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        load_rulesets(config.rulesets)  # fail here, once, rather than in every worker
+        served = load_rulesets(config.rulesets)  # fail here, once, rather than in every worker
     except (ConfigError, ValueError, OSError) as exc:
         print(f"vigil serve: {exc}".splitlines()[0], file=sys.stderr)
         return 2
+    for ruleset in served:
+        if (reason := not_in_force(ruleset)) is not None:
+            print(
+                f"vigil serve: warning: {ruleset.id} {ruleset.version} {reason}: not served now",
+                file=sys.stderr,
+            )
     if insecure:
         print(f"\n*** {INSECURE_BANNER} ***\n", file=sys.stderr)
     os.environ[CONFIG_ENV] = str(args.config or "")

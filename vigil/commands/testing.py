@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def ruleset_folder(ref: str) -> Path:
     """The folder of a ruleset reference, where its `scenarios/` live."""
-    packaged = packaged_rulesets()
+    packaged = packaged_rulesets(every=True)
     if ref in packaged:
         return packaged[ref].parent
     path = Path(ref)
