@@ -16,6 +16,7 @@ from engine import Record, Ruleset, units
 from engine.conditions import Compare, Streak, atoms
 from engine.summary import canonical_value
 from engine.thresholds import ThresholdError, resolve_threshold
+from engine.yaml_source import load_yaml
 
 VALUE_ATTRIBUTES = frozenset({"latest", "lowest", "highest", "previous", "median"})
 
@@ -30,7 +31,8 @@ class Boundary:
     value: float
     unit: str
     rules: tuple[str, ...]
-    line: int
+    line: int  # of the parameter in the ruleset file (else of the first rule comparing it)
+    column: int = 1
     scenarios: tuple[str, ...] = ()
 
     @property
@@ -57,6 +59,7 @@ class Boundary:
 def thresholds(ruleset: Ruleset) -> list[Boundary]:
     """Every (concept, parameter) pair a rule compares a value with, in rule order."""
     found: dict[tuple[str, str], Boundary] = {}
+    places = parameter_places(ruleset)
     for rule in ruleset.rules:
         for atom in atoms(rule.when):
             if not isinstance(atom, Compare | Streak):
@@ -75,9 +78,9 @@ def thresholds(ruleset: Ruleset) -> list[Boundary]:
                     value = resolve_threshold(_at(atom, name), ruleset)
                 except ThresholdError:
                     continue  # loading reports it
-                found[key] = Boundary(
-                    concept.name, name, value, concept.unit or "1", (rule.id,), rule.line
-                )
+                line, column = places.get(name, (rule.line, 1))
+                unit = concept.unit or "1"
+                found[key] = Boundary(concept.name, name, value, unit, (rule.id,), line, column)
     return list(found.values())
 
 
@@ -100,6 +103,24 @@ def boundaries(
             if name not in seen.setdefault(key, []):
                 seen[key].append(name)
     return [replace(b, scenarios=tuple(seen.get((b.concept, _exact(b.value)), ()))) for b in found]
+
+
+def parameter_places(ruleset: Ruleset) -> dict[str, tuple[int, int]]:
+    """Each parameter's line and column in the ruleset's file (none when it cannot be read)."""
+    if ruleset.source is None:
+        return {}
+    try:
+        text = ruleset.source.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    source, _ = load_yaml(text, str(ruleset.source))
+    if source is None:
+        return {}
+    return {
+        path[1]: mark
+        for path, mark in source.key_marks.items()
+        if len(path) == 2 and path[0] == "parameters" and isinstance(path[1], str)
+    }
 
 
 def _exact(value: float) -> float:

@@ -66,7 +66,8 @@ def findings(report: SuiteReport) -> list[Finding]:
                 f"no scenario has {boundary.concept} at {boundary.parameter} "
                 f"({boundary.shown}), where {', '.join(boundary.rules)} changes"
             )
-            found.append(Finding(file, boundary.line, 1, "note", message, "boundary"))
+            place = (boundary.line, boundary.column)
+            found.append(Finding(file, *place, "note", message, "boundary"))
     return found
 
 
@@ -126,7 +127,9 @@ def render_text(report: SuiteReport) -> str:
 def render_rich(report: SuiteReport, width: int = 100) -> str:
     """The whole report for a terminal: the same words, in colour, with drawn tables."""
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, width=width, highlight=False)
+    console = Console(
+        file=buffer, force_terminal=True, width=width, highlight=False, soft_wrap=True
+    )
     for failed in report.failed:
         block = failure_block(failed)
         console.print(Text(block[0], style="bold red"))
@@ -141,11 +144,10 @@ def render_rich(report: SuiteReport, width: int = 100) -> str:
             table.add_column(name)
         for row in rows:
             table.add_row(*row)
-        console.print(table)
+        console.print(table, soft_wrap=False)
     colours = {"error": "red", "warning": "yellow", "note": "cyan"}
     for finding in findings(report):
         console.print(Text(str(finding), style=colours[finding.level]))
     style = "bold red" if report.exit_code else "bold green"
     console.print(Text(summary(report), style=style))
     return buffer.getvalue()
-

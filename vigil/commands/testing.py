@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 
 from authoring.findings import Finding
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         write_stdout(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     elif stdout_is_terminal():
-        write_stdout(render_rich(report))
+        write_stdout(render_rich(report, shutil.get_terminal_size().columns))
     else:
         write_stdout(render_text(report))
     return report.exit_code

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from authoring import run_suite
-from authoring.testing import render_text
+from authoring.testing import render_rich, render_text
 from fhir_adapters.scenarios import ScenarioError
 from tests.authoring.testing.folders import LOW, NORMAL, ruleset_folder, scenario
 
@@ -81,7 +81,7 @@ def test_a_boundary_no_scenario_sits_on_is_a_note_that_does_not_fail(tmp_path: P
         render_text(report)
         .splitlines()[-2]
         .endswith(
-            ":15:1: note: no scenario has potassium at severe_potassium (2.5 mmol/L), "
+            "/ruleset.yaml:13:3: note: no scenario has potassium at severe_potassium (2.5 mmol/L), "
             "where severe-hypokalaemia changes"
         )
     )
@@ -146,3 +146,15 @@ def test_the_json_report_has_every_part(tmp_path: Path) -> None:
             "scenarios": [],
         }
     ]
+
+
+def test_a_terminal_gets_colour_and_drawn_tables_with_the_same_words(tmp_path: Path) -> None:
+    folder = ruleset_folder(tmp_path, low=LOW, normal=NORMAL, wrong=WRONG)
+
+    text = render_rich(run_suite(folder), width=80)
+
+    assert "\x1b[1;31m" in text  # the failure's first line in bold red
+    assert "┏━" in text and "│ potassium │ severe_potassium │" in text  # a drawn table
+    assert "    got:      urgent (suggested by: severe-hypokalaemia)" in text
+    # a finding stays on one line however wide the terminal, for an editor to jump to it
+    assert "note: no scenario has potassium at severe_potassium (2.5 mmol/L), where" in text
