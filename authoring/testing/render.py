@@ -39,6 +39,9 @@ def failure_block(report: ScenarioReport) -> list[str]:
                 lines += [f"      {matched}" for matched in fired.matched]
         else:
             lines.append("  rules that fired: none")
+    if report.warnings:
+        lines.append("  data warnings:")
+        lines += [f"    {warning}" for warning in report.warnings]
     if report.nearest_misses:
         lines.append("  nearest miss:")
         lines += [f"    {miss}" for miss in report.nearest_misses]

@@ -64,6 +64,7 @@ class ScenarioReport:
     differences: tuple[Difference, ...] = ()
     fired: tuple[RuleFired, ...] = ()
     nearest_misses: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # what the engine could not use of the scenario's data
     outcome: Outcome | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -80,6 +81,7 @@ class ScenarioReport:
             "differences": [d.to_dict() for d in self.differences],
             "fired": [f.to_dict() for f in self.fired],
             "nearest_misses": list(self.nearest_misses),
+            "warnings": list(self.warnings),
         }
 
 
@@ -156,6 +158,7 @@ class SuiteReport:
         return {
             "ruleset": self.ruleset,
             "version": self.version,
+            "source": str(self.source) if self.source is not None else None,
             "passed": len(self.scenarios) - len(self.failed),
             "failed": len(self.failed),
             "scenarios": [s.to_dict() for s in self.scenarios],
@@ -253,6 +256,7 @@ def scenario_report(ruleset: Ruleset, outcome: Outcome) -> ScenarioReport:
         tuple(differences(scenario.expect, evaluation)),
         fired,
         nearest_misses(ruleset, outcome, missed),
+        tuple(str(w) for w in evaluation.warnings),
         outcome,
     )
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import engine
 from authoring import run_suite
 from authoring.testing import render_rich, render_text
+from authoring.testing.render import failure_block
 from fhir_adapters.scenarios import ScenarioError
 from tests.authoring.testing.folders import LOW, NORMAL, ruleset_folder, scenario
 
@@ -158,3 +160,33 @@ def test_a_terminal_gets_colour_and_drawn_tables_with_the_same_words(tmp_path: P
     assert "    got:      urgent (suggested by: severe-hypokalaemia)" in text
     # a finding stays on one line however wide the terminal, for an editor to jump to it
     assert "note: no scenario has potassium at severe_potassium (2.5 mmol/L), where" in text
+
+
+def test_a_failure_shows_what_the_engine_could_not_use_of_the_data(tmp_path: Path) -> None:
+    unitless = scenario("2", "  fired: [severe-hypokalaemia]\n", "No unit")
+    folder = ruleset_folder(tmp_path, low=LOW, normal=NORMAL, unitless=unitless)
+
+    (failed,) = run_suite(folder).failed
+
+    assert failed.warnings == (
+        "Observation/k: an integer value for potassium has no unit (mmol/L expected)",
+    )
+    assert "\n  data warnings:\n    Observation/k: an integer value for potassium" in "\n".join(
+        failure_block(failed)
+    )
+
+
+def test_the_ruleset_file_or_the_loaded_ruleset_names_the_same_folder(tmp_path: Path) -> None:
+    folder = ruleset_folder(tmp_path)
+
+    by_file = run_suite(folder / "ruleset.yaml")
+    loaded = run_suite(engine.load_ruleset(folder))
+
+    assert (
+        [s.name for s in by_file.scenarios]
+        == [s.name for s in loaded.scenarios]
+        == [
+            "Low",
+            "Normal",
+        ]
+    )
