@@ -57,11 +57,15 @@ class Boundary:
 
 
 def thresholds(ruleset: Ruleset) -> list[Boundary]:
-    """Every (concept, parameter) pair a rule compares a value with, in rule order."""
+    """Every (concept, parameter) pair a rule (or the scope, named `scope`) compares a value
+    with, in rule order."""
     found: dict[tuple[str, str], Boundary] = {}
     places = parameter_places(ruleset)
-    for rule in ruleset.rules:
-        for atom in atoms(rule.when):
+    gates = [(rule.id, rule.line, rule.when) for rule in ruleset.rules]
+    if ruleset.scope is not None:
+        gates.insert(0, ("scope", 1, ruleset.scope))
+    for rule_id, rule_line, condition in gates:
+        for atom in atoms(condition):
             if not isinstance(atom, Compare | Streak):
                 continue
             concept = ruleset.concepts.get(atom.concept)
@@ -71,16 +75,16 @@ def thresholds(ruleset: Ruleset) -> list[Boundary]:
                 key = (concept.name, name)
                 known = found.get(key)
                 if known is not None:
-                    if rule.id not in known.rules:
-                        found[key] = replace(known, rules=(*known.rules, rule.id))
+                    if rule_id not in known.rules:
+                        found[key] = replace(known, rules=(*known.rules, rule_id))
                     continue
                 try:
                     value = resolve_threshold(_at(atom, name), ruleset)
                 except ThresholdError:
                     continue  # loading reports it
-                line, column = places.get(name, (rule.line, 1))
+                line, column = places.get(name, (rule_line, 1))
                 unit = concept.unit or "1"
-                found[key] = Boundary(concept.name, name, value, unit, (rule.id,), line, column)
+                found[key] = Boundary(concept.name, name, value, unit, (rule_id,), line, column)
     return list(found.values())
 
 

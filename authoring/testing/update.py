@@ -92,11 +92,30 @@ def rewrite(text: str, file: str, changes: tuple[Difference, ...] | list[Differe
         mark = marks[key]
         column = mark[1] - 1 if mark is not None else 2
         if value is not None:
-            out += _key_lines(key, value, column)
+            written = _key_lines(key, value, column)
+            comment = trailing_comment(lines[begin])
+            if comment and len(written) == 1:  # `escalation: none  # why` keeps its why
+                written = [written[0].rstrip("\n") + comment + _newline(lines[begin])]
+            out += written
         # comment lines after the key's own lines stay
         out += [line for line in lines[begin + 1 : stop] if line.lstrip().startswith("#")]
     out += lines[end:]
     return "".join(out)
+
+
+def trailing_comment(line: str) -> str:
+    """The comment ending a YAML line with the spaces before it (`   # why`), or ''; a `#`
+    inside quotes or not after a space is text, not a comment."""
+    quote = ""
+    for i, char in enumerate(line):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and i > 0 and line[i - 1] in " \t":
+            start = len(line[:i].rstrip(" \t"))
+            return line[start:].rstrip("\r\n")
+    return ""
 
 
 def _block_end(lines: list[str], first: int) -> int:

@@ -52,7 +52,7 @@ def test_update_rewrites_the_failing_expectations_and_then_passes(tmp_path: Path
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stderr == f"updated {path}: escalation, fired exactly\n"
     assert path.read_text() == head + (
-        "expect:\n  escalation: urgent\n  fired exactly: [severe-hypokalaemia]\n"
+        "expect:\n  escalation: urgent   # was it?\n  fired exactly: [severe-hypokalaemia]\n"
     )
     assert run.stdout.splitlines()[-1] == "potassium-check: 3 of 3 scenarios passed"
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from authoring.testing import Difference, run_suite, update
-from authoring.testing.update import rewrite
+from authoring.testing.update import rewrite, trailing_comment
 from tests.authoring.testing.folders import LOW, NORMAL, ruleset_folder, scenario
 
 HEAD = scenario("2.4 mmol/L", "").removesuffix("expect:\n")
@@ -17,7 +19,7 @@ def test_only_the_failing_keys_change_and_comments_stay(tmp_path: Path) -> None:
         scenario(
             "2.4 mmol/L",
             "  # what the clinician expects\n"
-            "  escalation: none\n"
+            "  escalation: none   # as the guideline says\n"
             "  fired:\n"
             "    - severe-hypokalaemia   # the rule under test\n"
             "  not fired: [severe-hypokalaemia]\n"
@@ -34,7 +36,7 @@ def test_only_the_failing_keys_change_and_comments_stay(tmp_path: Path) -> None:
     assert path.read_text() == HEAD + (
         "expect:\n"
         "  # what the clinician expects\n"
-        "  escalation: urgent\n"
+        "  escalation: urgent   # as the guideline says\n"
         "  fired:\n"
         "    - severe-hypokalaemia   # the rule under test\n"
         "  no warnings: true\n"
@@ -79,3 +81,15 @@ def test_a_passing_scenario_is_left_alone(tmp_path: Path) -> None:
 
     assert update(list(run_suite(folder).scenarios)) == []
     assert (folder / "scenarios" / "low.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("line", "comment"),
+    [
+        ("  escalation: none   # why\n", "   # why"),
+        ("  do now: 'Do now: #1 # first'  # pinned\n", "  # pinned"),
+        ("  fired: [a#b]\n", ""),
+    ],
+)
+def test_a_trailing_comment_is_told_from_text(line: str, comment: str) -> None:
+    assert trailing_comment(line) == comment
