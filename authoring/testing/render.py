@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -53,6 +54,10 @@ def findings(report: SuiteReport) -> list[Finding]:
     deriving rule never seen firing (a warning), each boundary no scenario sits on (a note)."""
     file = str(report.source) if report.source is not None else report.ruleset
     found: list[Finding] = []
+    if not report.scenarios:
+        folder = Path(file).parent / "scenarios" if report.source is not None else Path(file)
+        message = f"no scenario files in {folder}: write one YAML file per case there"
+        return [Finding(str(folder), 0, 0, "error", message, "no-scenarios")]
     for rule in report.rules:
         if rule.suggesting and not rule.checked_firing:
             message = f"no scenario expects {rule.rule} to fire"
@@ -81,7 +86,9 @@ def summary(report: SuiteReport) -> str:
 
 def coverage_tables(report: SuiteReport) -> list[tuple[str, list[str], list[list[str]]]]:
     """The coverage tables, each (title, header, rows); none when nothing is left untested."""
-    tables = []
+    tables: list[tuple[str, list[str], list[list[str]]]] = []
+    if not report.scenarios:
+        return tables  # every rule and boundary untested: the one finding says why
     gaps = [r for r in report.rules if not r.complete]
     if gaps:
         rows = [

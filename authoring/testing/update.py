@@ -43,7 +43,10 @@ def update(reports: list[ScenarioReport]) -> list[Updated]:
     for report in reports:
         if report.passed or not report.differences:
             continue
-        text = report.file.read_text(encoding="utf-8-sig")
+        try:
+            text = report.file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UpdateError(f"{report.file}: cannot be read again: {error}") from None
         new = rewrite(text, str(report.file), report.differences)
         if new == text:
             continue
@@ -56,7 +59,10 @@ def update(reports: list[ScenarioReport]) -> list[Updated]:
                 problems = "; ".join(p.message for p in error.problems)
                 message = f"{report.file}: the rewritten expect: would not load ({problems})"
                 raise UpdateError(message) from None
-        report.file.write_text(new, encoding="utf-8")
+        try:
+            report.file.write_text(new, encoding="utf-8")
+        except OSError as error:
+            raise UpdateError(f"{report.file}: cannot be written: {error.strerror}") from None
         updated.append(Updated(report.file, tuple(d.key for d in report.differences)))
     return updated
 

@@ -190,3 +190,17 @@ def test_the_ruleset_file_or_the_loaded_ruleset_names_the_same_folder(tmp_path: 
             "Normal",
         ]
     )
+
+
+def test_a_folder_without_scenarios_fails_and_says_where_they_go(tmp_path: Path) -> None:
+    folder = ruleset_folder(tmp_path)
+    for path in (folder / "scenarios").iterdir():
+        path.unlink()
+
+    report = run_suite(folder)
+
+    assert report.exit_code == 1
+    assert render_text(report).splitlines()[0] == (
+        f"{folder}/scenarios: error: no scenario files in {folder}/scenarios: "
+        "write one YAML file per case there"
+    )
