@@ -5,5 +5,23 @@ the authoring guide is a thin shell over a function here, which a test calls dir
 """
 
 from .findings import Finding
+from .testing import (
+    Boundary,
+    Difference,
+    RuleCoverage,
+    RuleFired,
+    ScenarioReport,
+    SuiteReport,
+    run_suite,
+)
 
-__all__ = ["Finding"]
+__all__ = [
+    "Boundary",
+    "Difference",
+    "Finding",
+    "RuleCoverage",
+    "RuleFired",
+    "ScenarioReport",
+    "SuiteReport",
+    "run_suite",
+]

@@ -436,6 +436,12 @@ def _value(record: Record, concept: Concept) -> tuple[float | None, DataWarning 
     return value, None
 
 
+def canonical_value(record: Record, concept: Concept) -> float | None:
+    """A record's value as the engine compares it: in the concept's canonical unit, rounded as
+    the concept says; None for a record without a usable value."""
+    return _value(record, concept)[0]
+
+
 def rounded(value: float, decimals: int) -> float:
     """`value` rounded half-up to `decimals` places, in decimal (6.485 -> 6.49, as written)."""
     exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)

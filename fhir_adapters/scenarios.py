@@ -40,16 +40,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine import Ruleset
+from engine import Evaluator, Record, Ruleset
 from engine.errors import Problem, VigilError
 from engine.yaml_source import Source, load_yaml
 
-from .evaluate import PatientResult, evaluate_bundle
+from .evaluate import PatientResult, PatientResults
+from .patients import patient_records
 from .scenario_data import DataReader
 
 DEFAULT_PATIENT = "scenario-patient"
 
-_EXPECT_KEYS = {
+EXPECT_KEYS = {
     "escalation",
     "fired",
     "fired exactly",
@@ -123,6 +124,7 @@ class Outcome:
     scenario: Scenario
     result: PatientResult | None
     failures: tuple[str, ...]
+    records: tuple[Record, ...] = ()  # the scenario patient's records, as the engine read them
 
     @property
     def passed(self) -> bool:
@@ -151,17 +153,19 @@ def run_scenario(scenario: Scenario, ruleset: Ruleset) -> Outcome:
 
     Raises `ScenarioError` if an expectation names a rule that is not a suggesting rule of
     `ruleset`: a misspelt id under `not fired` would otherwise pass whatever the rules do."""
-    _check_mentions(scenario, ruleset)
+    check_mentions(scenario, ruleset)
     # a scenario's `now` is now: data dated after it is a data error, as it is for `vigil evaluate`
-    results = evaluate_bundle(scenario.bundle, ruleset, now=scenario.now)
     patient = f"Patient/{scenario.patient}"
-    result = next((r for r in results if r.patient == patient), None)
-    if result is None:
+    batch = patient_records(scenario.bundle, ruleset)
+    data = batch.get(patient)
+    if data is None:
         return Outcome(scenario, None, (f"{patient} was not evaluated",))
-    return Outcome(scenario, result, tuple(_compare(scenario.expect, result)))
+    results = PatientResults(Evaluator(ruleset), (data,), batch.warnings, None, now=scenario.now)
+    result = next(iter(results))
+    return Outcome(scenario, result, tuple(_compare(scenario.expect, result)), data.records)
 
 
-def _check_mentions(scenario: Scenario, ruleset: Ruleset) -> None:
+def check_mentions(scenario: Scenario, ruleset: Ruleset) -> None:
     suggesting = [r.id for r in ruleset.rules if r.then.suggest]
     deriving = {r.id for r in ruleset.rules if not r.then.suggest}
     problems = []
@@ -309,7 +313,7 @@ class _Reader:
             self.fail(("expect",), "expect: is required (escalation, fired, not fired, ...)")
             return Expectation()
         for key in raw:
-            if key not in _EXPECT_KEYS:
+            if key not in EXPECT_KEYS:
                 self.fail(("expect", key), f"unknown expectation {key!r}", at_key=True)
         evidence = raw.get("evidence") or {}
         if not isinstance(evidence, dict) or not all(

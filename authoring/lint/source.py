@@ -13,7 +13,7 @@ from engine.yaml_source import Source, load_yaml
 
 def ruleset_file(ref: str | Path) -> Path:
     """The ruleset.yaml a packaged id, a folder or a file names; raises RulesetNotFound."""
-    packaged = packaged_rulesets()
+    packaged = packaged_rulesets(every=True)
     if isinstance(ref, str) and ref in packaged:
         return packaged[ref]
     path = Path(ref)

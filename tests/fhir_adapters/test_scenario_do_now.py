@@ -45,9 +45,14 @@ def test_vigil_test_fails_a_different_line(tmp_path: Path) -> None:
     path = scenario(tmp_path, "Do now: No order proposed")
     run = vigil("test", "hyperkalaemia", path)
     assert run.returncode == 1, run.stderr
-    assert run.stdout.splitlines()[0] == (
-        f"FAIL {path}: do now: expected 'Do now: No order proposed', got {SAID!r}"
-    )
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"{path}:")
+    assert ": error: scenario failed: " in lines[0]
+    assert lines[1:4] == [
+        "  do now",
+        "    expected: Do now: No order proposed",
+        f"    got:      {SAID}",
+    ]
 
 
 @pytest.mark.parametrize("do_now", [["Do now: x"], 3, {"a": "b"}])

@@ -1,33 +1,30 @@
-"""Every packaged ruleset's scenarios pass, and together they exercise every suggestion both
-firing and not firing."""
+"""Every packaged ruleset's scenarios pass, and together they check every suggesting rule both
+firing and not firing: the same code as `vigil test` (`authoring.run_suite`), once a session."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 import engine
-from fhir_adapters.scenarios import coverage, load_scenario, run_scenario, scenario_files
+from authoring.testing import render_text
+from authoring.testing.render import failure_block
+from tests.rulesets.conftest import Suites
 
-RULESETS = engine.packaged_rulesets(every=True)  # drafts too: their scenarios must pass
-SCENARIOS = [
-    (ruleset_id, path)
-    for ruleset_id, ruleset_file in RULESETS.items()
-    for path in scenario_files(ruleset_file.parent)
-]
+RULESETS = sorted(engine.packaged_rulesets(every=True))  # drafts too: their scenarios must pass
 
 
-@pytest.mark.parametrize(
-    ("ruleset_id", "path"), SCENARIOS, ids=[f"{r}/{p.stem}" for r, p in SCENARIOS]
-)
-def test_scenario(ruleset_id: str, path: Path) -> None:
-    outcome = run_scenario(load_scenario(path), engine.load_ruleset(ruleset_id))
-    assert outcome.passed, f"{path.name}: " + "; ".join(outcome.failures)
+@pytest.mark.parametrize("ruleset_id", RULESETS)
+def test_every_scenario_passes(ruleset_id: str, packaged_suite: Suites) -> None:
+    report = packaged_suite(ruleset_id)
+    assert report.scenarios, f"{ruleset_id} has no scenarios"
+    blocks = "\n\n".join("\n".join(failure_block(s)) for s in report.failed)
+    assert not report.failed, blocks
 
 
-@pytest.mark.parametrize("ruleset_id", sorted(RULESETS))
-def test_every_suggestion_is_seen_firing_and_not_firing(ruleset_id: str) -> None:
-    scenarios = [load_scenario(p) for p in scenario_files(RULESETS[ruleset_id].parent)]
-    found = coverage(engine.load_ruleset(ruleset_id), scenarios)
-    assert found.lines() == []
+@pytest.mark.parametrize("ruleset_id", RULESETS)
+def test_every_suggestion_is_seen_firing_and_not_firing(
+    ruleset_id: str, packaged_suite: Suites
+) -> None:
+    report = packaged_suite(ruleset_id)
+    assert report.unchecked == (), "\n".join(report.unchecked)
+    assert report.exit_code == 0, render_text(report)

@@ -26,7 +26,7 @@ def test_the_boundary_scenarios_pass() -> None:
     run = vigil("test", "hyperkalaemia", *(SCENARIOS / name for name in BOUNDARIES))
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.splitlines()[0] == "hyperkalaemia: 8 of 8 scenarios passed"
+    assert run.stdout.splitlines()[-1] == "hyperkalaemia: 8 of 8 scenarios passed"
 
 
 def test_a_range_written_longest_first_is_one_located_error(tmp_path: Path) -> None:
@@ -39,6 +39,6 @@ def test_a_range_written_longest_first_is_one_located_error(tmp_path: Path) -> N
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr == (
-        f"vigil test: {path}:{WHEN_LINE}:11: in '{when}': write the shorter duration first, "
+        f"vigil test: {path}:{WHEN_LINE}:11: error: in '{when}': write the shorter duration first, "
         "e.g. 'within 90 to 730 days before potassium'\n"
     )

@@ -1,26 +1,35 @@
-"""`vigil test`: run a ruleset's scenario files and say which suggestions they leave unchecked.
+"""`vigil test`: run a ruleset's scenario files; show failures, coverage and boundaries.
 
 Exit 0 when every scenario passes and (for the whole `scenarios/` folder) every suggesting rule
 is expected both to fire and not to fire somewhere; 1 when a scenario fails or a rule is left
-unchecked; 2 for a ruleset or scenario file that cannot be read.
+unchecked; 2 for a ruleset or scenario file that cannot be read. Parameter boundaries no
+scenario sits on are notes and never fail a run. `--update` rewrites failing expectations,
+`--show-fhir` prints the Bundle a scenario becomes, `--format json` the whole report.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import sys
-from pathlib import Path
 
-from engine import RulesetError, load_ruleset, packaged_rulesets
-from fhir_adapters.scenarios import (
-    ScenarioError,
-    coverage,
-    load_scenario,
-    run_scenario,
-    scenario_files,
+from authoring.findings import Finding
+from authoring.testing import (
+    UpdateError,
+    load_scenarios,
+    render_rich,
+    render_text,
+    ruleset_folder,
+    run_suite,
+    update,
 )
+from engine import Problem, RulesetError, load_ruleset
+from fhir_adapters.scenarios import ScenarioError
 
-from ..output import write_stdout
+from ..output import stdout_is_terminal, write_stdout
+
+__all__ = ["register", "ruleset_folder", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,45 +37,62 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "test",
         help="run a ruleset's scenario files",
         description="Run the scenario files of a ruleset (by default every file in its "
-        "scenarios/ folder), print each failure, and name every suggesting rule that no "
-        "scenario expects to fire, or none expects not to fire.",
+        "scenarios/ folder), print each failure as expected against got with the rules that "
+        "fired, name every suggesting rule that no scenario expects to fire, or none expects "
+        "not to fire, and each parameter boundary no scenario sits on.",
     )
     parser.add_argument("ruleset", metavar="ID|PATH", help="packaged ruleset id or its file/folder")
     parser.add_argument(
         "scenarios",
         nargs="*",
         metavar="SCENARIO",
-        type=Path,
-        help="scenario files to run instead of the whole scenarios/ folder",
+        help="scenario files (or names in the ruleset's scenarios/) to run instead of all",
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="rewrite the expect: block of each failing scenario to what the ruleset gives now",
+    )
+    parser.add_argument(
+        "--show-fhir",
+        metavar="SCENARIO",
+        help="print the FHIR Bundle (JSON) the scenario becomes, and run nothing",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (text)"
     )
     parser.set_defaults(func=run, prog=parser.prog)
 
 
-def ruleset_folder(ref: str) -> Path:
-    """The folder of a ruleset reference, where its `scenarios/` live."""
-    packaged = packaged_rulesets(every=True)
-    if ref in packaged:
-        return packaged[ref].parent
-    path = Path(ref)
-    return path if path.is_dir() else path.parent
-
-
 def run(args: argparse.Namespace) -> int:
     try:
-        ruleset = load_ruleset(args.ruleset)
-        paths = args.scenarios or scenario_files(ruleset_folder(args.ruleset))
-        scenarios = [load_scenario(p) for p in paths]
-        outcomes = [run_scenario(s, ruleset) for s in scenarios]
+        if args.show_fhir is not None:
+            load_ruleset(args.ruleset)  # a wrong reference is an error here too
+            (scenario,) = load_scenarios(args.ruleset, [args.show_fhir])
+            write_stdout(json.dumps(scenario.bundle, indent=2, ensure_ascii=False) + "\n")
+            return 0
+        report = run_suite(args.ruleset, args.scenarios or None)
+        if args.update:
+            changed = update(list(report.failed))
+            for done in changed:
+                print(f"updated {done.file}: {', '.join(done.keys)}", file=sys.stderr)
+            if changed:
+                report = run_suite(args.ruleset, args.scenarios or None)
     except (RulesetError, ScenarioError) as error:
         for problem in error.problems:
-            print(f"{args.prog}: {problem}", file=sys.stderr)
+            print(f"{args.prog}: {_located(problem)}", file=sys.stderr)
         return 2
-    lines: list[str] = []
-    for outcome in outcomes:
-        lines.extend(f"FAIL {outcome.scenario.file}: {f}" for f in outcome.failures)
-    failed = sum(not o.passed for o in outcomes)
-    lines.append(f"{ruleset.id}: {len(outcomes) - failed} of {len(outcomes)} scenarios passed")
-    gaps = [] if args.scenarios else coverage(ruleset, scenarios).lines()
-    lines.extend(f"unchecked: {gap}" for gap in gaps)
-    write_stdout("".join(f"{line}\n" for line in lines))
-    return 1 if failed or gaps or not outcomes else 0
+    except UpdateError as error:
+        print(f"{args.prog}: {error}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        write_stdout(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif stdout_is_terminal():
+        write_stdout(render_rich(report, shutil.get_terminal_size().columns))
+    else:
+        write_stdout(render_text(report))
+    return report.exit_code
+
+
+def _located(problem: Problem) -> Finding:
+    return Finding(problem.file, problem.line, problem.column, "error", problem.message)

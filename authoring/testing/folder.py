@@ -1,0 +1,33 @@
+"""Where a ruleset reference's files live: its folder and the scenario files named in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine import packaged_rulesets
+from engine.errors import Problem
+from fhir_adapters.scenarios import ScenarioError
+
+
+def ruleset_folder(ref: str | Path) -> Path:
+    """The folder of a ruleset reference (a packaged id, a folder, or its ruleset.yaml), where
+    its `scenarios/` live."""
+    packaged = packaged_rulesets(every=True)
+    if isinstance(ref, str) and ref in packaged:
+        return packaged[ref].parent
+    path = Path(ref)
+    return path if path.is_dir() else path.parent
+
+
+def scenario_path(folder: Path, name: str | Path) -> Path:
+    """A scenario a user named: a path to its file, or its name in the ruleset's `scenarios/`
+    folder (`b` or `b.yaml`). Raises `ScenarioError` when neither exists."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    scenarios = folder / "scenarios"
+    for candidate in (scenarios / path.name, scenarios / f"{path.name}.yaml"):
+        if candidate.is_file():
+            return candidate
+    message = f"no scenario file here, nor {path.name!r} in {scenarios}"
+    raise ScenarioError([Problem(str(name), 0, 0, message)])
