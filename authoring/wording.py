@@ -249,10 +249,20 @@ def parameter_in_words(name: str, ruleset: Ruleset, concept: Concept | None) -> 
 
 
 def written_text(value: float, unit: str, text: str) -> str:
-    """A quantity as its author wrote it, its unit spelled for a reader (`90 mmHg`)."""
+    """A quantity as its author wrote it (`14 days`, `6.0 mmol/L`), a UCUM unit spelled for a
+    reader (`90 mmHg`, `500 10^9/L`)."""
     match = _NUMBER.match(text)
-    number = match.group(0).strip() if match else number_text(value)
-    return number if unit == "1" else f"{number} {unit_text(unit)}"
+    if match is None:
+        return f"{number_text(value)} {unit_text(unit)}" if unit != "1" else number_text(value)
+    written = text[match.end() :].strip()
+    if not written:
+        return match.group(0).strip()
+    try:
+        code = units.lookup(written).code
+    except units.UnitError:
+        code = written
+    spelled = unit_text(code) if code in UNIT_SPELLINGS else unit_text(written)
+    return f"{match.group(0).strip()} {spelled}"
 
 
 def same_unit(one: str, other: str) -> bool:
@@ -329,7 +339,8 @@ def placeholders_in_words(text: str, ruleset: Ruleset) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in ruleset.parameters:
-            return units.display(ruleset.parameters[name].text)
+            parameter = ruleset.parameters[name]
+            return written_text(parameter.value, parameter.unit, parameter.text)
         return match.group(0)
 
     return re.sub(r"\{([a-z][a-z0-9_]*)\}", replace, " ".join(text.split()))

@@ -18,7 +18,7 @@ STYLE = """
 *{box-sizing:border-box}
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1f24;
 background:#fff}
-main{max-width:60rem;margin:0 auto;padding:1rem}
+main{max-width:60rem;margin:0 auto;padding:1rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0}
 h2{font-size:1.25rem;border-bottom:2px solid #d0d7de;padding-bottom:.25rem;margin-top:2rem}
 h3{font-size:1.05rem;margin:0 0 .25rem}
