@@ -208,7 +208,9 @@ def literal_threshold(atom: Atom, ruleset: Ruleset) -> str | None:
 def finding_in_words(name: str, ruleset: Ruleset) -> str:
     """A derived finding: its name and the title of the rule deriving it."""
     rule = derivers(ruleset).get(name)
-    return f"“{name}” ({rule.title})" if rule is not None and rule.title else f"“{name}”"
+    if rule is None or not rule.title or rule.title in (name, rule.id):
+        return f"“{name}”"
+    return f"“{name}” ({rule.title})"
 
 
 def words(text: str, ruleset: Ruleset, concept: Concept | None) -> str:

@@ -18,7 +18,7 @@ STYLE = """
 *{box-sizing:border-box}
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1f24;
 background:#fff}
-main{max-width:60rem;margin:0 auto;padding:1rem;overflow-wrap:anywhere}
+main{max-width:60rem;margin:0 auto;padding:1rem;overflow-wrap:break-word}
 h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0}
 h2{font-size:1.25rem;border-bottom:2px solid #d0d7de;padding-bottom:.25rem;margin-top:2rem}
 h3{font-size:1.05rem;margin:0 0 .25rem}
@@ -43,7 +43,10 @@ th{background:#f6f8fa}
 overflow-wrap:anywhere}
 nav ul{padding-left:1.25rem}
 @media (max-width:480px){main{padding:.6rem}dl.meta{grid-template-columns:1fr}
-dl.meta dd{margin-bottom:.4rem}}
+dl.meta dd{margin-bottom:.4rem}
+table,tbody,tr,td{display:block;width:100%}thead{display:none}
+tr{border:1px solid #d0d7de;border-radius:6px;margin:.5rem 0}td{border:0}
+td{padding:.1rem .45rem}td::before{content:attr(data-label) ": ";color:#57606a}}
 """
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -160,7 +163,7 @@ def rule(entry: RuleEntry, indicators: dict[str, str]) -> str:
     badge = ""
     if entry.level is not None:
         indicator = indicators.get(entry.level, "")
-        badge = f' <span class="badge {esc(indicator)}">{esc(entry.level)}</span>'
+        badge = f' <span class="badge {esc(indicator)}">{esc(entry.level_title)}</span>'
     parts = [
         f'<section class="rule" id="rule-{esc(entry.id)}">',
         f"<h3>{esc(entry.title)}{badge}</h3>",
@@ -190,9 +193,15 @@ def rules(page: Page) -> str:
 
 
 def table(head: tuple[str, ...], rows: list[list[str]]) -> str:
-    """A table of already escaped cells, scrolling sideways in its own box on a narrow screen."""
+    """A table of already escaped cells; on a narrow screen each row is a block of labelled
+    lines, and anything still too wide scrolls sideways inside the table's own box."""
     cells = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td data-label="{esc(h)}">{c}</td>' for h, c in zip(head, row, strict=True))
+        + "</tr>"
+        for row in rows
+    )
     head_row = f"<thead><tr>{cells}</tr></thead>"
     return f'<div class="scroll"><table>{head_row}<tbody>{body}</tbody></table></div>'
 
@@ -218,7 +227,7 @@ def concepts(page: Page) -> str:
     )
     return (
         '<h2 id="concepts">Concepts and codes</h2>'
-        + table(("Concept", "Kind", "Units read", "Codes"), rows)
+        + table(("Concept", "Kind", "Unit systems", "Codes"), rows)
         + f"<h3>Code systems</h3><ul>{systems}</ul>"
     )
 
@@ -268,10 +277,10 @@ def scenario_cells(row: ScenarioRow) -> list[str]:
     result = '<span class="pass">pass</span>' if row.passed else '<span class="fail">fail</span>'
     why = "".join(f"<br>{esc(f)}" for f in row.failures)
     return [
-        f"{esc(row.name)}<br><code>{esc(row.file)}</code>",
+        result,
+        f"{esc(row.name)}<br><code>{esc(row.file)}</code>{why}",
         esc(row.expected or "not stated"),
         esc(row.got or "not evaluated"),
-        result + why,
     ]
 
 
@@ -282,7 +291,7 @@ def scenarios(page: Page) -> str:
     total = len(page.scenarios)
     summary = f"<p>{page.scenarios_passed} of {total} scenarios pass.</p>"
     rows = [scenario_cells(row) for row in page.scenarios]
-    return head + summary + table(("Scenario", "Expects", "Got", "Result"), rows)
+    return head + summary + table(("Result", "Scenario", "Expects", "Got"), rows)
 
 
 def findings(found: tuple[Finding, ...]) -> str:

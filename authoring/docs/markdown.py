@@ -76,8 +76,9 @@ def to_markdown(page: Page) -> str:
 
 
 def rule(entry: RuleEntry) -> list[str]:
-    level = f" ({code(entry.level)})" if entry.level else ""
-    out = [f"### {md(entry.title)}{level}", "", f"{code(entry.id)}, line {entry.line}", ""]
+    level = f" ({md(entry.level_title)})" if entry.level_title else ""
+    where = f"{code(entry.id)}, line {entry.line}" if entry.line else code(entry.id)
+    out = [f"### {md(entry.title)}{level}", "", where, ""]
     out += ["When:", ""]
     out += [f"{'    ' * line.depth}- {md(line.text)}" for line in entry.conditions]
     out += ["", f"Then it {md(entry.then)}.", ""]
@@ -99,7 +100,7 @@ def cell(text: str) -> str:
 
 
 def concepts(page: Page) -> list[str]:
-    out = ["## Concepts and codes", "", "| Concept | Kind | Units read | Codes |"]
+    out = ["## Concepts and codes", "", "| Concept | Kind | Unit systems | Codes |"]
     out.append("|---|---|---|---|")
     for concept in page.concepts:
         codes = "<br>".join(
@@ -139,13 +140,13 @@ def scenarios(page: Page) -> list[str]:
     if page.scenarios is None:
         return [*out, "Not run for this page.", ""]
     out += [f"{page.scenarios_passed} of {len(page.scenarios)} scenarios pass.", ""]
-    out += ["| Scenario | Expects | Got | Result |", "|---|---|---|---|"]
+    out += ["| Result | Scenario | Expects | Got |", "|---|---|---|---|"]
     for row in page.scenarios:
         result = "pass" if row.passed else "**fail**"
         why = "".join(f"<br>{md(f)}" for f in row.failures)
         out.append(
-            f"| {md(row.name)} {code(row.file)} | {md(row.expected or 'not stated')} "
-            f"| {md(row.got or 'not evaluated')} | {result}{why} |"
+            f"| {result} | {md(row.name)} {code(row.file)}{why} "
+            f"| {md(row.expected or 'not stated')} | {md(row.got or 'not evaluated')} |"
         )
     return [*out, ""]
 

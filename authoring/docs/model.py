@@ -63,7 +63,8 @@ class RuleEntry:
     line: int
     conditions: tuple[Line, ...]
     then: str
-    level: str | None
+    level: str | None  # the level it suggests, None: it only derives
+    level_title: str | None
     summary: str | None
     detail: str | None
     proposals: tuple[str, ...]
@@ -194,6 +195,9 @@ def rule_entry(rule: Rule, ruleset: Ruleset) -> RuleEntry:
         conditions=tuple(top_lines(rule, ruleset)),
         then=then_in_words(rule, ruleset),
         level=action.suggest,
+        level_title=next(
+            (level.title for level in ruleset.levels if level.id == action.suggest), None
+        ),
         summary=placeholders_in_words(action.summary, ruleset) if action.summary else None,
         detail=placeholders_in_words(action.detail, ruleset) if action.detail else None,
         proposals=tuple(proposal_text(p, ruleset) for p in proposals),

@@ -72,7 +72,7 @@ def test_the_page_shows_every_rule_units_and_scenarios_on_a_phone(
 
     rows = page.locator("#scenarios ~ div table tbody tr")
     assert rows.count() == len(scenarios) > 0
-    results = rows.locator("td:last-child").all_inner_texts()
+    results = rows.locator("td:first-child").all_inner_texts()
     assert all(text.split()[0] in {"pass", "fail"} for text in results)
     assert page.get_by_text(f"{len(scenarios)} of {len(scenarios)} scenarios pass.").is_visible()
 
