@@ -88,7 +88,10 @@ def unit_systems(concept: Concept) -> list[str]:
     lists them), then the units `same-as` reads as one of these. Empty without a unit."""
     if concept.unit is None:
         return []
-    own = units.lookup(concept.unit)
+    try:
+        own = units.lookup(concept.unit)
+    except units.UnitError:  # never for a loaded ruleset: its units were checked
+        return [concept.unit]
     found = [own.code]
     dimensions = {own.dimension}
     candidates = concept.accepted_units or LAB_UNITS

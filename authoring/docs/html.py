@@ -104,7 +104,8 @@ def metadata(page: Page) -> str:
         ("Content", f"<code>{esc(page.key)}</code>"),
     ]
     items = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
-    return f'<p>{esc(page.description)}</p><dl class="meta">{items}</dl>'
+    scope = f"<p>Applies only when:</p>{nested(page.scope)}" if page.scope else ""
+    return f'<p>{esc(page.description)}</p><dl class="meta">{items}</dl>{scope}'
 
 
 def contents(page: Page) -> str:
@@ -180,6 +181,8 @@ def rule(entry: RuleEntry, indicators: dict[str, str]) -> str:
     if entry.proposals:
         items = "".join(f"<li>{esc(p)}</li>" for p in entry.proposals)
         parts.append(f"<p>Proposes:</p><ul>{items}</ul>")
+    if entry.advice:
+        parts.append(f"<ul>{''.join(f'<li>{esc(a)}</li>' for a in entry.advice)}</ul>")
     if entry.level is not None or entry.citations:
         parts.append(cited(entry.citations))
     parts.append("</section>")

@@ -52,6 +52,12 @@ def to_markdown(page: Page) -> str:
         f"- Reviewers: {reviewers}",
         f"- Content: {code(page.key)}",
         "",
+    ]
+    if page.scope:
+        out += ["Applies only when:", ""]
+        out += [f"{'    ' * line.depth}- {md(line.text)}" for line in page.scope]
+        out.append("")
+    out += [
         "## Levels, lowest first",
         "",
     ]
@@ -88,6 +94,8 @@ def rule(entry: RuleEntry) -> list[str]:
         out += [f"Card detail: {md(entry.detail)}", ""]
     if entry.proposals:
         out += ["Proposes:", "", *(f"- {md(p)}" for p in entry.proposals), ""]
+    if entry.advice:
+        out += [*(f"- {md(a)}" for a in entry.advice), ""]
     if entry.citations:
         out += ["Cites:", "", *(f"- {cite(c)}" for c in entry.citations), ""]
     elif entry.level is not None:

@@ -19,6 +19,7 @@ from ..findings import Finding
 from ..wording import (
     Line,
     condition_in_words,
+    condition_lines,
     placeholders_in_words,
     then_in_words,
     top_lines,
@@ -69,6 +70,7 @@ class RuleEntry:
     detail: str | None
     proposals: tuple[str, ...]
     citations: tuple[CitationEntry, ...]
+    advice: tuple[str, ...] = ()  # self-care advice, referral and "Do now" lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class Page:
     reviewers: tuple[str, ...]
     source: str
     key: str
+    scope: tuple[Line, ...]  # when the ruleset applies at all; empty: always
     levels: tuple[LevelEntry, ...]
     rules: tuple[RuleEntry, ...]
     concepts: tuple[ConceptEntry, ...]
@@ -136,6 +139,7 @@ def build_page(
         reviewers=ruleset.reviewers,
         source=str(ruleset.source) if ruleset.source else "",
         key=ruleset.key,
+        scope=() if ruleset.scope is None else tuple(condition_lines(ruleset.scope, ruleset)),
         levels=tuple(
             LevelEntry(
                 level.id,
@@ -204,7 +208,29 @@ def rule_entry(rule: Rule, ruleset: Ruleset) -> RuleEntry:
         citations=tuple(
             citation_entry(ruleset.citations[c]) for c in action.cite if c in ruleset.citations
         ),
+        advice=advice_lines(rule, ruleset),
     )
+
+
+def advice_lines(rule: Rule, ruleset: Ruleset) -> tuple[str, ...]:
+    """A rule's referral, self-care advice and "Do now" instructions, in words."""
+    action = rule.then
+    systems = dict(ruleset.code_systems) or None
+    lines: list[str] = []
+    if action.referral is not None:
+        code = action.referral.code.compact(systems)
+        lines.append(f"Refers: {code} ({action.referral.priority})")
+    for advice in action.advice:
+        when = f" (when “{advice.finding}” is derived)" if advice.finding else ""
+        lines.append(f"Advice{when}: {placeholders_in_words(advice.text, ruleset)}")
+    for instruction in action.instructions:
+        when = (
+            f" (when {condition_in_words(instruction.when, ruleset)})"
+            if instruction.when is not None
+            else ""
+        )
+        lines.append(f"Do now{when}: {placeholders_in_words(instruction.text, ruleset)}")
+    return tuple(lines)
 
 
 def proposal_text(proposal: Proposal, ruleset: Ruleset) -> str:

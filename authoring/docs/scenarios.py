@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import Ruleset
+from engine import Ruleset, VigilError
 from fhir_adapters.scenarios import ScenarioError, load_scenario, run_scenario, scenario_files
 
 
@@ -42,6 +42,9 @@ def scenario_row(ruleset: Ruleset, path: Path) -> ScenarioRow:
     except ScenarioError as error:
         problems = tuple(str(problem) for problem in error.problems)
         return ScenarioRow(path.name, path.stem, None, None, False, problems)
+    except VigilError as error:  # the engine failing on this scenario's data
+        why = f"{path}: {' '.join(str(error).split())}"
+        return ScenarioRow(path.name, path.stem, None, None, False, (why,))
     got = outcome.result.escalation if outcome.result is not None else None
     return ScenarioRow(
         path.name,

@@ -53,6 +53,8 @@ def test_every_rule_of_the_calf_ruleset_is_on_the_page_in_words() -> None:
         entry = next(e for e in page.rules if e.id == rule.id)
         assert entry.conditions and all(line.text for line in entry.conditions)
     assert "Not run for this page." in html
+    assert page.scope and "Applies only when:" in html and "Applies only when:" in markdown
+    assert any(line.startswith("Do now") for entry in page.rules for line in entry.advice)
     assert page.value_sets and all(v.codes and v.problem is None for v in page.value_sets)
     # a code of a value set has its display beside it on the concept's row
     assert any(c.display for concept in page.concepts for c in concept.codes)
