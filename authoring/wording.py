@@ -29,6 +29,7 @@ from engine.conditions import (
     Trend,
 )
 from engine.model import Concept, Rule, Ruleset
+from engine.notes import Fired, Holds, NoteAll, NoteCondition, NoteNot, Suggested
 
 # Units laboratories report concentrations and activities in, one per unit system, in order of
 # preference: each is offered beside a concept's own unit when it is of another dimension and
@@ -306,6 +307,25 @@ def condition_in_words(condition: Condition, ruleset: Ruleset) -> str:
     if isinstance(condition, Not):
         return f"not {condition_in_words(condition.item, ruleset)}"
     return atom_in_words(condition, ruleset)
+
+
+def note_condition_in_words(condition: NoteCondition, ruleset: Ruleset) -> str:
+    """When a card note is shown, on one line: `rule X fired and <condition>`."""
+    if isinstance(condition, Fired):
+        rule = next((r for r in ruleset.rules if r.id == condition.rule), None)
+        title = f" ({rule.title})" if rule is not None and rule.title != rule.id else ""
+        return f"rule {condition.rule}{title} fired"
+    if isinstance(condition, Suggested):
+        if condition.level is None:
+            return "a rule suggested a level"
+        titles = {level.id: level.title for level in ruleset.levels}
+        return f"a rule suggested “{titles.get(condition.level, condition.level)}” or higher"
+    if isinstance(condition, Holds):
+        return condition_in_words(condition.condition, ruleset)
+    if isinstance(condition, NoteNot):
+        return f"not {note_condition_in_words(condition.item, ruleset)}"
+    inner = [note_condition_in_words(item, ruleset) for item in condition.items]
+    return " and ".join(inner) if isinstance(condition, NoteAll) else f"any of ({'; '.join(inner)})"
 
 
 def then_in_words(rule: Rule, ruleset: Ruleset) -> str:

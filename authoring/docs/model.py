@@ -20,6 +20,7 @@ from ..wording import (
     Line,
     condition_in_words,
     condition_lines,
+    note_condition_in_words,
     placeholders_in_words,
     then_in_words,
     top_lines,
@@ -172,7 +173,18 @@ def build_page(
             f"{level}: {referral.code.compact(systems)} ({referral.priority})"
             for level, referral in ruleset.referrals.items()
         ),
-        notes=tuple((note.id, " ".join(note.text.split())) for note in ruleset.notes),
+        notes=tuple(
+            (
+                note.id,
+                " ".join(note.text.split())
+                + (
+                    ""
+                    if note.when is None
+                    else f" (when {note_condition_in_words(note.when, ruleset)})"
+                ),
+            )
+            for note in ruleset.notes
+        ),
         red_flags=tuple(
             (flag.id or flag.concept or flag.finding or "", flag.label)
             for flag in ruleset.red_flags

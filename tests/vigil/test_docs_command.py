@@ -51,7 +51,10 @@ def test_a_ruleset_with_an_error_is_one_located_line(tmp_path: Path) -> None:
     run = vigil("docs", folder, "-o", tmp_path / "out")
     assert run.returncode == 1
     [line] = run.stderr.splitlines()
-    assert line.startswith(f"{folder / 'ruleset.yaml'}:36:") and ": error: " in line
+    number = (folder / "ruleset.yaml").read_text().splitlines().index(
+        "    when: calcium < nope"
+    ) + 1
+    assert line.startswith(f"{folder / 'ruleset.yaml'}:{number}:") and ": error: " in line
     assert "nope" in line and "Traceback" not in run.stderr
     assert not (tmp_path / "out").exists()
 

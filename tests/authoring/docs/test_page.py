@@ -85,6 +85,14 @@ def test_the_scenario_table_says_pass_or_fail_and_why(tmp_path: Path) -> None:
     assert "2 of 4 scenarios pass." in markdown.read_text()
 
 
+def test_a_card_note_says_when_it_is_shown() -> None:
+    page = build_page(check_text(RULESET))
+    assert page.notes == (
+        ("recheck", "Recheck the calcium. (when rule low-calcium (Calcium <b>low</b>) fired)"),
+    )
+    assert "Recheck the calcium. (when rule low-calcium (Calcium &lt;b&gt;low" in to_html(page)
+
+
 def test_lint_findings_given_are_rendered_in_their_section() -> None:
     finding = Finding("ruleset.yaml", 12, 5, "warning", "a <rule> never fires", "never-fires")
     page = build_page(check_text(RULESET), findings=[finding])

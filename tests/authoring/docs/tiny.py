@@ -38,6 +38,10 @@ concepts:
 parameters:
   low_calcium: 2.10 mmol/L
   slow_heart: 50 /min
+notes:
+  - id: recheck
+    when: low-calcium fired
+    text: Recheck the calcium.
 rules:
   - id: low-calcium
     title: "Calcium <b>low</b>"
