@@ -11,7 +11,7 @@ from html import escape
 
 from ..findings import Finding
 from ..wording import Line
-from .model import CitationEntry, Page, RuleEntry
+from .model import RULES_LEGEND, CitationEntry, Page, RuleEntry
 from .scenarios import ScenarioRow
 
 STYLE = """
@@ -192,7 +192,7 @@ def rule(entry: RuleEntry, indicators: dict[str, str]) -> str:
 def rules(page: Page) -> str:
     indicators = {level.id: level.indicator for level in page.levels}
     body = "".join(rule(entry, indicators) for entry in page.rules)
-    return f'<h2 id="rules">Rules ({len(page.rules)})</h2>{body}'
+    return f'<h2 id="rules">Rules ({len(page.rules)})</h2><p>{esc(RULES_LEGEND)}</p>{body}'
 
 
 def table(head: tuple[str, ...], rows: list[list[str]]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..findings import Finding
-from .model import CitationEntry, Page, RuleEntry
+from .model import RULES_LEGEND, CitationEntry, Page, RuleEntry
 
 _SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
@@ -64,7 +64,7 @@ def to_markdown(page: Page) -> str:
     for number, level in enumerate(page.levels, 1):
         out.append(f"{number}. **{md(level.title)}** ({code(level.id)}, {md(level.indicator)})")
         out += [f"    - proposes by default: {md(p)}" for p in level.proposals]
-    out += ["", f"## Rules ({len(page.rules)})", ""]
+    out += ["", f"## Rules ({len(page.rules)})", "", md(RULES_LEGEND), ""]
     for entry in page.rules:
         out += rule(entry)
     out += concepts(page)

@@ -30,6 +30,12 @@ from ..wording import (
 from .scenarios import ScenarioRow
 from .sources import CodeDisplays, ValueSetEntry, effective_period
 
+RULES_LEGEND = (
+    "In the order the ruleset lists them. Every condition under When must hold; a name in "
+    "quotes is a finding another rule derives; a threshold is given in each unit a laboratory "
+    "may report it in (≈: rounded); text in {braces} is filled in from the patient's record."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class CitationEntry:

@@ -37,7 +37,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="leave the scenario table out instead of running the scenarios",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the files written and the scenarios run and failed, as one object",
+    )
     parser.set_defaults(func=run, prog=parser.prog)
 
 
