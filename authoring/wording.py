@@ -24,6 +24,7 @@ from engine.conditions import (
     Compare,
     Condition,
     FindingRef,
+    NoSuggestion,
     Not,
     Streak,
     Trend,
@@ -193,7 +194,7 @@ def atom_in_words(atom: Atom, ruleset: Ruleset) -> str:
         parts = [words(head, ruleset, concept), quantity_in_words(literal, concept)]
         parts.append(words(tail, ruleset, concept))
         return " ".join(p for p in (part.strip() for part in parts) if p)
-    return words(text, ruleset, concept)
+    return words(text, ruleset, concept, levels=isinstance(atom, NoSuggestion))
 
 
 def literal_threshold(atom: Atom, ruleset: Ruleset) -> str | None:
@@ -217,11 +218,11 @@ def finding_in_words(name: str, ruleset: Ruleset) -> str:
     return f"“{name}” ({rule.title})"
 
 
-def words(text: str, ruleset: Ruleset, concept: Concept | None) -> str:
+def words(text: str, ruleset: Ruleset, concept: Concept | None, *, levels: bool = False) -> str:
     """`text` with each name replaced by what it means: concepts by their titles, parameters
-    by their values (in `concept`'s unit systems), derived findings and levels by title."""
-    found = derivers(ruleset)
-    levels = {level.id: level.title for level in ruleset.levels}
+    by their values (in `concept`'s unit systems), and with `levels` level ids by their
+    titles (only there: a level may be named like a word of the language, `one-sided`)."""
+    titles = {level.id: level.title for level in ruleset.levels} if levels else {}
 
     def replace(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -231,10 +232,8 @@ def words(text: str, ruleset: Ruleset, concept: Concept | None) -> str:
             return ruleset.concepts[token].label
         if token in ruleset.parameters:
             return parameter_in_words(token, ruleset, concept)
-        if token in found:
-            return finding_in_words(token, ruleset)
-        if token in levels:
-            return f"“{levels[token]}”"
+        if token in titles:
+            return f"“{titles[token]}”"
         return token
 
     return _TOKEN.sub(replace, text)
