@@ -9,10 +9,10 @@ from typing import Protocol
 
 from engine import VigilError
 
-from .commands import audit, evaluate, feedback, lint, new, reference, serve, testing
+from .commands import audit, docs, evaluate, feedback, lint, new, reference, serve, testing
 from .output import OutputError, write_stdout
 
-SUBCOMMANDS = (evaluate, serve, feedback, audit, new, lint, testing, reference)
+SUBCOMMANDS = (evaluate, serve, feedback, audit, new, lint, testing, docs, reference)
 
 
 class Writable(Protocol):

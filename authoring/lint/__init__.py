@@ -13,11 +13,11 @@ from engine.model import Ruleset
 from engine.yaml_source import Source
 
 from ..findings import Finding, in_file_order
+from ..source import load_with_source, ruleset_file
 from . import bands, metadata, overlap, reach, usage
 from .answers import answered
 from .context import Context
 from .issues import CODES, Issue
-from .source import load_with_source, ruleset_file
 
 __all__ = [
     "CODES",

@@ -1,9 +1,10 @@
 """`vigil test` as a library: run a ruleset's scenarios (`run_suite`), read the report, render
 it, and rewrite failing expectations (`update`)."""
 
+from ..source import ruleset_folder
 from .boundaries import Boundary
 from .differences import Difference
-from .folder import ruleset_folder, scenario_path
+from .folder import scenario_path
 from .render import render_rich, render_text
 from .suite import (
     RuleCoverage,

@@ -1,22 +1,11 @@
-"""Where a ruleset reference's files live: its folder and the scenario files named in it."""
+"""The scenario files an author names, in a ruleset's folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine import packaged_rulesets
 from engine.errors import Problem
 from fhir_adapters.scenarios import ScenarioError
-
-
-def ruleset_folder(ref: str | Path) -> Path:
-    """The folder of a ruleset reference (a packaged id, a folder, or its ruleset.yaml), where
-    its `scenarios/` live."""
-    packaged = packaged_rulesets(every=True)
-    if isinstance(ref, str) and ref in packaged:
-        return packaged[ref].parent
-    path = Path(ref)
-    return path if path.is_dir() else path.parent
 
 
 def scenario_path(folder: Path, name: str | Path) -> Path:

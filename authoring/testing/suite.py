@@ -25,9 +25,10 @@ from fhir_adapters.scenarios import (
     scenario_files,
 )
 
+from ..source import ruleset_folder
 from .boundaries import Boundary, boundaries
 from .differences import Difference, differences
-from .folder import ruleset_folder, scenario_path
+from .folder import scenario_path
 from .nearest_miss import nearest_misses
 
 

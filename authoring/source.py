@@ -1,4 +1,5 @@
-"""A ruleset to lint, by packaged id, folder or file: loaded, with its YAML source marks."""
+"""Where a ruleset an author names lives (a packaged id, a folder or its ruleset.yaml), and the
+ruleset loaded with its YAML source marks. Named rulesets are found whatever their status."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def ruleset_file(ref: str | Path) -> Path:
     if path.name == RULESET_FILE and path.parent.is_dir():
         raise RulesetNotFound(str(ref), reason=f"the folder has no {RULESET_FILE}")
     raise RulesetNotFound(str(ref), tuple(packaged))
+
+
+def ruleset_folder(ref: str | Path) -> Path:
+    """The folder of a ruleset reference, where its `scenarios/` live; raises RulesetNotFound."""
+    return ruleset_file(ref).parent
 
 
 def load_with_source(ref: str | Path) -> tuple[Ruleset, Source]:
