@@ -3,7 +3,6 @@ reviewers, the scenario table and the lint findings."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import engine
@@ -105,8 +104,10 @@ def test_lint_findings_given_are_rendered_in_their_section() -> None:
 
 def test_an_effective_period_is_shown_when_the_ruleset_has_one() -> None:
     ruleset = check_text(RULESET)
-    period = {"effective": {"from": date(2026, 1, 1), "until": date(2026, 12, 31)}}
-    page = build_page(ruleset, raw=period)
+    dated = check_text(
+        RULESET.replace("status:", "effective: {from: 2026-01-01, until: 2026-12-31}\nstatus:", 1)
+    )
+    page = build_page(dated)
     assert page.effective == "from 2026-01-01 until 2026-12-31"
     assert "from 2026-01-01 until 2026-12-31" in to_html(page)
     assert "Effective: no period set" in to_markdown(build_page(ruleset))
