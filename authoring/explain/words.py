@@ -32,7 +32,7 @@ def concept_line(c: ConceptSummary) -> str:
         parts.append(f"recorded absent ({', '.join(c.absent)})")
     if c.sites:
         parts.append(f"sites: {', '.join(c.sites)}")
-    if c.span_days:
+    if c.span_days and c.latest is None:  # a finding's span; results have their dates
         parts.append(f"over {c.span_days:g} days")
     if not c.recorded:
         parts.insert(0, "nothing current")

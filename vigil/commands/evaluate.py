@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from authoring.explain import explain_examined
 from engine import RulesetError, load_ruleset
 from engine.model import Level
 from engine.red_flags import red_flag_line
+from engine.why_not import Examined
 from fhir_adapters import FhirInputError, Loaded, PatientResult, Results, load_resources
 from fhir_adapters.evaluate import combine, evaluate_patients, warning_dict
 from fhir_adapters.folders import find_files, shown_path
@@ -87,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         as_of = parse_as_of(args.as_of)
         ruleset = load_ruleset(args.ruleset)
-        patients = evaluate_patients(read(args.paths, args.max_json_size), ruleset, as_of)
+        as_json = (args.format or ("table" if stdout_is_terminal() else "json")) == "json"
+        patients = evaluate_patients(
+            read(args.paths, args.max_json_size), ruleset, as_of, examine=as_json
+        )
     except (UsageError, FhirInputError) as error:
         print(f"vigil evaluate: {error}", file=sys.stderr)
         return 2
@@ -103,9 +108,9 @@ def run(args: argparse.Namespace) -> int:
     }
     if first is not None:
         results = itertools.chain([first], results)
-    if (args.format or ("table" if stdout_is_terminal() else "json")) == "json":
+    if as_json:
         # a patient at a time: a large input never holds every patient's result at once
-        items = (r.to_dict() for r in results)
+        items = (with_explanation(r) for r in results)
         tail = {"warnings": [warning_dict(w) for w in patients.warnings]}
         for piece in json_pieces(header, "results", items, tail):
             write_stdout(escape_surrogates(piece))
@@ -116,6 +121,15 @@ def run(args: argparse.Namespace) -> int:
         )
         write_stdout(escape_surrogates(table.getvalue()))
     return 0
+
+
+def with_explanation(result: PatientResult) -> dict[str, Any]:
+    """A patient's JSON result with its trace: why each rule fired or did not (`explanation`)."""
+    out = result.to_dict()
+    if result.session is not None:
+        examined = Examined(result.evaluation, result.session)
+        out["explanation"] = explain_examined(result.patient, examined).to_dict()
+    return out
 
 
 def read(paths: list[Path], max_json_size: int) -> Loaded:

@@ -29,8 +29,8 @@ def test_markdown_and_text_say_the_same_things(tmp_path: Path) -> None:
     text = to_text(explanation)
     assert "\x1b[" not in text
     assert (
-        "Near misses (one condition short)\n- low-k-aki (Low potassium with AKI) [suggests urgent]\n"
-        in text
+        "Near misses (one condition short)\n"
+        "- low-k-aki (Low potassium with AKI) [suggests urgent]\n" in text
     )
     assert (
         "- low-k (Severe low potassium) [suggests urgent]: 1 of 1 conditions failed\n"
