@@ -20,6 +20,7 @@ from . import units
 from .clock import Duration, calendar_date, zone_of
 from .compiler import (
     SCOPE_FINDING,
+    SCOPE_RULE,
     FactTest,
     effective_rules,
     fact_test,
@@ -29,8 +30,10 @@ from .conditions import (
     BelowReference,
     Compare,
     FindingRef,
+    Limit,
     NoSuggestion,
     Presence,
+    ResultTest,
     Streak,
     Trend,
     to_dnf,
@@ -41,9 +44,9 @@ from .levels import ladder
 from .measures import SCALE, Context
 from .measures.readings import in_window, present_in, valued
 from .measures.trends import comparators
-from .model import Ruleset
+from .model import Rule, Ruleset
 from .records import Quantity
-from .results import Thresholds
+from .results import Thresholds, current_results
 from .summary import Reading, Summary
 
 _OP_WORDS = {
@@ -122,14 +125,13 @@ def why_not(session: SessionFacts) -> list[Miss]:
     first failure reads a concept the patient has records of, then the first)."""
     judge = _Judge(session)
     misses: list[Miss] = []
-    for rule in effective_rules(session.ruleset):
-        if rule.id in session.fired or rule.id == "scope":
+    for rule, branches in plan(session.ruleset):
+        if rule.id in session.fired or rule.id == SCOPE_RULE:
             continue
-        dnf = to_dnf(rule.when)
         best: tuple[Check, ...] | None = None
         best_rank: tuple[int, int, int] = (0, 0, 0)
-        for branch in dnf:
-            checks = tuple(judge.check(atom, negated) for atom, negated in branch)
+        for branch in branches:
+            checks = tuple(judge.check(atom, negated, test) for atom, negated, test in branch)
             failing = sum(not c.holds for c in checks)
             if not failing:
                 continue
@@ -141,8 +143,41 @@ def why_not(session: SessionFacts) -> list[Miss]:
         if best is None:  # every alternative holds on the facts, yet it did not fire
             best = (Check(_written(rule.when), False, "held on the facts, but did not fire"),)
             best_failing = 1
-        misses.append(Miss(rule.id, rule.title, best, best_failing, len(dnf)))
+        misses.append(Miss(rule.id, rule.title, best, best_failing, len(branches)))
     return misses
+
+
+Planned = tuple[Atom, bool, FactTest | None]
+_PLANS: dict[str, tuple[Ruleset, tuple[tuple[Rule, tuple[tuple[Planned, ...], ...]], ...]]] = {}
+
+
+def plan(ruleset: Ruleset) -> tuple[tuple[Rule, tuple[tuple[Planned, ...], ...]], ...]:
+    """Each rule (gated by the scope) with its alternatives' literals and the fact test each
+    concept literal compiles to: worked out once per ruleset, read for every patient."""
+    cached = _PLANS.get(ruleset.key)
+    if cached is not None and (cached[0] is ruleset or cached[0] == ruleset):
+        return cached[1]
+    planned = tuple(
+        (
+            rule,
+            tuple(
+                tuple(
+                    (
+                        atom,
+                        negated,
+                        None
+                        if isinstance(atom, FindingRef | NoSuggestion)
+                        else fact_test(atom, ruleset),
+                    )
+                    for atom, negated in branch
+                )
+                for branch in to_dnf(rule.when)
+            ),
+        )
+        for rule in effective_rules(ruleset)
+    )
+    _PLANS[ruleset.key] = (ruleset, planned)
+    return planned
 
 
 def _written(condition: object) -> str:
@@ -189,13 +224,14 @@ class _Judge:
             session.ruleset, session.summaries, session.as_of, thresholds=session.thresholds
         )
 
-    def check(self, atom: Atom, negated: bool) -> Check:
+    def check(self, atom: Atom, negated: bool, test: FactTest | None = None) -> Check:
         written = f"not {atom.text}" if negated else atom.text
         if isinstance(atom, FindingRef):
             return self._finding(atom, negated, written)
         if isinstance(atom, NoSuggestion):
             return self._no_suggestion(atom, negated, written)
-        test = fact_test(atom, self.ruleset)
+        if test is None:
+            test = fact_test(atom, self.ruleset)
         fact = self.session.facts.get(atom.concept)
         holds = test.holds(fact) != negated
         summary = self.session.summaries.get(atom.concept)
@@ -246,6 +282,8 @@ class _Judge:
             if measured is None:
                 if summary is None:
                     return f"no {name} recorded", ()
+                if isinstance(atom, ResultTest) and not negated:
+                    return self._result_test(atom, summary)
                 if test.measure.rounding is None:
                     return f"`{atom.text}` does not hold", ()
                 return f"no {name} value for `{atom.text}`", ()
@@ -279,6 +317,39 @@ class _Judge:
             )
         assert isinstance(atom, Compare)
         return self._compare(atom, test, fact, summary, name, holds, negated)
+
+    def _result_test(self, atom: ResultTest, summary: Summary) -> tuple[str, tuple[str, ...]]:
+        """Why no current result met a result test: the latest against the first clause it
+        does not meet, by how much for a threshold."""
+        readings = current_results(summary)
+        name = atom.concept.replace("_", " ")
+        if not readings:
+            return f"no current {name} result", ()
+        reading = readings[-1]
+        concept = summary.concept
+        said = f"{name} {reading_words(summary, reading, self.zone)}"
+        for clause in atom.clauses:
+            if self.context.judge.meets(reading, concept, clause) is not None:
+                continue
+            limit = clause if isinstance(clause, Limit) else getattr(concept, clause)
+            label = f"`{clause}` " if isinstance(clause, str) else ""
+            if limit is None:
+                return f"{said}: {concept.name} defines no `{clause}`", (reading.record.source,)
+            missed: list[str] = []
+            if limit.op is not None and limit.threshold is not None and reading.value is not None:
+                threshold = self.context.judge.threshold(concept.name, limit.op, limit.threshold)
+                value = Decimal(repr(reading.value))
+                gap = value - threshold
+                side = "exactly at it" if gap == 0 else ("above" if gap > 0 else "below")
+                amount = "" if gap == 0 else f"{number(float(abs(gap)))}{_unit(concept.unit)} "
+                missed.append(
+                    f"not {_OP_WORDS[limit.op]} {number(float(threshold))}{_unit(concept.unit)}"
+                    f" ({amount}{side})"
+                )
+            if limit.reference is not None:
+                missed.append(f"not {limit.reference} its reference range")
+            return f"{said} is {label}{' or '.join(missed)}", (reading.record.source,)
+        return f"{said} meets `{atom.text}`", (reading.record.source,)
 
     def _presence(self, atom: Presence, summary: Summary, name: str) -> tuple[str, tuple[str, ...]]:
         present = tuple(dict.fromkeys(r.record.source for r in summary.present))
@@ -390,7 +461,7 @@ class _Judge:
                 said.append(f"no earlier {name} {span}")
             return tuple(said)
         current = summary.ordered or [*summary.present, *summary.absent]
-        if current and not isinstance(resolved, Trend):
+        if current and not isinstance(resolved, Trend | ResultTest):
             return (f"current results: {self._listed(summary, current)}",)
         return ()
 

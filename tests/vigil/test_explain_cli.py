@@ -55,6 +55,12 @@ def test_a_calf_red_flag_case_names_its_evidence_and_its_near_misses() -> None:
     assert (
         "- twitching-with-atrophy (Twitching or cramp with muscle wasting) [suggests neurology]\n"
     ) in out
+    assert (
+        "- low-potassium (Low potassium) [suggests primary-care]\n"
+        "    held `in scope`: in the ruleset's scope [Observation/dana-o1]\n"
+        "    failed `potassium >= severe_potassium and low`: potassium 2.3 mmol/L on 2026-02-27 "
+        "(Observation/dana-o3) is not at or above 2.5 mmol/L (0.2 mmol/L below)\n"
+    ) in out
     assert "Patient/amira" not in out
 
 
