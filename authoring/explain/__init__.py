@@ -7,7 +7,7 @@ much. `to_text` (rich), `to_markdown` and `to_dict` render it; `nearest_miss` na
 closest to firing among some, for a scenario's failure.
 """
 
-from .build import PatientNotFound, explain, explain_examined
+from .build import PatientNotFound, explain, explain_examined, explain_result
 from .markdown import to_markdown
 from .model import (
     ConceptSummary,
@@ -33,6 +33,7 @@ __all__ = [
     "Value",
     "explain",
     "explain_examined",
+    "explain_result",
     "nearest_miss",
     "to_dict",
     "to_markdown",

@@ -12,6 +12,7 @@ from engine.evaluation import DataWarning
 from engine.explanation import number
 from engine.summary import Reading, Summary
 from engine.why_not import Examined, value_words, why_not
+from fhir_adapters import PatientResult
 from fhir_adapters.patients import patient_records
 from fhir_adapters.reading import Input, Loaded
 
@@ -61,6 +62,14 @@ def explain(
         explained.append(explain_examined(data_of.patient, examined, data_of.warnings))
     assert when is not None
     return Explanation(rules.id, rules.version, when.isoformat(), tuple(explained))
+
+
+def explain_result(result: PatientResult) -> PatientExplanation | None:
+    """A result of `evaluate_patients(..., examine=True)` explained (its warnings are in its
+    evaluation already); None for a result evaluated without `examine`."""
+    if result.session is None:
+        return None
+    return explain_examined(result.patient, Examined(result.evaluation, result.session))
 
 
 def explain_examined(

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from authoring.explain import explain_examined
+from authoring.explain import explain_result
 from engine import RulesetError, load_ruleset
 from engine.model import Level
 from engine.red_flags import red_flag_line
-from engine.why_not import Examined
 from fhir_adapters import FhirInputError, Loaded, PatientResult, Results, load_resources
 from fhir_adapters.evaluate import combine, evaluate_patients, warning_dict
 from fhir_adapters.folders import find_files, shown_path
@@ -126,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
 def with_explanation(result: PatientResult) -> dict[str, Any]:
     """A patient's JSON result with its trace: why each rule fired or did not (`explanation`)."""
     out = result.to_dict()
-    if result.session is not None:
-        examined = Examined(result.evaluation, result.session)
-        out["explanation"] = explain_examined(result.patient, examined).to_dict()
+    explained = explain_result(result)
+    if explained is not None:
+        out["explanation"] = explained.to_dict()
     return out
 
 

@@ -13,9 +13,11 @@ from authoring.explain import (
     PatientExplanation,
     PatientNotFound,
     explain,
+    explain_result,
     nearest_miss,
 )
 from engine import Evaluator
+from fhir_adapters.evaluate import evaluate_patients
 from fhir_adapters.patients import patient_records
 from tests.authoring.explain.small import NOW, bundle, creatinine, potassium, small
 
@@ -122,3 +124,18 @@ def test_one_patient_is_chosen_by_id_and_an_unknown_one_is_an_error(tmp_path: Pa
     ] == ["Patient/scenario-patient"]
     with pytest.raises(PatientNotFound, match="no Patient/nobody in the input"):
         explain(small(), data, AS_OF, patient="nobody")
+
+
+def test_a_result_evaluated_with_examine_is_explained_without_evaluating_again(
+    tmp_path: Path,
+) -> None:
+    data = bundle(tmp_path, potassium("2.6 mmol/L"))
+    [result] = evaluate_patients(data, small(), AS_OF, examine=True)
+    [plain] = evaluate_patients(data, small(), AS_OF)
+
+    explained = explain_result(result)
+    assert explained is not None and explain_result(plain) is None
+    assert nearest_miss(explained, ["low-k", "k-rise"]) == (
+        "nearest miss: low-k: `potassium < severe_potassium`: potassium 2.6 mmol/L on "
+        "2026-03-02 (Observation/o1) is not below 2.5 mmol/L (0.1 mmol/L above)"
+    )
