@@ -45,7 +45,9 @@ def to_text(explanation: Explanation, *, width: int = 100, colour: bool = False)
         _say(console, "(no patients found)")
     for patient in explanation.patients:
         _patient(console, patient)
-    return out.getvalue()
+    if colour:
+        return out.getvalue()
+    return "".join(f"{line.rstrip()}\n" for line in out.getvalue().splitlines())
 
 
 def _say(console: Console, text: Text | str) -> None:

@@ -3,6 +3,7 @@ fire, each in plain words."""
 
 from __future__ import annotations
 
+from engine import units
 from engine.why_not import Check
 
 from .model import ConceptSummary, FiredRule, NotFired, PatientExplanation
@@ -42,7 +43,8 @@ def concept_line(c: ConceptSummary) -> str:
 
 
 def concept_name(c: ConceptSummary) -> str:
-    unit = f" ({c.unit})" if c.unit else ""
+    """`potassium (mmol/L)`: the concept and the unit its rules compare in."""
+    unit = f" ({units.display(c.unit)})" if c.unit else ""
     return f"{c.name}{unit}"
 
 
