@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         terminal = stdout_is_terminal()
         width = shutil.get_terminal_size().columns if terminal else 100
-        text = to_text(explanation, width=width, colour=terminal)
+        colour = terminal and "NO_COLOR" not in os.environ
+        text = to_text(explanation, width=width, colour=colour)
     write_stdout(escape_surrogates(text))
     return 0

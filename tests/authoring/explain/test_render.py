@@ -55,3 +55,12 @@ def test_the_json_form_has_every_part(tmp_path: Path) -> None:
         "sources": [],
         "values": [],
     }
+
+
+def test_text_for_a_terminal_is_coloured(tmp_path: Path) -> None:
+    data = bundle(tmp_path, potassium("2.3 mmol/L"))
+    explanation = explain(small(), data, datetime.fromisoformat(NOW))
+
+    coloured = to_text(explanation, colour=True)
+    assert "\x1b[" in coloured
+    assert "severe-hypokalemia" not in coloured and "low-k (Severe low potassium)" in coloured
