@@ -3,7 +3,7 @@ that evaluation, with the facts its session saw, is what is explained."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine import Evaluator, Ruleset, load_ruleset
@@ -53,7 +53,7 @@ def explain(
             known = ", ".join(p.patient for p in batch.patients[:5]) or "none"
             raise PatientNotFound(f"no {wanted} in the input (patients: {known})")
     if as_of is None and now is None:
-        now = datetime.now().astimezone()
+        now = datetime.now(UTC)  # one time for every patient
     explained = []
     when = as_of or now
     for data_of in patients:
