@@ -319,28 +319,66 @@ class _Conjunction:
             self.info[name] = info
 
     def _test(self, atom: Atom) -> tuple[dict[str, Any], str]:
-        if is_measured(atom, self.ruleset):
-            assert not isinstance(atom, BelowReference | FindingRef | NoSuggestion)
-            measure, number = measure_of(atom, self.ruleset)
-            self.measures[measure.key] = measure
-            if number is None:
-                return {measure.key: 1}, measure.key
-            op = getattr(atom, "op", "=")
-            if op == "=":
-                return {measure.key: number}, measure.key
-            return {_OPS[op]: {measure.key: number}}, measure.key
-        if isinstance(atom, Presence):
-            if atom.site:
-                return {f"site_{atom.site}": 1}, f"site:{atom.site}"
-            return {atom.state: 1}, atom.state
-        if isinstance(atom, BelowReference):
-            return {"below_ref": 1}, "below_ref"
-        assert isinstance(atom, Compare)
-        value = resolve_threshold(atom, self.ruleset)
-        number = scaled(value) if atom.attribute in SCALED_ATTRIBUTES else int(value)
-        if atom.op == "=":
-            return {atom.attribute: number}, atom.attribute
-        return {_OPS[atom.op]: {atom.attribute: number}}, atom.attribute
+        test = fact_test(atom, self.ruleset)
+        if test.measure is not None:
+            self.measures[test.measure.key] = test.measure
+        return test.pattern(), test.name
+
+
+@dataclass(frozen=True, slots=True)
+class FactTest:
+    """What durable_rules tests on a concept fact for one atom: the fact attribute `key`
+    (`latest`, `site_calf`, a measure's `m_...`), compared with `op` against `number` (an
+    integer, in millionths for scaled attributes and numeric measures). `name` is the
+    attribute as a Pattern names it (`site:calf`); `measure` the measure the atom reads."""
+
+    name: str
+    op: str  # "=", "<", "<=", ">", ">="
+    number: int
+    measure: Measure | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name.replace(":", "_")
+
+    def pattern(self) -> dict[str, Any]:
+        """The test in durable_rules' JSON form."""
+        if self.op == "=":
+            return {self.key: self.number}
+        return {_OPS[self.op]: {self.key: self.number}}
+
+    def holds(self, fact: dict[str, Any] | None) -> bool:
+        """Whether durable_rules' test holds on `fact` (a missing attribute fails it)."""
+        value = None if fact is None else fact.get(self.key)
+        if not isinstance(value, int):
+            return False
+        return {
+            "=": value == self.number,
+            "<": value < self.number,
+            "<=": value <= self.number,
+            ">": value > self.number,
+            ">=": value >= self.number,
+        }[self.op]
+
+
+def fact_test(atom: Atom, ruleset: Ruleset) -> FactTest:
+    """The test a concept atom compiles to (not a finding or suggestion atom)."""
+    if is_measured(atom, ruleset):
+        assert not isinstance(atom, BelowReference | FindingRef | NoSuggestion)
+        measure, number = measure_of(atom, ruleset)
+        if number is None:
+            return FactTest(measure.key, "=", 1, measure)
+        return FactTest(measure.key, getattr(atom, "op", "="), number, measure)
+    if isinstance(atom, Presence):
+        if atom.site:
+            return FactTest(f"site:{atom.site}", "=", 1)
+        return FactTest(atom.state, "=", 1)
+    if isinstance(atom, BelowReference):
+        return FactTest("below_ref", "=", 1)
+    assert isinstance(atom, Compare)
+    value = resolve_threshold(atom, ruleset)
+    number = scaled(value) if atom.attribute in SCALED_ATTRIBUTES else int(value)
+    return FactTest(atom.attribute, atom.op, number)
 
 
 def _digest(definition: dict[str, Any]) -> str:

@@ -46,6 +46,7 @@ from .red_flags import flag_checks, flag_rules
 from .regions import latest_sides, region_count, share_a_region, side_words
 from .results import NOT_RECHECKED_SINCE, Thresholds, reads_one_result
 from .summary import Reading, Summary, latest_present_date, summarise
+from .why_not import Examined, SessionFacts
 
 # `{potassium}`, `{severe_potassium}`, `{weakness date}`, `{leg_swelling side}`
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)( date| side| regions| span| old)?\}")
@@ -140,11 +141,31 @@ class Evaluator:
         dated after now is then left out with a warning). `now` is the caller's reading of the
         clock for that default, so that every patient of a batch is evaluated at one time."""
         with runtime.EVALUATIONS:  # no fork while this runs: see `forking`
-            return self._evaluate(facts, as_of, now)
+            return self._evaluate(facts, as_of, now)[0]
+
+    def examine(
+        self, facts: Iterable[Record], as_of: datetime | None = None, *, now: datetime | None = None
+    ) -> Examined:
+        """`evaluate`, with what its session saw kept for explaining it (`why_not`): the one
+        evaluation that fired the rules, not a second computation."""
+        with runtime.EVALUATIONS:
+            evaluation, run = self._evaluate(facts, as_of, now)
+        seen = SessionFacts(
+            ruleset=self.ruleset,
+            as_of=evaluation.as_of,
+            summaries=run.summaries,
+            facts={fact["c"]: fact for fact in run.posted},
+            derived={name: f for name, f in run.derived.items() if not is_hidden(name)},
+            suggested=tuple(s.level for s in evaluation.suggestions),
+            fired=frozenset(run.fired),
+            concepts=self._compiled.concepts | self._history,
+            thresholds=self._thresholds,
+        )
+        return Examined(evaluation, seen)
 
     def _evaluate(
         self, facts: Iterable[Record], as_of: datetime | None, now: datetime | None
-    ) -> Evaluation:
+    ) -> tuple[Evaluation, _Run]:
         when = as_of_or_now(as_of, now)
         records = check_records(facts, self.ruleset)
         summaries, warnings = summarise(
@@ -207,7 +228,7 @@ class Evaluator:
         card = self._cards.card_text(
             escalation, suggestions, line, flags, shown, summaries, run.fill_text
         )
-        return Evaluation(
+        evaluation = Evaluation(
             ruleset=self._identity,
             as_of=when,
             escalation=escalation,
@@ -224,6 +245,7 @@ class Evaluator:
             notes=shown,
             card=card,
         )
+        return evaluation, run
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +304,7 @@ class _Run:
         self._shown_by_rule: dict[str, dict[str, Reading]] = {}
         self._matches: dict[Pattern, Matched] = {}
         self._context: Context | None = None
+        self.posted: list[dict[str, Any]] = []  # the concept facts the session was given
 
     # -- facts in ---------------------------------------------------------------------------
 
@@ -293,10 +316,11 @@ class _Run:
             if measures
             else None
         )
-        return [
+        self.posted = [
             concept_fact(self.summaries[name], tested[name], warnings, context, measures)
             for name in sorted(self.compiled.concepts & self.summaries.keys())
         ]
+        return self.posted
 
     # -- firing ------------------------------------------------------------------------------
 

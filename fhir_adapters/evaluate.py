@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from engine import Evaluation, Evaluator, Ruleset, load_ruleset
 from engine.evaluation import DataWarning, card_dict, note_dict, proposed_dict, red_flag_dict
+from engine.why_not import SessionFacts
 
 from .cache import ResourceCache
 from .cards import NewId, _uuid4, cards_json
@@ -23,6 +24,8 @@ class PatientResult:
 
     patient: str  # "Patient/<id>"
     evaluation: Evaluation
+    # what the evaluation's session saw, when it was asked for (`examine=True`): to explain it
+    session: SessionFacts | None = field(default=None, compare=False, repr=False)
 
     @property
     def escalation(self) -> str:
@@ -104,8 +107,10 @@ class PatientResults:
         warnings: tuple[DataWarning, ...],
         as_of: datetime | None,
         now: datetime | None = None,
+        examine: bool = False,
     ) -> None:
         self.warnings = warnings
+        self._examine = examine
         self._evaluator = evaluator
         self._waiting = list(reversed(patients))  # popped: a patient's records go once read
         self._as_of = as_of
@@ -115,10 +120,17 @@ class PatientResults:
     def __iter__(self) -> Iterator[PatientResult]:
         while self._waiting:
             patient = self._waiting.pop()
-            evaluation = self._evaluator.evaluate(patient.records, as_of=self._as_of, now=self._now)
+            session = None
+            if self._examine:
+                examined = self._evaluator.examine(patient.records, self._as_of, now=self._now)
+                evaluation, session = examined.evaluation, examined.session
+            else:
+                evaluation = self._evaluator.evaluate(
+                    patient.records, as_of=self._as_of, now=self._now
+                )
             if patient.warnings:
                 evaluation = _with_warnings(evaluation, patient.warnings)
-            yield PatientResult(patient.patient, evaluation)
+            yield PatientResult(patient.patient, evaluation, session)
 
 
 def evaluate_patients(
@@ -128,13 +140,15 @@ def evaluate_patients(
     *,
     cache: ResourceCache | None = None,
     now: datetime | None = None,
+    examine: bool = False,
 ) -> PatientResults:
     """`evaluate_bundle`, one patient at a time: every patient's records are read first (a
-    patient's resources may be anywhere in the input), each evaluation when it is iterated."""
+    patient's resources may be anywhere in the input), each evaluation when it is iterated.
+    `examine`: each result keeps what its session saw (`PatientResult.session`), to explain."""
     rules = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
     evaluator = Evaluator(rules)
     batch = patient_records(data, rules, cache)
-    return PatientResults(evaluator, batch.patients, batch.warnings, as_of, now)
+    return PatientResults(evaluator, batch.patients, batch.warnings, as_of, now, examine)
 
 
 def _with_warnings(evaluation: Evaluation, warnings: tuple[DataWarning, ...]) -> Evaluation:

@@ -9,10 +9,21 @@ from typing import Protocol
 
 from engine import VigilError
 
-from .commands import audit, docs, evaluate, feedback, lint, new, reference, serve, testing
+from .commands import (
+    audit,
+    docs,
+    evaluate,
+    explain,
+    feedback,
+    lint,
+    new,
+    reference,
+    serve,
+    testing,
+)
 from .output import OutputError, write_stdout
 
-SUBCOMMANDS = (evaluate, serve, feedback, audit, new, lint, testing, docs, reference)
+SUBCOMMANDS = (evaluate, serve, feedback, audit, new, lint, testing, explain, docs, reference)
 
 
 class Writable(Protocol):

@@ -41,7 +41,7 @@ def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) ->
     across = atom.across_codes
     found = _change_by(atom.measure, atom.over, atom.gap, judged, summary, context, across)
     if found is None and atom.else_measure is not None:
-        if _comparators(atom.over, atom.gap, judged, summary, context, across):
+        if comparators(atom.over, atom.gap, judged, summary, context, across):
             return None  # the first measure had comparators: no fallback
         return _change_by(
             atom.else_measure, atom.else_over, atom.else_gap, judged, summary, context, across
@@ -49,7 +49,7 @@ def _change(atom: Trend, judged: Reading, summary: Summary, context: Context) ->
     return found
 
 
-def _comparators(
+def comparators(
     over: Duration | str | None,
     gap: Duration | str | None,
     judged: Reading,
@@ -83,8 +83,8 @@ def _change_by(
     context: Context,
     across_codes: bool,
 ) -> Measured | None:
-    comparators = _comparators(over, gap, judged, summary, context, across_codes)
-    if not comparators:
+    earlier = comparators(over, gap, judged, summary, context, across_codes)
+    if not earlier:
         return None
     assert over is None or isinstance(over, Duration), "resolved by measure_of"
     assert gap is None or isinstance(gap, Duration), "resolved by measure_of"
@@ -93,11 +93,11 @@ def _change_by(
     evidence: tuple[Reading, ...]
     if measure in ("rise", "fall", "rise-from-previous"):
         if measure == "rise":
-            base = min(comparators, key=value_of)
+            base = min(earlier, key=value_of)
         elif measure == "fall":
-            base = max(comparators, key=value_of)
+            base = max(earlier, key=value_of)
         else:
-            base = comparators[-1]  # in time order, the ties rule applied
+            base = earlier[-1]  # in time order, the ties rule applied
         change = (
             decimal_of(value_of(base)) - value
             if measure == "fall"
@@ -106,17 +106,17 @@ def _change_by(
         evidence = (base, judged)
         amount = f"{number_text(change)}{unit}"
     elif measure == "rise-from-median":
-        change = value - median([decimal_of(value_of(r)) for r in comparators])
-        evidence = (*comparators, judged)
+        change = value - median([decimal_of(value_of(r)) for r in earlier])
+        evidence = (*earlier, judged)
         amount = f"{number_text(change)}{unit}"
     else:
         if measure == "ratio-to-lowest":
-            base = min(comparators, key=value_of)
+            base = min(earlier, key=value_of)
             denominator = decimal_of(value_of(base))
             evidence = (base, judged)
         else:
-            denominator = median([decimal_of(value_of(r)) for r in comparators])
-            evidence = (*comparators, judged)
+            denominator = median([decimal_of(value_of(r)) for r in earlier])
+            evidence = (*earlier, judged)
         if denominator <= 0:
             return None
         change = value / denominator

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from authoring.explain import explain_result
 from engine import Ruleset, RulesetError, load_ruleset
 from engine.lifecycle import named_warning, not_in_force
 from engine.model import Level
@@ -89,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         as_of = parse_as_of(args.as_of)
         ruleset = chosen_ruleset(args.ruleset, as_of)
-        patients = evaluate_patients(read(args.paths, args.max_json_size), ruleset, as_of)
+        as_json = (args.format or ("table" if stdout_is_terminal() else "json")) == "json"
+        patients = evaluate_patients(
+            read(args.paths, args.max_json_size), ruleset, as_of, examine=as_json
+        )
     except (UsageError, FhirInputError) as error:
         print(f"vigil evaluate: {error}", file=sys.stderr)
         return 2
@@ -105,9 +109,9 @@ def run(args: argparse.Namespace) -> int:
     }
     if first is not None:
         results = itertools.chain([first], results)
-    if (args.format or ("table" if stdout_is_terminal() else "json")) == "json":
+    if as_json:
         # a patient at a time: a large input never holds every patient's result at once
-        items = (r.to_dict() for r in results)
+        items = (with_explanation(r) for r in results)
         tail = {"warnings": [warning_dict(w) for w in patients.warnings]}
         for piece in json_pieces(header, "results", items, tail):
             write_stdout(escape_surrogates(piece))
@@ -134,6 +138,15 @@ def chosen_ruleset(named: str | None, as_of: datetime | None) -> Ruleset:
     elif (warning := named_warning(ruleset, as_of)) is not None:
         print(f"vigil evaluate: warning: {warning}", file=sys.stderr)
     return ruleset
+
+
+def with_explanation(result: PatientResult) -> dict[str, Any]:
+    """A patient's JSON result with its trace: why each rule fired or did not (`explanation`)."""
+    out = result.to_dict()
+    explained = explain_result(result)
+    if explained is not None:
+        out["explanation"] = explained.to_dict()
+    return out
 
 
 def read(paths: list[Path], max_json_size: int) -> Loaded:

@@ -64,8 +64,16 @@ def test_an_expected_rule_that_did_not_fire_says_what_fired_instead(tmp_path: Pa
         ("fired", "severe-hypokalaemia", "no rule (severe-hypokalaemia did not fire)")
     ]
     assert failed.fired == ()
-    assert failed.nearest_misses == ()  # until authoring.explain is wired in
+    assert failed.nearest_misses == (
+        "severe-hypokalaemia: `potassium < severe_potassium`: potassium 2.6 mmol/L"
+        " on 2026-02-28 (Observation/k) is not below 2.5 mmol/L (0.1 mmol/L above)",
+    )
     assert report.exit_code == 1
+    assert (
+        "  nearest miss:\n"
+        "    severe-hypokalaemia: `potassium < severe_potassium`: potassium 2.6 mmol/L on"
+        " 2026-02-28 (Observation/k) is not below 2.5 mmol/L (0.1 mmol/L above)\n"
+    ) in render_text(report)
 
 
 def test_a_boundary_no_scenario_sits_on_is_a_note_that_does_not_fail(tmp_path: Path) -> None:
