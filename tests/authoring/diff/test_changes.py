@@ -1,0 +1,97 @@
+"""authoring.diff.diff_rulesets: what changed between two versions, compared as loaded models."""
+
+from __future__ import annotations
+
+from authoring.diff import diff_rulesets
+from engine import load_text
+
+from .small_ruleset import RULESET
+
+
+def _texts(old: str, new: str) -> list[str]:
+    return [c.text for c in diff_rulesets(load_text(old), load_text(new)).changes]
+
+
+def test_a_ruleset_compared_with_itself_has_no_changes() -> None:
+    assert diff_rulesets(load_text(RULESET), load_text(RULESET)).identical
+
+
+def test_moving_a_rule_in_the_file_is_no_change() -> None:
+    moved = RULESET.replace("rules:\n", "rules:\n\n\n")
+    assert _texts(RULESET, moved) == []
+
+
+def test_a_threshold_change_names_the_parameter_both_values_and_the_rules_reading_it() -> None:
+    new = RULESET.replace("severe_potassium: 6.5 mmol/L", "severe_potassium: 6.0 mmol/L")
+    diff = diff_rulesets(load_text(RULESET), load_text(new))
+    assert [c.to_dict() for c in diff.changes] == [
+        {
+            "section": "parameters",
+            "kind": "changed",
+            "subject": "severe_potassium",
+            "text": "severe_potassium: 6.5 mmol/L -> 6.0 mmol/L (rules severe, raised)",
+            "line": 0,
+        }
+    ]
+
+
+def test_metadata_levels_and_citations_changes_are_reported() -> None:
+    new = (
+        RULESET.replace("version: 1.0.0", "version: 1.1.0")
+        .replace("status: active", "status: draft")
+        .replace("title: Urgent today", "title: Same-day admission")
+        .replace("section: Severity", "section: Classification")
+    )
+    assert _texts(RULESET, new) == [
+        "version: 1.0.0 -> 1.1.0",
+        "status: active -> draft",
+        "level urgent: title Urgent today -> Same-day admission",
+        "citation ukka: section Severity -> Classification",
+    ]
+
+
+def test_rules_added_removed_and_changed_in_clinical_words() -> None:
+    new = (
+        RULESET.replace(
+            "  - id: weak\n    title: Weakness", "  - id: weakness\n    title: Weakness"
+        )
+        .replace(
+            "suggest: recheck\n      summary: Raised", "suggest: urgent\n      summary: Raised"
+        )
+        .replace("when: potassium >= severe_potassium", "when: potassium >= 7 mmol/L")
+        .replace("      cite: [ukka]\n", "")
+    )
+    diff = diff_rulesets(load_text(RULESET), load_text(new))
+    rules = {(c.kind, c.subject): c.text for c in diff.in_section("rules")}
+    assert rules == {
+        (
+            "added",
+            "weakness",
+        ): "rule weakness added: Weakness: suggests recheck when weakness present",
+        ("removed", "weak"): "rule weak removed: Weakness: suggests recheck when weakness present",
+        ("changed", "severe"): "rule severe: no longer cites ukka",
+        ("changed", "raised"): "rule raised: level recheck -> urgent",
+    }
+    severe = [c.text for c in diff.in_section("rules") if c.subject == "severe"]
+    assert severe == [
+        "rule severe: condition potassium >= severe_potassium -> potassium >= 7 mmol/L",
+        "rule severe: no longer cites ukka",
+    ]
+    assert all(c.line > 0 for c in diff.in_section("rules"))
+    # the parameter no rule reads any more says so
+    assert "severe_potassium" not in {c.subject for c in diff.changes}
+
+
+def test_concept_codes_and_units_added_and_removed() -> None:
+    new = RULESET.replace(
+        "codes: [loinc#2823-3], unit: mmol/L, lookback: 30 days",
+        "codes: [loinc#2823-3, loinc#6298-4], unit: mmol/L, lookback: 14 days",
+    ).replace(
+        "weakness: {codes: [sct#26544005]}",
+        "weakness: {codes: [sct#26544005]}\n  cramp: {codes: [sct#55300003]}",
+    )
+    assert _texts(RULESET, new) == [
+        "concept cramp added: cramp [finding]: sct#55300003",
+        "concept potassium: code loinc#6298-4 added",
+        "concept potassium: lookback 30 days -> 14 days",
+    ]
