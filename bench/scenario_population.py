@@ -10,6 +10,7 @@ patient's resources are renamed `<patient>-<id>` so that patients never share an
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -29,9 +30,11 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _REFERENCE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]+)$")
 
 
-def scenarios(folder: Path) -> list[Scenario]:
-    """The scenarios of a ruleset folder, in file order."""
-    return [load_scenario(path) for path in scenario_files(folder)]
+@functools.cache
+def scenarios(folder: Path) -> tuple[Scenario, ...]:
+    """The scenarios of a ruleset folder, in file order (read once a process; never changed:
+    each patient is a new copy)."""
+    return tuple(load_scenario(path) for path in scenario_files(folder))
 
 
 def population(
@@ -54,9 +57,10 @@ def patient(
     own = scenario.patient
     found = [e["resource"] for e in scenario.bundle["entry"]]
     ids = {(r["resourceType"], r["id"]) for r in found if "id" in r}
+    mine = [r for r in found if _belongs(r, own)]  # not another patient a scenario names
     kept = [
         r
-        for r in found
+        for r in mine
         if (r["resourceType"] == "Patient" and r.get("id") == own) or rng.random() >= DROPPED
     ]
     renamed = {
@@ -64,6 +68,14 @@ def patient(
         for kind, old in ids
     }
     return [_moved(resource, shift, renamed, rng) for resource in kept]
+
+
+def _belongs(resource: dict[str, Any], own: str) -> bool:
+    if resource["resourceType"] == "Patient":
+        return bool(resource.get("id") == own)
+    subject = resource.get("subject") or resource.get("patient")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    return reference is None or reference == f"Patient/{own}"
 
 
 def _moved(

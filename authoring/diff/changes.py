@@ -180,13 +180,17 @@ def _proposal_parts(old: Iterable[Proposal], new: Iterable[Proposal]) -> list[st
     return parts
 
 
-def _users(ruleset: Ruleset, name: str) -> list[str]:
+def _mentions(ruleset: Ruleset) -> list[tuple[str, frozenset[str]]]:
+    """What reads parameters: the scope, each rule, each level's proposals, with their words."""
+    found = [("scope", words(ruleset.scope))] if ruleset.scope is not None else []
+    found += [(rule.id, words((rule.when, rule.then))) for rule in ruleset.rules]
+    found += [(f"level {lv.id}", words(lv.proposals)) for lv in ruleset.levels]
+    return found
+
+
+def _users(mentions: list[tuple[str, frozenset[str]]], name: str) -> list[str]:
     """The rules (and the scope, levels' proposals) that mention `name`."""
-    users = [rule.id for rule in ruleset.rules if name in words((rule.when, rule.then))]
-    if ruleset.scope is not None and name in words(ruleset.scope):
-        users.insert(0, "scope")
-    users += [f"level {lv.id}" for lv in ruleset.levels if name in words(lv.proposals)]
-    return users
+    return [user for user, said in mentions if name in said]
 
 
 def _used_by(names: list[str], limit: int = 6) -> str:
@@ -199,7 +203,10 @@ def _used_by(names: list[str], limit: int = 6) -> str:
 
 
 def _parameters(old: Ruleset, new: Ruleset) -> list[Change]:
-    found = []
+    found: list[Change] = []
+    if plain(old.parameters) == plain(new.parameters):
+        return found
+    old_mentions, new_mentions = _mentions(old), _mentions(new)
     for name, p in new.parameters.items():
         if name not in old.parameters:
             found.append(
@@ -207,7 +214,7 @@ def _parameters(old: Ruleset, new: Ruleset) -> list[Change]:
                     "parameters",
                     "added",
                     name,
-                    f"{name}: {p.text} added{_used_by(_users(new, name))}",
+                    f"{name}: {p.text} added{_used_by(_users(new_mentions, name))}",
                 )
             )
     for name, p in old.parameters.items():
@@ -217,14 +224,14 @@ def _parameters(old: Ruleset, new: Ruleset) -> list[Change]:
                     "parameters",
                     "removed",
                     name,
-                    f"{name}: {p.text} removed{_used_by(_users(old, name))}",
+                    f"{name}: {p.text} removed{_used_by(_users(old_mentions, name))}",
                 )
             )
     for name, p in new.parameters.items():
         before = old.parameters.get(name)
         if before is not None and plain(before) != plain(p):
-            now_users = _users(new, name)
-            users = now_users + [u for u in _users(old, name) if u not in now_users]
+            now_users = _users(new_mentions, name)
+            users = now_users + [u for u in _users(old_mentions, name) if u not in now_users]
             text = f"{name}: {before.text} -> {p.text}{_used_by(users)}"
             found.append(Change("parameters", "changed", name, text))
     return found

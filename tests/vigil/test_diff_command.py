@@ -30,7 +30,7 @@ def _lowered_copy(tmp_path: Path) -> Path:
 def test_a_threshold_change_and_its_impact_on_a_generated_population(tmp_path: Path) -> None:
     new = _lowered_copy(tmp_path)
     people = tmp_path / "population.json"
-    people.write_text(json.dumps(population(HYPERKALAEMIA, 300)))
+    people.write_text(json.dumps(population(HYPERKALAEMIA, 200)))
     as_of = AS_OF.isoformat()
     run = vigil("diff", "hyperkalaemia", new, "--population", people, "--as-of", as_of,
                 "--format", "json")  # fmt: skip
@@ -42,7 +42,7 @@ def test_a_threshold_change_and_its_impact_on_a_generated_population(tmp_path: P
     ]
     assert report["changes"][1]["text"].startswith("severe_potassium: 6.5 mmol/L -> 6.3 mmol/L (")
     impact = report["impact"]
-    assert impact["patients"] == 300
+    assert impact["patients"] == 200
     moves = impact["moves"]
     assert impact["changed"] == sum(m["count"] for m in moves) > 0
     # a lower severe threshold only ever raises a patient, and always to the severe level
@@ -53,7 +53,7 @@ def test_a_threshold_change_and_its_impact_on_a_generated_population(tmp_path: P
     assert rules["severe-hyperkalaemia"][0] > 0 and rules["severe-hyperkalaemia"][1] == 0
     assert rules["moderate-hyperkalaemia"][0] == 0 and rules["moderate-hyperkalaemia"][1] > 0
     levels = {lv["level"]: (lv["old"], lv["new"]) for lv in impact["levels"]}
-    assert sum(old for old, _ in levels.values()) == sum(new for _, new in levels.values()) == 300
+    assert sum(old for old, _ in levels.values()) == sum(new for _, new in levels.values()) == 200
     assert levels["emergency"][1] - levels["emergency"][0] == impact["changed"]
 
 
@@ -75,14 +75,15 @@ def test_the_text_report_reads_without_a_terminal(tmp_path: Path) -> None:
 
 
 def test_a_ruleset_that_cannot_be_read_is_one_located_line_and_exit_2(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.yaml"
+    good, broken = tmp_path / "good.yaml", tmp_path / "broken.yaml"
+    good.write_text(RULESET)
     broken.write_text(RULESET.replace("status: active", "status: [active"))
-    run = vigil("diff", "hyperkalaemia", broken)
+    run = vigil("diff", good, broken)
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.startswith(f"{broken}:")
     assert ": error: " in run.stderr
     assert "Traceback" not in run.stderr
-    missing = vigil("diff", "hyperkalaemia", tmp_path / "nowhere")
+    missing = vigil("diff", good, tmp_path / "nowhere")
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr and "nowhere" in missing.stderr
