@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Literal, TypeVar
 
 from engine.codes import Code
+from engine.conditions import All, Condition
 from engine.model import Concept, Level, Proposal, Rule, Ruleset
 
 from .plain import condition_text, plain, short, words
@@ -322,15 +323,25 @@ def _rule_summary(rule: Rule) -> str:
 def _rules(old: Ruleset, new: Ruleset) -> list[Change]:
     before = {r.id: r for r in old.rules}
     after = {r.id: r for r in new.rules}
+    renamed = _renamed(
+        {i: r for i, r in before.items() if i not in after},
+        {i: r for i, r in after.items() if i not in before},
+    )
     found = [
+        Change(
+            "rules", "changed", i, f"rule {was} renamed to {i}, otherwise unchanged", after[i].line
+        )
+        for i, was in renamed.items()
+    ]
+    found += [
         Change("rules", "added", i, f"rule {i} added: {_rule_summary(r)}", r.line)
         for i, r in after.items()
-        if i not in before
+        if i not in before and i not in renamed
     ]
     found += [
         Change("rules", "removed", i, f"rule {i} removed: {_rule_summary(r)}", r.line)
         for i, r in before.items()
-        if i not in after
+        if i not in after and i not in renamed.values()
     ]
     for i, b in after.items():
         a = before.get(i)
@@ -341,12 +352,23 @@ def _rules(old: Ruleset, new: Ruleset) -> list[Change]:
     return found
 
 
+def _renamed(removed: Mapping[str, Rule], added: Mapping[str, Rule]) -> dict[str, str]:
+    """New id -> old id, for each added rule equal but for its id to a removed one."""
+    content = {plain(dataclasses.replace(r, id="")): i for i, r in removed.items()}
+    found: dict[str, str] = {}
+    for i, rule in added.items():
+        was = content.pop(plain(dataclasses.replace(rule, id="")), None)
+        if was is not None:
+            found[i] = was
+    return found
+
+
 def _rule_parts(a: Rule, b: Rule) -> list[str]:
     parts = []
     if a.title != b.title:
         parts.append(f"title {short(a.title)} -> {short(b.title)}")
     if plain(a.when) != plain(b.when):
-        parts.append(f"condition {condition_text(a.when)} -> {condition_text(b.when)}")
+        parts.append(_condition_change(a.when, b.when))
     if a.then.suggest != b.then.suggest:
         parts.append(f"level {short(a.then.suggest)} -> {short(b.then.suggest)}")
     if a.then.derive != b.then.derive:
@@ -368,6 +390,22 @@ def _rule_parts(a: Rule, b: Rule) -> list[str]:
         if plain(getattr(a.then, name)) != plain(getattr(b.then, name)):
             parts.append(f"{name} changed")
     return parts or ["changed"]
+
+
+def _condition_change(before: Condition, after: Condition) -> str:
+    """A changed condition: the parts of an all-of added and removed, when that is all that
+    changed; else the whole condition before and after."""
+    if isinstance(before, All) and isinstance(after, All):
+        old_parts = [condition_text(c) for c in before.items]
+        new_parts = [condition_text(c) for c in after.items]
+        added = [p for p in new_parts if p not in old_parts]
+        removed = [p for p in old_parts if p not in new_parts]
+        kept = [p for p in new_parts if p in old_parts]
+        if (added or removed) and kept == [p for p in old_parts if p in new_parts]:
+            said = [f"now also requires {p}" for p in added]
+            said += [f"no longer requires {p}" for p in removed]
+            return f"condition {'; '.join(said)}"
+    return f"condition {condition_text(before)} -> {condition_text(after)}"
 
 
 def _referral_text(referral: object) -> str:

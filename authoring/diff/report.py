@@ -30,7 +30,7 @@ def _place(change: Change, diff: RulesetDiff) -> str:
     source: Path | None = diff.old.source if change.kind == "removed" else diff.new.source
     if not change.line or source is None:
         return ""
-    return f"  {source.name}:{change.line}"
+    return f"  {source}:{change.line}"
 
 
 def write_changes(diff: RulesetDiff, console: Console) -> None:

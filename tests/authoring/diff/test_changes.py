@@ -52,9 +52,7 @@ def test_metadata_levels_and_citations_changes_are_reported() -> None:
 
 def test_rules_added_removed_and_changed_in_clinical_words() -> None:
     new = (
-        RULESET.replace(
-            "  - id: weak\n    title: Weakness", "  - id: weakness\n    title: Weakness"
-        )
+        RULESET.replace("  - id: weak\n    title: Weakness", "  - id: weakness\n    title: Weak")
         .replace(
             "suggest: recheck\n      summary: Raised", "suggest: urgent\n      summary: Raised"
         )
@@ -64,10 +62,7 @@ def test_rules_added_removed_and_changed_in_clinical_words() -> None:
     diff = diff_rulesets(load_text(RULESET), load_text(new))
     rules = {(c.kind, c.subject): c.text for c in diff.in_section("rules")}
     assert rules == {
-        (
-            "added",
-            "weakness",
-        ): "rule weakness added: Weakness: suggests recheck when weakness present",
+        ("added", "weakness"): "rule weakness added: Weak: suggests recheck when weakness present",
         ("removed", "weak"): "rule weak removed: Weakness: suggests recheck when weakness present",
         ("changed", "severe"): "rule severe: no longer cites ukka",
         ("changed", "raised"): "rule raised: level recheck -> urgent",
@@ -78,7 +73,7 @@ def test_rules_added_removed_and_changed_in_clinical_words() -> None:
         "rule severe: no longer cites ukka",
     ]
     assert all(c.line > 0 for c in diff.in_section("rules"))
-    # the parameter no rule reads any more says so
+    # a parameter's value did not change: no parameter line, even though a rule stopped reading it
     assert "severe_potassium" not in {c.subject for c in diff.changes}
 
 
@@ -94,4 +89,15 @@ def test_concept_codes_and_units_added_and_removed() -> None:
         "concept cramp added: cramp [finding]: sct#55300003",
         "concept potassium: code loinc#6298-4 added",
         "concept potassium: lookback 30 days -> 14 days",
+    ]
+
+
+def test_a_renamed_rule_and_a_part_added_to_an_all_of_condition() -> None:
+    new = RULESET.replace("  - id: weak\n", "  - id: weakness-only\n").replace(
+        "when: [potassium >= high_potassium, potassium < severe_potassium]",
+        "when: [potassium >= high_potassium, potassium < severe_potassium, weakness absent]",
+    )
+    assert _texts(RULESET, new) == [
+        "rule weak renamed to weakness-only, otherwise unchanged",
+        "rule raised: condition now also requires weakness absent",
     ]
