@@ -111,6 +111,9 @@ def diff_rulesets(old: Ruleset, new: Ruleset) -> RulesetDiff:
         ),
         *_other(old, new),
     ]
+    if old.version == new.version and any(c.section != "metadata" for c in changes):
+        text = f"the rules changed but the version is still {new.version}: bump it to release"
+        changes.insert(0, Change("metadata", "changed", "version", text))
     return RulesetDiff(old, new, tuple(changes))
 
 
@@ -172,12 +175,22 @@ def _proposal_label(proposal: Proposal) -> str:
 
 
 def _proposal_parts(old: Iterable[Proposal], new: Iterable[Proposal]) -> list[str]:
-    before = {plain(p): p for p in old}
-    after = {plain(p): p for p in new}
+    """Proposals added, removed and changed, matched by code and label."""
+    before = {(p.code.key, p.label): p for p in old}
+    after = {(p.code.key, p.label): p for p in new}
     parts = [f"proposes {_proposal_label(p)}" for k, p in after.items() if k not in before]
     parts += [
         f"no longer proposes {_proposal_label(p)}" for k, p in before.items() if k not in after
     ]
+    for key, p in after.items():
+        was = before.get(key)
+        if was is not None and plain(was) != plain(p):
+            fields = [
+                _field_change(f.name, getattr(was, f.name), getattr(p, f.name))
+                for f in dataclasses.fields(p)
+                if plain(getattr(was, f.name)) != plain(getattr(p, f.name))
+            ]
+            parts.append(f"proposal {p.label} ({p.code.compact()}): {', '.join(fields)}")
     return parts
 
 
@@ -302,13 +315,46 @@ def _concepts(old: Ruleset, new: Ruleset) -> list[Change]:
 
 
 def _field_change(name: str, before: object, after: object) -> str:
+    """`name before -> after` in words; long texts by the words that differ, other values
+    too long for a line as `name changed`."""
+    label = name.replace("_", " ")
+    if isinstance(before, str) and isinstance(after, str):
+        return f"{label} {text_change(before, after)}"
     simple = (str, int, float, bool, type(None), timedelta)
     if isinstance(before, simple) and isinstance(after, simple):
-        return f"{name.replace('_', ' ')} {short(before)} -> {short(after)}"
+        return f"{label} {short(before)} -> {short(after)}"
+    if dataclasses.is_dataclass(before) and dataclasses.is_dataclass(after):
+        changed = [
+            f.name.replace("_", " ")
+            for f in dataclasses.fields(before)
+            if plain(getattr(before, f.name)) != plain(getattr(after, f.name, None))
+        ]
+        return f"{label}: {', '.join(changed)} changed" if changed else f"{label} changed"
     text_a, text_b = short(before), short(after)
-    if len(text_a) + len(text_b) <= 100 and not text_a.startswith(type(before).__name__ + "("):
-        return f"{name.replace('_', ' ')} {text_a} -> {text_b}"
-    return f"{name.replace('_', ' ')} changed"
+    if len(text_a) + len(text_b) <= 100 and "(" not in text_a + text_b:
+        return f"{label} {text_a} -> {text_b}"
+    return f"{label} changed"
+
+
+def text_change(before: str, after: str, context: int = 3) -> str:
+    """Two texts as `old -> new`, a long one cut to the words that differ and a few around."""
+    if len(before) + len(after) <= 100:
+        return f"{short(before)} -> {short(after)}"
+    a, b = before.split(), after.split()
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    first = max(0, start - context)
+
+    def cut(words: list[str]) -> str:
+        last = len(words) - max(0, end - context)
+        middle = " ".join(words[first:last]) or "(nothing)"
+        return ("…" if first else "") + short(middle, 120) + ("…" if last < len(words) else "")
+
+    return f"{cut(a)} -> {cut(b)}"
 
 
 def _rule_level(rule: Rule) -> str:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from authoring.diff import diff_rulesets
+from authoring.diff.changes import text_change
 from engine import load_text
 
 from .small_ruleset import RULESET
 
 
 def _texts(old: str, new: str) -> list[str]:
-    return [c.text for c in diff_rulesets(load_text(old), load_text(new)).changes]
+    """The changes' texts, but for the reminder that the version did not change."""
+    changes = diff_rulesets(load_text(old), load_text(new)).changes
+    return [c.text for c in changes if not c.text.startswith("the rules changed but")]
 
 
 def test_a_ruleset_compared_with_itself_has_no_changes() -> None:
@@ -23,15 +26,22 @@ def test_moving_a_rule_in_the_file_is_no_change() -> None:
 
 def test_a_threshold_change_names_the_parameter_both_values_and_the_rules_reading_it() -> None:
     new = RULESET.replace("severe_potassium: 6.5 mmol/L", "severe_potassium: 6.0 mmol/L")
-    diff = diff_rulesets(load_text(RULESET), load_text(new))
+    diff = diff_rulesets(load_text(RULESET), load_text(new.replace("1.0.0", "1.0.1")))
     assert [c.to_dict() for c in diff.changes] == [
+        {
+            "section": "metadata",
+            "kind": "changed",
+            "subject": "version",
+            "text": "version: 1.0.0 -> 1.0.1",
+            "line": 0,
+        },
         {
             "section": "parameters",
             "kind": "changed",
             "subject": "severe_potassium",
             "text": "severe_potassium: 6.5 mmol/L -> 6.0 mmol/L (rules severe, raised)",
             "line": 0,
-        }
+        },
     ]
 
 
@@ -59,7 +69,7 @@ def test_rules_added_removed_and_changed_in_clinical_words() -> None:
         .replace("when: potassium >= severe_potassium", "when: potassium >= 7 mmol/L")
         .replace("      cite: [ukka]\n", "")
     )
-    diff = diff_rulesets(load_text(RULESET), load_text(new))
+    diff = diff_rulesets(load_text(RULESET), load_text(new.replace("1.0.0", "2.0.0")))
     rules = {(c.kind, c.subject): c.text for c in diff.in_section("rules")}
     assert rules == {
         ("added", "weakness"): "rule weakness added: Weak: suggests recheck when weakness present",
@@ -101,3 +111,23 @@ def test_a_renamed_rule_and_a_part_added_to_an_all_of_condition() -> None:
         "rule weak renamed to weakness-only, otherwise unchanged",
         "rule raised: condition now also requires weakness absent",
     ]
+
+
+def test_changed_rules_under_the_same_version_are_a_reminder_to_bump_it() -> None:
+    new = RULESET.replace("title: Raised potassium\n", "title: Raised potassium level\n")
+    texts = [c.text for c in diff_rulesets(load_text(RULESET), load_text(new)).changes]
+    assert texts == [
+        "the rules changed but the version is still 1.0.0: bump it to release",
+        "rule raised: title Raised potassium -> Raised potassium level",
+    ]
+    # a status alone is the same content released (or retired): no new version needed
+    retired = RULESET.replace("status: active", "status: retired")
+    texts = [c.text for c in diff_rulesets(load_text(RULESET), load_text(retired)).changes]
+    assert texts == ["status: active -> retired"]
+
+
+def test_a_long_text_change_shows_the_words_that_differ() -> None:
+    before = "Review medicines that cause cramp; check U&E, magnesium, adjusted calcium, TSH and CK"
+    after = before.replace("adjusted calcium", "calcium")
+    assert text_change(before * 2, after * 2).count("…") >= 2
+    assert text_change("short", "text") == "short -> text"
