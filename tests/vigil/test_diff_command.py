@@ -87,3 +87,11 @@ def test_a_ruleset_that_cannot_be_read_is_one_located_line_and_exit_2(tmp_path: 
     missing = vigil("diff", good, tmp_path / "nowhere")
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr and "nowhere" in missing.stderr
+    truncated = tmp_path / "population.json"
+    truncated.write_text('{"resourceType": "Bundle", "entry": [')
+    unread = vigil("diff", good, good, "--population", truncated)
+    assert unread.returncode == 2
+    assert (
+        unread.stderr
+        == f"vigil diff: error: {truncated}: not valid JSON: it ends early at line 1 (truncated?)\n"
+    )

@@ -27,6 +27,9 @@ def test_lowering_a_threshold_moves_the_patients_between_it_and_the_old_one_only
     assert impact.to_dict()["moves"] == [
         {"from": "recheck", "to": "urgent", "count": 3, "examples": list(move.examples)}
     ]
+    # each version keeps its own compiled rules, whichever ran last
+    [back] = population_impact(new, old, data, AS_OF).moves
+    assert (back.before, back.after, back.examples) == ("urgent", "recheck", move.examples)
 
 
 def test_the_same_ruleset_twice_changes_nobody() -> None:
