@@ -9,6 +9,7 @@ references for each. Without `as_of`, both versions evaluate at one reading of t
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -110,6 +111,13 @@ def outcomes(
     return found, when
 
 
+def natural_order(text: str) -> tuple[tuple[int, str], ...]:
+    """A sort key reading runs of digits as numbers: `Patient/p9` before `Patient/p10`."""
+    return tuple(
+        (int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"(\d+)", text)
+    )
+
+
 def population_impact(
     old: Ruleset, new: Ruleset, data: Input | Loaded, as_of: datetime | None = None
 ) -> Impact:
@@ -121,7 +129,7 @@ def population_impact(
     started: dict[str, list[str]] = defaultdict(list)
     stopped: dict[str, list[str]] = defaultdict(list)
     nobody = Outcome("-", frozenset())
-    patients = sorted({*before, *after})
+    patients = sorted({*before, *after}, key=natural_order)
     for patient in patients:
         a, b = before.get(patient, nobody), after.get(patient, nobody)
         if a.escalation != b.escalation:

@@ -39,8 +39,8 @@ def test_the_same_ruleset_twice_changes_nobody() -> None:
     assert (impact.patients, impact.changed, impact.moves, impact.rules) == (3, 0, (), ())
 
 
-def test_examples_stop_at_five() -> None:
-    data = [r for i in range(7) for r in patient(i, 6.2)]
+def test_examples_stop_at_five_the_first_in_number_order() -> None:
+    data = [r for i in range(12) for r in patient(i, 6.2)]
     impact = population_impact(load_text(RULESET), load_text(LOWERED), data, AS_OF)
-    assert impact.moves[0].count == 7
-    assert len(impact.moves[0].examples) == 5
+    assert impact.moves[0].count == 12
+    assert impact.moves[0].examples == tuple(f"Patient/p{i}" for i in range(5))
