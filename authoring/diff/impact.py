@@ -1,6 +1,6 @@
 """What a change of ruleset does to a population: each patient evaluated by both versions.
 
-`population_impact(old, new, data, as_of)` reads FHIR data as `vigil evaluate` does, evaluates
+`population_impact(old, new, patients, as_of)` reads FHIR data as `vigil evaluate` does, evaluates
 every patient with the old and the new ruleset in one process (two compiled rulesets: their
 keys differ with their content), and counts the patients whose escalation moves, from which
 level to which, and the rules that start or stop firing, with up to `EXAMPLES` patient
@@ -119,18 +119,19 @@ def natural_order(text: str) -> tuple[tuple[int, str], ...]:
 
 
 def population_impact(
-    old: Ruleset, new: Ruleset, data: Input | Loaded, as_of: datetime | None = None
+    old: Ruleset, new: Ruleset, patients: Input | Loaded, as_of: datetime | None = None
 ) -> Impact:
-    """Evaluate every patient in `data` with `old` and with `new`; count what moved."""
+    """Evaluate every patient in `patients` (FHIR data: a path, JSON text, parsed JSON, or
+    files read as `vigil evaluate` reads them) with `old` and with `new`; count what moved."""
     now = datetime.now(UTC) if as_of is None else None
-    before, first = outcomes(evaluate_patients(data, old, as_of, now=now), old)
-    after, _ = outcomes(evaluate_patients(data, new, as_of, now=now), new)
+    before, first = outcomes(evaluate_patients(patients, old, as_of, now=now), old)
+    after, _ = outcomes(evaluate_patients(patients, new, as_of, now=now), new)
     moved: dict[tuple[str, str], list[str]] = defaultdict(list)
     started: dict[str, list[str]] = defaultdict(list)
     stopped: dict[str, list[str]] = defaultdict(list)
     nobody = Outcome("-", frozenset())
-    patients = sorted({*before, *after}, key=natural_order)
-    for patient in patients:
+    references = sorted({*before, *after}, key=natural_order)
+    for patient in references:
         a, b = before.get(patient, nobody), after.get(patient, nobody)
         if a.escalation != b.escalation:
             moved[(a.escalation, b.escalation)].append(patient)
@@ -166,4 +167,4 @@ def population_impact(
     )
     when = as_of or first or now or datetime.now(UTC)
     changed = sum(m.count for m in moves)
-    return Impact(when, len(patients), changed, moves, shifts, levels)
+    return Impact(when, len(references), changed, moves, shifts, levels)
