@@ -10,14 +10,22 @@ patient's resources are renamed `<patient>-<id>` so that patients never share an
 
 from __future__ import annotations
 
+import argparse
 import functools
+import json
 import random
 import re
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fhir_adapters.scenarios import Scenario, load_scenario, scenario_files
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from engine import load_ruleset  # noqa: E402
+from fhir_adapters.scenarios import Scenario, load_scenario, scenario_files  # noqa: E402
 
 AS_OF = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SEED = 20261207
@@ -127,3 +135,25 @@ def _moved_text(text: str, shift: timedelta, renamed: dict[tuple[str, str], str]
             return text
         return (day + timedelta(days=round(shift / timedelta(days=1)))).isoformat()
     return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("ruleset", help="packaged ruleset id or its folder")
+    parser.add_argument("size", type=int, help="how many patients")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="the JSON file to write")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"({SEED})")
+    parser.add_argument("--as-of", default=AS_OF.isoformat(), help=f"({AS_OF.isoformat()})")
+    args = parser.parse_args(argv)
+    ruleset = load_ruleset(args.ruleset)
+    if ruleset.source is None:
+        raise SystemExit(f"{args.ruleset}: not a ruleset file")
+    as_of = datetime.fromisoformat(args.as_of)
+    resources = population(ruleset.source.parent, args.size, as_of, args.seed)
+    args.output.write_text(json.dumps(resources))
+    print(f"{args.output}: {args.size} patients, {len(resources)} resources, as of {as_of}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

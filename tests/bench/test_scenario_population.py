@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import engine
 import fhir_adapters
-from bench.scenario_population import AS_OF, population
+from bench.scenario_population import AS_OF, main, population
 
 HYPERKALAEMIA = Path(engine.packaged_rulesets()["hyperkalaemia"]).parent
 
@@ -27,3 +28,10 @@ def test_every_patient_is_read_as_its_own_with_unique_resource_ids() -> None:
     assert {r.patient for r in results} == {f"Patient/pop{i}" for i in range(60)}
     # the population reaches more than one level
     assert len({r.escalation for r in results}) >= 3
+
+
+def test_the_script_writes_a_population_file(tmp_path: Path) -> None:
+    out = tmp_path / "population.json"
+    assert main(["hyperkalaemia", "5", "-o", str(out)]) == 0
+    resources = json.loads(out.read_text())
+    assert resources == population(HYPERKALAEMIA, 5)
