@@ -83,7 +83,7 @@ class RulesetDiff:
 
 def diff_rulesets(old: Ruleset, new: Ruleset) -> RulesetDiff:
     """The changes from `old` to `new`, metadata first, then levels, parameters, concepts,
-    rules and the rest (each section sorted by subject)."""
+    rules and the rest; within a section, additions, removals and changes in file order."""
     changes = [
         *_metadata(old, new),
         *_levels(old, new),
@@ -122,9 +122,8 @@ def _metadata(old: Ruleset, new: Ruleset) -> list[Change]:
     for name in ("id", "version", "status", "title", "description", "time_zone"):
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
-            found.append(
-                Change("metadata", "changed", name, f"{name}: {short(before)} -> {short(after)}")
-            )
+            text = f"{name}: {text_change(str(before), str(after))}"
+            found.append(Change("metadata", "changed", name, text))
     for name in ("authors", "reviewers"):
         before_set, after_set = set(getattr(old, name)), set(getattr(new, name))
         for person in sorted(after_set - before_set):
