@@ -50,6 +50,4 @@ def test_fhir_benchmark_reads_one_hyperkalaemia_patient_of_each_size() -> None:
 
 
 def test_diff_benchmark_runs_on_a_generated_hyperkalaemia_population() -> None:
-    assert "| hyperkalaemia | 100 | 1 |" in _run_quick(
-        "diff_bench.py", "--ruleset", "hyperkalaemia"
-    )
+    assert "| hyperkalaemia | 100 |" in _run_quick("diff_bench.py", "--ruleset", "hyperkalaemia")
