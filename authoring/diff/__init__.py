@@ -1,6 +1,7 @@
 """`vigil diff`: what changed between two versions of a ruleset, and what it does to patients."""
 
-from .changes import Change, RulesetDiff, diff_rulesets
+from .change import Change
+from .changes import RulesetDiff, diff_rulesets
 from .impact import Impact, Move, RuleShift, population_impact
 
 __all__ = [

@@ -1,9 +1,10 @@
-"""Loaded-model values as plain, comparable data: what two versions of a ruleset say, without
-where they say it.
+"""Loaded-model values as plain, comparable data and short words: what two versions of a
+ruleset say, without where they say it.
 
 `plain(value)` turns dataclasses, mappings and sequences into nested tuples and dicts, leaving
 out positions (`path`, `line`, `source`) so that a rule moved in the file compares equal;
-`words(value)` is every name a value mentions, to find what refers to a parameter.
+`words(value)` is every name a value mentions, to find what refers to a parameter;
+`field_change` and `text_change` say a changed value in a line.
 """
 
 from __future__ import annotations
@@ -109,3 +110,57 @@ def duration_text(value: timedelta) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} seconds"
+
+
+def field_change(name: str, before: object, after: object) -> str:
+    """`name before -> after` in words; long texts by the words that differ, other values
+    too long for a line as `name changed`."""
+    label = name.replace("_", " ")
+    if isinstance(before, str) and isinstance(after, str):
+        return f"{label} {text_change(before, after)}"
+    simple = (str, int, float, bool, type(None), timedelta)
+    if isinstance(before, simple) and isinstance(after, simple):
+        return f"{label} {short(before)} -> {short(after)}"
+    if dataclasses.is_dataclass(before) and dataclasses.is_dataclass(after):
+        changed = [
+            f.name.replace("_", " ")
+            for f in dataclasses.fields(before)
+            if plain(getattr(before, f.name)) != plain(getattr(after, f.name, None))
+        ]
+        return f"{label}: {', '.join(changed)} changed" if changed else f"{label} changed"
+    text_a, text_b = short(before), short(after)
+    if len(text_a) + len(text_b) <= 100 and "(" not in text_a + text_b:
+        return f"{label} {text_a} -> {text_b}"
+    return f"{label} changed"
+
+
+def fields_changed(before: object, after: object) -> str:
+    """Each field of a record that changed, `name before -> after`, joined by `; `."""
+    if not (dataclasses.is_dataclass(before) and dataclasses.is_dataclass(after)):
+        return field_change("value", before, after)
+    return "; ".join(
+        field_change(f.name, getattr(before, f.name), getattr(after, f.name, None))
+        for f in dataclasses.fields(before)
+        if plain(getattr(before, f.name)) != plain(getattr(after, f.name, None))
+    )
+
+
+def text_change(before: str, after: str, context: int = 3) -> str:
+    """Two texts as `old -> new`, a long one cut to the words that differ and a few around."""
+    if len(before) + len(after) <= 100:
+        return f"{short(before)} -> {short(after)}"
+    a, b = before.split(), after.split()
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    first = max(0, start - context)
+
+    def cut(words: list[str]) -> str:
+        last = len(words) - max(0, end - context)
+        middle = " ".join(words[first:last]) or "(nothing)"
+        return ("…" if first else "") + short(middle, 120) + ("…" if last < len(words) else "")
+
+    return f"{cut(a)} -> {cut(b)}"

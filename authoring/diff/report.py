@@ -15,7 +15,8 @@ from rich.text import Text
 
 from engine import Ruleset
 
-from .changes import SECTIONS, Change, RulesetDiff
+from .change import SECTIONS, Change
+from .changes import RulesetDiff
 from .impact import Impact
 
 _MARKS = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from authoring.diff import diff_rulesets
-from authoring.diff.changes import text_change
+from authoring.diff.plain import text_change
 from engine import load_text
 
 from .small_ruleset import RULESET
