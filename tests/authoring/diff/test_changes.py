@@ -131,3 +131,32 @@ def test_a_long_text_change_shows_the_words_that_differ() -> None:
     after = before.replace("adjusted calcium", "calcium")
     assert text_change(before * 2, after * 2).count("…") >= 2
     assert text_change("short", "text") == "short -> text"
+
+
+def test_a_level_and_a_parameter_added_with_the_rule_reading_it() -> None:
+    new = RULESET.replace(
+        "  - {id: urgent, title: Urgent today, indicator: critical}\n",
+        "  - {id: urgent, title: Urgent today, indicator: critical}\n"
+        "  - {id: emergency, title: Emergency admission, indicator: critical}\n",
+    ).replace(
+        "  severe_potassium: 6.5 mmol/L\n",
+        "  severe_potassium: 6.5 mmol/L\n  critical_potassium: 7.5 mmol/L\n",
+    ) + (
+        "  - id: critical\n"
+        "    title: Critical potassium\n"
+        "    when: potassium >= critical_potassium\n"
+        "    then: {suggest: emergency, summary: Critical potassium}\n"
+    )
+    assert _texts(RULESET, new) == [
+        "level emergency (Emergency admission, critical) added",
+        "critical_potassium: 7.5 mmol/L added (rules critical)",
+        "rule critical added: Critical potassium: suggests emergency when potassium >= "
+        "critical_potassium",
+    ]
+    # and the way back
+    assert _texts(new, RULESET) == [
+        "level emergency (Emergency admission, critical) removed",
+        "critical_potassium: 7.5 mmol/L removed (rules critical)",
+        "rule critical removed: Critical potassium: suggests emergency when potassium >= "
+        "critical_potassium",
+    ]
