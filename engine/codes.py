@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ArgumentError, CodeError
 
@@ -29,9 +29,12 @@ SYSTEM_ALIASES: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True, order=True)
 class Code:
+    """A coding; its `display` is words for people, never part of what the code is: codes
+    compare, sort and hash on system and code alone."""
+
     system: str
     code: str
-    display: str | None = None
+    display: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:

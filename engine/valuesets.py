@@ -88,8 +88,14 @@ def _composed(compose: Any, name: str) -> list[Code]:
             code = concept.get("code") if isinstance(concept, dict) else None
             if not isinstance(code, str) or not code.strip():
                 raise ValueSetError(f"{where}.concept[{j}] has no code")
-            codes.append(Code(system, code.strip()))
+            codes.append(Code(system, code.strip(), _display(concept)))
     return codes
+
+
+def _display(item: dict[str, Any]) -> str | None:
+    """A value-set entry's display, when it gives one."""
+    display = item.get("display")
+    return display.strip() or None if isinstance(display, str) else None
 
 
 def _expanded(expansion: Any, name: str) -> list[Code]:
@@ -106,7 +112,7 @@ def _expanded(expansion: Any, name: str) -> list[Code]:
             raise ValueSetError(f"the value set {name}: an expansion entry is not an object")
         system, code = item.get("system"), item.get("code")
         if isinstance(system, str) and isinstance(code, str) and code.strip():
-            codes.append(Code(system, code.strip()))
+            codes.append(Code(system, code.strip(), _display(item)))
         elif not item.get("abstract") and "contains" not in item:
             raise ValueSetError(f"the value set {name}: an expansion entry has no system or code")
         nested = item.get("contains", [])

@@ -11,6 +11,7 @@ from engine import VigilError
 
 from .commands import (
     audit,
+    diff,
     docs,
     evaluate,
     explain,
@@ -23,7 +24,19 @@ from .commands import (
 )
 from .output import OutputError, write_stdout
 
-SUBCOMMANDS = (evaluate, serve, feedback, audit, new, lint, testing, explain, docs, reference)
+SUBCOMMANDS = (
+    evaluate,
+    serve,
+    feedback,
+    audit,
+    new,
+    lint,
+    testing,
+    explain,
+    docs,
+    diff,
+    reference,
+)
 
 
 class Writable(Protocol):

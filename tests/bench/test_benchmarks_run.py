@@ -47,3 +47,7 @@ def test_fhir_benchmark_reads_one_hyperkalaemia_patient_of_each_size() -> None:
     assert "Ruleset hyperkalaemia" in out
     for size in ("| 10 |", "| 100 |", "| 1,000 |"):
         assert size in out
+
+
+def test_diff_benchmark_runs_on_a_generated_hyperkalaemia_population() -> None:
+    assert "| hyperkalaemia | 100 |" in _run_quick("diff_bench.py", "--ruleset", "hyperkalaemia")

@@ -152,3 +152,13 @@ def test_an_edited_value_set_makes_another_ruleset(tmp_path: Path) -> None:
     before = check_text(path.read_text(), str(path), source=path).content_hash
     write(tmp_path, composed("29046", "35296"))
     assert check_text(path.read_text(), str(path), source=path).content_hash != before
+
+
+def test_displays_are_kept_for_people_and_never_part_of_the_code(tmp_path: Path) -> None:
+    resource = composed("29046")
+    resource["compose"]["include"][0]["concept"][0]["display"] = "lisinopril"
+    resource["expansion"] = {"contains": [{"system": ATC, "code": "C09AA03", "display": " "}]}
+    codes = read_value_set(write(tmp_path, resource)).codes
+    assert [c.display for c in codes] == ["lisinopril", None]
+    assert codes[0] == Code(RXNORM, "29046")
+    assert hash(codes[0]) == hash(Code(RXNORM, "29046", "another display"))
