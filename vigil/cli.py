@@ -9,10 +9,10 @@ from typing import Protocol
 
 from engine import VigilError
 
-from .commands import audit, evaluate, feedback, serve, testing
+from .commands import audit, check, evaluate, feedback, serve, testing
 from .output import OutputError, write_stdout
 
-SUBCOMMANDS = (evaluate, serve, feedback, audit, testing)
+SUBCOMMANDS = (evaluate, serve, feedback, audit, testing, check)
 
 
 class Writable(Protocol):
