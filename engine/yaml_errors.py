@@ -25,8 +25,10 @@ def syntax_problem(error: yaml.MarkedYAMLError, text: str, file: str) -> Problem
     lines = text.splitlines()
     here = lines[line - 1] if 0 < line <= len(lines) else ""
     advice = _advice(problem, context, here, column)
-    if "flow" in context and error.context_mark is not None:  # where the `[` or `{` opened
-        line, column = error.context_mark.line + 1, error.context_mark.column + 1
+    opened = error.context_mark
+    if "flow" in context and opened is not None and opened.line + 1 != line:
+        # not closed on its line: point at the `[` or `{` that opened it
+        line, column = opened.line + 1, opened.column + 1
     if "quoted scalar" in context and error.context_mark is not None:
         line, column = error.context_mark.line + 1, error.context_mark.column + 1
         advice = "this quote is never closed: end the text with the same quote mark"
@@ -51,6 +53,10 @@ def _advice(problem: str, context: str, here: str, column: int) -> str:
         if re.search(r"\S: ", before) or re.search(r"^\s*(- )?[^\s:#][^:#]*:\s+\S", before):
             return f"a text holding `: ` must be quoted: {QUOTE_IT}"
         return "this line is indented more than the key above it: line up keys of one mapping"
+    in_flow = "flow sequence" in context or "flow mapping" in context
+    colon = re.search(r"[\[{,]\s*[^\s:,\[{][^:,]*:\s*[^\s:,]+[^:,]*$", before)
+    if in_flow and "got ':'" in problem and colon:
+        return f"a text holding `: ` must be quoted: {QUOTE_IT}"
     if "flow sequence" in context or "flow mapping" in context:
         bracket, what = ("[", "list") if "sequence" in context else ("{", "mapping")
         return (
