@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from .errors import Problem
-from .schema import RulesetSpec
+from .schema import RulesetSpec, RuleSpec
 from .yaml_source import Path, Source
 
 # sections that map a name to an entry, and those that list entries
@@ -67,6 +67,13 @@ _ENTRY_WORDS = {
 _BASIC_TAGS = frozenset({"str", "int", "float", "bool", "none"})
 
 
+class LenientSpec(RulesetSpec):
+    """A ruleset whose rules were all set aside (or never written, reported already): the rest
+    is still checked."""
+
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+
 @dataclass
 class Broken:
     """Names of entries set aside for a shape problem, reported already: a check of meaning
@@ -91,9 +98,17 @@ class Broken:
 
     def hides(self, message: str) -> bool:
         """Whether `message` only says that a broken entry is unknown (a cascade)."""
-        if not re.search(r"unknown|\bno\b|did you mean", message):
-            return False
-        return any(re.search(rf"['`{{]{re.escape(name)}['` }}]", message) for name in self.names())
+        for name in self.names():
+            quoted = rf"['`]{re.escape(name)}['`]"
+            said = (
+                rf"(unknown [a-z ]+?|no rule(?: derives)?(?: the finding)?|there is no level|"
+                rf"no level|no concept|no parameter) {quoted}",
+                rf"{quoted} is (?:no|neither)",
+                rf"\{{{re.escape(name)}(?: side)?\}} names no",
+            )
+            if any(re.search(pattern, message) for pattern in said):
+                return True
+        return False
 
 
 @dataclass
@@ -126,7 +141,7 @@ def check_shape(source: Source) -> Shape:
         _set_aside(loc, item["type"], source.data, data, drops, broken)
     kept = prune(source, data, drops)
     try:
-        spec = RulesetSpec.model_validate(kept.data)
+        spec: RulesetSpec = LenientSpec.model_validate(kept.data)
     except ValidationError:
         return Shape(None, kept, problems, broken)
     return Shape(spec, kept, problems, broken)

@@ -107,6 +107,27 @@ def test_a_broken_parameter_is_not_also_unknown() -> None:
     ]
 
 
+def test_the_rest_is_checked_when_every_rule_is_set_aside() -> None:
+    text = SMALL.replace("    when: sodium < low_sodium\n", "").replace(
+        "thirst present", "thirst present\n    wehn: 1"
+    )
+    text += "red-flags:\n  - {id: parched, label: Thirst, concept: thrist}\n"
+    assert lines(text) == [
+        "14:5: rule `low` needs `when:`",
+        "20:5: unknown key `wehn` in rule `thirsty`; did you mean `when`?",
+        "23:43: red flag 'Thirst': unknown concept 'thrist'; did you mean 'thirst'?",
+    ]
+
+
+def test_a_finding_of_a_rule_set_aside_is_not_also_never_derived() -> None:
+    text = SMALL.replace("{derive: dry}", "{derive: dry, cite: 3}")
+    text += (
+        "  - id: dry-low\n    when: [dry, sodium < low_sodium]\n"
+        "    then: {suggest: review, summary: Dry}\n"
+    )
+    assert lines(text) == ["21:31: `then.cite` of rule `thirsty` must be a text or a list, not `3`"]
+
+
 def test_a_duplicate_rule_id_points_at_both_lines() -> None:
     text = SMALL.replace("id: thirsty", "id: low")
     report = check_text(text, "r.yaml")
