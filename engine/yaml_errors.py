@@ -63,14 +63,14 @@ def _advice(problem: str, context: str, here: str, column: int) -> str:
             f"a text starting with `{bracket}` is read as a {what} that is not closed: "
             f"{QUOTE_IT}, or close the `{bracket}`"
         )
+    if "<document start>" in problem:
+        return f"a line starting with `%` is read as a YAML directive: {QUOTE_IT}"
     if "'<scalar>'" in problem:
         value = re.search(r":\s+(\S)", here)
         start = value[1] if value else ""
         if start in "[{\"'":
             return f"a text starting with `{start}` must be quoted whole: {QUOTE_IT}"
         return f"this line holds more than one value: {QUOTE_IT}, or fix its indentation"
-    if "document" in problem and here.lstrip().startswith("%"):
-        return f"a text cannot start with `%`: {QUOTE_IT}"
     if problem.startswith("expected <block end>") or "expected key" in problem:
         return (
             "this line is indented differently from the keys above it: keys of one mapping, "
