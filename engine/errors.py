@@ -18,7 +18,7 @@ boundary and raised again as the most specific error here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,8 @@ class Problem:
     line: int
     column: int
     message: str
+    # the kind of problem (`unknown-key`, `duplicate-id`), for tools; not part of its identity
+    code: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         if self.line == 0:
@@ -46,7 +48,9 @@ class RulesetError(VigilError):
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         # one line each, whatever text a message quotes
-        flat = [Problem(p.file, p.line, p.column, " ".join(p.message.split())) for p in problems]
+        flat = [
+            Problem(p.file, p.line, p.column, " ".join(p.message.split()), p.code) for p in problems
+        ]
         self.problems = tuple(sorted(flat, key=lambda p: (p.file, p.line, p.column)))
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in ruleset"

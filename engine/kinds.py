@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from . import units
 from .codes import parse_code
 from .conditions import (
     AboveReference,
@@ -37,6 +38,7 @@ from .conditions import (
 from .model import Concept, Ruleset
 from .schema import RulesetSpec
 from .thresholds import (
+    DimensionMismatch,
     ThresholdError,
     ThresholdOutOfRange,
     is_difference,
@@ -122,8 +124,30 @@ def check_atom(atom: Atom, ruleset: Ruleset, broken: frozenset[str]) -> Problems
         except ThresholdOutOfRange as error:
             at = ("parameters", atom.threshold) if atom.threshold in ruleset.parameters else None
             yield (at or atom.path, str(error))
+        except DimensionMismatch as error:
+            yield dimension_problem(atom, ruleset, error)
         except ThresholdError as error:
             yield (atom.path, str(error))
+
+
+def dimension_problem(
+    atom: Compare | Trend | Streak, ruleset: Ruleset, error: DimensionMismatch
+) -> tuple[Path, str]:
+    """A threshold of the wrong dimension: at the parameter when it is one (it is what to fix),
+    naming both dimensions; a number written in the rule stays reported at the rule."""
+    parameter = ruleset.parameters.get(atom.threshold)
+    if parameter is None:
+        return (atom.path, str(error))
+    return (
+        ("parameters", parameter.name),
+        f"parameter `{parameter.name}` is {parameter.text} ({_a(units.dimension(error.unit))}) "
+        f"but `{atom.concept}` is read in {error.concept_unit} "
+        f"({_a(units.dimension(error.concept_unit))}): give it a unit of that dimension",
+    )
+
+
+def _a(words: str) -> str:
+    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
 
 
 def limit_problems(ruleset: Ruleset) -> Iterator[tuple[Path, str]]:

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError
-
 from . import units
 from .card_layout import COUNT_PARTS, card_layout, word_lists_of
 from .clock import Duration
@@ -90,6 +88,7 @@ from .schema import (
     RulesetSpec,
     ThenSpec,
 )
+from .shape import Broken, check_shape
 from .thresholds import DURATION_UCUM
 from .valuesets import ValueSetError, read_value_set
 from .yaml_source import Source, load_yaml
@@ -144,7 +143,7 @@ def load_text(
     except CompileError as error:
         index = next((i for i, r in enumerate(ruleset.rules) if r.id == error.rule), 0)
         message = f"rule {error.rule}: {error}"
-        raise RulesetError([parsed.problem(("rules", index), message)]) from None
+        raise RulesetError([parsed.problem(("rules", index), message, code="compile")]) from None
     return ruleset
 
 
@@ -183,48 +182,16 @@ def _check(
         raise RulesetError(problems)
     if not isinstance(parsed.data, dict):
         raise RulesetError([parsed.problem((), "a ruleset must be a mapping of keys to values")])
-    try:
-        spec = RulesetSpec.model_validate(parsed.data)
-    except ValidationError as error:
-        raise RulesetError(problems + _shape_problems(error, parsed)) from None
-    checker = _Checker(parsed, spec, source)
+    shape = check_shape(parsed)
+    problems += shape.problems
+    if shape.spec is None:
+        raise RulesetError(problems)
+    checker = _Checker(shape.source, shape.spec, source, shape.broken)
     ruleset = checker.build(digest, source)
-    problems += checker.problems
+    problems += [p for p in checker.problems if not shape.broken.hides(p.message)]
     if problems:
         raise RulesetError(problems)
     return ruleset, parsed
-
-
-def _path_text(loc: tuple[str | int, ...]) -> str:
-    """`rules.3.when`, with any key that is not a plain name quoted."""
-    return ".".join(
-        str(part) if isinstance(part, int) or re.fullmatch(r"[\w-]+", part) else repr(part)
-        for part in loc
-    )
-
-
-def _shape_problems(error: ValidationError, source: Source) -> list[Problem]:
-    problems = []
-    for item in error.errors():
-        loc = tuple(item["loc"])
-        kind = item["type"]
-        where = _path_text(loc) or "the ruleset"
-        if kind == "missing":
-            message = f"{where} is missing"
-        elif kind == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r} in {_path_text(loc[:-1]) or 'the ruleset'}"
-        elif kind == "literal_error":
-            message = f"{where}: {item['msg'].lower()}, not {item['input']!r}"
-        elif kind == "string_pattern_mismatch" and loc[-1] == "version":
-            message = f"version {item['input']!r} is not semantic (major.minor.patch)"
-        elif kind.startswith("date"):  # date_parsing, date_from_datetime_parsing, date_type
-            message = f"{where} {str(item['input'])!r} is not a date: write it as YYYY-MM-DD"
-        elif kind == "string_pattern_mismatch":
-            message = f"{where} {item['input']!r}: use lowercase letters, digits and hyphens"
-        else:
-            message = f"{where}: {item['msg']}"
-        problems.append(source.problem(loc, message, at_key=kind == "extra_forbidden"))
-    return problems
 
 
 _NOTHING_LEVEL = "none"  # the one level of a ruleset that declares none: nothing to do
@@ -267,8 +234,15 @@ def _parameters_named(atom: object) -> set[str]:
 
 
 class _Checker:
-    def __init__(self, source: Source, spec: RulesetSpec, file: Path | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        spec: RulesetSpec,
+        file: Path | None = None,
+        broken: Broken | None = None,
+    ) -> None:
         self.source = source
+        self.broken = broken or Broken()
         self.spec = spec
         self.problems: list[Problem] = []
         self.systems = {**DEFAULT_SYSTEMS, **spec.code_systems}
@@ -284,8 +258,10 @@ class _Checker:
         self.sited_at: dict[tuple[str, int], tuple[str | int, ...]] = {}  # `code at X` entries
         self.proposed_codes: frozenset[tuple[str, str]] = frozenset()  # what any rule orders
 
-    def report(self, path: tuple[str | int, ...], message: str, *, at_key: bool = False) -> None:
-        problem = self.source.problem(path, message, at_key=at_key)
+    def report(
+        self, path: tuple[str | int, ...], message: str, *, at_key: bool = False, code: str = ""
+    ) -> None:
+        problem = self.source.problem(path, message, at_key=at_key, code=code)
         if problem not in self.problems:  # a parameter used by several rules is wrong once
             self.problems.append(problem)
 
@@ -369,6 +345,7 @@ class _Checker:
         derived = {r.then.derive for r in spec.rules if r.then.derive} | {
             suppressed_finding(r.id) for r in spec.rules if r.suppressed_when is not None
         }
+        derived |= self.broken.findings  # a rule set aside for its shape may derive them
         rules = self._rules(partial, derived)
         for condition in self.proposal_conditions:
             self._check_condition(condition, partial, derived)
@@ -933,7 +910,13 @@ class _Checker:
         for i, spec in enumerate(self.spec.levels):
             path: tuple[str | int, ...] = ("levels", i)
             if any(level.id == spec.id for level in levels):
-                self.report((*path, "id"), f"level id {spec.id!r} is used twice")
+                twin = next(j for j, other in enumerate(self.spec.levels) if other.id == spec.id)
+                first = self.source.where(("levels", twin, "id"))[0]
+                self.report(
+                    (*path, "id"),
+                    f"duplicate level id `{spec.id}`: first at line {first}",
+                    code="duplicate-id",
+                )
                 continue
             if i == 0 and spec.propose:
                 self.report(
@@ -1175,15 +1158,20 @@ class _Checker:
 
     def _rules(self, partial: Ruleset, derived: set[str]) -> tuple[Rule, ...]:
         rules: list[Rule] = []
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for i, spec in enumerate(self.spec.rules):
             path: tuple[str | int, ...] = ("rules", i)
             if spec.id in seen:
-                self.report((*path, "id"), f"rule id {spec.id!r} is used twice")
+                first = self.source.where(("rules", seen[spec.id], "id"))[0]
+                self.report(
+                    (*path, "id"),
+                    f"duplicate rule id `{spec.id}`: first at line {first}",
+                    code="duplicate-id",
+                )
                 continue
             if spec.id == SCOPE_RULE or spec.then.derive == SCOPE_FINDING:
                 self.report(path, f"{SCOPE_RULE!r} and {SCOPE_FINDING!r} are Vigil's own names")
-            seen.add(spec.id)
+            seen[spec.id] = i
             when = self._condition(spec.when, (*path, "when"))
             suppressed: Condition | None = None
             if spec.suppressed_when is not None:
@@ -1420,23 +1408,29 @@ class _Checker:
                         f"parameter {name} is a code ({partial.parameters[name].text}), not a "
                         f"number or a duration: '{atom.text}' cannot use it",
                     )
-                broken = frozenset(self.spec.parameters.keys() - partial.parameters.keys())
+                broken = frozenset(
+                    (self.spec.parameters.keys() - partial.parameters.keys())
+                    | self.broken.parameters
+                )
                 for path, message in check_atom(atom, partial, broken | codes):
-                    self.report(path, message)
+                    dimension = path[:1] == ("parameters",) and " is read in " in message
+                    self.report(path, message, code="unit-dimension" if dimension else "")
 
     def _notes(self, partial: Ruleset, derived: set[str], rule_ids: set[str]) -> tuple[Note, ...]:
         notes: list[Note] = []
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for i, spec in enumerate(self.spec.notes):
             path: tuple[str | int, ...] = ("notes", i)
             # variants of one note (one id, the first that holds is shown) stand together
             if spec.id in seen and self.spec.notes[i - 1].id != spec.id:
+                first = self.source.where(("notes", seen[spec.id], "id"))[0]
                 self.report(
                     (*path, "id"),
-                    f"note id {spec.id!r} is used twice, apart: write the variants of a note "
-                    "one after another",
+                    f"duplicate note id `{spec.id}`: first at line {first}; variants of a note "
+                    "(one id) stand one after another",
+                    code="duplicate-id",
                 )
-            seen.add(spec.id)
+            seen.setdefault(spec.id, i)
             note = self._note(path, spec, partial, derived, rule_ids)
             if note is not None:
                 notes.append(note)
@@ -1548,11 +1542,16 @@ class _Checker:
         return RedFlag(spec.label, spec.concept, spec.finding, ident, tuple(states), absent)
 
     def _distinct_flags(self, flags: tuple[RedFlag, ...]) -> None:
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for i, flag in enumerate(flags):
             if flag.id and flag.id in seen:
-                self.report(("red-flags", i), f"two red flags have the id {flag.id!r}")
-            seen.add(flag.id)
+                first = self.source.where(("red-flags", seen[flag.id]))[0]
+                self.report(
+                    ("red-flags", i),
+                    f"duplicate red flag id `{flag.id}`: first at line {first}",
+                    code="duplicate-id",
+                )
+            seen.setdefault(flag.id, i)
 
     def _flag_condition(
         self, raw: Any, path: tuple[str | int, ...], partial: Ruleset, derived: set[str]

@@ -29,6 +29,16 @@ class ThresholdOutOfRange(ThresholdError):
     """The number itself cannot be right for what it is compared with (a negative count)."""
 
 
+class DimensionMismatch(ThresholdError):
+    """A threshold's unit measures something else than its concept's unit does (a mass
+    against a substance concentration); `unit` and `concept_unit` name both."""
+
+    def __init__(self, message: str, unit: str, concept_unit: str) -> None:
+        super().__init__(message)
+        self.unit = unit
+        self.concept_unit = concept_unit
+
+
 def parameter_duration(parameter: Parameter) -> Duration | None:
     """The parameter as a Duration (`feature_window: 24 hours`), or None when it is not a whole
     number of hours, days, weeks, months or years."""
@@ -142,9 +152,11 @@ def _in_concept_unit(
             same_as=concept.same_as,
         )
     except units.UnitError:
-        raise ThresholdError(
+        raise DimensionMismatch(
             f"threshold {shown} is in {unit} ({units.dimension(unit)}), which cannot be compared "
-            f"with {compare.concept} in {concept.unit} ({units.dimension(concept.unit)})"
+            f"with {compare.concept} in {concept.unit} ({units.dimension(concept.unit)})",
+            unit,
+            concept.unit,
         ) from None
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .yaml_errors import syntax_problem
 
 Path = tuple[str | int, ...]
 
@@ -42,11 +43,13 @@ class Source:
             key = key[:-1]
         return self.marks.get(key, (1, 1))
 
-    def problem(self, path: Sequence[str | int], message: str, *, at_key: bool = False) -> Problem:
+    def problem(
+        self, path: Sequence[str | int], message: str, *, at_key: bool = False, code: str = ""
+    ) -> Problem:
         """A problem located at the value of `path` (or at its key, for misspelt keys)."""
         key_mark = self.key_marks.get(tuple(path)) if at_key else None
         line, column = key_mark or self.where(path)
-        return Problem(self.file, line, column, message)
+        return Problem(self.file, line, column, message, code)
 
 
 class _Builder:
@@ -78,7 +81,12 @@ class _Builder:
                     key = str(key)
                 if key in result:
                     line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                    self.problems.append(Problem(self.file, line, col, f"{key!r} is written twice"))
+                    first = self.key_marks.get((*path, key), (line, col))[0]
+                    message = (
+                        f"duplicate key `{key}`: first at line {first} (YAML keeps only one of "
+                        "them): give each its own name, or remove one"
+                    )
+                    self.problems.append(Problem(self.file, line, col, message, "duplicate-key"))
                     continue
                 mark = key_node.start_mark
                 self.key_marks[(*path, key)] = (mark.line + 1, mark.column + 1)
@@ -109,7 +117,7 @@ class _Builder:
                 if not isinstance(source, yaml.MappingNode):
                     line, col = source.start_mark.line + 1, source.start_mark.column + 1
                     message = "`<<` merges a mapping (`<<: *name`) or a list of them"
-                    self.problems.append(Problem(self.file, line, col, message))
+                    self.problems.append(Problem(self.file, line, col, message, "duplicate-key"))
                     continue
                 for key, value in self.build(source, path).items():
                     merged.setdefault(key, value)
@@ -125,10 +133,7 @@ def load_yaml(text: str, file: str) -> tuple[Source | None, list[Problem]]:
         builder = _Builder(file)
         data = builder.build(node, ())
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = (error.problem or error.context or "invalid YAML").splitlines()[0]
-        return None, [Problem(file, line, col, f"not valid YAML: {reason}")]
+        return None, [syntax_problem(error, text, file)]
     except yaml.reader.ReaderError as error:
         before = text[: error.position]
         line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1

@@ -11,6 +11,7 @@ from engine import VigilError
 
 from .commands import (
     audit,
+    check,
     diff,
     docs,
     evaluate,
@@ -30,6 +31,7 @@ SUBCOMMANDS = (
     feedback,
     audit,
     new,
+    check,
     lint,
     testing,
     explain,

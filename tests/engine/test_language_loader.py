@@ -218,8 +218,8 @@ def test_a_window_that_cannot_be_read(tmp_path: Path, when: str, message: str) -
             "  gad7: {kind: scroe, codes: [loinc#70274-6]}",
             "gad7:",
             16,
-            "concepts.gad7.kind: input should be 'finding', 'quantity', 'score', 'coded', "
-            "'medication', 'demographic' or 'event', not 'scroe'",
+            "`kind` of concept `gad7` must be one of finding, quantity, score, coded, "
+            "medication, demographic, event, not `scroe`",
         ),
         (
             "  age: {kind: demographic, field: age}",
@@ -363,7 +363,7 @@ def test_level_ids_are_unique_and_the_first_proposes_nothing(tmp_path: Path) -> 
     found = problems(text + rule("palpitations present"), tmp_path)
     assert found == [
         "7:60: none is the first level, which means nothing to do: it proposes nothing",
-        "14:9: level id 'emergency' is used twice",
+        "14:9: duplicate level id `emergency`: first at line 8",
     ]
 
 

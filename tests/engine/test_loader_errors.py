@@ -59,8 +59,8 @@ def test_threshold_with_a_unit_of_the_wrong_dimension(tmp_path: Path) -> None:
         "  - id: a\n    when: potassium < long_cramp\n    then: {derive: x}\n", tmp_path
     )
     assert found == [
-        "14:11: threshold long_cramp (10 min) is in min (duration), which cannot be compared "
-        "with potassium in mmol/L (substance concentration)"
+        "11:15: parameter `long_cramp` is 10 min (a duration) but `potassium` is read in mmol/L "
+        "(a substance concentration): give it a unit of that dimension"
     ]
 
 
@@ -77,7 +77,7 @@ def test_duplicate_rule_id(tmp_path: Path) -> None:
         "  - id: a\n    when: weakness present\n    then: {derive: x}\n"
         "  - id: a\n    when: weakness absent\n    then: {derive: y}\n"
     )
-    assert problems(rules, tmp_path) == ["16:9: rule id 'a' is used twice"]
+    assert problems(rules, tmp_path) == ["16:9: duplicate rule id `a`: first at line 13"]
 
 
 def test_derived_finding_that_no_rule_produces(tmp_path: Path) -> None:
@@ -153,13 +153,17 @@ def test_a_condition_needing_too_many_facts_at_once(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
     found = problems("  - id: a\n    when: [weakness present\n    then: {derive: x}\n", tmp_path)
-    assert len(found) == 1 and found[0].startswith("15:")
-    assert "not valid YAML" in found[0]
+    # at the `[` that is never closed, saying to quote the text
+    assert len(found) == 1 and found[0].startswith("14:11:")
+    assert "not valid YAML" in found[0] and "quotes" in found[0]
 
 
 def test_missing_and_unknown_keys(tmp_path: Path) -> None:
     found = problems("  - id: a\n    wehn: weakness present\n    then: {derive: x}\n", tmp_path)
-    assert found == ["13:5: rules.0.when is missing", "14:5: unknown key 'wehn' in rules.0"]
+    assert found == [
+        "13:5: rule `a` needs `when:`",
+        "14:5: unknown key `wehn` in rule `a`; did you mean `when`?",
+    ]
 
 
 def test_condition_that_cannot_be_read(tmp_path: Path) -> None:
@@ -223,8 +227,8 @@ def test_problems_print_with_file_line_and_column(tmp_path: Path) -> None:
         engine.load_ruleset(path)
     assert str(caught.value).splitlines() == [
         "1 problem in ruleset",
-        f"{path}:14:11: threshold low_potassium (3.5 mg/d) is in mg/d (mass per day), which "
-        "cannot be compared with potassium in mmol/L (substance concentration)",
+        f"{path}:11:18: parameter `low_potassium` is 3.5 mg/d (a mass per day) but `potassium` "
+        "is read in mmol/L (a substance concentration): give it a unit of that dimension",
     ]
 
 
@@ -331,7 +335,8 @@ POTASSIUM_LOOKBACK = "lookback: 30 days\n    molar-mass: 39.098"
         (
             "valence: 1",
             "valence: yes",
-            "concepts.potassium.valence: Input should be a valid integer",
+            "`valence` of concept `potassium` must be a whole number, not `true` (YAML reads "
+            "yes, no, on and off as true or false)",
         ),
     ],
     ids=[

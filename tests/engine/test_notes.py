@@ -179,8 +179,8 @@ def test_a_note_id_used_twice_apart_is_located(tmp_path: Path) -> None:
         "notes:\n  - {id: n, text: a}\n  - {id: m, text: c}\n  - {id: n, text: b}\n"
     )
     assert problems(text, tmp_path) == [
-        f"{line_of(text, 'text: b')}:10: note id 'n' is used twice, apart: write the variants "
-        "of a note one after another"
+        f"{line_of(text, 'text: b')}:10: duplicate note id `n`: first at line "
+        f"{line_of(text, 'text: a')}; variants of a note (one id) stand one after another"
     ]
 
 

@@ -87,7 +87,7 @@ def test_a_window_without_a_unit_in_a_flag(tmp_path: Path) -> None:
         ),
         (
             WASTING.replace("id: wasting", "id: weakness"),
-            "39:5: two red flags have the id 'weakness'",
+            "39:5: duplicate red flag id `weakness`: first at line 32",
         ),
     ],
 )

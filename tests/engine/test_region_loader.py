@@ -87,7 +87,7 @@ def test_a_side_on_a_site_of_an_unsided_region(tmp_path: Path) -> None:
 def test_a_side_that_is_not_left_or_right(tmp_path: Path) -> None:
     table = TABLE + "  leg: {codes: [sct#61685007], region: lower_limb, side: both}\n"
     assert problems(table + CONCEPTS + rule("weakness focal"), tmp_path) == [
-        "10:58: sites.leg.side: input should be 'left' or 'right', not 'both'",
+        "10:58: `side` of site `leg` must be one of left, right, not `both`",
     ]
 
 
@@ -160,4 +160,7 @@ def test_a_list_of_codes_is_still_a_site_without_a_region() -> None:
 
 def test_a_site_that_is_neither_a_list_nor_a_mapping(tmp_path: Path) -> None:
     text = "sites:\n  calf: sct#53840002\n" + CONCEPTS + rule("weakness present at calf")
-    assert problems(text, tmp_path) == ["6:9: sites.calf.codes: Input should be a valid list"]
+    assert problems(text, tmp_path) == [
+        "6:9: `codes` of site `calf` must be a list (`[a, b]` or one `- item` a line), "
+        "not `sct#53840002`"
+    ]
