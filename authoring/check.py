@@ -10,13 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import Problem, Ruleset, RulesetError, load_text, packaged_rulesets
+from engine import (
+    Problem,
+    Ruleset,
+    RulesetError,
+    RulesetNotFound,
+    load_ruleset,
+    load_text,
+    packaged_rulesets,
+)
 from engine.compiler import compile_ruleset
 from engine.conditions import suppressed_rule
 from engine.loader import MAX_RULESET_BYTES
 from engine.registry import RULESET_FILE
 
 from .findings import Finding, exit_code, in_file_order
+from .release import previous_release, release_findings
+from .source import ruleset_file
 
 UNREADABLE = "unreadable"  # the code of a finding about a file that cannot be read at all
 
@@ -29,6 +39,7 @@ class CheckReport:
     file: str
     findings: list[Finding]
     ruleset: Ruleset | None
+    release: bool = False  # whether what a release needs was checked too
 
     @property
     def unreadable(self) -> bool:
@@ -37,12 +48,19 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
-        """2 for a file that cannot be read, 1 for errors, else 0."""
-        return 2 if self.unreadable else exit_code(self.findings)
+        """2 for a file that cannot be read, 1 for errors (or, checking a release, anything
+        the release still needs), else 0."""
+        if self.unreadable:
+            return 2
+        return 1 if self.release and self.findings else exit_code(self.findings)
 
     def summary(self) -> str:
         """One line: the ruleset and its size when clean, else the count of errors."""
         errors = sum(f.level == "error" for f in self.findings)
+        if self.release and self.ruleset is not None and not errors:
+            needs = len(self.findings)
+            ready = "ready to release" if not needs else f"{needs} thing(s) to do before a release"
+            return f"{self.ruleset.id} {self.ruleset.version}: {ready}"
         if self.ruleset is not None and not errors:
             rules = self.ruleset
             compiled = len(compile_ruleset(rules).branches)
@@ -60,26 +78,28 @@ class CheckReport:
         }
 
 
-def ruleset_file(ref: str | Path) -> Path | None:
-    """The ruleset.yaml a reference names (a packaged id, a folder, a file), or None."""
-    packaged = packaged_rulesets()
-    if isinstance(ref, str) and ref in packaged:
-        return packaged[ref]
-    path = Path(ref)
-    try:
-        if path.is_dir():
-            path = path / RULESET_FILE
-        return path if path.is_file() else None
-    except OSError:
-        return None
-
-
-def check(ref: str | Path) -> CheckReport:
-    """Check the ruleset `ref` names; every problem found is an error finding."""
-    name = str(ref)
+def check(
+    ref: str | Path, *, release: bool = False, against: str | Path | None = None
+) -> CheckReport:
+    """Check the ruleset `ref` names; every problem found is an error finding. With `release`,
+    a ruleset that loads is also checked for what a release needs (`release_findings`) against
+    the ruleset `against` names, else the copy committed at git HEAD."""
+    report = check_file(ref)
+    if not release or report.ruleset is None:
+        return report
     path = ruleset_file(ref)
-    if path is None:
-        known = ", ".join(packaged_rulesets())
+    previous = previous_release(path) if against is None else load_ruleset(against)
+    needs = release_findings(report.ruleset, path, previous=previous)
+    return CheckReport(report.file, in_file_order([*report.findings, *needs]), report.ruleset, True)
+
+
+def check_file(ref: str | Path) -> CheckReport:
+    """Check the ruleset `ref` names, as loading does."""
+    name = str(ref)
+    try:
+        path = ruleset_file(ref)
+    except RulesetNotFound:
+        known = ", ".join(packaged_rulesets(every=True))
         message = f"no packaged ruleset, folder with {RULESET_FILE} or file named {name!r}"
         return _unreadable(name, f"{message} (packaged rulesets: {known})")
     name = str(path)

@@ -372,6 +372,8 @@ def message(loc: Path, item: Any, data: Any) -> str:
         return f"{subject} must be a number, not {describe(value)}"
     if kind.startswith("bool_"):
         return f"{subject} must be true or false, not {describe(value)}"
+    if kind.startswith("date"):  # date_parsing, date_from_datetime_parsing, date_type
+        return f"{subject} {describe(value)} is not a date: write it as YYYY-MM-DD"
     bound = {
         "greater_than_equal": ("at least", "ge"),
         "less_than_equal": ("at most", "le"),

@@ -260,3 +260,25 @@ def test_mutations_are_reported_without_pydantic_words(draw: st.DataObject) -> N
         assert finding.level == "error" and finding.code
         assert not any(word in finding.message for word in PYDANTIC_WORDS), finding.message
         assert finding.line >= 1
+
+
+def test_a_release_check_names_what_is_missing_and_a_version_not_bumped(tmp_path: Path) -> None:
+    last = tmp_path / "last" / "ruleset.yaml"
+    last.parent.mkdir()
+    last.write_text(SMALL)
+    edited = SMALL.replace("status: draft", "status: active\nreviewers: [Dr B]").replace(
+        "130 mmol/L", "131 mmol/L"
+    )
+    now = tmp_path / "now" / "ruleset.yaml"
+    now.parent.mkdir()
+    now.write_text(edited)
+
+    report = check(now.parent, release=True, against=last.parent)
+
+    assert [(f.line, f.code) for f in report.findings] == [(2, "release-version-unchanged")]
+    assert report.exit_code == 1 and report.summary().endswith("1 thing(s) to do before a release")
+    now.write_text(edited.replace("version: 1.0.0", "version: 1.1.0"))
+    ready = check(now.parent, release=True, against=last.parent)
+    assert ready.findings == [] and ready.exit_code == 0
+    assert ready.summary() == "small 1.1.0: ready to release"
+    assert check(now.parent).exit_code == 0  # without --release, only what loading rejects

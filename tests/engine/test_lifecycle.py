@@ -49,7 +49,7 @@ def test_a_date_that_is_not_a_date_is_an_error_at_its_line() -> None:
 
     [problem] = raised.value.problems
     assert (
-        str(problem) == "r.yaml:4:19: effective.from 'soon' is not a date: write it as YYYY-MM-DD"
+        str(problem) == "r.yaml:4:19: `effective.from` `soon` is not a date: write it as YYYY-MM-DD"
     )
 
 
