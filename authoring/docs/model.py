@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.codes import DEFAULT_SYSTEMS
+from engine.conditions import suppressed_rule
 from engine.model import Citation, Proposal, Rule, Ruleset
 
 from ..findings import Finding
@@ -156,7 +157,11 @@ def build_page(
             )
             for level in ruleset.levels
         ),
-        rules=tuple(rule_entry(rule, ruleset) for rule in ruleset.rules),
+        # a rule's `suppressed-when` twin is the loader's, not the author's: its condition is
+        # shown in its own rule's, as the "not" part
+        rules=tuple(
+            rule_entry(rule, ruleset) for rule in ruleset.rules if suppressed_rule(rule.id) is None
+        ),
         concepts=tuple(
             ConceptEntry(
                 concept.name,
