@@ -26,6 +26,7 @@ class ValueSetError(ValueError):
 class ValueSet:
     url: str
     codes: tuple[Code, ...]
+    title: str = ""  # its `title` (else `name`), for people
 
 
 def read_value_set(path: Path) -> ValueSet:
@@ -57,7 +58,8 @@ def value_set_from_json(data: Any, name: str) -> ValueSet:
             f"the value set {name} ({url}) lists no codes: give compose.include[].concept "
             "or expansion.contains"
         )
-    return ValueSet(url, tuple(dict.fromkeys(codes)))
+    title = data.get("title") or data.get("name")
+    return ValueSet(url, tuple(dict.fromkeys(codes)), title if isinstance(title, str) else "")
 
 
 def _composed(compose: Any, name: str) -> list[Code]:

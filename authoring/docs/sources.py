@@ -1,5 +1,5 @@
-"""What the review page reads beside the loaded ruleset: its value-set files with each code's
-display, and its effective period, from the ruleset file as parsed YAML.
+"""What the review page reads beside the loaded ruleset: its value-set files (read as the
+engine reads them, with each code's display) and its effective period.
 
 The loader has already checked these files; a file that cannot be read here gives an entry
 saying so rather than an exception.
@@ -7,8 +7,7 @@ saying so rather than an exception.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import yaml
 
 from engine.codes import Code
 from engine.model import Ruleset
+from engine.valuesets import ValueSetError, read_value_set
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,45 +52,14 @@ class ValueSetEntry:
     @classmethod
     def read(cls, folder: Path, name: str, systems: dict[str, str] | None) -> ValueSetEntry:
         try:
-            data = json.loads((folder / name).read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-            return cls(name, "", name, (), f"cannot be read: {error}")
-        if not isinstance(data, dict):
-            return cls(name, "", name, (), "is not a FHIR ValueSet")
+            value_set = read_value_set(folder / name)
+        except ValueSetError as error:
+            return cls(name, "", name, (), str(error))
         codes = tuple(
-            ValueSetCode(Code(system, code).compact(systems), system, code, display)
-            for system, code, display in listed_codes(data)
+            ValueSetCode(code.compact(systems), code.system, code.code, code.display)
+            for code in value_set.codes
         )
-        url = str(data.get("url") or "")
-        title = str(data.get("title") or data.get("name") or name)
-        return cls(name, url, title, codes)
-
-
-def listed_codes(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]:
-    """(system, code, display) of a ValueSet's `compose.include[].concept[]` and its
-    `expansion.contains[]` (nested too); entries without a system or code are skipped."""
-    compose = data.get("compose")
-    for include in compose.get("include", []) if isinstance(compose, dict) else []:
-        if not isinstance(include, dict):
-            continue
-        system = include.get("system")
-        for concept in include.get("concept") or []:
-            if isinstance(system, str) and isinstance(concept, dict) and concept.get("code"):
-                yield system, str(concept["code"]), text_or_none(concept.get("display"))
-    expansion = data.get("expansion")
-    stack = list(expansion.get("contains") or []) if isinstance(expansion, dict) else []
-    while stack:
-        item = stack.pop(0)
-        if not isinstance(item, dict):
-            continue
-        system, code = item.get("system"), item.get("code")
-        if isinstance(system, str) and code:
-            yield system, str(code), text_or_none(item.get("display"))
-        stack.extend(item.get("contains") or [])
-
-
-def text_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
+        return cls(name, value_set.url, value_set.title or name, codes)
 
 
 class CodeDisplays(dict[tuple[str, str], str]):
