@@ -31,6 +31,7 @@ from engine.conditions import (
 )
 from engine.model import Concept, Rule, Ruleset
 from engine.notes import Fired, Holds, NoteAll, NoteCondition, NoteNot, Suggested
+from engine.summary import convert_for
 
 # Units laboratories report concentrations and activities in, one per unit system, in order of
 # preference: each is offered beside a concept's own unit when it is of another dimension and
@@ -113,23 +114,6 @@ def unit_systems(concept: Concept) -> list[str]:
 def converts(value: float, from_unit: str, to_unit: str, concept: Concept) -> bool:
     """Whether `value` in `from_unit` converts exactly to `to_unit` for `concept`."""
     return convert_for(value, from_unit, to_unit, concept) is not None
-
-
-def convert_for(value: float, from_unit: str, to_unit: str, concept: Concept) -> float | None:
-    """`value` in `from_unit` converted to `to_unit` for `concept` (its molar mass, valence,
-    same-as and accepted units), or None when there is no certain conversion."""
-    try:
-        return units.convert(
-            value,
-            from_unit,
-            to_unit,
-            molar_mass=concept.molar_mass,
-            valence=concept.valence,
-            same_as=concept.same_as,
-            accepted=concept.accepted_units,
-        )
-    except units.UnitError:
-        return None
 
 
 def threshold_in_units(value: float, unit: str, concept: Concept | None) -> list[str]:

@@ -234,12 +234,17 @@ def _end(record: Record, as_of: datetime | None) -> datetime | None:
 
 
 def _canonical(quantity: Quantity, concept: Concept) -> float | None:
-    target = concept.unit or "1"
+    return convert_for(float(quantity.value), quantity.unit, concept.unit or "1", concept)
+
+
+def convert_for(value: float, from_unit: str, to_unit: str, concept: Concept) -> float | None:
+    """`value` in `from_unit` converted to `to_unit` for `concept` (its molar mass, valence,
+    same-as and accepted units), or None when there is no certain conversion."""
     try:
         return units.convert(
-            float(quantity.value),
-            quantity.unit,
-            target,
+            value,
+            from_unit,
+            to_unit,
             molar_mass=concept.molar_mass,
             valence=concept.valence,
             same_as=concept.same_as,
