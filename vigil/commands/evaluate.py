@@ -66,6 +66,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="json (one object) or table (default on a terminal)",
     )
     parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="with JSON output: add each patient's trace (`explanation`, as `vigil explain` "
+        "gives it: why each rule fired or did not); about 100 KB a patient",
+    )
+    parser.add_argument(
         "--max-json-size",
         type=_mebibytes,
         default=MAX_JSON_SIZE,
@@ -89,10 +95,12 @@ def _mebibytes(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     try:
         as_of = parse_as_of(args.as_of)
-        ruleset = chosen_ruleset(args.ruleset, as_of)
         as_json = (args.format or ("table" if stdout_is_terminal() else "json")) == "json"
+        if args.explain and not as_json:
+            raise UsageError("--explain adds the trace to JSON output: give --format json")
+        ruleset = chosen_ruleset(args.ruleset, as_of)
         patients = evaluate_patients(
-            read(args.paths, args.max_json_size), ruleset, as_of, examine=as_json
+            read(args.paths, args.max_json_size), ruleset, as_of, examine=args.explain
         )
     except (UsageError, FhirInputError) as error:
         print(f"vigil evaluate: {error}", file=sys.stderr)
@@ -111,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         results = itertools.chain([first], results)
     if as_json:
         # a patient at a time: a large input never holds every patient's result at once
-        items = (with_explanation(r) for r in results)
+        items = (with_explanation(r) if args.explain else r.to_dict() for r in results)
         tail = {"warnings": [warning_dict(w) for w in patients.warnings]}
         for piece in json_pieces(header, "results", items, tail):
             write_stdout(escape_surrogates(piece))
