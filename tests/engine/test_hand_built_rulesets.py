@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 import engine
+from engine.compiler import MAX_BRANCHES, MAX_RULES
 from tests.engine.rulesets import chained
 
 
@@ -21,12 +22,35 @@ def test_two_rules_with_one_id_are_refused_not_one_of_them_dropped() -> None:
         engine.Evaluator(combined)
 
 
+# One rule with as many alternatives as a rule may have, each alternative one durable_rules rule:
+# copies of it pass the limit with 63 rules. (200 copies of the calf ruleset proved the same in
+# minutes: ordering the rules by the findings they derive grows with the square of their number.)
+WIDE = """\
+id: wide
+version: 1.0.0
+status: draft
+title: One rule with as many alternatives as a rule may have
+concepts:
+  potassium: {codes: [loinc#2823-3], unit: mmol/L, lookback: 30 days}
+rules:
+  - id: low
+    when:
+      any:
+{alternatives}
+    then: {derive: low}
+"""
+
+
 def test_more_rules_than_durable_rules_holds_is_a_ruleset_error() -> None:
-    calf = engine.load_ruleset("calf-fasciculation")
-    copies = tuple(replace(r, id=f"{r.id}-{n}") for n in range(200) for r in calf.rules)
+    alternatives = "\n".join(
+        f"        - potassium < {n / 10:.1f} mmol/L" for n in range(10, 10 + MAX_BRANCHES)
+    )
+    wide = engine.load_text(WIDE.replace("{alternatives}", alternatives))
+    (rule,) = wide.rules
+    copies = tuple(replace(rule, id=f"low-{n}") for n in range(MAX_RULES // MAX_BRANCHES + 1))
 
     with pytest.raises(engine.RulesetError) as raised:
-        engine.Evaluator(replace(calf, rules=copies))
+        engine.Evaluator(replace(wide, rules=copies))
 
     (problem,) = raised.value.problems
     assert "compiles to more than 4000 durable_rules rules" in problem.message

@@ -3,6 +3,7 @@ located problems: never a traceback."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import yaml
@@ -14,6 +15,12 @@ from tests.engine.frozen import CALF_1
 
 PACKAGED = CALF_1.read_text()
 LINES = PACKAGED.splitlines()
+PARSED = yaml.safe_load(PACKAGED)  # parsed once, copied for each example
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # safe_dump's text, by libyaml if built
+# The two tests below load a ruleset the calf's size for every example; 100 a run, drawn anew
+# on every local run (CI's profile fixes them), keep them inside the suite's budget. The long
+# run of the same promise is bench/fuzz_atheris.py's `ruleset` target.
+CALF_SIZED = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _load(text: str) -> None:
@@ -33,7 +40,7 @@ def test_any_text(text: str) -> None:
     _load(text)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@CALF_SIZED
 @given(st.data())
 def test_the_packaged_ruleset_with_lines_dropped_or_mangled(data: st.DataObject) -> None:
     lines = list(LINES)
@@ -60,7 +67,7 @@ yaml_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@CALF_SIZED
 @given(
     st.sampled_from(
         [
@@ -79,9 +86,9 @@ yaml_values = st.recursive(
     yaml_values,
 )
 def test_any_value_under_any_key(key: str, value: object) -> None:
-    data = yaml.safe_load(PACKAGED)
+    data = copy.deepcopy(PARSED)
     data[key] = value
-    _load(yaml.safe_dump(data))
+    _load(yaml.dump(data, Dumper=DUMPER))
 
 
 def test_the_packaged_ruleset_loads(tmp_path: Path) -> None:

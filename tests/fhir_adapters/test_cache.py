@@ -17,6 +17,13 @@ from fhir_adapters.cache import ResourceCache
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
 
+@pytest.fixture(scope="module")
+def calf() -> engine.Ruleset:
+    """The packaged ruleset loaded once: a test evaluating many bundles passes it rather than
+    its id, which `evaluate_bundle` would load again for every bundle."""
+    return engine.load_ruleset("calf-fasciculation")
+
+
 def bundle(potassium: float, patient: str = "p") -> dict[str, Any]:
     def observation(rid: str, code: dict[str, str], **value: Any) -> dict[str, Any]:
         return {
@@ -67,52 +74,58 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_resources_met_twice_are_kept_and_not_validated_again(validations: list[str]) -> None:
+def test_resources_met_twice_are_kept_and_not_validated_again(
+    validations: list[str], calf: engine.Ruleset
+) -> None:
     cache = ResourceCache()
-    first = evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    first = evaluate_bundle(bundle(2.3), calf, AS_OF, cache=cache)
     assert len(cache) == 0  # met once: not kept
-    evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    evaluate_bundle(bundle(2.3), calf, AS_OF, cache=cache)
     assert len(cache) == 2
-    again = evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+    again = evaluate_bundle(bundle(2.3), calf, AS_OF, cache=cache)
 
     assert validations == ["Observation/t", "Observation/k"] * 2
     assert (cache.hits, cache.misses) == (2, 4)
     assert [r.evaluation.to_dict() for r in again] == [r.evaluation.to_dict() for r in first]
 
 
-def test_resources_met_once_leave_only_their_keys() -> None:
+def test_resources_met_once_leave_only_their_keys(calf: engine.Ruleset) -> None:
     cache = ResourceCache(size=10)
     for n in range(100):
-        evaluate_bundle(bundle(2.0 + n / 100, f"p{n}"), "calf-fasciculation", AS_OF, cache=cache)
+        evaluate_bundle(bundle(2.0 + n / 100, f"p{n}"), calf, AS_OF, cache=cache)
     assert len(cache) == 0
     assert len(cache.elements) > 0  # the codes every resource shares are kept
 
 
-def test_a_resource_met_again_after_its_key_was_forgotten_is_read_correctly() -> None:
+def test_a_resource_met_again_after_its_key_was_forgotten_is_read_correctly(
+    calf: engine.Ruleset,
+) -> None:
     cache = ResourceCache(size=1)  # remembers 4 keys met once
-    (mine,) = evaluate_bundle(bundle(2.3, "p"), "calf-fasciculation", AS_OF, cache=cache)
+    (mine,) = evaluate_bundle(bundle(2.3, "p"), calf, AS_OF, cache=cache)
     for n in range(4):
-        evaluate_bundle(bundle(4.0, f"q{n}"), "calf-fasciculation", AS_OF, cache=cache)
-    (again,) = evaluate_bundle(bundle(2.3, "p"), "calf-fasciculation", AS_OF, cache=cache)
+        evaluate_bundle(bundle(4.0, f"q{n}"), calf, AS_OF, cache=cache)
+    (again,) = evaluate_bundle(bundle(2.3, "p"), calf, AS_OF, cache=cache)
     assert again.evaluation.to_dict() == mine.evaluation.to_dict()
 
 
-def test_a_changed_resource_is_validated_again(validations: list[str]) -> None:
+def test_a_changed_resource_is_validated_again(
+    validations: list[str], calf: engine.Ruleset
+) -> None:
     cache = ResourceCache()
     for _ in range(2):
-        evaluate_bundle(bundle(2.3), "calf-fasciculation", AS_OF, cache=cache)
+        evaluate_bundle(bundle(2.3), calf, AS_OF, cache=cache)
     validations.clear()
-    (changed,) = evaluate_bundle(bundle(3.2), "calf-fasciculation", AS_OF, cache=cache)
+    (changed,) = evaluate_bundle(bundle(3.2), calf, AS_OF, cache=cache)
 
     assert validations == ["Observation/k"]
     assert changed.escalation == "primary-care"
 
 
-def test_another_patients_resource_is_its_own_entry() -> None:
+def test_another_patients_resource_is_its_own_entry(calf: engine.Ruleset) -> None:
     cache = ResourceCache()
     for _ in range(2):
-        (mine,) = evaluate_bundle(bundle(2.3, "p"), "calf-fasciculation", AS_OF, cache=cache)
-        (theirs,) = evaluate_bundle(bundle(4.2, "q"), "calf-fasciculation", AS_OF, cache=cache)
+        (mine,) = evaluate_bundle(bundle(2.3, "p"), calf, AS_OF, cache=cache)
+        (theirs,) = evaluate_bundle(bundle(4.2, "q"), calf, AS_OF, cache=cache)
 
     assert (mine.patient, mine.escalation) == ("Patient/p", "urgent")
     assert (theirs.patient, theirs.escalation) == ("Patient/q", "self-care")
@@ -134,30 +147,32 @@ def test_an_edited_ruleset_reads_resources_afresh(validations: list[str], tmp_pa
     assert result.escalation == "self-care"
 
 
-def test_the_cache_is_bounded() -> None:
+def test_the_cache_is_bounded(calf: engine.Ruleset) -> None:
     cache = ResourceCache(size=3)
     for n in range(5):
         for _ in range(2):
             data = bundle(2.0 + n / 10, f"p{n}")
-            evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
+            evaluate_bundle(data, calf, AS_OF, cache=cache)
     assert len(cache) == 3
 
 
-def test_input_is_not_changed_by_reading_it() -> None:
+def test_input_is_not_changed_by_reading_it(calf: engine.Ruleset) -> None:
     data = bundle(2.3)
     before = copy.deepcopy(data)
-    evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=ResourceCache())
+    evaluate_bundle(data, calf, AS_OF, cache=ResourceCache())
     assert data == before
 
 
-def test_resources_of_a_callers_own_mapping_type_are_kept_too(validations: list[str]) -> None:
+def test_resources_of_a_callers_own_mapping_type_are_kept_too(
+    validations: list[str], calf: engine.Ruleset
+) -> None:
     cache = ResourceCache()
     data = bundle(2.3)
     data["entry"] = [{"resource": UserDict(e["resource"])} for e in data["entry"]]
-    first = evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
-    evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
+    first = evaluate_bundle(data, calf, AS_OF, cache=cache)
+    evaluate_bundle(data, calf, AS_OF, cache=cache)
     validations.clear()
-    again = evaluate_bundle(data, "calf-fasciculation", AS_OF, cache=cache)
+    again = evaluate_bundle(data, calf, AS_OF, cache=cache)
 
     assert validations == []
     assert [r.escalation for r in again] == [r.escalation for r in first] == ["urgent"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,13 @@ from fhir_adapters.scenarios import Scenario, ScenarioError, load_scenario, run_
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
+
+
+@functools.cache
+def calf() -> engine.Ruleset:
+    """The packaged ruleset, loaded once: the fuzz test runs a scenario for every example."""
+    return engine.load_ruleset("calf-fasciculation")
+
 
 EVERYTHING = """\
 scenario: Every kind of entry
@@ -383,13 +391,11 @@ def test_no_entry_makes_a_traceback(data: st.DataObject) -> None:
         assert error.problems
         return
     with contextlib.suppress(engine.VigilError):
-        run_scenario(loaded, engine.load_ruleset("calf-fasciculation"))
+        run_scenario(loaded, calf())
 
 
 def test_a_scenario_with_every_kind_of_entry_runs_through_the_fhir_path(tmp_path: Path) -> None:
-    outcome = run_scenario(
-        scenario(tmp_path, EVERYTHING), engine.load_ruleset("calf-fasciculation")
-    )
+    outcome = run_scenario(scenario(tmp_path, EVERYTHING), calf())
     assert outcome.failures == ()
     assert outcome.result is not None
     assert outcome.result.patient == "Patient/scenario-patient"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,14 @@ from fhir_adapters.scenarios import (
 )
 
 FOLDER = engine.packaged_rulesets()["calf-fasciculation"].parent / "scenarios"
+
+
+@functools.cache
+def calf() -> engine.Ruleset:
+    """The packaged ruleset, loaded once: the fuzz test runs a scenario for every example."""
+    return engine.load_ruleset("calf-fasciculation")
+
+
 EXAMPLE = yaml.safe_load((FOLDER / "u-severe-hypokalemia-2-49.yaml").read_text())
 
 
@@ -50,7 +59,7 @@ def test_a_failing_scenario_says_what_differed(tmp_path: Path) -> None:
     path = tmp_path / "case.yaml"
     changed = dict(EXAMPLE, expect={"escalation": "neurology", "not fired": ["severe-hypokalemia"]})
     path.write_text(yaml.safe_dump(changed))
-    outcome = run_scenario(load_scenario(path), engine.load_ruleset("calf-fasciculation"))
+    outcome = run_scenario(load_scenario(path), calf())
     assert outcome.failures == (
         "escalation: expected neurology, got urgent (suggested by: severe-hypokalemia)",
         "expected severe-hypokalemia not to fire, but it did",
@@ -70,7 +79,7 @@ def test_a_rule_id_the_ruleset_does_not_have_is_a_problem_at_its_line(tmp_path: 
     )
     line = EXPECT.count("\n") + 1
     with pytest.raises(ScenarioError) as caught:
-        run_scenario(load_scenario(path), engine.load_ruleset("calf-fasciculation"))
+        run_scenario(load_scenario(path), calf())
     assert [str(p) for p in caught.value.problems] == [
         f"{path}:{line}:31: calf-fasciculation has no rule 'sever-hypokalemia'; "
         "did you mean 'severe-hypokalemia'?",
@@ -87,7 +96,7 @@ def test_a_rule_id_the_ruleset_does_not_have_is_a_problem_at_its_line(tmp_path: 
 def outcome_with(tmp_path: Path, expect: dict[str, object]) -> tuple[str, ...]:
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(dict(EXAMPLE, expect=expect)))
-    return run_scenario(load_scenario(path), engine.load_ruleset("calf-fasciculation")).failures
+    return run_scenario(load_scenario(path), calf()).failures
 
 
 def test_fired_exactly_is_the_whole_set_of_rules_that_fire(tmp_path: Path) -> None:
@@ -107,7 +116,7 @@ def test_a_rule_under_fired_exactly_the_ruleset_does_not_have_is_located(
     path.write_text(EXPECT + "  fired exactly: [severe-hypokalemia, low-potasium]\n")
     line = EXPECT.count("\n") + 1
     with pytest.raises(ScenarioError) as caught:
-        run_scenario(load_scenario(path), engine.load_ruleset("calf-fasciculation"))
+        run_scenario(load_scenario(path), calf())
     assert [str(p) for p in caught.value.problems] == [
         f"{path}:{line}:39: calf-fasciculation has no rule 'low-potasium'; "
         "did you mean 'low-potassium'?"
@@ -131,7 +140,7 @@ def test_fired_exactly_that_contradicts_fired_or_not_fired_is_located(tmp_path: 
 
 
 def test_coverage_names_the_rules_no_scenario_checks_both_ways(tmp_path: Path) -> None:
-    ruleset = engine.load_ruleset("calf-fasciculation")
+    ruleset = calf()
     suggesting = [r.id for r in ruleset.rules if r.then.suggest]
     exact = tmp_path / "exact.yaml"
     exact.write_text(yaml.safe_dump(dict(EXAMPLE, expect={"fired exactly": ["low-potassium"]})))
@@ -190,7 +199,7 @@ def test_no_scenario_file_makes_a_traceback(
         assert error.problems
         return
     with contextlib.suppress(engine.VigilError):
-        run_scenario(scenario, engine.load_ruleset("calf-fasciculation"))
+        run_scenario(scenario, calf())
 
 
 @pytest.mark.parametrize(

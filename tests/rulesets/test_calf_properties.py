@@ -85,8 +85,11 @@ def test_each_example_patient_matches_the_oracle(name: str) -> None:
     assert found[name] == oracle_answer(resources, EXAMPLES_AS_OF)
 
 
+# 150 derandomized patients reach every escalation and 25 of the §7 rules, against 28 for the
+# 400 this test ran before (the examples drawn depend on the number asked for); the long run,
+# 2000 by default or a sample of its own with --seed, is bench/calf_properties_soak.py.
 @settings(
-    max_examples=400,
+    max_examples=150,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -5,17 +5,23 @@ and an unrecognised Observation whose text says potassium is a warning (§9)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 from typing import Any
 
-from tests.vigil.test_evaluate_command import LOINC, SCT, observation, ucum, vigil
+from tests.vigil.test_evaluate_command import LOINC, SCT, observation, ucum
+from vigil.cli import main
 
 AS_OF = "2026-03-02T10:00:00Z"
 INDEX = "2026-03-02T08:00:00Z"
 
 
 def evaluate(tmp_path: Path, *resources: dict[str, Any]) -> dict[str, Any]:
+    """`vigil evaluate --format json` of a one-patient Bundle, run in this process: the same
+    command line and output, without a new interpreter compiling the ruleset for each test
+    (test_hyperkalaemia_scenarios runs the command in a subprocess)."""
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
@@ -26,13 +32,24 @@ def evaluate(tmp_path: Path, *resources: dict[str, Any]) -> dict[str, Any]:
     }
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle))
-    run = vigil(
-        "evaluate", path, "--ruleset", "hyperkalaemia", "--as-of", AS_OF, "--format", "json"
-    )
-    assert run.returncode == 0, run.stderr
-    (result,) = json.loads(run.stdout)["results"]
-    out: dict[str, Any] = result
-    return out
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(
+            [
+                "evaluate",
+                str(path),
+                "--ruleset",
+                "hyperkalaemia",
+                "--as-of",
+                AS_OF,
+                "--format",
+                "json",
+            ]
+        )
+    assert code == 0, err.getvalue()
+    (result,) = json.loads(out.getvalue())["results"]
+    found: dict[str, Any] = result
+    return found
 
 
 def potassium(value: float) -> dict[str, Any]:

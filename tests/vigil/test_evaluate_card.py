@@ -4,7 +4,10 @@ located error in the ruleset's words."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import pytest
 
 from tests.engine.carded import AS_OF, RESOURCES, RULESET, bundle
 from tests.vigil.test_evaluate_command import vigil
+from vigil.cli import main
 
 URGENT = {
     "title": (
@@ -60,17 +64,22 @@ def folder(tmp_path: Path, text: str = RULESET, data: dict[str, Any] | None = No
     return tmp_path
 
 
+def arguments(where: Path, form: str) -> list[str]:
+    bundle, ruleset = where / "bundle.json", where / "ruleset.yaml"
+    return ["evaluate", str(bundle), "--ruleset", str(ruleset), "--as-of", AS_OF, "--format", form]
+
+
 def evaluate(where: Path, form: str) -> Any:
-    return vigil(
-        "evaluate",
-        where / "bundle.json",
-        "--ruleset",
-        where / "ruleset.yaml",
-        "--as-of",
-        AS_OF,
-        "--format",
-        form,
-    )
+    return vigil(*arguments(where, form))
+
+
+def evaluate_here(where: Path, form: str) -> subprocess.CompletedProcess[str]:
+    """`evaluate`, run by `vigil.cli.main` in this process: the same command, its exit code and
+    output, without starting an interpreter (a traceback would fail the test as an exception)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(arguments(where, form))
+    return subprocess.CompletedProcess(["vigil"], code, out.getvalue(), err.getvalue())
 
 
 def test_json_gives_each_patients_card_text(tmp_path: Path) -> None:
@@ -197,8 +206,19 @@ def test_a_misused_card_section_stops_the_run_at_its_line(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:
     assert old in RULESET
-    run = evaluate(folder(tmp_path, RULESET.replace(old, new, 1)), "json")
+    # in-process for the dozen cases: test_a_misused_card_section_fails_the_command_line runs
+    # one of them as a person does
+    run = evaluate_here(folder(tmp_path, RULESET.replace(old, new, 1)), "json")
     assert run.returncode == 2
     assert message in run.stderr
     assert "Traceback" not in run.stderr
     assert "ruleset.yaml:" in run.stderr  # located: the file and line
+
+
+def test_a_misused_card_section_fails_the_command_line(tmp_path: Path) -> None:
+    broken = RULESET.replace("{symptoms}", "{symptom}", 1)
+    run = evaluate(folder(tmp_path, broken), "json")
+    assert run.returncode == 2
+    assert "{symptom} names no concept or parameter" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "ruleset.yaml:" in run.stderr

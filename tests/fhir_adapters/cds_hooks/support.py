@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import subprocess
 import threading
@@ -32,6 +33,13 @@ EC = ECKey.generate_key("P-384", parameters={"kid": "ec-1"})
 RSA = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
 URGENT = Referral(Code(SCT, "183561008", "Referral to general practitioner"), "urgent")
 CITATION = Citation("triggers", "Calf twitching article", "https://example.org/a#t", "Triggers")
+
+
+@functools.cache
+def packaged(ruleset_id: str) -> Ruleset:
+    """A packaged ruleset, loaded once for the whole run: tests build a prefetch from it for
+    every call they make, and loading it is far dearer than the call."""
+    return load_ruleset(ruleset_id)
 
 
 def ruleset(rid: str = "calf-fasciculation", status: str = "active") -> Ruleset:
@@ -214,7 +222,7 @@ def prefetch_for(patient: str, rs: Ruleset | None = None) -> dict[str, Any]:
 def no_data(rs: Ruleset | None = None) -> dict[str, None]:
     """A prefetch saying the patient has nothing any of `rs`'s templates find (by default the
     packaged calf-fasciculation ruleset's)."""
-    return dict.fromkeys(prefetch_templates(rs or load_ruleset("calf-fasciculation")))
+    return dict.fromkeys(prefetch_templates(rs or packaged("calf-fasciculation")))
 
 
 ACCESS = {

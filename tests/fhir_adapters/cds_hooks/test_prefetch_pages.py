@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 
-from engine import load_ruleset
 from engine.codes import Code
 from engine.model import Concept, Ruleset
 from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
@@ -23,6 +22,7 @@ from .support import (
     ServerFactory,
     free_port,
     hook_request,
+    packaged,
     recent,
     ruleset,
     searchset,
@@ -70,7 +70,7 @@ def test_first_pages_of_the_advertised_queries_give_the_cards_all_pages_give(
     serve: ServerFactory, sekmet: str
 ) -> None:
     load(sekmet, chart())
-    server = serve(evaluate=evaluate_with_library, rulesets=[load_ruleset("calf-fasciculation")])
+    server = serve(evaluate=evaluate_with_library, rulesets=[packaged("calf-fasciculation")])
     [service] = httpx.get(server.url + "/cds-services").json()["services"]
     results = {key: pages(sekmet, template) for key, template in service["prefetch"].items()}
     # the chart is longer than a page: at least one first page stops at 100 with a next link

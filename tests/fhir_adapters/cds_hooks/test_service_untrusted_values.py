@@ -10,13 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from engine import load_ruleset
 from fhir_adapters.cds_hooks.config import FhirClientConfig
 from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 from fhir_adapters.cds_hooks.fhir_client import FetchError, FhirClient, FhirServer
 from fhir_adapters.cds_hooks.prefetch import prefetch_templates
 
-from .support import PATIENTS, LiveServer, ServerFactory, hook_request, matches, searchset
+from .support import PATIENTS, LiveServer, ServerFactory, hook_request, matches, packaged, searchset
 
 SERVICE = "/cds-services/calf-fasciculation"
 
@@ -30,7 +29,7 @@ def prefetched(patient: str) -> dict[str, Any]:
     """`patient`'s resources as an EHR prefetches them for the real ruleset: each advertised
     search's matches, by resource type and code."""
     found: dict[str, Any] = {}
-    for key, template in prefetch_templates(load_ruleset("calf-fasciculation")).items():
+    for key, template in prefetch_templates(packaged("calf-fasciculation")).items():
         found[key] = searchset([r for r in PATIENTS[patient] if matches(template, r)])
     return found
 
@@ -44,7 +43,7 @@ def body_with_potassium(value: str) -> str:
 
 
 def real_service(serve: ServerFactory) -> LiveServer:
-    return serve(evaluate=evaluate_with_library, rulesets=[load_ruleset("calf-fasciculation")])
+    return serve(evaluate=evaluate_with_library, rulesets=[packaged("calf-fasciculation")])
 
 
 def cards_of(response: httpx.Response) -> list[dict[str, Any]]:

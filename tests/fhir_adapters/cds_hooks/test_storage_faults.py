@@ -22,11 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
-from engine import load_ruleset
 from fhir_adapters.cds_hooks import handoff
 from fhir_adapters.cds_hooks.storage import SqliteReader
 
-from .support import EC, ISS, free_port, hook_request, prefetch_for, stop, token
+from .support import EC, ISS, free_port, hook_request, packaged, prefetch_for, stop, token
 
 SERVICE = "/cds-services/calf-fasciculation"
 TIMEOUT = 10.0  # each call is answered within it, or the test fails
@@ -47,7 +46,7 @@ class Served:
     def call(self, bearer: str | None = None) -> httpx.Response:
         """A signed patient-view for a patient whose answer is an urgent card."""
         bearer = bearer or token(self.url + SERVICE)
-        body = hook_request("pr", prefetch=prefetch_for("pr", load_ruleset("calf-fasciculation")))
+        body = hook_request("pr", prefetch=prefetch_for("pr", packaged("calf-fasciculation")))
         headers = {"Authorization": f"Bearer {bearer}"}
         return httpx.post(self.url + SERVICE, json=body, headers=headers, timeout=TIMEOUT)
 

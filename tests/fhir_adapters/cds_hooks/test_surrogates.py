@@ -16,7 +16,6 @@ import httpx
 import pytest
 from joserfc import jws
 
-from engine import load_ruleset
 from fhir_adapters.cds_hooks.evaluation import evaluate_with_library
 
 from .support import (
@@ -28,6 +27,7 @@ from .support import (
     ServerFactory,
     hook_request,
     no_data,
+    packaged,
     recent,
     searchset,
 )
@@ -62,7 +62,7 @@ def chart() -> dict[str, Any]:
 
 @pytest.fixture
 def server(serve: ServerFactory) -> LiveServer:
-    return serve(evaluate=evaluate_with_library, rulesets=[load_ruleset("calf-fasciculation")])
+    return serve(evaluate=evaluate_with_library, rulesets=[packaged("calf-fasciculation")])
 
 
 def test_a_lone_surrogate_in_an_observation_id_is_a_warning_not_a_500(
