@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import authoring
 import engine
 import fhir_adapters
 
@@ -55,6 +56,36 @@ def test_fhir_adapters_public_names() -> None:
         "service_request",
     ]
     assert all(hasattr(fhir_adapters, name) for name in fhir_adapters.__all__)
+
+
+def test_authoring_public_names() -> None:
+    assert sorted(authoring.__all__) == [
+        "Boundary",
+        "CheckReport",
+        "Difference",
+        "Explanation",
+        "Finding",
+        "RuleCoverage",
+        "RuleFired",
+        "RulesetDiff",
+        "ScenarioReport",
+        "SuiteReport",
+        "check",
+        "diff_rulesets",
+        "explain",
+        "lint",
+        "load_with_source",
+        "nearest_miss",
+        "new_ruleset",
+        "population_impact",
+        "previous_release",
+        "release_findings",
+        "ruleset_file",
+        "ruleset_folder",
+        "run_suite",
+        "write_docs",
+    ]
+    assert all(hasattr(authoring, name) for name in authoring.__all__)
 
 
 def test_every_project_error_is_a_vigil_error() -> None:
