@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.fhir_adapters.cds_hooks.support import free_port, stop
+from tests.fhir_adapters.cds_hooks.support import free_port, stop, wait_until_serving
 from tests.prefetch_search import matches
 
 ROOT = Path(__file__).parents[2]
@@ -92,16 +91,7 @@ def serving(folder: Path, tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(url + "/cds-services", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "serve.log").read_text()[-2000:])
-            time.sleep(0.2)
+        wait_until_serving(url + "/cds-services", process, tmp_path / "serve.log", timeout=90)
         yield url
     finally:
         stop(process, timeout=15)

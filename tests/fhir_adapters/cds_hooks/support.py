@@ -9,10 +9,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 from joserfc import jwt
@@ -314,6 +317,23 @@ def run_in_thread(app: FastAPI) -> Iterator[str]:
 
 
 ServerFactory = Callable[..., LiveServer]
+
+
+def wait_until_serving(
+    url: str, process: subprocess.Popen[bytes], log: Path | None = None, timeout: float = 60
+) -> None:
+    """Wait until `url` answers 200; raise, with the end of `log`, if the process stops first
+    or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        if process.poll() is not None or time.monotonic() > deadline:
+            said = log.read_text()[-2000:] if log is not None else ""
+            state = "stopped" if process.poll() is not None else "did not start"
+            raise RuntimeError(f"the server {state}: {said}")
+        time.sleep(0.2)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float) -> None:

@@ -21,7 +21,7 @@ from fhir_adapters.cds_hooks.models import FeedbackItem
 from fhir_adapters.cds_hooks.storage import AuditRecord, CardRecord, SqliteStore
 from vigil.commands import audit, feedback, serve
 
-from .support import free_port, hook_request, no_data, stop
+from .support import free_port, hook_request, no_data, stop, wait_until_serving
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -292,16 +292,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/cds-services", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "serve.log").read_text()[-2000:])
-            time.sleep(0.2)
+        wait_until_serving(url + "/cds-services", process, tmp_path / "serve.log")
         yield url
     finally:
         stop(process, timeout=15)

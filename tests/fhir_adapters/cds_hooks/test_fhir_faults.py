@@ -9,10 +9,8 @@ import gzip
 import logging
 import subprocess
 import sys
-import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from .support import (
     hook_request,
     searchset,
     stop,
+    wait_until_serving,
 )
 from .test_service import checked, is_outcome, post
 from .test_workers import workers_of
@@ -333,14 +332,3 @@ def test_vigil_serve_keeps_its_worker_through_every_fault(
     logged = (tmp_path / "serve.log").read_text()
     for kind in ("deadline (2", "too large (3", "redirect (1", "status 500 (1"):
         assert f"fhirServer read failed: {kind} in this worker)" in logged, logged
-
-
-def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError("vigil serve stopped")
-        with suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError("vigil serve did not start")
