@@ -42,9 +42,11 @@ def write_docs(
     """Write the review page of the ruleset `ref` into the folder `out` (created if needed):
     the page and the paths written, HTML first. `findings` default to the ruleset's lint
     warnings and answers."""
-    ruleset = load_ruleset(ref)
     if findings is None:
-        findings = lint(*load_with_source(ref))
+        ruleset, source = load_with_source(ref)
+        findings = lint(ruleset, source)
+    else:
+        ruleset = load_ruleset(ref)
     page = page_for(ruleset, ruleset_folder(ref) if run_scenarios else None, findings)
     out.mkdir(parents=True, exist_ok=True)
     html, markdown = out / "index.html", out / "index.md"
